@@ -1,0 +1,14 @@
+"""Lambda: /v1/products, /v1/tax-rates, /v1/settings."""
+
+from billing.http.app import build_resolver
+from billing.http.routers import catalog
+from billing.observability import logger, metrics, tracer
+
+app = build_resolver(catalog.router)
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict, context) -> dict:
+    return app.resolve(event, context)

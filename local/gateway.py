@@ -1,0 +1,191 @@
+"""An HTTP gateway that behaves like the deployed HTTP API: it matches the routes template.yaml
+declares, rejects missing or bad JWTs with 401 before any handler runs, and invokes the handler
+the template names with an API Gateway v2 (payload 2.0) event."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import logging
+import re
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from werkzeug.wrappers import Request, Response
+
+from local import auth, template
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # HTTP API's payload limit
+log = logging.getLogger("billow.gateway")
+
+
+@dataclass
+class LambdaContext:
+    function_name: str
+    aws_request_id: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: int = 29
+
+    def __post_init__(self):
+        self.invoked_function_arn = f"arn:aws:lambda:eu-central-1:000000000000:function:{self.function_name}"
+        self.function_version = "$LATEST"
+        self.log_group_name = f"/aws/lambda/{self.function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + self.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class _LoadedFunction:
+    """One function's handler, imported once; one invocation at a time, like one Lambda sandbox."""
+
+    def __init__(self, function: template.Function):
+        self.name = function.logical_id
+        module_file, handler_name = function.handler.rsplit(".", 1)
+        spec = importlib.util.spec_from_file_location(
+            f"billow_function_{self.name}", function.code_uri / f"{module_file}.py"
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        self.handler = getattr(module, handler_name)
+        self.lock = threading.Lock()
+
+    def invoke(self, event: dict) -> dict:
+        with self.lock:
+            return self.handler(event, LambdaContext(self.name, event["requestContext"]["requestId"]))
+
+
+def _route_pattern(path: str) -> re.Pattern:
+    regex = re.sub(r"\\\{([a-zA-Z_][a-zA-Z0-9_]*)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+    return re.compile(f"^{regex}$")
+
+
+class Gateway:
+    def __init__(self):
+        self.functions = {name: _LoadedFunction(f) for name, f in template.functions().items()}
+        # API Gateway prefers the most specific route: fewer path variables first.
+        self.routes = sorted(template.routes(), key=lambda r: (r.path.count("{"), -len(r.path)))
+        self.patterns = {r: _route_pattern(r.path) for r in self.routes}
+
+    def match(self, method: str, path: str):
+        allowed = False
+        for route in self.routes:
+            found = self.patterns[route].match(path)
+            if found:
+                if route.method == method:
+                    return route, found.groupdict()
+                allowed = True
+        return None, allowed
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.handle(request)
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        if request.path in ("/openapi.json", "/docs"):
+            return self._docs(request)
+        route, params = self.match(request.method, request.path)
+        if route is None:
+            return _json(404, {"message": "Not Found"})
+        if request.content_length and request.content_length > MAX_BODY_BYTES:
+            return _json(413, {"message": "Request Entity Too Large"})
+        claims = None
+        if route.authorized:
+            try:
+                claims = auth.verified_claims(request.headers.get("Authorization"))
+            except auth.Unauthorized:
+                return _json(401, {"message": "Unauthorized"})
+        event = to_event(request, route, params, claims)
+        try:
+            result = self.functions[route.function].invoke(event)
+        except Exception:
+            log.error("handler %s raised:\n%s", route.function, traceback.format_exc())
+            return _json(500, {"message": "Internal Server Error"})
+        return from_result(result)
+
+    def _docs(self, request: Request) -> Response:
+        from billing.http.openapi import openapi_document, swagger_page
+
+        if request.path == "/openapi.json":
+            return Response(openapi_document(), status=200, content_type="application/json")
+        return Response(swagger_page(), status=200, content_type="text/html")
+
+
+def to_event(request: Request, route: template.Route, params: dict, claims: dict | None) -> dict:
+    raw = request.get_data(cache=False)
+    try:
+        body, encoded = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        body, encoded = base64.b64encode(raw).decode(), True
+    headers: dict[str, str] = {}
+    for name, value in request.headers.items():
+        key = name.lower()
+        headers[key] = f"{headers[key]},{value}" if key in headers else value
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = time.time()
+    route_key = f"{route.method} {route.path}"
+    authorizer = {"jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}} if claims else None
+    event = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": request.path,
+        "rawQueryString": request.query_string.decode(),
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": request.host,
+            "domainPrefix": "local",
+            "http": {
+                "method": route.method,
+                "path": request.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": request.remote_addr or "127.0.0.1",
+                "userAgent": request.user_agent.string,
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if authorizer:
+        event["requestContext"]["authorizer"] = authorizer
+    if query:
+        event["queryStringParameters"] = query
+    if params:
+        event["pathParameters"] = params
+    if raw:
+        event["body"] = body
+    if request.cookies:
+        event["cookies"] = [f"{k}={v}" for k, v in request.cookies.items()]
+    return event
+
+
+def from_result(result: dict) -> Response:
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+    response = Response(data, status=int(result.get("statusCode", 200)))
+    for name, value in (result.get("headers") or {}).items():
+        response.headers[name] = value
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        for value in values:
+            response.headers.add(name, value)
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")

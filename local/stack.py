@@ -1,0 +1,101 @@
+"""Start moto's server on loopback and create the template's tables and buckets in it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+
+from local import template
+
+REGION = "eu-central-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def local_parameters() -> dict[str, str]:
+    from local import auth
+
+    return {
+        **template.parameter_defaults(),
+        "JwtIssuer": auth.ISSUER,
+        "JwtAudience": auth.AUDIENCE,
+        "AWS::Region": REGION,
+    }
+
+
+def function_environment() -> dict[str, str]:
+    """The union of every function's resolved environment (one process hosts them all locally)."""
+    parameters = local_parameters()
+    merged: dict[str, str] = {}
+    for function in template.functions().values():
+        for name, value in function.environment.items():
+            resolved = str(template.resolve(value, parameters))
+            if merged.get(name, resolved) != resolved:
+                raise RuntimeError(f"functions disagree on {name}; the local stack hosts them in one process")
+            merged[name] = resolved
+    return merged
+
+
+def configure_environment(aws_endpoint: str) -> None:
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ENDPOINT_URL=aws_endpoint,
+        POWERTOOLS_TRACE_DISABLED="true",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_DEV="false",
+        **function_environment(),
+    )
+    shared = str(template.ROOT / "shared")
+    if shared not in sys.path:
+        sys.path.insert(0, shared)
+
+
+def create_resources() -> None:
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    s3 = boto3.client("s3")
+    for logical_id, resource in template.resources("AWS::DynamoDB::Table").items():
+        props = resource["Properties"]
+        name = template.physical_name(logical_id)
+        if name in dynamodb.list_tables()["TableNames"]:
+            continue
+        args = {k: props[k] for k in ("AttributeDefinitions", "KeySchema", "BillingMode") if k in props}
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        dynamodb.create_table(TableName=name, **args)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    for logical_id in template.resources("AWS::S3::Bucket"):
+        s3.create_bucket(
+            Bucket=template.physical_name(logical_id), CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
+
+
+class EmbeddedAws:
+    """moto's server over real HTTP on 127.0.0.1, in a thread of this process."""
+
+    def __init__(self, port: int | None = None):
+        from moto.server import ThreadedMotoServer
+
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    def start(self) -> EmbeddedAws:
+        self._server.start()
+        configure_environment(self.endpoint)
+        create_resources()
+        return self
+
+    def stop(self) -> None:
+        self._server.stop()

@@ -1,0 +1,97 @@
+"""Read template.yaml as CloudFormation does: the local stack takes its tables, buckets, routes
+and environment from here, so nothing is defined twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Turns short-form intrinsics (``!Ref X``, ``!GetAtt A.B``, ``!Sub ...``) into their long form."""
+
+
+def _intrinsic(loader: _CfnLoader, tag_suffix: str, node: yaml.Node):
+    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if tag_suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    function: str  # logical id
+    authorized: bool
+
+
+@dataclass(frozen=True)
+class Function:
+    logical_id: str
+    code_uri: Path
+    handler: str
+    environment: dict = field(default_factory=dict)
+
+
+@cache
+def load() -> dict:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+
+
+def resources(resource_type: str) -> dict[str, dict]:
+    return {name: r for name, r in load()["Resources"].items() if r["Type"] == resource_type}
+
+
+def physical_name(logical_id: str) -> str:
+    """Locally every resource is named after its logical id (buckets lower-cased, as S3 demands)."""
+    resource = load()["Resources"][logical_id]
+    return logical_id.lower() if resource["Type"] == "AWS::S3::Bucket" else logical_id
+
+
+def resolve(value, parameters: dict[str, str]):
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        ref = value["Ref"]
+        return parameters[ref] if ref in parameters else physical_name(ref)
+    return value
+
+
+def functions() -> dict[str, Function]:
+    shared_env = load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    result = {}
+    for name, resource in resources("AWS::Serverless::Function").items():
+        props = resource["Properties"]
+        env = {**shared_env, **props.get("Environment", {}).get("Variables", {})}
+        result[name] = Function(name, ROOT / props["CodeUri"], props["Handler"], env)
+    return result
+
+
+def routes() -> list[Route]:
+    found = []
+    for name, resource in resources("AWS::Serverless::Function").items():
+        for event in resource["Properties"].get("Events", {}).values():
+            if event["Type"] != "HttpApi":
+                continue
+            props = event["Properties"]
+            auth = props.get("Auth", {}).get("Authorizer")
+            found.append(Route(props["Method"].upper(), props["Path"], name, authorized=auth != "NONE"))
+    return found
+
+
+def parameter_defaults() -> dict[str, str]:
+    return {k: str(v["Default"]) for k, v in load().get("Parameters", {}).items() if "Default" in v}

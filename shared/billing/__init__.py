@@ -1,0 +1,1 @@
+"""Billow: subscription billing and invoicing. The domain package shared by every Lambda."""

@@ -1,0 +1,77 @@
+"""Every key of the single table is built here and nowhere else (see ARCHITECTURE.md, "Data")."""
+
+from __future__ import annotations
+
+META = "#META"
+SETTINGS = "SETTINGS"
+
+# Sort-key prefixes of the "by customer" index: what refers to a customer.
+SUBSCRIPTION_PREFIX = "SUB#"
+INVOICE_PREFIX = "INV#"
+ORDER_PREFIX = "ORD#"
+PAYMENT_PREFIX = "PAY#"
+
+PRODUCT_PREFIX = "PRODUCT#"
+TAX_PREFIX = "TAX#"
+EVENT_PREFIX = "EVT#"
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}"
+
+
+def counter_sk(name: str) -> str:
+    return f"COUNTER#{name}"
+
+
+def customer_pk(tenant_id: str, customer_id: str) -> str:
+    return f"T#{tenant_id}#CUS#{customer_id}"
+
+
+def subscription_pk(tenant_id: str, subscription_id: str) -> str:
+    return f"T#{tenant_id}#SUB#{subscription_id}"
+
+
+def invoice_pk(tenant_id: str, invoice_id: str) -> str:
+    return f"T#{tenant_id}#INV#{invoice_id}"
+
+
+def event_sk(event_id: str) -> str:
+    return f"{EVENT_PREFIX}{event_id}"
+
+
+def product_sk(product_id: str) -> str:
+    return f"{PRODUCT_PREFIX}{product_id}"
+
+
+def tax_rate_sk(rate_id: str) -> str:
+    return f"{TAX_PREFIX}{rate_id}"
+
+
+def sku_guard_sk(sku: str) -> str:
+    return f"SKU#{sku}"
+
+
+def debtor_guard_sk(number: int) -> str:
+    return f"DEBTOR#{number:012d}"
+
+
+def customer_list_pk(tenant_id: str, archived: bool) -> str:
+    """ "By status" index partition of a tenant's customers; archived ones live apart (C6)."""
+    return f"T#{tenant_id}#CUSTOMERS#{'ARCHIVED' if archived else 'ACTIVE'}"
+
+
+def by_customer_sk(prefix: str, created_iso: str, record_id: str) -> str:
+    return f"{prefix}{created_iso}#{record_id}"
+
+
+def due_pk(day_iso: str, shard: int) -> str:
+    return f"DUE#{day_iso}#{shard:03d}"
+
+
+def external_id_key(provider: str, external_id: str) -> str:
+    return f"{provider}#{external_id}"
+
+
+def webhook_event_pk(provider: str, event_id: str) -> str:
+    return f"WH#{provider}#{event_id}"

@@ -1,0 +1,209 @@
+"""PynamoDB models of the single table. One base model owns the keys and the sparse indexes;
+each item kind is a subclass told apart by the ``kind`` discriminator. The table itself is
+defined in template.yaml (the local stack creates it from there)."""
+
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+
+class _FromEnvironment(type):
+    """Table name, region and endpoint are read when PynamoDB builds its connection, not at import,
+    so importing the models never fixes them too early (the local stack sets them on start)."""
+
+    @property
+    def table_name(cls) -> str:
+        return os.environ.get("TABLE_NAME", "billow")
+
+    @property
+    def region(cls) -> str:
+        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
+
+    @property
+    def host(cls) -> str | None:
+        return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+class _Meta(metaclass=_FromEnvironment):
+    pass
+
+
+class ByCustomerIndex(GlobalSecondaryIndex):
+    """A customer's subscriptions, invoices, orders and payments, newest first."""
+
+    class Meta(_Meta):
+        index_name = "ByCustomer"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+class ByStatusIndex(GlobalSecondaryIndex):
+    """A tenant's records of one kind and status, by date."""
+
+    class Meta(_Meta):
+        index_name = "ByStatus"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True)
+    gsi2sk = UnicodeAttribute(range_key=True)
+
+
+class ByExternalIdIndex(GlobalSecondaryIndex):
+    """Our record for a processor's id (Stripe ``cus_``, ``pm_``, ``pi_``, ``seti_``)."""
+
+    class Meta(_Meta):
+        index_name = "ByExternalId"
+        projection = KeysOnlyProjection()
+
+    gsi3pk = UnicodeAttribute(hash_key=True)
+
+
+class DueForBillingIndex(GlobalSecondaryIndex):
+    """Subscriptions due on a day, sharded: ``DUE#<date>#<shard>`` -> ``<due at>#<tenant>#<sub>``."""
+
+    class Meta(_Meta):
+        index_name = "DueForBilling"
+        projection = KeysOnlyProjection()
+
+    gsi4pk = UnicodeAttribute(hash_key=True)
+    gsi4sk = UnicodeAttribute(range_key=True)
+
+
+class BillowItem(Model):
+    class Meta(_Meta):
+        pass
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+    by_customer = ByCustomerIndex()
+    by_status = ByStatusIndex()
+    by_external_id = ByExternalIdIndex()
+    due_for_billing = DueForBillingIndex()
+
+
+class AddressMap(MapAttribute):
+    id = UnicodeAttribute()
+    line1 = UnicodeAttribute(default="")
+    line2 = UnicodeAttribute(default="")
+    postal_code = UnicodeAttribute(default="")
+    city = UnicodeAttribute(default="")
+    state = UnicodeAttribute(default="")
+    country = UnicodeAttribute(default="")
+
+
+class CustomerItem(BillowItem, discriminator="customer"):
+    tenant_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    first_name = UnicodeAttribute(default="")
+    last_name = UnicodeAttribute(default="")
+    company_name = UnicodeAttribute(default="")
+    email = UnicodeAttribute(default="")
+    phone = UnicodeAttribute(default="")
+    vat_id = UnicodeAttribute(default="")
+    billing_email = UnicodeAttribute(default="")
+    addresses = ListAttribute(of=AddressMap)
+    default_address_id = UnicodeAttribute()
+    billing_address_id = UnicodeAttribute(null=True)
+    debtor_number = NumberAttribute(null=True)
+    archived = BooleanAttribute(default=False)
+    read_only = BooleanAttribute(default=False)
+    default_payment_method = UnicodeAttribute(default="")
+    search_text = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class TimelineEventItem(BillowItem, discriminator="timeline_event"):
+    event_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    occurred_at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute(default="")
+    summary = UnicodeAttribute(default="")
+    data = JSONAttribute(default=dict)
+
+
+class GuardItem(BillowItem, discriminator="guard"):
+    """Holds a value unique per tenant (an SKU, a debtor number, an invoice number)."""
+
+    owner_id = UnicodeAttribute()
+
+
+class CounterItem(BillowItem, discriminator="counter"):
+    value = NumberAttribute(default=0)
+
+
+class SettingsItem(BillowItem, discriminator="settings"):
+    tenant_id = UnicodeAttribute()
+    values = JSONAttribute(default=dict)
+    version = VersionAttribute()
+
+
+class ProductItem(BillowItem, discriminator="product"):
+    tenant_id = UnicodeAttribute()
+    product_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    sku = UnicodeAttribute(default="")
+    unit_price = UnicodeAttribute()
+    unit_cost = UnicodeAttribute(null=True)
+    currency = UnicodeAttribute()
+    billing_frequency = UnicodeAttribute()
+    archived = BooleanAttribute(default=False)
+    search_text = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class TaxRateItem(BillowItem, discriminator="tax_rate"):
+    tenant_id = UnicodeAttribute()
+    rate_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    country = UnicodeAttribute(default="")
+    percentage = UnicodeAttribute()
+    inclusive = BooleanAttribute(default=False)
+    archived = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class CustomerRecordItem(BillowItem, discriminator="customer_record"):
+    """The part every record that refers to a customer shares (subscriptions, invoices, orders,
+    payments): what the deletion guard (C7) counts on the "by customer" index. Later issues
+    subclass it with their own attributes."""
+
+    tenant_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    status = UnicodeAttribute()

@@ -1,0 +1,38 @@
+"""Who may do what (SPEC X1). The tenant and role come only from the verified token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from billing.domain.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    BILLING = "billing"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    READ = "read"
+    WRITE = "write"  # create and change customers, catalog, billing records
+    ADMINISTER = "administer"  # tenant settings, irreversible deletes
+
+
+_GRANTS = {
+    Role.ADMIN: {Permission.READ, Permission.WRITE, Permission.ADMINISTER},
+    Role.BILLING: {Permission.READ, Permission.WRITE},
+    Role.VIEWER: {Permission.READ},
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str
+    user_id: str
+    role: Role
+
+    def require(self, permission: Permission) -> None:
+        if permission not in _GRANTS[self.role]:
+            raise Forbidden(f"role {self.role.value!r} may not {permission.value}")

@@ -1,0 +1,105 @@
+"""The product library and tax rates (SPEC P1, P8's library half, P10's percentage rule)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from billing.domain.errors import ValidationFailed
+from billing.domain.ids import new_id
+from billing.domain.money import normalize_currency, parse_decimal, parse_unit_price, round_tax_percentage
+from billing.domain.periods import BillingFrequency
+
+
+def normalize_sku(sku: str) -> str:
+    """SKUs are unique per tenant regardless of case and surrounding blanks."""
+    return sku.strip().upper()
+
+
+@dataclass(frozen=True)
+class Product:
+    tenant_id: str
+    id: str
+    name: str
+    unit_price: Decimal
+    currency: str
+    billing_frequency: BillingFrequency
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    sku: str = ""
+    unit_cost: Decimal | None = None
+    archived: bool = False
+    version: int = 0
+
+    def search_text(self) -> str:
+        return " ".join(p for p in (self.name, self.description, self.sku) if p).lower()
+
+
+def new_product(tenant_id: str, now: datetime, **fields) -> Product:
+    return Product(
+        tenant_id=tenant_id, id=new_id("product"), created_at=now, updated_at=now, **_checked_product_fields(fields)
+    )
+
+
+def updated_product(product: Product, now: datetime, changes: dict) -> Product:
+    return replace(product, updated_at=now, **_checked_product_fields(changes))
+
+
+def _checked_product_fields(fields: dict) -> dict:
+    checked = dict(fields)
+    if "name" in checked and not checked["name"].strip():
+        raise ValidationFailed.of("name", "must not be blank")
+    if "unit_price" in checked:
+        checked["unit_price"] = parse_unit_price(checked["unit_price"])
+    if checked.get("unit_cost") is not None:
+        checked["unit_cost"] = parse_unit_price(checked["unit_cost"], "unit_cost")
+    if "currency" in checked:
+        checked["currency"] = normalize_currency(checked["currency"])
+    if "billing_frequency" in checked:
+        checked["billing_frequency"] = BillingFrequency(checked["billing_frequency"])
+    if checked.get("sku") is not None:
+        checked["sku"] = normalize_sku(checked["sku"])
+    return checked
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    tenant_id: str
+    id: str
+    name: str
+    percentage: Decimal
+    inclusive: bool
+    created_at: datetime
+    updated_at: datetime
+    description: str = ""
+    country: str = ""
+    archived: bool = False
+    version: int = 0
+
+
+MAX_TAX_PERCENTAGE = Decimal(100)
+
+
+def checked_tax_percentage(value: str | Decimal) -> Decimal:
+    percentage = round_tax_percentage(parse_decimal(value, "percentage", max_decimals=6))
+    if percentage > MAX_TAX_PERCENTAGE:
+        raise ValidationFailed.of("percentage", "must be at most 100")
+    return percentage
+
+
+def new_tax_rate(tenant_id: str, now: datetime, **fields) -> TaxRate:
+    if not fields.get("name", "").strip():
+        raise ValidationFailed.of("name", "must not be blank")
+    fields["percentage"] = checked_tax_percentage(fields["percentage"])
+    return TaxRate(tenant_id=tenant_id, id=new_id("tax_rate"), created_at=now, updated_at=now, **fields)
+
+
+def updated_tax_rate(rate: TaxRate, now: datetime, changes: dict) -> TaxRate:
+    changes = dict(changes)
+    if "name" in changes and not changes["name"].strip():
+        raise ValidationFailed.of("name", "must not be blank")
+    if "percentage" in changes:
+        changes["percentage"] = checked_tax_percentage(changes["percentage"])
+    return replace(rate, updated_at=now, **changes)

@@ -1,0 +1,209 @@
+"""Customers (SPEC C1-C7, C10): who a tenant bills, where invoices go, and when one may be deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
+from billing.domain.ids import new_id
+
+DEFAULT_ADDRESS = "default"
+
+
+class CustomerType(StrEnum):
+    PERSON = "person"
+    COMPANY = "company"
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    line1: str = ""
+    line2: str = ""
+    postal_code: str = ""
+    city: str = ""
+    state: str = ""
+    country: str = ""
+
+    def is_empty(self) -> bool:
+        return not any((self.line1, self.line2, self.postal_code, self.city, self.state, self.country))
+
+    def with_fields(self, values: dict[str, str]) -> Address:
+        return replace(self, **{k: v for k, v in values.items() if k != "id"})
+
+
+@dataclass(frozen=True)
+class Customer:
+    tenant_id: str
+    id: str
+    type: CustomerType
+    created_at: datetime
+    updated_at: datetime
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    email: str = ""
+    phone: str = ""
+    vat_id: str = ""
+    billing_email: str = ""
+    addresses: dict[str, Address] = field(default_factory=dict)
+    default_address_id: str = ""
+    billing_address_id: str | None = None
+    debtor_number: int | None = None
+    archived: bool = False
+    read_only: bool = False
+    default_payment_method: str = ""
+    version: int = 0
+
+    @property
+    def display_name(self) -> str:
+        if self.type is CustomerType.COMPANY:
+            return self.company_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def default_address(self) -> Address:
+        return self.addresses[self.default_address_id]
+
+    @property
+    def billing_address(self) -> Address:
+        """C3: a deviating billing address when one is kept, else the recipient address."""
+        if self.billing_address_id:
+            return self.addresses[self.billing_address_id]
+        return self.default_address
+
+    @property
+    def invoice_email(self) -> str:
+        """C3: invoices go to the billing email when one is kept."""
+        return self.billing_email or self.email
+
+    def address_for_subscription(self, address_ref: str | None) -> Address:
+        """C5: a subscription that follows the default address sees every edit of it; one that
+        chose a particular address keeps that address even when the default changes."""
+        if address_ref in (None, DEFAULT_ADDRESS):
+            return self.default_address
+        try:
+            return self.addresses[address_ref]
+        except KeyError:
+            return self.default_address
+
+    def search_text(self) -> str:
+        parts = [self.first_name, self.last_name, self.company_name, self.email, self.billing_email]
+        if self.debtor_number is not None:
+            parts.append(str(self.debtor_number))
+        return " ".join(p for p in parts if p).lower()
+
+
+def identity_errors(
+    customer_type: CustomerType, first_name: str, last_name: str, company_name: str
+) -> list[FieldError]:
+    """C1: a person needs first and last name, a company its company name."""
+    errors = []
+    if customer_type is CustomerType.PERSON:
+        if not first_name.strip():
+            errors.append(FieldError("first_name", "required for a person"))
+        if not last_name.strip():
+            errors.append(FieldError("last_name", "required for a person"))
+    elif not company_name.strip():
+        errors.append(FieldError("company_name", "required for a company"))
+    return errors
+
+
+def new_customer(
+    tenant_id: str,
+    now: datetime,
+    customer_type: CustomerType,
+    *,
+    address: dict[str, str] | None = None,
+    billing_address: dict[str, str] | None = None,
+    **details,
+) -> Customer:
+    errors = identity_errors(
+        customer_type, details.get("first_name", ""), details.get("last_name", ""), details.get("company_name", "")
+    )
+    if errors:
+        raise ValidationFailed(errors)
+    # C2: without an address the customer still gets an (empty) default address to edit later.
+    recipient = Address(id=new_id("address")).with_fields(address or {})
+    addresses = {recipient.id: recipient}
+    billing_id = None
+    if billing_address is not None:
+        billing = Address(id=new_id("address")).with_fields(billing_address)
+        addresses[billing.id] = billing
+        billing_id = billing.id
+    return Customer(
+        tenant_id=tenant_id,
+        id=new_id("customer"),
+        type=customer_type,
+        created_at=now,
+        updated_at=now,
+        addresses=addresses,
+        default_address_id=recipient.id,
+        billing_address_id=billing_id,
+        **details,
+    )
+
+
+def ensure_editable(customer: Customer) -> None:
+    if customer.read_only:
+        raise Forbidden(f"customer {customer.id} is read-only and cannot be edited")
+
+
+def updated_customer(customer: Customer, now: datetime, changes: dict) -> Customer:
+    """C5: edit master data and addresses. ``address`` edits the default (recipient) address in
+    place, so subscriptions following it see the change; ``billing_address`` edits the deviating
+    billing address, creating it if absent, or removes it when None."""
+    ensure_editable(customer)
+    changes = dict(changes)
+    addresses = dict(customer.addresses)
+    billing_id = customer.billing_address_id
+    if "address" in changes:
+        addresses[customer.default_address_id] = customer.default_address.with_fields(changes.pop("address") or {})
+    if "billing_address" in changes:
+        values = changes.pop("billing_address")
+        if values is None:
+            if billing_id:
+                addresses.pop(billing_id)
+            billing_id = None
+        else:
+            current = addresses.get(billing_id) if billing_id else Address(id=new_id("address"))
+            updated = current.with_fields(values)
+            addresses[updated.id] = updated
+            billing_id = updated.id
+    candidate = replace(customer, addresses=addresses, billing_address_id=billing_id, updated_at=now, **changes)
+    errors = identity_errors(candidate.type, candidate.first_name, candidate.last_name, candidate.company_name)
+    if errors:
+        raise ValidationFailed(errors)
+    return candidate
+
+
+def added_address(customer: Customer, now: datetime, values: dict[str, str]) -> tuple[Customer, Address]:
+    ensure_editable(customer)
+    address = Address(id=new_id("address")).with_fields(values)
+    return replace(customer, addresses={**customer.addresses, address.id: address}, updated_at=now), address
+
+
+@dataclass(frozen=True)
+class CustomerRecords:
+    """What references a customer, counted from the indexes (C7)."""
+
+    active_subscriptions: int = 0
+    invoices: int = 0
+    completed_orders: int = 0
+    payments: int = 0
+
+
+def deletion_refusal(records: CustomerRecords) -> Refusal:
+    """C7: a customer can be deleted only when nothing still refers to it."""
+    refusal = Refusal()
+    if records.active_subscriptions:
+        refusal.reasons.append(f"customer has {records.active_subscriptions} active subscription(s)")
+    if records.invoices:
+        refusal.reasons.append(f"customer has {records.invoices} invoice(s)")
+    if records.completed_orders:
+        refusal.reasons.append(f"customer has {records.completed_orders} completed order(s)")
+    if records.payments:
+        refusal.reasons.append(f"customer has {records.payments} payment(s)")
+    return refusal

@@ -1,0 +1,72 @@
+"""Domain errors. The HTTP layer maps each class to one status in one table (http/errors.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class DomainError(Exception):
+    code = "domain_error"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+class ValidationFailed(DomainError):
+    """Input that is well-formed but breaks a business rule; names every offending field."""
+
+    code = "validation_error"
+
+    def __init__(self, errors: list[FieldError] | FieldError):
+        self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors))
+
+    @classmethod
+    def of(cls, field_name: str, message: str) -> ValidationFailed:
+        return cls(FieldError(field_name, message))
+
+
+@dataclass
+class Refusal:
+    """Why an operation is not allowed, with every reason found (used for 409 bodies)."""
+
+    reasons: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.reasons)
+
+
+class DebtorNumberTaken(Conflict):
+    def __init__(self, number: int):
+        super().__init__(f"debtor_number {number} is already used by another customer")
+        self.number = number
+
+
+class SkuTaken(Conflict):
+    def __init__(self, sku: str):
+        super().__init__(f"sku {sku!r} is already used by another product")
+        self.sku = sku
+
+
+class StaleWrite(Conflict):
+    def __init__(self, what: str):
+        super().__init__(f"{what} was changed by someone else meanwhile; fetch it again and retry")

@@ -1,0 +1,79 @@
+"""Currencies and the rounding rules of SPEC P7 and P10. Amounts are integers in minor units."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+
+from iso4217 import Currency
+
+from billing.domain.errors import ValidationFailed
+
+MAX_UNIT_PRICE_DECIMALS = 6
+_CENT = Decimal("0.01")
+
+
+@cache
+def minor_units(currency: str) -> int:
+    """ISO 4217 minor units of an active currency code (USD/EUR 2, JPY 0, KWD 3)."""
+    member = Currency.__members__.get(currency.upper()) if isinstance(currency, str) else None
+    if member is None or member.exponent is None:
+        raise ValueError(f"unknown or non-payable currency {currency!r}")
+    return member.exponent
+
+
+def normalize_currency(value: str, field: str = "currency") -> str:
+    """Currency codes travel lower-case, as Stripe writes them (``usd``)."""
+    try:
+        minor_units(value)
+    except ValueError:
+        raise ValidationFailed.of(field, f"{value!r} is not an ISO 4217 currency code") from None
+    return value.lower()
+
+
+def parse_decimal(
+    value: str | int | Decimal, field: str, *, max_decimals: int, minimum: Decimal | None = Decimal(0)
+) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationFailed.of(field, f"{value!r} is not a decimal number") from None
+    if not number.is_finite():
+        raise ValidationFailed.of(field, "must be a finite number")
+    exponent = number.as_tuple().exponent
+    if (
+        isinstance(exponent, int)
+        and -exponent > max_decimals
+        and number != number.quantize(Decimal(1).scaleb(-max_decimals))
+    ):
+        raise ValidationFailed.of(field, f"at most {max_decimals} decimal places")
+    if minimum is not None and number < minimum:
+        raise ValidationFailed.of(field, f"must be at least {minimum}")
+    return number.normalize() if number != 0 else Decimal(0)
+
+
+def parse_unit_price(value: str | int | Decimal, field: str = "unit_price") -> Decimal:
+    """P7: unit prices carry up to six decimal places in any currency."""
+    return parse_decimal(value, field, max_decimals=MAX_UNIT_PRICE_DECIMALS)
+
+
+def round_tax_percentage(percentage: Decimal) -> Decimal:
+    """P10: tax percentages carry two decimals; a 5 in the third place rounds down (9.995 -> 9.99),
+    6 and above round up (9.996 -> 10.00)."""
+    return percentage.quantize(_CENT, rounding=ROUND_HALF_DOWN)
+
+
+def round_tax_amount(amount: Decimal) -> Decimal:
+    """P10: amount-based taxes carry two decimals, half-up (9.994 -> 9.99, 9.995 -> 10.00)."""
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def to_minor(amount: Decimal, currency: str) -> int:
+    """Round a major-unit amount half-up to the currency's precision, as integer minor units."""
+    exponent = minor_units(currency)
+    return int((amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def format_decimal(value: Decimal) -> str:
+    """Decimal to the plain string the API shows (``"11.9"`` stays ``"11.9"``, never ``1.19E+1``)."""
+    return format(value.normalize(), "f") if value != 0 else "0"

@@ -1,0 +1,23 @@
+"""A customer's timeline of billing events (SPEC C10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from billing.domain.ids import new_id
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    id: str
+    customer_id: str
+    type: str
+    occurred_at: datetime
+    actor: str
+    summary: str
+    data: dict = field(default_factory=dict)
+
+
+def timeline_event(customer_id: str, event_type: str, at: datetime, actor: str, summary: str, **data) -> TimelineEvent:
+    return TimelineEvent(new_id("event"), customer_id, event_type, at, actor, summary, data)

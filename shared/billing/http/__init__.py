@@ -1,0 +1,1 @@
+"""HTTP edge: Powertools routers, request/response schemas, the error table, the caller."""

@@ -1,0 +1,38 @@
+"""Composition root: the real adapters behind each service, built once per Lambda environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import cache
+
+from billing.services.catalog import CatalogService
+from billing.services.customers import CustomerService
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@cache
+def customer_service() -> CustomerService:
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.xlsx import OpenpyxlWriter
+
+    return CustomerService(
+        DynamoCustomerRepository(),
+        DynamoSettingsRepository(),
+        SystemClock(),
+        files=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        spreadsheets=OpenpyxlWriter(),
+        export_link_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
+    )
+
+
+@cache
+def catalog_service() -> CatalogService:
+    from billing.adapters.dynamodb.repositories import DynamoCatalogRepository, DynamoSettingsRepository
+
+    return CatalogService(DynamoCatalogRepository(), DynamoSettingsRepository(), SystemClock())

@@ -1,0 +1,90 @@
+"""The one table that maps domain errors to HTTP statuses, and the error body every 4xx uses:
+``{"error": {"type": ..., "message": ..., "fields": [{"field": ..., "message": ...}]}}``."""
+
+from __future__ import annotations
+
+import json
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+
+from billing.adapters.dynamodb.errors import Unavailable
+from billing.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from billing.observability import logger
+
+STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    ValidationFailed: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    Unavailable: 503,
+}
+
+
+def error_response(status: int, error_type: str, message: str, fields: list[dict] | None = None) -> Response:
+    body = {"error": {"type": error_type, "message": message}}
+    if fields is not None:
+        body["error"]["fields"] = fields
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def _field_name(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"
+    parts = [str(p) for p in error.get("loc", ())]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    # Pydantic names the branch of a union that failed ("function-after[...]"); callers want the field.
+    parts = [p for p in parts if "[" not in p]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(error: dict) -> str:
+    if error.get("type") == "json_invalid":
+        return "request body is not valid JSON"
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    return str(error.get("msg", "invalid value"))
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        fields = []
+        for e in error.errors():
+            field = {"field": _field_name(e), "message": _validation_message(e)}
+            if field["field"] not in [f["field"] for f in fields]:
+                fields.append(field)
+        return error_response(422, "validation_error", "the request is not valid", fields)
+
+    @app.exception_handler(ValidationFailed)
+    def _rule_broken(error: ValidationFailed) -> Response:
+        fields = [{"field": e.field, "message": e.message} for e in error.errors]
+        return error_response(422, error.code, error.message, fields)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response:
+        status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls)), 400)
+        return error_response(status, error.code, error.message)
+
+    @app.exception_handler(IdempotencyValidationError)
+    def _key_reused(_: IdempotencyValidationError) -> Response:
+        return error_response(
+            422,
+            "idempotency_error",
+            "Idempotency-Key was already used with a different request body",
+            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
+
+    @app.exception_handler(IdempotencyAlreadyInProgressError)
+    def _key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response:
+        return error_response(409, "idempotency_error", "a request with this Idempotency-Key is still in progress")
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        logger.exception("unhandled error")
+        return error_response(500, "internal_error", "something went wrong on our side; it was logged")

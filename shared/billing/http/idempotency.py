@@ -1,0 +1,63 @@
+"""``Idempotency-Key`` on creates (SPEC X3), through Powertools idempotency: the same key and body
+return the first response and write nothing new; the same key with another body is a 422."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from billing.domain.access import Caller
+from billing.domain.errors import ValidationFailed
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+KEY_LIFETIME_SECONDS = 24 * 3600
+
+_config = IdempotencyConfig(
+    event_key_jmespath="[tenant, operation, key]",
+    payload_validation_jmespath="body",
+    expires_after_seconds=KEY_LIFETIME_SECONDS,
+)
+
+
+@cache
+def _persistence() -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])
+
+
+def _idempotency_key(router: Router) -> str | None:
+    key = router.current_event.headers.get(HEADER.lower())
+    if key is None:
+        return None
+    if not 0 < len(key) <= MAX_KEY_LENGTH:
+        raise ValidationFailed.of(HEADER, f"must be 1 to {MAX_KEY_LENGTH} characters")
+    return key
+
+
+def create_once(router: Router, caller: Caller, operation: str, body: dict, create: Callable[[], dict]) -> dict:
+    """Run ``create`` once per (tenant, operation, Idempotency-Key); replay its response after."""
+    key = _idempotency_key(router)
+    if key is None:
+        return create()
+    _config.register_lambda_context(router.lambda_context)
+    request = {"tenant": caller.tenant_id, "operation": operation, "key": key, "body": body}
+    return _create_idempotently()(request=request, create=create)
+
+
+@cache
+def _create_idempotently() -> Callable[..., dict]:
+    return idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=_config)(
+        _create
+    )
+
+
+def _create(*, request: dict, create: Callable[[], dict]) -> dict:
+    return create()

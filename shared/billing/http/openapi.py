@@ -1,0 +1,37 @@
+"""The whole API's OpenAPI document, from Powertools' own generator over every router."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from billing.http.app import API_TITLE, API_VERSION, build_resolver
+
+
+@cache
+def openapi_document() -> str:
+    from billing.http.routers import catalog, customers
+
+    app = build_resolver(customers.router, catalog.router)
+    return app.get_openapi_json_schema(
+        title=API_TITLE,
+        version=API_VERSION,
+        description="Subscription billing and invoicing. Authenticate with `Authorization: Bearer <JWT>`.",
+    )
+
+
+def swagger_page() -> str:
+    """Swagger UI with the assets Powertools ships inlined, so /docs works with no network."""
+    from pathlib import Path
+
+    from aws_lambda_powertools.event_handler.openapi import swagger_ui
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui.html import generate_swagger_html
+
+    assets = Path(swagger_ui.__file__).parent
+    return generate_swagger_html(
+        spec=openapi_document().replace("</", "<\\/"),
+        swagger_js=(assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        swagger_css=(assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        swagger_base_url="",
+        oauth2_config=None,
+        persist_authorization=True,
+    )

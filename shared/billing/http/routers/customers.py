@@ -1,0 +1,112 @@
+"""/v1/customers (SPEC C1-C8, C10)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from billing.http.caller import caller_of
+from billing.http.dependencies import customer_service
+from billing.http.idempotency import create_once
+from billing.http.routers.listing import Archived, Cursor, Limit, Search
+from billing.http.schemas.common import ListPage, changes_of, page_of
+from billing.http.schemas.customers import (
+    AddressCreate,
+    CustomerCreate,
+    CustomerOut,
+    CustomerUpdate,
+    ExportOut,
+    TimelineEventOut,
+    customer_out,
+    timeline_event_out,
+)
+
+router = APIGatewayHttpRouter()
+TAGS = ["Customers"]
+
+
+def created(body: dict) -> Response[dict]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@router.post("/v1/customers", tags=TAGS, summary="Create a customer")
+def create_customer(body: CustomerCreate) -> Response[CustomerOut]:
+    caller = caller_of(router)
+    fields = body.model_dump(exclude={"address", "billing_address"})
+    fields["address"] = body.address.model_dump() if body.address else None
+    fields["billing_address"] = body.billing_address.model_dump() if body.billing_address else None
+    return created(
+        create_once(
+            router,
+            caller,
+            "create_customer",
+            body.model_dump(mode="json"),
+            lambda: customer_out(customer_service().create_customer(caller, fields)).model_dump(mode="json"),
+        )
+    )
+
+
+@router.get("/v1/customers", tags=TAGS, summary="List customers")
+def list_customers(
+    archived: Archived = False, search: Search = "", limit: Limit = 25, cursor: Cursor = None
+) -> ListPage[CustomerOut]:
+    page = customer_service().list_customers(
+        caller_of(router), archived=archived, search=search, limit=limit, cursor=cursor
+    )
+    return ListPage[CustomerOut](**page_of(page, customer_out))
+
+
+@router.post("/v1/customers/export", tags=TAGS, summary="Export all customers as XLSX (presigned link)")
+def export_customers() -> Response[ExportOut]:
+    export = customer_service().export_customers(caller_of(router))
+    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+
+
+@router.get("/v1/customers/<customer_id>", tags=TAGS, summary="Get a customer")
+def get_customer(customer_id: str) -> CustomerOut:
+    return customer_out(customer_service().get_customer(caller_of(router), customer_id))
+
+
+@router.patch("/v1/customers/<customer_id>", tags=TAGS, summary="Update a customer")
+def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerOut:
+    changes = changes_of(body, nullable=("billing_address", "debtor_number"))
+    return customer_out(customer_service().update_customer(caller_of(router), customer_id, changes))
+
+
+@router.delete("/v1/customers/<customer_id>", tags=TAGS, summary="Delete a customer (only with no records)")
+def delete_customer(customer_id: str) -> Response[None]:
+    customer_service().delete_customer(caller_of(router), customer_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/customers/<customer_id>/archive", tags=TAGS, summary="Archive a customer")
+def archive_customer(customer_id: str) -> CustomerOut:
+    return customer_out(customer_service().archive_customer(caller_of(router), customer_id))
+
+
+@router.post("/v1/customers/<customer_id>/restore", tags=TAGS, summary="Restore an archived customer")
+def restore_customer(customer_id: str) -> CustomerOut:
+    return customer_out(customer_service().restore_customer(caller_of(router), customer_id))
+
+
+@router.post("/v1/customers/<customer_id>/addresses", tags=TAGS, summary="Add an address to a customer")
+def add_customer_address(customer_id: str, body: AddressCreate) -> Response[CustomerOut]:
+    caller = caller_of(router)
+    values = body.model_dump(exclude={"make_default"})
+    return created(
+        create_once(
+            router,
+            caller,
+            f"add_customer_address:{customer_id}",
+            body.model_dump(mode="json"),
+            lambda: customer_out(
+                customer_service().add_customer_address(caller, customer_id, values, body.make_default)
+            ).model_dump(mode="json"),
+        )
+    )
+
+
+@router.get("/v1/customers/<customer_id>/timeline", tags=TAGS, summary="A customer's billing events, newest first")
+def customer_timeline(customer_id: str, limit: Limit = 25, cursor: Cursor = None) -> ListPage[TimelineEventOut]:
+    page = customer_service().customer_timeline(caller_of(router), customer_id, limit=limit, cursor=cursor)
+    return ListPage[TimelineEventOut](**page_of(page, timeline_event_out))

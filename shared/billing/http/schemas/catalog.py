@@ -1,0 +1,155 @@
+"""Product, tax-rate and settings request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from billing.domain.catalog import Product, TaxRate
+from billing.domain.money import format_decimal
+from billing.domain.periods import BillingFrequency
+from billing.domain.settings import TenantSettings
+from billing.http.schemas.common import (
+    CountryCode,
+    CurrencyCode,
+    DecimalString,
+    Email,
+    LongText,
+    Request,
+    Response,
+    ShortText,
+)
+
+Sku = Field(max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")
+
+
+class ProductCreate(Request):
+    name: ShortText = Field(min_length=1)
+    description: LongText = ""
+    sku: str = Sku
+    unit_price: DecimalString = Field(description="Decimal string, up to six decimals", examples=["11.90"])
+    unit_cost: DecimalString | None = None
+    currency: CurrencyCode = Field(examples=["eur"])
+    billing_frequency: BillingFrequency = BillingFrequency.ONE_TIME
+
+
+class ProductUpdate(Request):
+    name: ShortText | None = Field(None, min_length=1)
+    description: LongText | None = None
+    sku: str | None = Sku
+    unit_price: DecimalString | None = None
+    unit_cost: DecimalString | None = None
+    currency: CurrencyCode | None = None
+    billing_frequency: BillingFrequency | None = None
+
+
+class ProductOut(Response):
+    id: str
+    object: str = "product"
+    name: str
+    description: str
+    sku: str
+    unit_price: str
+    unit_cost: str | None
+    currency: str
+    billing_frequency: BillingFrequency
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def product_out(p: Product) -> ProductOut:
+    return ProductOut(
+        id=p.id,
+        name=p.name,
+        description=p.description,
+        sku=p.sku,
+        unit_price=format_decimal(p.unit_price),
+        unit_cost=None if p.unit_cost is None else format_decimal(p.unit_cost),
+        currency=p.currency,
+        billing_frequency=p.billing_frequency,
+        archived=p.archived,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+class TaxRateCreate(Request):
+    name: ShortText = Field(min_length=1)
+    percentage: DecimalString = Field(description="Rounded to two decimals: 9.995 -> 9.99, 9.996 -> 10.00")
+    inclusive: bool = False
+    description: LongText = ""
+    country: CountryCode = ""
+
+
+class TaxRateUpdate(Request):
+    name: ShortText | None = Field(None, min_length=1)
+    percentage: DecimalString | None = None
+    inclusive: bool | None = None
+    description: LongText | None = None
+    country: CountryCode | None = None
+
+
+class TaxRateOut(Response):
+    id: str
+    object: str = "tax_rate"
+    name: str
+    percentage: str
+    inclusive: bool
+    description: str
+    country: str
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def tax_rate_out(r: TaxRate) -> TaxRateOut:
+    return TaxRateOut(
+        id=r.id,
+        name=r.name,
+        percentage=format(r.percentage, "f"),
+        inclusive=r.inclusive,
+        description=r.description,
+        country=r.country,
+        archived=r.archived,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
+
+
+class SettingsUpdate(Request):
+    default_sender_email: Email | None = None
+    invoice_editing_allowed: bool | None = None
+    invoice_deleting_allowed: bool | None = None
+    reminders_enabled: bool | None = None
+    admin_notifications_enabled: bool | None = None
+    default_payment_terms_days: int | None = Field(None, ge=0, le=365)
+    default_currency: CurrencyCode | None = None
+    currencies: list[CurrencyCode] | None = Field(None, min_length=1, max_length=50)
+    invoice_number_prefix: str | None = Field(None, max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
+    invoice_number_start: int | None = Field(None, ge=1, le=999_999_999)
+    datev_enabled: bool | None = None
+    debtor_number_start: int | None = Field(None, ge=1, le=999_999_999)
+    debtor_number_end: int | None = Field(None, ge=1, le=999_999_999)
+
+
+class SettingsOut(Response):
+    default_sender_email: str
+    invoice_editing_allowed: bool
+    invoice_deleting_allowed: bool
+    reminders_enabled: bool
+    admin_notifications_enabled: bool
+    default_payment_terms_days: int
+    default_currency: str
+    currencies: list[str]
+    invoice_number_prefix: str
+    invoice_number_start: int
+    datev_enabled: bool
+    debtor_number_start: int
+    debtor_number_end: int
+
+
+def settings_out(s: TenantSettings) -> SettingsOut:
+    values = {k: v for k, v in vars(s).items() if k not in ("tenant_id", "version")}
+    return SettingsOut(**{**values, "currencies": list(s.currencies)})

@@ -1,0 +1,149 @@
+"""Customer request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from billing.domain.customers import Address, Customer
+from billing.domain.timeline import TimelineEvent
+from billing.http.schemas.common import CountryCode, Email, Request, Response, ShortText
+
+DebtorNumber = Field(
+    default=None,
+    ge=1,
+    le=999_999_999,
+    description="DATEV debtor number; drawn from the tenant's range when omitted and DATEV is enabled",
+)
+
+
+class AddressIn(Request):
+    line1: ShortText = ""
+    line2: ShortText = ""
+    postal_code: ShortText = ""
+    city: ShortText = ""
+    state: ShortText = ""
+    country: CountryCode = ""
+
+
+class CustomerCreate(Request):
+    type: Literal["person", "company"]
+    first_name: ShortText = ""
+    last_name: ShortText = ""
+    company_name: ShortText = ""
+    email: Email = ""
+    phone: ShortText = ""
+    vat_id: ShortText = ""
+    billing_email: Email = Field("", description="Where invoices go when it differs from email")
+    address: AddressIn | None = Field(None, description="Recipient address; an empty one is created when omitted")
+    billing_address: AddressIn | None = Field(None, description="Deviating billing address")
+    debtor_number: int | None = DebtorNumber
+    read_only: bool = False
+
+
+class CustomerUpdate(Request):
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    company_name: ShortText | None = None
+    email: Email | None = None
+    phone: ShortText | None = None
+    vat_id: ShortText | None = None
+    billing_email: Email | None = None
+    address: AddressIn | None = Field(
+        None,
+        description="Edits the default address in place; subscriptions that follow the default address follow the edit",
+    )
+    billing_address: AddressIn | None = Field(
+        None, description="Edits (or creates) the deviating billing address; send null to remove it"
+    )
+    debtor_number: int | None = DebtorNumber
+
+
+class AddressCreate(AddressIn):
+    make_default: bool = False
+
+
+class AddressOut(Response):
+    id: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    state: str
+    country: str
+
+
+class CustomerOut(Response):
+    id: str
+    object: Literal["customer"] = "customer"
+    type: Literal["person", "company"]
+    name: str
+    first_name: str
+    last_name: str
+    company_name: str
+    email: str
+    phone: str
+    vat_id: str
+    billing_email: str
+    invoice_email: str
+    address: AddressOut
+    billing_address: AddressOut | None
+    addresses: list[AddressOut]
+    debtor_number: int | None
+    default_payment_method: str
+    archived: bool
+    read_only: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+def address_out(address: Address) -> AddressOut:
+    return AddressOut(**vars(address))
+
+
+def customer_out(c: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=c.id,
+        type=c.type.value,
+        name=c.display_name,
+        first_name=c.first_name,
+        last_name=c.last_name,
+        company_name=c.company_name,
+        email=c.email,
+        phone=c.phone,
+        vat_id=c.vat_id,
+        billing_email=c.billing_email,
+        invoice_email=c.invoice_email,
+        address=address_out(c.default_address),
+        billing_address=address_out(c.addresses[c.billing_address_id]) if c.billing_address_id else None,
+        addresses=[address_out(a) for a in c.addresses.values()],
+        debtor_number=c.debtor_number,
+        default_payment_method=c.default_payment_method,
+        archived=c.archived,
+        read_only=c.read_only,
+        created_at=c.created_at,
+        updated_at=c.updated_at,
+    )
+
+
+class TimelineEventOut(Response):
+    id: str
+    type: str
+    occurred_at: datetime
+    actor: str
+    summary: str
+    data: dict
+
+
+def timeline_event_out(e: TimelineEvent) -> TimelineEventOut:
+    return TimelineEventOut(
+        id=e.id, type=e.type, occurred_at=e.occurred_at, actor=e.actor, summary=e.summary, data=e.data
+    )
+
+
+class ExportOut(Response):
+    url: str = Field(description="Presigned download link of the XLSX file")
+    expires_at: datetime
+    rows: int

@@ -1,0 +1,90 @@
+"""Product library and tax-rate use cases (SPEC P1, P8, P10) and tenant settings (X2)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from billing.domain import catalog as rules
+from billing.domain.access import Caller, Permission
+from billing.domain.catalog import Product, TaxRate
+from billing.domain.paging import MAX_PAGE_SIZE, Page
+from billing.domain.settings import TenantSettings, updated_settings
+from billing.ports import CatalogRepository, Clock, SettingsRepository
+
+
+class CatalogService:
+    def __init__(self, catalog: CatalogRepository, settings: SettingsRepository, clock: Clock):
+        self._catalog = catalog
+        self._settings = settings
+        self._clock = clock
+
+    def create_product(self, caller: Caller, fields: dict) -> Product:
+        caller.require(Permission.WRITE)
+        product = rules.new_product(caller.tenant_id, self._clock.now(), **fields)
+        self._catalog.add_product(product)
+        return product
+
+    def get_product(self, caller: Caller, product_id: str) -> Product:
+        caller.require(Permission.READ)
+        return self._catalog.get_product(caller.tenant_id, product_id)
+
+    def list_products(
+        self, caller: Caller, *, archived: bool = False, search: str = "", limit: int = 25, cursor: str | None = None
+    ) -> Page[Product]:
+        caller.require(Permission.READ)
+        return self._catalog.list_products(
+            caller.tenant_id,
+            archived=archived,
+            search=search.strip().lower(),
+            limit=min(limit, MAX_PAGE_SIZE),
+            cursor=cursor,
+        )
+
+    def update_product(self, caller: Caller, product_id: str, changes: dict) -> Product:
+        caller.require(Permission.WRITE)
+        current = self._catalog.get_product(caller.tenant_id, product_id)
+        updated = rules.updated_product(current, self._clock.now(), changes)
+        self._catalog.save_product(updated, previous_sku=current.sku)
+        return replace(updated, version=current.version + 1)
+
+    def set_product_archived(self, caller: Caller, product_id: str, archived: bool) -> Product:
+        return self.update_product(caller, product_id, {"archived": archived})
+
+    def create_tax_rate(self, caller: Caller, fields: dict) -> TaxRate:
+        caller.require(Permission.WRITE)
+        rate = rules.new_tax_rate(caller.tenant_id, self._clock.now(), **fields)
+        self._catalog.add_tax_rate(rate)
+        return rate
+
+    def get_tax_rate(self, caller: Caller, rate_id: str) -> TaxRate:
+        caller.require(Permission.READ)
+        return self._catalog.get_tax_rate(caller.tenant_id, rate_id)
+
+    def list_tax_rates(
+        self, caller: Caller, *, archived: bool = False, limit: int = 25, cursor: str | None = None
+    ) -> Page[TaxRate]:
+        caller.require(Permission.READ)
+        return self._catalog.list_tax_rates(
+            caller.tenant_id, archived=archived, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor
+        )
+
+    def update_tax_rate(self, caller: Caller, rate_id: str, changes: dict) -> TaxRate:
+        caller.require(Permission.WRITE)
+        current = self._catalog.get_tax_rate(caller.tenant_id, rate_id)
+        updated = rules.updated_tax_rate(current, self._clock.now(), changes)
+        self._catalog.save_tax_rate(updated)
+        return replace(updated, version=current.version + 1)
+
+    def set_tax_rate_archived(self, caller: Caller, rate_id: str, archived: bool) -> TaxRate:
+        return self.update_tax_rate(caller, rate_id, {"archived": archived})
+
+    def get_settings(self, caller: Caller) -> TenantSettings:
+        caller.require(Permission.READ)
+        return self._settings.get(caller.tenant_id)
+
+    def update_settings(self, caller: Caller, changes: dict) -> TenantSettings:
+        caller.require(Permission.ADMINISTER)
+        current = self._settings.get(caller.tenant_id)
+        updated = updated_settings(current, changes)
+        self._settings.save(updated)
+        return replace(updated, version=current.version + 1)

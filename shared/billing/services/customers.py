@@ -1,0 +1,197 @@
+"""Customer use cases (SPEC C1-C8, C10)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from billing.domain import customers as rules
+from billing.domain.access import Caller, Permission
+from billing.domain.customers import Customer, CustomerType
+from billing.domain.errors import Conflict, DebtorNumberTaken, ValidationFailed
+from billing.domain.ids import new_id
+from billing.domain.paging import MAX_PAGE_SIZE, Page
+from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.ports import Clock, CustomerRepository, FileStore, SettingsRepository, SpreadsheetWriter
+
+# How many drawn debtor numbers may turn out to be taken by hand-entered ones before giving up.
+MAX_DEBTOR_DRAWS = 50
+
+EXPORT_HEADERS = (
+    "customer_id", "type", "first_name", "last_name", "company_name", "email", "billing_email", "phone", "vat_id",
+    "debtor_number",
+    "billing_address_line1", "billing_address_line2", "billing_address_postal_code", "billing_address_city",
+    "billing_address_state", "billing_address_country",
+    "customer_address_line1", "customer_address_line2", "customer_address_postal_code", "customer_address_city",
+    "customer_address_state", "customer_address_country",
+    "default_payment_method", "archived", "created_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Export:
+    url: str
+    expires_at: str
+    rows: int
+
+
+class CustomerService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        settings: SettingsRepository,
+        clock: Clock,
+        files: FileStore | None = None,
+        spreadsheets: SpreadsheetWriter | None = None,
+        export_link_seconds: int = 3600,
+    ):
+        self._customers = customers
+        self._settings = settings
+        self._clock = clock
+        self._files = files
+        self._spreadsheets = spreadsheets
+        self._export_link_seconds = export_link_seconds
+
+    def create_customer(self, caller: Caller, details: dict) -> Customer:
+        caller.require(Permission.WRITE)
+        details = dict(details)
+        customer_type = CustomerType(details.pop("type"))
+        requested_number = details.pop("debtor_number", None)
+        now = self._clock.now()
+        customer = rules.new_customer(caller.tenant_id, now, customer_type, **details)
+        settings = self._settings.get(caller.tenant_id)
+        if requested_number is not None:
+            if error := settings.debtor_number_error(requested_number):
+                raise ValidationFailed(error)
+            return self._add(caller, replace(customer, debtor_number=requested_number))
+        if not settings.assigns_debtor_numbers:
+            return self._add(caller, customer)
+        for _ in range(MAX_DEBTOR_DRAWS):
+            number = self._customers.next_debtor_number(caller.tenant_id, settings.debtor_number_start)
+            if number > settings.debtor_number_end:
+                raise Conflict("the tenant's debtor number range is exhausted; widen it in the settings")
+            try:
+                return self._add(caller, replace(customer, debtor_number=number))
+            except DebtorNumberTaken:
+                continue  # taken by hand earlier: draw the next one
+        raise Conflict("could not find a free debtor number; check the tenant's debtor range")
+
+    def _add(self, caller: Caller, customer: Customer) -> Customer:
+        event = timeline_event(
+            customer.id,
+            "customer.created",
+            customer.created_at,
+            caller.user_id,
+            f"Customer {customer.display_name} created",
+        )
+        self._customers.add(customer, event)
+        return customer
+
+    def get_customer(self, caller: Caller, customer_id: str) -> Customer:
+        caller.require(Permission.READ)
+        return self._customers.get(caller.tenant_id, customer_id)
+
+    def list_customers(
+        self, caller: Caller, *, archived: bool = False, search: str = "", limit: int = 25, cursor: str | None = None
+    ) -> Page[Customer]:
+        caller.require(Permission.READ)
+        return self._customers.list(
+            caller.tenant_id,
+            archived=archived,
+            search=search.strip().lower(),
+            limit=min(limit, MAX_PAGE_SIZE),
+            cursor=cursor,
+        )
+
+    def update_customer(self, caller: Caller, customer_id: str, changes: dict) -> Customer:
+        caller.require(Permission.WRITE)
+        current = self._customers.get(caller.tenant_id, customer_id)
+        number = changes.get("debtor_number")
+        if number is not None and (error := self._settings.get(caller.tenant_id).debtor_number_error(number)):
+            raise ValidationFailed(error)
+        updated = rules.updated_customer(current, self._clock.now(), changes)
+        return self._save(
+            caller,
+            current,
+            updated,
+            "customer.updated",
+            f"Customer {updated.display_name} updated",
+            fields=sorted(changes),
+        )
+
+    def add_customer_address(self, caller: Caller, customer_id: str, values: dict, make_default: bool) -> Customer:
+        caller.require(Permission.WRITE)
+        current = self._customers.get(caller.tenant_id, customer_id)
+        updated, address = rules.added_address(current, self._clock.now(), values)
+        if make_default:
+            updated = replace(updated, default_address_id=address.id)
+        return self._save(
+            caller,
+            current,
+            updated,
+            "customer.address_added",
+            "Address added",
+            address_id=address.id,
+            default=make_default,
+        )
+
+    def archive_customer(self, caller: Caller, customer_id: str) -> Customer:
+        return self._set_archived(caller, customer_id, True)
+
+    def restore_customer(self, caller: Caller, customer_id: str) -> Customer:
+        return self._set_archived(caller, customer_id, False)
+
+    def _set_archived(self, caller: Caller, customer_id: str, archived: bool) -> Customer:
+        caller.require(Permission.WRITE)
+        current = self._customers.get(caller.tenant_id, customer_id)
+        if current.archived == archived:
+            return current
+        updated = replace(current, archived=archived, updated_at=self._clock.now())
+        verb = "archived" if archived else "restored"
+        return self._save(caller, current, updated, f"customer.{verb}", f"Customer {current.display_name} {verb}")
+
+    def _save(
+        self, caller: Caller, current: Customer, updated: Customer, event_type: str, summary: str, **data
+    ) -> Customer:
+        event = timeline_event(updated.id, event_type, updated.updated_at, caller.user_id, summary, **data)
+        self._customers.save(updated, event, previous_debtor_number=current.debtor_number)
+        return replace(updated, version=current.version + 1)
+
+    def delete_customer(self, caller: Caller, customer_id: str) -> None:
+        """C7: refuse with every reason found; otherwise delete for good."""
+        caller.require(Permission.ADMINISTER)
+        customer = self._customers.get(caller.tenant_id, customer_id)
+        refusal = rules.deletion_refusal(self._customers.related_records(caller.tenant_id, customer_id))
+        if refusal:
+            raise Conflict("customer cannot be deleted: " + "; ".join(refusal.reasons))
+        self._customers.delete(customer)
+
+    def customer_timeline(
+        self, caller: Caller, customer_id: str, *, limit: int = 25, cursor: str | None = None
+    ) -> Page[TimelineEvent]:
+        caller.require(Permission.READ)
+        self._customers.get(caller.tenant_id, customer_id)
+        return self._customers.timeline(caller.tenant_id, customer_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+
+    def export_customers(self, caller: Caller) -> Export:
+        """C8: every customer of the tenant (archived ones too) as XLSX behind an expiring link."""
+        caller.require(Permission.READ)
+        rows = [export_row(c) for c in self._customers.all(caller.tenant_id)]
+        body = self._spreadsheets.to_xlsx("Customers", EXPORT_HEADERS, rows)
+        now = self._clock.now()
+        key = f"exports/{caller.tenant_id}/customers/{new_id('export')}.xlsx"
+        self._files.put(key, body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        url = self._files.download_url(key, self._export_link_seconds)
+        expires_at = (now + timedelta(seconds=self._export_link_seconds)).isoformat()
+        return Export(url=url, expires_at=expires_at, rows=len(rows))
+
+
+def export_row(customer: Customer) -> list[object]:
+    billing, recipient = customer.billing_address, customer.default_address
+    address_cells = lambda a: [a.line1, a.line2, a.postal_code, a.city, a.state, a.country]  # noqa: E731
+    return [
+        customer.id, customer.type.value, customer.first_name, customer.last_name, customer.company_name,
+        customer.email, customer.billing_email, customer.phone, customer.vat_id, customer.debtor_number,
+        *address_cells(billing), *address_cells(recipient),
+        customer.default_payment_method, customer.archived, customer.created_at.isoformat(),
+    ]  # fmt: skip

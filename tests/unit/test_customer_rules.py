@@ -1,0 +1,87 @@
+"""SPEC C1-C3, C5-C7 as pure rules."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from billing.domain.customers import (
+    DEFAULT_ADDRESS,
+    CustomerRecords,
+    CustomerType,
+    added_address,
+    deletion_refusal,
+    new_customer,
+    updated_customer,
+)
+from billing.domain.errors import Forbidden, ValidationFailed
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_person_needs_first_and_last_name_and_company_its_name():
+    with pytest.raises(ValidationFailed) as error:
+        new_customer("t", NOW, CustomerType.PERSON, company_name="Acme")
+    assert [e.field for e in error.value.errors] == ["first_name", "last_name"]
+    with pytest.raises(ValidationFailed) as error:
+        new_customer("t", NOW, CustomerType.COMPANY, first_name="Ada", last_name="L")
+    assert [e.field for e in error.value.errors] == ["company_name"]
+
+
+def test_without_an_address_an_empty_default_address_is_created():
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Acme")
+    assert len(customer.addresses) == 1
+    assert customer.default_address.is_empty()
+    assert customer.billing_address == customer.default_address
+
+
+def test_deviating_billing_email_and_address_are_used_for_invoices():
+    customer = new_customer(
+        "t", NOW, CustomerType.COMPANY, company_name="Acme", email="info@acme.de", billing_email="ap@acme.de",
+        address={"line1": "Hauptstr. 1", "city": "Berlin"}, billing_address={"line1": "Postfach 9", "city": "Köln"},
+    )  # fmt: skip
+    assert customer.invoice_email == "ap@acme.de"
+    assert customer.billing_address.city == "Köln"
+    assert customer.default_address.city == "Berlin"
+
+
+def test_editing_the_default_address_reaches_subscriptions_that_follow_it_but_not_others():
+    # Given a customer with a second address that one subscription chose explicitly
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Acme", address={"city": "Berlin"})
+    customer, branch = added_address(customer, NOW, {"city": "Hamburg"})
+    follows_default, follows_by_id, chose_other = DEFAULT_ADDRESS, customer.default_address_id, branch.id
+    # When the default address is edited
+    edited = updated_customer(customer, NOW, {"address": {"city": "München"}})
+    # Then subscriptions following the default (by name or id) see the edit; the explicit choice keeps its address
+    assert edited.address_for_subscription(follows_default).city == "München"
+    assert edited.address_for_subscription(follows_by_id).city == "München"
+    assert edited.address_for_subscription(chose_other).city == "Hamburg"
+
+
+def test_billing_address_can_be_removed_with_null():
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="A", billing_address={"city": "Köln"})
+    edited = updated_customer(customer, NOW, {"billing_address": None})
+    assert edited.billing_address_id is None
+    assert len(edited.addresses) == 1
+
+
+def test_read_only_customer_cannot_be_edited():
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="A", read_only=True)
+    with pytest.raises(Forbidden):
+        updated_customer(customer, NOW, {"company_name": "B"})
+
+
+def test_edit_that_blanks_a_required_name_is_refused():
+    customer = new_customer("t", NOW, CustomerType.PERSON, first_name="Ada", last_name="Lovelace")
+    with pytest.raises(ValidationFailed) as error:
+        updated_customer(customer, NOW, {"last_name": " "})
+    assert error.value.errors[0].field == "last_name"
+
+
+def test_deletion_is_refused_with_every_reason():
+    refusal = deletion_refusal(CustomerRecords(active_subscriptions=1, invoices=2, completed_orders=0, payments=3))
+    assert refusal.reasons == [
+        "customer has 1 active subscription(s)",
+        "customer has 2 invoice(s)",
+        "customer has 3 payment(s)",
+    ]
+    assert not deletion_refusal(CustomerRecords())

@@ -1,0 +1,58 @@
+"""SPEC P7 and P10: currency precision and the seed's rounding figures."""
+
+from decimal import Decimal
+
+import pytest
+
+from billing.domain.errors import ValidationFailed
+from billing.domain.money import (
+    minor_units,
+    normalize_currency,
+    parse_unit_price,
+    round_tax_amount,
+    round_tax_percentage,
+    to_minor,
+)
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("USD", 2), ("eur", 2), ("JPY", 0), ("KWD", 3)])
+def test_minor_units_come_from_iso_4217(currency, digits):
+    assert minor_units(currency) == digits
+
+
+@pytest.mark.parametrize("code", ["XXX", "ABC", "XAU", "", "usdollar"])
+def test_unknown_or_non_payable_currency_is_rejected_naming_the_field(code):
+    with pytest.raises(ValidationFailed) as error:
+        normalize_currency(code)
+    assert error.value.errors[0].field == "currency"
+
+
+def test_percentage_tax_rate_keeps_two_decimals_and_a_trailing_5_rounds_down():
+    # Given the seed's examples (P10), When rounded, Then 9.995 -> 9.99 and 9.996 -> 10.00
+    assert round_tax_percentage(Decimal("9.995")) == Decimal("9.99")
+    assert round_tax_percentage(Decimal("9.996")) == Decimal("10.00")
+
+
+def test_amount_based_tax_rounds_half_up_to_two_decimals():
+    assert round_tax_amount(Decimal("9.994")) == Decimal("9.99")
+    assert round_tax_amount(Decimal("9.995")) == Decimal("10.00")
+
+
+def test_unit_price_carries_up_to_six_decimals_in_any_currency():
+    assert parse_unit_price("0.123456") == Decimal("0.123456")
+    assert parse_unit_price("11.900000000") == Decimal("11.9")  # trailing zeros are no extra precision
+
+
+@pytest.mark.parametrize(("value", "message"), [("0.1234567", "6 decimal"), ("-1", "at least 0"), ("abc", "decimal")])
+def test_bad_unit_price_names_the_field(value, message):
+    with pytest.raises(ValidationFailed) as error:
+        parse_unit_price(value)
+    assert error.value.errors[0].field == "unit_price"
+    assert message in error.value.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"), [("10.115", "USD", 1012), ("1234.5", "JPY", 1235), ("1.0005", "KWD", 1001)]
+)
+def test_amounts_round_half_up_to_the_currency_precision(amount, currency, minor):
+    assert to_minor(Decimal(amount), currency) == minor

@@ -1,0 +1,43 @@
+"""Every route template.yaml gives a function is served by that function's resolver, and every
+route a resolver serves is in the template (so nothing is deployed unreachable or half-wired)."""
+
+import importlib.util
+
+import pytest
+
+from local import template
+
+FUNCTIONS = template.functions()
+
+
+def served_routes(function: template.Function) -> set[tuple[str, str]]:
+    module_file = function.handler.rsplit(".", 1)[0]
+    spec = importlib.util.spec_from_file_location(f"route_check_{function.logical_id}",
+                                                  function.code_uri / f"{module_file}.py")  # fmt: skip
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    schema = module.app.get_openapi_schema()
+    return {(method.upper(), path) for path, item in schema.paths.items() for method in
+            ("get", "put", "post", "delete", "patch") if getattr(item, method) is not None}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_template_routes_and_handler_routes_are_the_same(name):
+    declared = {(r.method, r.path) for r in template.routes() if r.function == name}
+    assert declared, f"{name} declares no route"
+    assert served_routes(FUNCTIONS[name]) == declared
+
+
+def test_every_api_route_is_behind_the_jwt_authorizer():
+    assert all(r.authorized for r in template.routes())
+
+
+def test_every_table_the_code_uses_is_in_the_template():
+    tables = template.resources("AWS::DynamoDB::Table")
+    indexes = {i["IndexName"] for i in tables["BillowTable"]["Properties"]["GlobalSecondaryIndexes"]}
+    from pynamodb.indexes import GlobalSecondaryIndex
+
+    from billing.adapters.dynamodb.models import BillowItem
+
+    declared = {v.Meta.index_name for v in vars(BillowItem).values() if isinstance(v, GlobalSecondaryIndex)}
+    assert declared == indexes
