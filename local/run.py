@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 
 from werkzeug.serving import make_server
@@ -18,12 +19,14 @@ class LocalStack:
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = None
         self._thread = None
+        self.gateway = None
 
     def start(self) -> LocalStack:
         self.aws.start()
         from local.gateway import Gateway  # imports the handlers: only once the environment is set
 
-        self._server = make_server("127.0.0.1", self.port, Gateway(), threaded=True)
+        self.gateway = Gateway()
+        self._server = make_server("127.0.0.1", self.port, self.gateway, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, name="billow-gateway", daemon=True)
         self._thread.start()
         return self
@@ -35,8 +38,8 @@ class LocalStack:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
     stack = LocalStack(port=int(os.environ.get("PORT", "3000"))).start()
     from local.auth import issue_token
 

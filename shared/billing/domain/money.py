@@ -5,17 +5,19 @@ from __future__ import annotations
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
-from iso4217 import Currency
-
 from billing.domain.errors import ValidationFailed
 
 MAX_UNIT_PRICE_DECIMALS = 6
+# Far above any real price, far below what integer minor units of any currency can carry.
+MAX_UNIT_PRICE = Decimal("999999999999")
 _CENT = Decimal("0.01")
 
 
 @cache
 def minor_units(currency: str) -> int:
     """ISO 4217 minor units of an active currency code (USD/EUR 2, JPY 0, KWD 3)."""
+    from iso4217 import Currency  # the ISO table loads on the first lookup, not at import
+
     member = Currency.__members__.get(currency.upper()) if isinstance(currency, str) else None
     if member is None or member.exponent is None:
         raise ValueError(f"unknown or non-payable currency {currency!r}")
@@ -32,7 +34,12 @@ def normalize_currency(value: str, field: str = "currency") -> str:
 
 
 def parse_decimal(
-    value: str | int | Decimal, field: str, *, max_decimals: int, minimum: Decimal | None = Decimal(0)
+    value: str | int | Decimal,
+    field: str,
+    *,
+    max_decimals: int,
+    minimum: Decimal | None = Decimal(0),
+    maximum: Decimal | None = None,
 ) -> Decimal:
     try:
         number = Decimal(str(value).strip())
@@ -49,12 +56,14 @@ def parse_decimal(
         raise ValidationFailed.of(field, f"at most {max_decimals} decimal places")
     if minimum is not None and number < minimum:
         raise ValidationFailed.of(field, f"must be at least {minimum}")
+    if maximum is not None and number > maximum:
+        raise ValidationFailed.of(field, f"must be at most {maximum}")
     return number.normalize() if number != 0 else Decimal(0)
 
 
 def parse_unit_price(value: str | int | Decimal, field: str = "unit_price") -> Decimal:
     """P7: unit prices carry up to six decimal places in any currency."""
-    return parse_decimal(value, field, max_decimals=MAX_UNIT_PRICE_DECIMALS)
+    return parse_decimal(value, field, max_decimals=MAX_UNIT_PRICE_DECIMALS, maximum=MAX_UNIT_PRICE)
 
 
 def round_tax_percentage(percentage: Decimal) -> Decimal:

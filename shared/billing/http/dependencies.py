@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from functools import cache
+from typing import TYPE_CHECKING
 
-from billing.services.catalog import CatalogService
-from billing.services.customers import CustomerService
+if TYPE_CHECKING:
+    from billing.services.catalog import CatalogService
+    from billing.services.customers import CustomerService
 
 
 class SystemClock:
@@ -17,9 +19,11 @@ class SystemClock:
 
 @cache
 def customer_service() -> CustomerService:
+    # Imports inside: each handler loads only the services and adapters its requests use.
     from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.xlsx import OpenpyxlWriter
+    from billing.services.customers import CustomerService
 
     return CustomerService(
         DynamoCustomerRepository(),
@@ -34,5 +38,6 @@ def customer_service() -> CustomerService:
 @cache
 def catalog_service() -> CatalogService:
     from billing.adapters.dynamodb.repositories import DynamoCatalogRepository, DynamoSettingsRepository
+    from billing.services.catalog import CatalogService
 
     return CatalogService(DynamoCatalogRepository(), DynamoSettingsRepository(), SystemClock())

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
 
 from billing.adapters.dynamodb.errors import Unavailable
 from billing.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -71,18 +68,14 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         status = next((s for cls, s in STATUS_BY_ERROR.items() if isinstance(error, cls)), 400)
         return error_response(status, error.code, error.message)
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _key_reused(_: IdempotencyValidationError) -> Response:
-        return error_response(
-            422,
-            "idempotency_error",
-            "Idempotency-Key was already used with a different request body",
-            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
-        )
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        # Reached when API Gateway routed a request whose path parameters no route accepts (e.g. "a#b").
+        return error_response(404, "not_found", "no such resource")
 
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _key_in_flight(_: IdempotencyAlreadyInProgressError) -> Response:
-        return error_response(409, "idempotency_error", "a request with this Idempotency-Key is still in progress")
+    @app.exception_handler(ServiceError)
+    def _powertools_error(error: ServiceError) -> Response:
+        return error_response(error.status_code, "request_error", error.msg)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -8,29 +8,13 @@ from collections.abc import Callable
 from functools import cache
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
 
 from billing.domain.access import Caller
-from billing.domain.errors import ValidationFailed
+from billing.domain.errors import Conflict, ValidationFailed
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 KEY_LIFETIME_SECONDS = 24 * 3600
-
-_config = IdempotencyConfig(
-    event_key_jmespath="[tenant, operation, key]",
-    payload_validation_jmespath="body",
-    expires_after_seconds=KEY_LIFETIME_SECONDS,
-)
-
-
-@cache
-def _persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])
 
 
 def _idempotency_key(router: Router) -> str | None:
@@ -47,16 +31,40 @@ def create_once(router: Router, caller: Caller, operation: str, body: dict, crea
     key = _idempotency_key(router)
     if key is None:
         return create()
-    _config.register_lambda_context(router.lambda_context)
+    # Imported here, not at module scope: Powertools idempotency brings boto3, which a handler's
+    # cold start otherwise never needs (PynamoDB talks to botocore directly).
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
+    create_idempotently, config = _idempotent()
+    config.register_lambda_context(router.lambda_context)
     request = {"tenant": caller.tenant_id, "operation": operation, "key": key, "body": body}
-    return _create_idempotently()(request=request, create=create)
+    try:
+        return create_idempotently(request=request, create=create)
+    except IdempotencyValidationError:
+        raise ValidationFailed.of(HEADER, "was already used with a different request body") from None
+    except IdempotencyAlreadyInProgressError:
+        raise Conflict(f"a request with this {HEADER} is still in progress; retry shortly") from None
 
 
 @cache
-def _create_idempotently() -> Callable[..., dict]:
-    return idempotent_function(data_keyword_argument="request", persistence_store=_persistence(), config=_config)(
-        _create
+def _idempotent() -> tuple[Callable[..., dict], object]:
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
     )
+
+    config = IdempotencyConfig(
+        event_key_jmespath="[tenant, operation, key]",
+        payload_validation_jmespath="body",
+        expires_after_seconds=KEY_LIFETIME_SECONDS,
+    )
+    persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])
+    decorate = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
+    return decorate(_create), config
 
 
 def _create(*, request: dict, create: Callable[[], dict]) -> dict:

@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from billing.http.caller import caller_of
 from billing.http.dependencies import catalog_service
 from billing.http.idempotency import create_once
-from billing.http.routers.customers import created
-from billing.http.routers.listing import Archived, Cursor, Limit, Search
+from billing.http.routers.common import Archived, Cursor, Limit, Search, created
 from billing.http.schemas.catalog import (
     ProductCreate,
     ProductOut,

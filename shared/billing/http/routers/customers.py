@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from billing.http.caller import caller_of
 from billing.http.dependencies import customer_service
 from billing.http.idempotency import create_once
-from billing.http.routers.listing import Archived, Cursor, Limit, Search
+from billing.http.routers.common import Archived, Cursor, Limit, Search, created
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import (
     AddressCreate,
@@ -23,10 +23,6 @@ from billing.http.schemas.customers import (
 
 router = APIGatewayHttpRouter()
 TAGS = ["Customers"]
-
-
-def created(body: dict) -> Response[dict]:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 @router.post("/v1/customers", tags=TAGS, summary="Create a customer")

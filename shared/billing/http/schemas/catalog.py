@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
-from billing.domain.catalog import Product, TaxRate
 from billing.domain.money import format_decimal
 from billing.domain.periods import BillingFrequency
-from billing.domain.settings import TenantSettings
+
+if TYPE_CHECKING:
+    from billing.domain.catalog import Product, TaxRate
+    from billing.domain.settings import TenantSettings
 from billing.http.schemas.common import (
     CountryCode,
     CurrencyCode,
@@ -21,13 +24,13 @@ from billing.http.schemas.common import (
     ShortText,
 )
 
-Sku = Field(max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")]
 
 
 class ProductCreate(Request):
     name: ShortText = Field(min_length=1)
     description: LongText = ""
-    sku: str = Sku
+    sku: Sku = ""
     unit_price: DecimalString = Field(description="Decimal string, up to six decimals", examples=["11.90"])
     unit_cost: DecimalString | None = None
     currency: CurrencyCode = Field(examples=["eur"])
@@ -37,7 +40,7 @@ class ProductCreate(Request):
 class ProductUpdate(Request):
     name: ShortText | None = Field(None, min_length=1)
     description: LongText | None = None
-    sku: str | None = Sku
+    sku: Sku | None = None
     unit_price: DecimalString | None = None
     unit_cost: DecimalString | None = None
     currency: CurrencyCode | None = None

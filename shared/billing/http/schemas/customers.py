@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from billing.domain.customers import Address, Customer
-from billing.domain.timeline import TimelineEvent
+if TYPE_CHECKING:
+    from billing.domain.customers import Address, Customer
+    from billing.domain.timeline import TimelineEvent
 from billing.http.schemas.common import CountryCode, Email, Request, Response, ShortText
 
 DebtorNumber = Field(

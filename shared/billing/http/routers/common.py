@@ -1,10 +1,15 @@
-"""Query parameters every list endpoint shares."""
+"""What every router shares: list query parameters and the 201 response of a create."""
 
 from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Archived = Annotated[bool, Query(description="List archived records instead of active ones")]
 Search = Annotated[str, Query(max_length=100, description="Case-insensitive substring search")]
+
+
+def created(body: dict) -> Response[dict]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)

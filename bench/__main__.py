@@ -1,0 +1,12 @@
+"""`make bench`: print the figures the issues ask for."""
+
+from bench import imports, requests
+
+
+def main() -> None:
+    imports.report()
+    requests.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""How many DynamoDB requests each customer API call makes, counted at the botocore client."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from contextlib import contextmanager
+
+import botocore.client
+
+from local.auth import issue_token
+
+_calls: Counter = Counter()
+_original = botocore.client.BaseClient._make_api_call
+
+
+def _counting(self, operation_name, api_params):
+    if self.meta.service_model.service_name == "dynamodb":
+        table = api_params.get("TableName", "transaction")
+        _calls[(operation_name, "idempotency" if "Idempotency" in str(table) else "billow")] += 1
+    return _original(self, operation_name, api_params)
+
+
+@contextmanager
+def counting():
+    _calls.clear()
+    yield _calls
+
+
+def report() -> None:
+    import requests
+
+    from local.run import LocalStack
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    botocore.client.BaseClient._make_api_call = _counting
+    stack = LocalStack().start()
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {issue_token('bench', 'admin')}"
+    url = stack.url
+    retry = {"Idempotency-Key": "b1"}
+    company = {"type": "company", "company_name": "Muster GmbH", "email": "a@muster.de"}
+    for _ in range(30):
+        session.post(f"{url}/v1/customers", json=company)
+    session.patch(f"{url}/v1/settings", json={"datev_enabled": True})
+    customer = session.post(f"{url}/v1/customers", json=company).json()
+    cid = customer["id"]
+    calls = [
+        ("create (no DATEV number)", "POST", "/v1/customers", {"json": company}),
+        ("create (DATEV number drawn)", "POST", "/v1/customers", {"json": company}),
+        ("create with Idempotency-Key", "POST", "/v1/customers", {"json": company, "headers": retry}),
+        ("same Idempotency-Key again", "POST", "/v1/customers", {"json": company, "headers": retry}),
+        ("get", "GET", f"/v1/customers/{cid}", {}),
+        ("list (page of 25)", "GET", "/v1/customers", {}),
+        ("search", "GET", "/v1/customers", {"params": {"search": "muster"}}),
+        ("update", "PATCH", f"/v1/customers/{cid}", {"json": {"phone": "1"}}),
+        ("archive", "POST", f"/v1/customers/{cid}/archive", {}),
+        ("restore", "POST", f"/v1/customers/{cid}/restore", {}),
+        ("timeline", "GET", f"/v1/customers/{cid}/timeline", {}),
+        ("export (32 customers)", "POST", "/v1/customers/export", {}),
+        ("delete", "DELETE", f"/v1/customers/{cid}", {}),
+    ]  # fmt: skip
+    session.patch(f"{url}/v1/settings", json={"datev_enabled": False})
+    print("\nDynamoDB requests per customer API call (billow table + idempotency table)")
+    print(f"  {'call':<32}{'status':>7}{'billow':>8}{'idem.':>7}  operations")
+    for label, method, path, kwargs in calls:
+        if label.startswith("create (DATEV"):
+            session.patch(f"{url}/v1/settings", json={"datev_enabled": True})
+        with counting() as calls_made:
+            status = session.request(method, url + path, **kwargs).status_code
+            seen = dict(calls_made)
+        if label.startswith("create (DATEV"):
+            session.patch(f"{url}/v1/settings", json={"datev_enabled": False})
+        billow = sum(n for (_, t), n in seen.items() if t == "billow")
+        idem = sum(n for (_, t), n in seen.items() if t == "idempotency")
+        ops = ", ".join(f"{op}×{n}" if n > 1 else op for (op, _), n in sorted(seen.items()))
+        print(f"  {label:<32}{status:>7}{billow:>8}{idem:>7}  {ops}")
+    stack.stop()

@@ -1,0 +1,70 @@
+"""/v1/products, /v1/tax-rates, /v1/settings over HTTP (SPEC P1, P2, P7, P10, X2)."""
+
+from __future__ import annotations
+
+import pytest
+
+WIDGET = {"name": "Wartung Heizung", "description": "Jährliche Wartung", "sku": "wh-1", "unit_price": "11.90",
+          "unit_cost": "4.123456", "currency": "EUR", "billing_frequency": "annually"}  # fmt: skip
+
+
+def test_product_lifecycle(api):
+    created = api.post("/v1/products", json=WIDGET)
+    assert created.status_code == 201, created.text
+    product = created.json()
+    assert (product["unit_price"], product["unit_cost"], product["currency"], product["sku"]) == (
+        "11.9", "4.123456", "eur", "WH-1")  # fmt: skip
+    assert api.get(f"/v1/products/{product['id']}").json() == product
+    updated = api.patch(f"/v1/products/{product['id']}", json={"unit_price": "12.5", "unit_cost": None}).json()
+    assert (updated["unit_price"], updated["unit_cost"]) == ("12.5", None)
+    assert api.post(f"/v1/products/{product['id']}/archive").json()["archived"] is True
+    assert api.get("/v1/products").json()["data"] == []
+    assert api.post(f"/v1/products/{product['id']}/restore").json()["archived"] is False
+
+
+@pytest.mark.parametrize("frequency", ["one_time", "weekly", "every_two_weeks", "monthly", "quarterly",
+                                       "semi_annually", "annually", "every_two_years", "every_three_years",
+                                       "every_four_years", "every_five_years"])  # fmt: skip
+def test_all_eleven_billing_frequencies_are_accepted(api, frequency):
+    response = api.post("/v1/products", json={**WIDGET, "sku": "", "billing_frequency": frequency})
+    assert response.status_code == 201
+    assert response.json()["billing_frequency"] == frequency
+
+
+def test_duplicate_sku_is_409_and_search_covers_name_description_sku(api):
+    api.post("/v1/products", json=WIDGET)
+    duplicate = api.post("/v1/products", json={**WIDGET, "sku": "WH-1"})
+    assert duplicate.status_code == 409
+    assert "WH-1" in duplicate.json()["error"]["message"]
+    api.post("/v1/products", json={**WIDGET, "name": "Beratung", "description": "", "sku": "B-7"})
+    for term, expected in (("heizung", "Wartung Heizung"), ("jährliche", "Wartung Heizung"), ("b-7", "Beratung")):
+        names = [p["name"] for p in api.get("/v1/products", params={"search": term}).json()["data"]]
+        assert names == [expected], term
+
+
+@pytest.mark.parametrize(("given", "stored"), [("9.995", "9.99"), ("9.996", "10.00"), ("7", "7.00")])
+def test_tax_rate_percentage_rounding(api, given, stored):
+    rate = api.post("/v1/tax-rates", json={"name": "USt", "percentage": given, "inclusive": True}).json()
+    assert (rate["percentage"], rate["inclusive"]) == (stored, True)
+
+
+def test_tax_rate_archive_and_update(api):
+    rate = api.post("/v1/tax-rates", json={"name": "USt", "percentage": "19", "country": "de"}).json()
+    assert rate["country"] == "DE"
+    assert api.patch(f"/v1/tax-rates/{rate['id']}", json={"percentage": "7.0049"}).json()["percentage"] == "7.00"
+    api.post(f"/v1/tax-rates/{rate['id']}/archive")
+    assert api.get("/v1/tax-rates").json()["data"] == []
+    assert [r["id"] for r in api.get("/v1/tax-rates", params={"archived": "true"}).json()["data"]] == [rate["id"]]
+
+
+def test_settings_defaults_and_changes(api):
+    defaults = api.get("/v1/settings").json()
+    assert (defaults["datev_enabled"], defaults["debtor_number_start"], defaults["default_currency"]) == (
+        False, 10000, "eur")  # fmt: skip
+    changed = api.patch("/v1/settings", json={"default_sender_email": "billing@muster.de", "currencies": ["eur", "usd"],
+                                              "default_payment_terms_days": 30})  # fmt: skip
+    assert changed.status_code == 200, changed.text
+    assert api.get("/v1/settings").json() == changed.json()
+    bad = api.patch("/v1/settings", json={"debtor_number_start": 5, "debtor_number_end": 4})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "debtor_number_end"

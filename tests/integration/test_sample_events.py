@@ -1,0 +1,28 @@
+"""Every sample event in events/ is one a handler accepts (as `sam local invoke -e` would feed it)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from local import template
+
+EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
+
+
+def test_every_route_family_has_a_sample_event():
+    families = {r.path.split("/")[2] for r in template.routes()}
+    assert families <= {p.name.split("-")[0] if not p.name.startswith("tax-rates") else "tax-rates" for p in EVENTS}
+
+
+@pytest.mark.parametrize("path", EVENTS, ids=[p.name for p in EVENTS])
+def test_sample_event_is_handled(stack, path):
+    event = json.loads(path.read_text())
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:tenant_id"] = f"t{uuid.uuid4().hex[:10]}"
+    route = next(r for r in template.routes() if f"{r.method} {r.path}" == event["routeKey"])
+    result = stack.gateway.functions[route.function].invoke(event)
+    expected = 404 if "pathParameters" in event else (201 if route.method == "POST" else 200)
+    assert result["statusCode"] == expected, result["body"]
