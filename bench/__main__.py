@@ -1,10 +1,11 @@
 """`make bench`: print the figures the issues ask for."""
 
-from bench import imports, requests
+from bench import engine, imports, requests
 
 
 def main() -> None:
     imports.report()
+    engine.report()
     requests.report()
 
 

@@ -29,16 +29,24 @@ print(json.dumps({"seconds": elapsed, "heavy": heavy}))
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
     env.update(
-        PYTHONPATH=str(ROOT / "shared"), AWS_DEFAULT_REGION="eu-central-1", AWS_ACCESS_KEY_ID="x",
-        AWS_SECRET_ACCESS_KEY="x", TABLE_NAME="billow", IDEMPOTENCY_TABLE_NAME="idem", EXPORT_BUCKET="b",
-        POWERTOOLS_SERVICE_NAME="billow", POWERTOOLS_METRICS_NAMESPACE="Billow", PYTHONDONTWRITEBYTECODE="0",
-    )  # fmt: skip
+        PYTHONPATH=str(ROOT / "shared"),
+        AWS_DEFAULT_REGION="eu-central-1",
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+        TABLE_NAME="billow",
+        IDEMPOTENCY_TABLE_NAME="idem",
+        EXPORT_BUCKET="b",
+        POWERTOOLS_SERVICE_NAME="billow",
+        POWERTOOLS_METRICS_NAMESPACE="Billow",
+        PYTHONDONTWRITEBYTECODE="0",
+    )
     return env
 
 
 def _import_once(module_path: Path, env: dict[str, str]) -> dict:
-    out = subprocess.run([sys.executable, "-c", _PROBE, str(module_path)], env=env, check=True, capture_output=True,
-                         text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(module_path)], env=env, check=True, capture_output=True, text=True
+    ).stdout
     return json.loads(out)
 
 

@@ -59,7 +59,7 @@ def report() -> None:
         ("timeline", "GET", f"/v1/customers/{cid}/timeline", {}),
         ("export (32 customers)", "POST", "/v1/customers/export", {}),
         ("delete", "DELETE", f"/v1/customers/{cid}", {}),
-    ]  # fmt: skip
+    ]
     session.patch(f"{url}/v1/settings", json={"datev_enabled": False})
     print("\nDynamoDB requests per customer API call (billow table + idempotency table)")
     print(f"  {'call':<32}{'status':>7}{'billow':>8}{'idem.':>7}  operations")

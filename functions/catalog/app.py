@@ -1,10 +1,10 @@
-"""Lambda: /v1/products, /v1/tax-rates, /v1/settings."""
+"""Lambda: /v1/products, /v1/tax-rates, /v1/settings, /v1/pricing/preview."""
 
 from billing.http.app import build_resolver
-from billing.http.routers import catalog
+from billing.http.routers import catalog, pricing
 from billing.observability import logger, metrics, tracer
 
-app = build_resolver(catalog.router)
+app = build_resolver(catalog.router, pricing.router)
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-WIDGET = {"name": "Wartung Heizung", "description": "Jährliche Wartung", "sku": "wh-1", "unit_price": "11.90",
-          "unit_cost": "4.123456", "currency": "EUR", "billing_frequency": "annually"}  # fmt: skip
+WIDGET = {
+    "name": "Wartung Heizung",
+    "description": "Jährliche Wartung",
+    "sku": "wh-1",
+    "unit_price": "11.90",
+    "unit_cost": "4.123456",
+    "currency": "EUR",
+    "billing_frequency": "annually",
+}
 
 
 def test_product_lifecycle(api):
@@ -13,7 +20,11 @@ def test_product_lifecycle(api):
     assert created.status_code == 201, created.text
     product = created.json()
     assert (product["unit_price"], product["unit_cost"], product["currency"], product["sku"]) == (
-        "11.9", "4.123456", "eur", "WH-1")  # fmt: skip
+        "11.9",
+        "4.123456",
+        "eur",
+        "WH-1",
+    )
     assert api.get(f"/v1/products/{product['id']}").json() == product
     updated = api.patch(f"/v1/products/{product['id']}", json={"unit_price": "12.5", "unit_cost": None}).json()
     assert (updated["unit_price"], updated["unit_cost"]) == ("12.5", None)
@@ -22,9 +33,22 @@ def test_product_lifecycle(api):
     assert api.post(f"/v1/products/{product['id']}/restore").json()["archived"] is False
 
 
-@pytest.mark.parametrize("frequency", ["one_time", "weekly", "every_two_weeks", "monthly", "quarterly",
-                                       "semi_annually", "annually", "every_two_years", "every_three_years",
-                                       "every_four_years", "every_five_years"])  # fmt: skip
+@pytest.mark.parametrize(
+    "frequency",
+    [
+        "one_time",
+        "weekly",
+        "every_two_weeks",
+        "monthly",
+        "quarterly",
+        "semi_annually",
+        "annually",
+        "every_two_years",
+        "every_three_years",
+        "every_four_years",
+        "every_five_years",
+    ],
+)
 def test_all_eleven_billing_frequencies_are_accepted(api, frequency):
     response = api.post("/v1/products", json={**WIDGET, "sku": "", "billing_frequency": frequency})
     assert response.status_code == 201
@@ -60,9 +84,18 @@ def test_tax_rate_archive_and_update(api):
 def test_settings_defaults_and_changes(api):
     defaults = api.get("/v1/settings").json()
     assert (defaults["datev_enabled"], defaults["debtor_number_start"], defaults["default_currency"]) == (
-        False, 10000, "eur")  # fmt: skip
-    changed = api.patch("/v1/settings", json={"default_sender_email": "billing@muster.de", "currencies": ["eur", "usd"],
-                                              "default_payment_terms_days": 30})  # fmt: skip
+        False,
+        10000,
+        "eur",
+    )
+    changed = api.patch(
+        "/v1/settings",
+        json={
+            "default_sender_email": "billing@muster.de",
+            "currencies": ["eur", "usd"],
+            "default_payment_terms_days": 30,
+        },
+    )
     assert changed.status_code == 200, changed.text
     assert api.get("/v1/settings").json() == changed.json()
     bad = api.patch("/v1/settings", json={"debtor_number_start": 5, "debtor_number_end": 4})

@@ -34,9 +34,16 @@ def test_create_person_and_company_with_defaults(api):
     assert company["email"] == "info@muster.de"
     assert company["address"]["line1"] == "" and company["billing_address"] is None
     assert company["invoice_email"] == company["email"]
-    person = create(api, {"type": "person", "first_name": "Erika", "last_name": "Mustermann",
-                          "billing_email": "buchhaltung@example.org",
-                          "billing_address": {"line1": "Postfach 1", "city": "Köln", "country": "de"}})  # fmt: skip
+    person = create(
+        api,
+        {
+            "type": "person",
+            "first_name": "Erika",
+            "last_name": "Mustermann",
+            "billing_email": "buchhaltung@example.org",
+            "billing_address": {"line1": "Postfach 1", "city": "Köln", "country": "de"},
+        },
+    )
     assert person["name"] == "Erika Mustermann"
     assert person["invoice_email"] == "buchhaltung@example.org"
     assert person["billing_address"]["country"] == "DE"
@@ -53,8 +60,9 @@ def test_required_fields_by_type_are_named(api):
 
 def test_list_paginates_with_cursor_and_searches_name_email_and_debtor_number(api):
     api.patch("/v1/settings", json={"datev_enabled": True})
-    created = [create(api, {"type": "company", "company_name": f"Firma {i}", "email": f"f{i}@example.com"})
-               for i in range(5)]  # fmt: skip
+    created = [
+        create(api, {"type": "company", "company_name": f"Firma {i}", "email": f"f{i}@example.com"}) for i in range(5)
+    ]
     seen, cursor = [], None
     while True:
         page = api.get("/v1/customers", params={"limit": 2, **({"cursor": cursor} if cursor else {})}).json()
@@ -82,8 +90,12 @@ def test_update_archive_restore_and_timeline(api):
     assert [c["id"] for c in api.get("/v1/customers", params={"archived": "true"}).json()["data"]] == [customer["id"]]
     assert api.post(f"/v1/customers/{customer['id']}/restore").json()["archived"] is False
     timeline = api.get(f"/v1/customers/{customer['id']}/timeline").json()["data"]
-    assert [e["type"] for e in timeline] == ["customer.restored", "customer.archived", "customer.updated",
-                                             "customer.created"]  # fmt: skip
+    assert [e["type"] for e in timeline] == [
+        "customer.restored",
+        "customer.archived",
+        "customer.updated",
+        "customer.created",
+    ]
     assert timeline[2]["data"]["fields"] == ["address", "phone"]
 
 
@@ -107,10 +119,14 @@ def test_delete_is_refused_while_the_index_holds_records_of_the_customer(api):
     # Given an active subscription and an invoice of this customer on the "by customer" index
     for prefix, status in ((keys.SUBSCRIPTION_PREFIX, "active"), (keys.INVOICE_PREFIX, "draft")):
         CustomerRecordItem(
-            pk=f"T#{api.tenant}#REC#{prefix}{customer['id']}", sk=keys.META, tenant_id=api.tenant,
-            customer_id=customer["id"], status=status, gsi1pk=keys.customer_pk(api.tenant, customer["id"]),
+            pk=f"T#{api.tenant}#REC#{prefix}{customer['id']}",
+            sk=keys.META,
+            tenant_id=api.tenant,
+            customer_id=customer["id"],
+            status=status,
+            gsi1pk=keys.customer_pk(api.tenant, customer["id"]),
             gsi1sk=keys.by_customer_sk(prefix, "2026-03-01T00:00:00", "x"),
-        ).save()  # fmt: skip
+        ).save()
     response = api.delete(f"/v1/customers/{customer['id']}")
     assert response.status_code == 409
     assert response.json()["error"]["message"] == (
@@ -122,10 +138,14 @@ def test_delete_is_refused_while_the_index_holds_records_of_the_customer(api):
 def test_canceled_subscriptions_do_not_block_deletion_and_delete_is_final(api):
     customer = create(api, {**COMPANY, "debtor_number": 4711})
     CustomerRecordItem(
-        pk=f"T#{api.tenant}#REC#sub", sk=keys.META, tenant_id=api.tenant, customer_id=customer["id"],
-        status="canceled", gsi1pk=keys.customer_pk(api.tenant, customer["id"]),
+        pk=f"T#{api.tenant}#REC#sub",
+        sk=keys.META,
+        tenant_id=api.tenant,
+        customer_id=customer["id"],
+        status="canceled",
+        gsi1pk=keys.customer_pk(api.tenant, customer["id"]),
         gsi1sk=keys.by_customer_sk(keys.SUBSCRIPTION_PREFIX, "2026-01-01", "s"),
-    ).save()  # fmt: skip
+    ).save()
     assert api.delete(f"/v1/customers/{customer['id']}").status_code == 204
     assert api.get(f"/v1/customers/{customer['id']}").status_code == 404
     assert api.get(f"/v1/customers/{customer['id']}/timeline").status_code == 404

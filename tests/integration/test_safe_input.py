@@ -35,17 +35,24 @@ def test_idempotency_keys_are_per_tenant_and_per_operation(api, new_tenant):
     a = api.post("/v1/customers", json=COMPANY, headers={"Idempotency-Key": "same"}).json()
     b = other_tenant.post("/v1/customers", json=COMPANY, headers={"Idempotency-Key": "same"}).json()
     assert a["id"] != b["id"]
-    product = api.post("/v1/products", json={"name": "P", "unit_price": "1", "currency": "eur"},
-                       headers={"Idempotency-Key": "same"})  # fmt: skip
+    product = api.post(
+        "/v1/products", json={"name": "P", "unit_price": "1", "currency": "eur"}, headers={"Idempotency-Key": "same"}
+    )
     assert product.status_code == 201
 
 
 def test_a_failed_create_does_not_burn_the_key(api):
-    bad = api.post("/v1/products", json={"name": "P", "unit_price": "1.0000001", "currency": "eur"},
-                   headers={"Idempotency-Key": "retry-me"})  # fmt: skip
+    bad = api.post(
+        "/v1/products",
+        json={"name": "P", "unit_price": "1.0000001", "currency": "eur"},
+        headers={"Idempotency-Key": "retry-me"},
+    )
     assert bad.status_code == 422
-    good = api.post("/v1/products", json={"name": "P", "unit_price": "1.5", "currency": "eur"},
-                    headers={"Idempotency-Key": "retry-me"})  # fmt: skip
+    good = api.post(
+        "/v1/products",
+        json={"name": "P", "unit_price": "1.5", "currency": "eur"},
+        headers={"Idempotency-Key": "retry-me"},
+    )
     assert good.status_code == 201
 
 
@@ -73,8 +80,9 @@ def test_overlong_idempotency_key_is_named(api):
     ],
 )
 def test_bad_customer_input_is_a_422_naming_each_field_and_writes_nothing(api, body, fields):
-    kwargs = {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) else {
-        "json": body}  # fmt: skip
+    kwargs = (
+        {"data": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) else {"json": body}
+    )
     response = api.post("/v1/customers", **kwargs)
     assert response.status_code == 422, response.text
     assert sorted(fields_of(response)) == sorted(fields)
@@ -104,9 +112,17 @@ def test_bad_product_input_names_the_field(api, body, fields):
 
 @pytest.mark.parametrize(
     "params",
-    [{"cursor": "garbage"}, {"cursor": "eyJhZnRlciI6IjEifQ"}, {"cursor": "e30"}, {"cursor": "x" * 401},
-     {"limit": "0"}, {"limit": "101"}, {"limit": "ten"}, {"archived": "maybe"}],
-)  # fmt: skip
+    [
+        {"cursor": "garbage"},
+        {"cursor": "eyJhZnRlciI6IjEifQ"},
+        {"cursor": "e30"},
+        {"cursor": "x" * 401},
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "ten"},
+        {"archived": "maybe"},
+    ],
+)
 def test_bad_list_parameters_are_422(api, params):
     response = api.get("/v1/customers", params=params)
     assert response.status_code == 422, response.text

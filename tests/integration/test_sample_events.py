@@ -24,5 +24,6 @@ def test_sample_event_is_handled(stack, path):
     event["requestContext"]["authorizer"]["jwt"]["claims"]["custom:tenant_id"] = f"t{uuid.uuid4().hex[:10]}"
     route = next(r for r in template.routes() if f"{r.method} {r.path}" == event["routeKey"])
     result = stack.gateway.functions[route.function].invoke(event)
-    expected = 404 if "pathParameters" in event else (201 if route.method == "POST" else 200)
-    assert result["statusCode"] == expected, result["body"]
+    # Events with a path id name a record the fresh tenant does not have: 404, not 500.
+    expected = {404} if "pathParameters" in event else {200, 201}
+    assert result["statusCode"] in expected, result["body"]

@@ -88,8 +88,16 @@ def test_viewer_cannot_write_and_billing_cannot_administer(api):
 
 def _token(**overrides) -> str:
     now = int(time.time())
-    claims = {"iss": auth.ISSUER, "aud": auth.AUDIENCE, "sub": "u", "iat": now, "exp": now + 60,
-              "custom:tenant_id": "acme", "custom:role": "admin", **overrides}  # fmt: skip
+    claims = {
+        "iss": auth.ISSUER,
+        "aud": auth.AUDIENCE,
+        "sub": "u",
+        "iat": now,
+        "exp": now + 60,
+        "custom:tenant_id": "acme",
+        "custom:role": "admin",
+        **overrides,
+    }
     return jwt.encode(claims, auth.SECRET, algorithm="HS256")
 
 

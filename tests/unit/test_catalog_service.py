@@ -12,8 +12,13 @@ from tests.unit.fakes import FixedClock, InMemoryCatalog, InMemorySettings
 BILLING = Caller("acme", "u1", Role.BILLING)
 ADMIN = Caller("acme", "u0", Role.ADMIN)
 OTHER = Caller("globex", "u2", Role.ADMIN)
-PRODUCT = {"name": "Wartungsvertrag", "unit_price": "11.90", "currency": "EUR", "billing_frequency": "monthly",
-           "sku": "wv-01"}  # fmt: skip
+PRODUCT = {
+    "name": "Wartungsvertrag",
+    "unit_price": "11.90",
+    "currency": "EUR",
+    "billing_frequency": "monthly",
+    "sku": "wv-01",
+}
 
 
 @pytest.fixture
@@ -78,4 +83,6 @@ def test_default_currency_must_be_among_the_tenant_currencies(service):
         service.update_settings(ADMIN, {"default_currency": "usd"})
     assert error.value.errors[0].field == "default_currency"
     assert service.update_settings(ADMIN, {"currencies": ["EUR", "usd"], "default_currency": "USD"}).currencies == (
-        "eur", "usd")  # fmt: skip
+        "eur",
+        "usd",
+    )

@@ -36,9 +36,15 @@ def test_without_an_address_an_empty_default_address_is_created():
 
 def test_deviating_billing_email_and_address_are_used_for_invoices():
     customer = new_customer(
-        "t", NOW, CustomerType.COMPANY, company_name="Acme", email="info@acme.de", billing_email="ap@acme.de",
-        address={"line1": "Hauptstr. 1", "city": "Berlin"}, billing_address={"line1": "Postfach 9", "city": "Köln"},
-    )  # fmt: skip
+        "t",
+        NOW,
+        CustomerType.COMPANY,
+        company_name="Acme",
+        email="info@acme.de",
+        billing_email="ap@acme.de",
+        address={"line1": "Hauptstr. 1", "city": "Berlin"},
+        billing_address={"line1": "Postfach 9", "city": "Köln"},
+    )
     assert customer.invoice_email == "ap@acme.de"
     assert customer.billing_address.city == "Köln"
     assert customer.default_address.city == "Berlin"

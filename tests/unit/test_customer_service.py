@@ -41,8 +41,9 @@ def service(repo, settings, files):
 
 
 def with_datev(settings, start=10000, end=69999):
-    settings.saved["acme"] = TenantSettings("acme", datev_enabled=True, debtor_number_start=start,
-                                            debtor_number_end=end)  # fmt: skip
+    settings.saved["acme"] = TenantSettings(
+        "acme", datev_enabled=True, debtor_number_start=start, debtor_number_end=end
+    )
 
 
 def test_debtor_numbers_are_drawn_from_the_tenant_range_when_datev_is_on(service, settings):
@@ -131,8 +132,12 @@ def test_timeline_records_created_updated_archived_restored_newest_first(service
     service.archive_customer(BILLING, customer.id)
     service.restore_customer(BILLING, customer.id)
     events = service.customer_timeline(VIEWER, customer.id).items
-    assert [e.type for e in events] == ["customer.restored", "customer.archived", "customer.updated",
-                                        "customer.created"]  # fmt: skip
+    assert [e.type for e in events] == [
+        "customer.restored",
+        "customer.archived",
+        "customer.updated",
+        "customer.created",
+    ]
     assert events[2].data == {"fields": ["phone"]}
     assert events[0].actor == "u-billing"
 
@@ -155,18 +160,28 @@ def test_delete_is_for_admins_and_irreversible(service):
 
 
 def test_export_writes_every_customer_with_the_c8_columns(service, files):
-    service.create_customer(BILLING, {**COMPANY, "billing_email": "ap@muster.de",
-                                      "billing_address": {"city": "Köln"}, "address": {"city": "Berlin"}})  # fmt: skip
+    service.create_customer(
+        BILLING,
+        {
+            **COMPANY,
+            "billing_email": "ap@muster.de",
+            "billing_address": {"city": "Köln"},
+            "address": {"city": "Berlin"},
+        },
+    )
     archived = service.create_customer(BILLING, {"type": "person", "first_name": "Ada", "last_name": "L"})
     service.archive_customer(BILLING, archived.id)
     export = service.export_customers(VIEWER)
     assert export.rows == 2
-    (body, content_type), = files.files.values()  # fmt: skip
+    ((body, content_type),) = files.files.values()
     assert content_type.endswith("spreadsheetml.sheet")
     rows = list(load_workbook(io.BytesIO(body)).active.values)
     assert rows[0] == EXPORT_HEADERS
     by_type = {r[1]: dict(zip(EXPORT_HEADERS, r, strict=True)) for r in rows[1:]}
     company = by_type["company"]
     assert (company["billing_email"], company["billing_address_city"], company["customer_address_city"]) == (
-        "ap@muster.de", "Köln", "Berlin")  # fmt: skip
+        "ap@muster.de",
+        "Köln",
+        "Berlin",
+    )
     assert by_type["person"]["archived"] is True

@@ -12,13 +12,18 @@ FUNCTIONS = template.functions()
 
 def served_routes(function: template.Function) -> set[tuple[str, str]]:
     module_file = function.handler.rsplit(".", 1)[0]
-    spec = importlib.util.spec_from_file_location(f"route_check_{function.logical_id}",
-                                                  function.code_uri / f"{module_file}.py")  # fmt: skip
+    spec = importlib.util.spec_from_file_location(
+        f"route_check_{function.logical_id}", function.code_uri / f"{module_file}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     schema = module.app.get_openapi_schema()
-    return {(method.upper(), path) for path, item in schema.paths.items() for method in
-            ("get", "put", "post", "delete", "patch") if getattr(item, method) is not None}  # fmt: skip
+    return {
+        (method.upper(), path)
+        for path, item in schema.paths.items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method) is not None
+    }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))

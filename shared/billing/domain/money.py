@@ -11,6 +11,7 @@ MAX_UNIT_PRICE_DECIMALS = 6
 # Far above any real price, far below what integer minor units of any currency can carry.
 MAX_UNIT_PRICE = Decimal("999999999999")
 _CENT = Decimal("0.01")
+_ONE = Decimal(1)
 
 
 @cache
@@ -77,10 +78,14 @@ def round_tax_amount(amount: Decimal) -> Decimal:
     return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
+def round_half_up(minor: Decimal) -> int:
+    """Round a value already in minor units to a whole minor unit, half-up."""
+    return int(minor.quantize(_ONE, rounding=ROUND_HALF_UP))
+
+
 def to_minor(amount: Decimal, currency: str) -> int:
     """Round a major-unit amount half-up to the currency's precision, as integer minor units."""
-    exponent = minor_units(currency)
-    return int((amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int(amount.scaleb(minor_units(currency)).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
 def format_decimal(value: Decimal) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
+    from billing.services.pricing import PricingService
 
 
 class SystemClock:
@@ -41,3 +42,11 @@ def catalog_service() -> CatalogService:
     from billing.services.catalog import CatalogService
 
     return CatalogService(DynamoCatalogRepository(), DynamoSettingsRepository(), SystemClock())
+
+
+@cache
+def pricing_service() -> PricingService:
+    from billing.adapters.dynamodb.repositories import DynamoCatalogRepository
+    from billing.services.pricing import PricingService
+
+    return PricingService(DynamoCatalogRepository(), SystemClock())

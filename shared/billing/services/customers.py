@@ -18,14 +18,32 @@ from billing.ports import Clock, CustomerRepository, FileStore, SettingsReposito
 MAX_DEBTOR_DRAWS = 50
 
 EXPORT_HEADERS = (
-    "customer_id", "type", "first_name", "last_name", "company_name", "email", "billing_email", "phone", "vat_id",
+    "customer_id",
+    "type",
+    "first_name",
+    "last_name",
+    "company_name",
+    "email",
+    "billing_email",
+    "phone",
+    "vat_id",
     "debtor_number",
-    "billing_address_line1", "billing_address_line2", "billing_address_postal_code", "billing_address_city",
-    "billing_address_state", "billing_address_country",
-    "customer_address_line1", "customer_address_line2", "customer_address_postal_code", "customer_address_city",
-    "customer_address_state", "customer_address_country",
-    "default_payment_method", "archived", "created_at",
-)  # fmt: skip
+    "billing_address_line1",
+    "billing_address_line2",
+    "billing_address_postal_code",
+    "billing_address_city",
+    "billing_address_state",
+    "billing_address_country",
+    "customer_address_line1",
+    "customer_address_line2",
+    "customer_address_postal_code",
+    "customer_address_city",
+    "customer_address_state",
+    "customer_address_country",
+    "default_payment_method",
+    "archived",
+    "created_at",
+)
 
 
 @dataclass(frozen=True)
@@ -190,8 +208,19 @@ def export_row(customer: Customer) -> list[object]:
     billing, recipient = customer.billing_address, customer.default_address
     address_cells = lambda a: [a.line1, a.line2, a.postal_code, a.city, a.state, a.country]  # noqa: E731
     return [
-        customer.id, customer.type.value, customer.first_name, customer.last_name, customer.company_name,
-        customer.email, customer.billing_email, customer.phone, customer.vat_id, customer.debtor_number,
-        *address_cells(billing), *address_cells(recipient),
-        customer.default_payment_method, customer.archived, customer.created_at.isoformat(),
-    ]  # fmt: skip
+        customer.id,
+        customer.type.value,
+        customer.first_name,
+        customer.last_name,
+        customer.company_name,
+        customer.email,
+        customer.billing_email,
+        customer.phone,
+        customer.vat_id,
+        customer.debtor_number,
+        *address_cells(billing),
+        *address_cells(recipient),
+        customer.default_payment_method,
+        customer.archived,
+        customer.created_at.isoformat(),
+    ]

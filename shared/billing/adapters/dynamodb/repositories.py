@@ -386,6 +386,21 @@ class DynamoCatalogRepository(_Table):
     def get_product(self, tenant_id: str, product_id: str) -> Product:
         return _product(self._get(tenant_id, "product", product_id, keys.product_sk))
 
+    def get_products(self, tenant_id: str, product_ids: set[str]) -> dict[str, Product]:
+        items = self._batch_get(tenant_id, "product", product_ids, keys.product_sk)
+        return {p.id: p for p in map(_product, items)}
+
+    def get_tax_rates(self, tenant_id: str, rate_ids: set[str]) -> dict[str, TaxRate]:
+        items = self._batch_get(tenant_id, "tax_rate", rate_ids, keys.tax_rate_sk)
+        return {r.id: r for r in map(_tax_rate, items)}
+
+    def _batch_get(self, tenant_id: str, kind: str, record_ids: set[str], sort_key) -> list:
+        wanted = [(keys.tenant_pk(tenant_id), sort_key(i)) for i in sorted(record_ids) if is_valid_id(kind, i)]
+        if not wanted:
+            return []
+        with translated(kind.replace("_", " ")):
+            return list(BillowItem.batch_get(wanted))
+
     def save_product(self, product: Product, *, previous_sku: str) -> None:
         t = product.tenant_id
         on_condition = [None]

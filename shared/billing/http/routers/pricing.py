@@ -1,0 +1,20 @@
+"""/v1/pricing/preview (SPEC P2-P13, S5): price line items while the user edits them."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from billing.http.caller import caller_of
+from billing.http.dependencies import pricing_service
+from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
+
+router = APIGatewayHttpRouter()
+
+
+@router.post(
+    "/v1/pricing/preview",
+    tags=["Pricing"],
+    summary="Price line items: lines, due now, future payments, contract value, metrics, schedule",
+)
+def preview_pricing(body: PreviewRequest) -> PreviewOut:
+    return preview_out(pricing_service().preview(caller_of(router), body.model_dump()))

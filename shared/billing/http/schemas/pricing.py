@@ -1,0 +1,243 @@
+"""POST /v1/pricing/preview: request and response bodies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from billing.domain.periods import BillingFrequency, BillingStartKind
+from billing.http.schemas.common import CurrencyCode, DecimalString, LongText, Request, Response, ShortText
+
+if TYPE_CHECKING:
+    from billing.domain.metrics import Metrics
+    from billing.services.pricing import Preview
+
+
+class BillingStartIn(Request):
+    type: BillingStartKind = BillingStartKind.AT_CREATION
+    date: dt.date | None = Field(None, description="For custom_date")
+    days: int = Field(0, ge=0, le=3650, description="For delay_days")
+    months: int = Field(0, ge=0, le=120, description="For delay_months")
+
+
+class DiscountIn(Request):
+    type: Literal["percent", "amount"]
+    value: DecimalString = Field(description="Percent of the unit price, or an amount off each unit")
+
+
+class TaxIn(Request):
+    name: ShortText = "Tax"
+    percentage: DecimalString
+    inclusive: bool = False
+
+
+class LineIn(Request):
+    product_id: str | None = Field(
+        None,
+        max_length=40,
+        description="A library product; the line's other fields override its values on this document only",
+    )
+    name: ShortText | None = None
+    description: LongText | None = None
+    quantity: DecimalString = "1"
+    unit_price: DecimalString | None = Field(None, description="Up to six decimals; required for a custom line")
+    unit_cost: DecimalString | None = None
+    billing_frequency: BillingFrequency | None = None
+    payments: int | None = Field(None, ge=1, le=1000, description="Fixed number of payments; omit to auto-renew")
+    billing_start: BillingStartIn | None = None
+    discount: DiscountIn | None = None
+    tax_rate_id: str | None = Field(None, max_length=40)
+    tax: TaxIn | None = None
+
+
+class AdjustmentIn(Request):
+    kind: Literal["discount", "fee", "tax"]
+    type: Literal["percent", "amount"]
+    value: DecimalString
+    name: ShortText = ""
+
+
+class PreviewRequest(Request):
+    currency: CurrencyCode
+    date: dt.date | None = Field(None, description="The day the document is created; today when omitted")
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
+    for_invoice: bool = Field(False, description="Price recurring lines once, as on an invoice (P6)")
+    schedule_length: int = Field(12, ge=1, le=520)
+
+
+class MetricsOut(Response):
+    mrr: int
+    arr: int
+    acv: int
+    tcv: int
+    margin_mrr: int
+    margin_arr: int
+    margin_acv: int
+    margin_tcv: int
+    costs_known: bool
+
+
+class PricedLineOut(Response):
+    index: int
+    name: str
+    product_id: str | None
+    quantity: str
+    unit_price: str
+    billing_frequency: BillingFrequency
+    payments: int | None
+    starts_on: dt.date
+    ends_on: dt.date | None
+    amount: int = Field(description="quantity x unit price, minor units")
+    discount: int
+    net: int
+    tax: int
+    tax_inclusive: bool
+    total: int = Field(description="What one payment of this line costs the buyer")
+    metrics: MetricsOut
+
+
+class AdjustmentOut(Response):
+    kind: str
+    type: str
+    value: str
+    name: str
+    amount: int
+
+
+class DueNowOut(Response):
+    lines_amount: int
+    line_discounts: int
+    subtotal: int
+    one_time_discounts: int
+    fees: int
+    taxes: int
+    taxes_included: int
+    total: int
+    adjustments: list[AdjustmentOut]
+
+
+class RecurringOut(Response):
+    billing_frequency: BillingFrequency
+    amount: int
+
+
+class FuturePaymentsOut(Response):
+    total: int | None
+    computable: bool
+    until_cancelled: list[RecurringOut]
+
+
+class ContractValueOut(Response):
+    amount: int | None
+    computable: bool
+    reason: str | None
+
+
+class SubscriptionGroupOut(Response):
+    billing_frequency: BillingFrequency
+    starts_on: dt.date
+    payments: int | None
+    ends_on: dt.date | None
+    line_indexes: list[int]
+
+
+class ScheduledPaymentOut(Response):
+    date: dt.date
+    amount: int
+
+
+class PreviewOut(Response):
+    currency: str
+    date: dt.date
+    lines: list[PricedLineOut]
+    due_now: DueNowOut
+    future_payments: FuturePaymentsOut
+    total_contract_value: ContractValueOut
+    metrics: MetricsOut
+    subscriptions: list[SubscriptionGroupOut]
+    schedule: list[ScheduledPaymentOut]
+
+
+def _metrics(m: Metrics) -> MetricsOut:
+    return MetricsOut(**vars(m))
+
+
+def preview_out(p: Preview) -> PreviewOut:
+    from billing.domain.money import format_decimal
+
+    s = p.summary
+    now = s.due_now
+    return PreviewOut(
+        currency=s.currency,
+        date=p.today,
+        lines=[
+            PricedLineOut(
+                index=line.index,
+                name=line.item.name,
+                product_id=line.item.product_id,
+                quantity=format_decimal(line.item.quantity),
+                unit_price=format_decimal(line.item.unit_price),
+                billing_frequency=line.item.frequency,
+                payments=line.item.payments,
+                starts_on=line.starts_on,
+                ends_on=line.ends_on,
+                amount=line.amount,
+                discount=line.discount,
+                net=line.net,
+                tax=line.tax,
+                tax_inclusive=bool(line.item.tax and line.item.tax.inclusive),
+                total=line.total,
+                metrics=_metrics(p.line_metrics[line.index]),
+            )
+            for line in s.lines
+        ],
+        due_now=DueNowOut(
+            lines_amount=now.lines_amount,
+            line_discounts=now.line_discounts,
+            subtotal=now.subtotal,
+            one_time_discounts=now.one_time_discounts,
+            fees=now.fees,
+            taxes=now.taxes,
+            taxes_included=now.taxes_included,
+            total=now.total,
+            adjustments=[
+                AdjustmentOut(
+                    kind=a.adjustment.kind.value,
+                    type=a.adjustment.type.value,
+                    value=format_decimal(a.adjustment.value),
+                    name=a.adjustment.name,
+                    amount=a.amount,
+                )
+                for a in now.adjustments
+            ],
+        ),
+        future_payments=FuturePaymentsOut(
+            total=s.future.total,
+            computable=s.future.total is not None,
+            until_cancelled=[
+                RecurringOut(billing_frequency=f, amount=a) for f, a in s.future.recurring_until_cancelled
+            ],
+        ),
+        total_contract_value=ContractValueOut(
+            amount=s.total_contract_value,
+            computable=s.total_contract_value is not None,
+            reason=None
+            if s.total_contract_value is not None
+            else "an auto-renewing line has no number of payments, so the contract has no total",
+        ),
+        metrics=_metrics(p.metrics),
+        subscriptions=[
+            SubscriptionGroupOut(
+                billing_frequency=g.frequency,
+                starts_on=g.starts_on,
+                payments=g.payments,
+                ends_on=g.ends_on,
+                line_indexes=list(g.line_indexes),
+            )
+            for g in p.subscriptions
+        ],
+        schedule=[ScheduledPaymentOut(date=x.on, amount=x.amount) for x in p.schedule],
+    )
