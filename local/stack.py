@@ -17,7 +17,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def local_parameters() -> dict[str, str]:
+def local_parameters(overrides: dict[str, str] | None = None) -> dict[str, str]:
     from local import auth
 
     return {
@@ -25,12 +25,13 @@ def local_parameters() -> dict[str, str]:
         "JwtIssuer": auth.ISSUER,
         "JwtAudience": auth.AUDIENCE,
         "AWS::Region": REGION,
+        **(overrides or {}),
     }
 
 
-def function_environment() -> dict[str, str]:
+def function_environment(parameter_overrides: dict[str, str] | None = None) -> dict[str, str]:
     """The union of every function's resolved environment (one process hosts them all locally)."""
-    parameters = local_parameters()
+    parameters = local_parameters(parameter_overrides)
     merged: dict[str, str] = {}
     for function in template.functions().values():
         for name, value in function.environment.items():
@@ -41,7 +42,9 @@ def function_environment() -> dict[str, str]:
     return merged
 
 
-def configure_environment(aws_endpoint: str) -> None:
+def configure_environment(
+    aws_endpoint: str, parameter_overrides: dict[str, str] | None = None, extra: dict[str, str] | None = None
+) -> None:
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
@@ -51,7 +54,8 @@ def configure_environment(aws_endpoint: str) -> None:
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_METRICS_DISABLED="true",
         POWERTOOLS_DEV="false",
-        **function_environment(),
+        **function_environment(parameter_overrides),
+        **(extra or {}),
     )
     shared = str(template.ROOT / "shared")
     if shared not in sys.path:
@@ -91,9 +95,11 @@ class EmbeddedAws:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
-    def start(self) -> EmbeddedAws:
+    def start(
+        self, parameter_overrides: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None
+    ) -> EmbeddedAws:
         self._server.start()
-        configure_environment(self.endpoint)
+        configure_environment(self.endpoint, parameter_overrides, extra_environment)
         create_resources()
         return self
 

@@ -4,12 +4,14 @@ in-memory fakes (tests/unit/fakes.py)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.paging import Page
+from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
 
@@ -85,3 +87,125 @@ class FileStore(Protocol):
 
 class SpreadsheetWriter(Protocol):
     def to_xlsx(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
+
+
+# ---------------------------------------------------------------- payments (SPEC W1, W2)
+
+
+@dataclass(frozen=True)
+class SetupSession:
+    """What a web client needs to confirm a card with Stripe.js."""
+
+    id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class MethodDetails:
+    id: str
+    type: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    processor_customer_id: str | None  # None once detached
+
+
+@dataclass(frozen=True)
+class ProcessorEvent:
+    id: str
+    type: str
+    account: str | None
+    created: int
+    object: dict
+
+
+class InvalidSignature(Exception):
+    """A webhook whose signature is missing, wrong or too old."""
+
+
+class PaymentGateway(Protocol):
+    """The payment processor, acting for one tenant's connected account."""
+
+    def create_customer(self, account: str, *, email: str, name: str, metadata: dict, idempotency_key: str) -> str: ...
+
+    def create_setup_intent(
+        self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
+    ) -> SetupSession: ...
+
+    def payment_method(self, account: str, method_id: str) -> MethodDetails: ...
+
+    def detach_payment_method(self, account: str, method_id: str) -> None: ...
+
+    def charge(
+        self,
+        account: str,
+        *,
+        processor_customer_id: str,
+        method_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict,
+        description: str,
+    ) -> ProcessorPayment:
+        """An off-session charge; raises PaymentDeclined, AuthenticationRequired, ProcessorUnavailable."""
+
+    def refund(self, account: str, *, payment_reference: str, amount: int | None, idempotency_key: str) -> None: ...
+
+    def payment(self, account: str, reference: str) -> ProcessorPayment: ...
+
+    def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
+        """Raises InvalidSignature."""
+
+
+class ProcessorConnections(Protocol):
+    """Each tenant's connected processor account, both ways."""
+
+    def account_of(self, tenant_id: str) -> str | None: ...
+
+    def tenant_of(self, account: str) -> str | None: ...
+
+    def connect(self, tenant_id: str, account: str, previous: str | None) -> None: ...
+
+
+class PaymentMethodRepository(Protocol):
+    def list(self, tenant_id: str, customer_id: str) -> list[PaymentMethod]: ...
+
+    def owner_of(self, tenant_id: str, method_id: str) -> str | None:
+        """The customer holding a saved method, if any."""
+
+    def save(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent | None) -> None: ...
+
+    def remove(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None: ...
+
+    def customer_of_processor_customer(self, tenant_id: str, processor_customer_id: str) -> str | None: ...
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment, event: TimelineEvent) -> Payment:
+        """Returns the payment as stored (its new version)."""
+
+    def get(self, tenant_id: str, payment_id: str) -> Payment: ...
+
+    def by_processor_reference(self, tenant_id: str, reference: str) -> Payment | None: ...
+
+    def save(self, payment: Payment, event: TimelineEvent | None) -> Payment:
+        """Optimistic on ``version``; raises StaleWrite when someone saved it meanwhile. Returns the
+        payment as stored."""
+
+    def list(
+        self, tenant_id: str, *, status: str | None, customer_id: str | None, limit: int, cursor: str | None
+    ) -> Page[Payment]: ...
+
+
+class WebhookLog(Protocol):
+    """Processed-once bookkeeping for inbound processor events."""
+
+    def claim(self, event_id: str, event_type: str) -> bool:
+        """True when this delivery may process the event: first seen, or an earlier attempt failed
+        or stalled. False when it is done or being processed right now."""
+
+    def finish(self, event_id: str, outcome: str) -> None: ...
+
+    def fail(self, event_id: str, error: str) -> None: ...

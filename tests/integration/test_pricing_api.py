@@ -10,10 +10,13 @@ def preview(api, **body):
 
 
 def test_seed_figures_through_the_api(api):
-    response = preview(api, lines=[
-        {"name": "Seed P10", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
-        {"name": "Seed P11", "unit_price": "10.34", "billing_frequency": "weekly"},
-    ])  # fmt: skip
+    response = preview(
+        api,
+        lines=[
+            {"name": "Seed P10", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
+            {"name": "Seed P11", "unit_price": "10.34", "billing_frequency": "weekly"},
+        ],
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     first, second = body["lines"]
@@ -42,10 +45,17 @@ def test_library_products_and_tax_rates_with_overrides(api):
         },
     ).json()
     vat = api.post("/v1/tax-rates", json={"name": "USt", "percentage": "19"}).json()
-    body = api.post("/v1/pricing/preview", json={"currency": "eur", "date": "2026-01-31", "lines": [
-        {"product_id": product["id"], "tax_rate_id": vat["id"], "payments": 6},
-        {"product_id": product["id"], "unit_price": "80", "quantity": "2", "billing_frequency": "annually"},
-    ]}).json()  # fmt: skip
+    body = api.post(
+        "/v1/pricing/preview",
+        json={
+            "currency": "eur",
+            "date": "2026-01-31",
+            "lines": [
+                {"product_id": product["id"], "tax_rate_id": vat["id"], "payments": 6},
+                {"product_id": product["id"], "unit_price": "80", "quantity": "2", "billing_frequency": "annually"},
+            ],
+        },
+    ).json()
     monthly, annual = body["lines"]
     assert (monthly["name"], monthly["net"], monthly["tax"], monthly["total"]) == ("Wartung", 10000, 1900, 11900)
     assert monthly["ends_on"] == "2026-07-31"
@@ -64,17 +74,25 @@ def test_invoice_pricing_bills_recurring_lines_once(api):
 
 
 def test_errors_name_the_line_and_the_field(api):
-    response = preview(api, lines=[
-        {"name": "ok", "unit_price": "1"},
-        {"name": "bad price", "unit_price": "1.0000001"},
-        {"name": "bad qty", "unit_price": "1", "quantity": "-2"},
-        {"unit_price": "1"},
-        {"name": "x", "unit_price": "1", "discount": {"type": "percent", "value": "101"}},
-        {"product_id": "prod_01J00000000000000000000000"},
-    ])  # fmt: skip
+    response = preview(
+        api,
+        lines=[
+            {"name": "ok", "unit_price": "1"},
+            {"name": "bad price", "unit_price": "1.0000001"},
+            {"name": "bad qty", "unit_price": "1", "quantity": "-2"},
+            {"unit_price": "1"},
+            {"name": "x", "unit_price": "1", "discount": {"type": "percent", "value": "101"}},
+            {"product_id": "prod_01J00000000000000000000000"},
+        ],
+    )
     assert response.status_code == 422
-    assert fields_of(response) == ["lines.1.unit_price", "lines.2.quantity", "lines.3.name",
-                                   "lines.4.discount.value", "lines.5.product_id"]  # fmt: skip
+    assert fields_of(response) == [
+        "lines.1.unit_price",
+        "lines.2.quantity",
+        "lines.3.name",
+        "lines.4.discount.value",
+        "lines.5.product_id",
+    ]
 
 
 def test_schema_errors_name_the_line_too(api):

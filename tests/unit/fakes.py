@@ -69,6 +69,9 @@ class InMemoryCustomers:
         self.customers[key] = replace(customer, version=customer.version + 1)
         self.events[key].append(event)
 
+    def add_event(self, tenant_id, event):
+        self.events[(tenant_id, event.customer_id)].append(event)
+
     def list(self, tenant_id, *, archived, search, limit, cursor):
         matches = sorted(
             (

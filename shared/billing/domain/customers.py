@@ -54,7 +54,9 @@ class Customer:
     debtor_number: int | None = None
     archived: bool = False
     read_only: bool = False
-    default_payment_method: str = ""
+    default_payment_method: str = ""  # description of the default card, e.g. "visa •••• 4242 (12/2029)"
+    default_payment_method_id: str | None = None
+    processor_customer_id: str | None = None  # Stripe's cus_... in the tenant's connected account
     version: int = 0
 
     @property

@@ -70,3 +70,9 @@ class SkuTaken(Conflict):
 class StaleWrite(Conflict):
     def __init__(self, what: str):
         super().__init__(f"{what} was changed by someone else meanwhile; fetch it again and retry")
+
+
+class BadRequest(DomainError):
+    """A request that cannot be read at all (HTTP 400), e.g. a webhook whose signature fails."""
+
+    code = "bad_request"

@@ -8,9 +8,13 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from billing.adapters.dynamodb.payments import DynamoProcessorConnections
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
+    from billing.services.payment_methods import PaymentMethodService
+    from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
+    from billing.services.stripe_events import StripeEventService
 
 
 class SystemClock:
@@ -50,3 +54,63 @@ def pricing_service() -> PricingService:
     from billing.services.pricing import PricingService
 
     return PricingService(DynamoCatalogRepository(), SystemClock())
+
+
+@cache
+def processor_connections() -> DynamoProcessorConnections:
+    from billing.adapters.dynamodb.payments import DynamoProcessorConnections
+
+    return DynamoProcessorConnections()
+
+
+@cache
+def payment_method_service() -> PaymentMethodService:
+    from billing.adapters.dynamodb.payments import DynamoPaymentMethods
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.services.payment_methods import PaymentMethodService
+
+    return PaymentMethodService(
+        DynamoCustomerRepository(),
+        DynamoPaymentMethods(),
+        processor_connections(),
+        gateway_from_environment(),
+        SystemClock(),
+    )
+
+
+@cache
+def payment_service() -> PaymentService:
+    from billing.adapters.dynamodb.payments import DynamoPaymentMethods, DynamoPayments
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.services.payments import PaymentService
+
+    return PaymentService(
+        DynamoCustomerRepository(),
+        DynamoPaymentMethods(),
+        DynamoPayments(),
+        processor_connections(),
+        gateway_from_environment(),
+        payment_method_service(),
+        SystemClock(),
+    )
+
+
+@cache
+def stripe_event_service() -> StripeEventService:
+    from billing.adapters.dynamodb.payments import DynamoPaymentMethods, DynamoWebhookLog
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.services.stripe_events import StripeEventService
+
+    return StripeEventService(
+        gateway_from_environment(),
+        DynamoWebhookLog(),
+        processor_connections(),
+        DynamoCustomerRepository(),
+        DynamoPaymentMethods(),
+        payment_method_service(),
+        payment_service(),
+        SystemClock(),
+    )

@@ -10,20 +10,25 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from billing.adapters.dynamodb.errors import Unavailable
-from billing.domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from billing.domain.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from billing.domain.payments import PaymentFailed, ProcessorDown
 from billing.observability import logger
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    BadRequest: 400,
     ValidationFailed: 422,
     NotFound: 404,
     Conflict: 409,
     Forbidden: 403,
     Unavailable: 503,
+    ProcessorDown: 503,
 }
 
 
-def error_response(status: int, error_type: str, message: str, fields: list[dict] | None = None) -> Response:
-    body = {"error": {"type": error_type, "message": message}}
+def error_response(
+    status: int, error_type: str, message: str, fields: list[dict] | None = None, **details: object
+) -> Response:
+    body = {"error": {"type": error_type, "message": message, **details}}
     if fields is not None:
         body["error"]["fields"] = fields
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
@@ -62,6 +67,17 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _rule_broken(error: ValidationFailed) -> Response:
         fields = [{"field": e.field, "message": e.message} for e in error.errors]
         return error_response(422, error.code, error.message, fields)
+
+    @app.exception_handler(PaymentFailed)
+    def _payment_failed(error: PaymentFailed) -> Response:
+        return error_response(
+            402,
+            "card_declined",
+            error.message,
+            payment_id=error.payment.id,
+            decline_code=error.decline_code,
+            authentication_required=error.authentication_required,
+        )
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:

@@ -9,9 +9,9 @@ from billing.http.app import API_TITLE, API_VERSION, build_resolver
 
 @cache
 def openapi_document() -> str:
-    from billing.http.routers import catalog, customers, pricing
+    from billing.http.routers import catalog, customers, payments, pricing, stripe_webhook
 
-    app = build_resolver(customers.router, catalog.router, pricing.router)
+    app = build_resolver(customers.router, catalog.router, pricing.router, payments.router, stripe_webhook.router)
     return app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,

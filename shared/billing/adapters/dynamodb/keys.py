@@ -14,6 +14,7 @@ PAYMENT_PREFIX = "PAY#"
 PRODUCT_PREFIX = "PRODUCT#"
 TAX_PREFIX = "TAX#"
 EVENT_PREFIX = "EVT#"
+PAYMENT_METHOD_PREFIX = "PM#"
 
 
 def tenant_pk(tenant_id: str) -> str:
@@ -34,6 +35,27 @@ def subscription_pk(tenant_id: str, subscription_id: str) -> str:
 
 def invoice_pk(tenant_id: str, invoice_id: str) -> str:
     return f"T#{tenant_id}#INV#{invoice_id}"
+
+
+def payment_pk(tenant_id: str, payment_id: str) -> str:
+    return f"T#{tenant_id}#PAY#{payment_id}"
+
+
+def payment_list_pk(tenant_id: str) -> str:
+    """ "By status" index partition of a tenant's payments, newest first."""
+    return f"T#{tenant_id}#PAYMENTS"
+
+
+def payment_method_sk(method_id: str) -> str:
+    return f"{PAYMENT_METHOD_PREFIX}{method_id}"
+
+
+def connection_sk(provider: str) -> str:
+    return f"CONNECTION#{provider}"
+
+
+def account_pk(provider: str, account: str) -> str:
+    return f"ACCT#{provider}#{account}"
 
 
 def event_sk(event_id: str) -> str:
@@ -69,8 +91,9 @@ def due_pk(day_iso: str, shard: int) -> str:
     return f"DUE#{day_iso}#{shard:03d}"
 
 
-def external_id_key(provider: str, external_id: str) -> str:
-    return f"{provider}#{external_id}"
+def external_id_key(tenant_id: str, provider: str, external_id: str) -> str:
+    """Our record for a processor id, within one tenant (processor ids are unique per account)."""
+    return f"T#{tenant_id}#{provider}#{external_id}"
 
 
 def webhook_event_pk(provider: str, event_id: str) -> str:

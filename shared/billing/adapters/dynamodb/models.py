@@ -18,7 +18,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 
@@ -70,7 +70,8 @@ class ByExternalIdIndex(GlobalSecondaryIndex):
 
     class Meta(_Meta):
         index_name = "ByExternalId"
-        projection = KeysOnlyProjection()
+        # Keys plus the discriminator, so PynamoDB can tell which kind of item it found.
+        projection = IncludeProjection(["kind"])
 
     gsi3pk = UnicodeAttribute(hash_key=True)
 
@@ -80,7 +81,7 @@ class DueForBillingIndex(GlobalSecondaryIndex):
 
     class Meta(_Meta):
         index_name = "DueForBilling"
-        projection = KeysOnlyProjection()
+        projection = IncludeProjection(["kind"])
 
     gsi4pk = UnicodeAttribute(hash_key=True)
     gsi4sk = UnicodeAttribute(range_key=True)
@@ -136,6 +137,8 @@ class CustomerItem(BillowItem, discriminator="customer"):
     archived = BooleanAttribute(default=False)
     read_only = BooleanAttribute(default=False)
     default_payment_method = UnicodeAttribute(default="")
+    default_payment_method_id = UnicodeAttribute(null=True)
+    processor_customer_id = UnicodeAttribute(null=True)
     search_text = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -207,3 +210,50 @@ class CustomerRecordItem(BillowItem, discriminator="customer_record"):
     tenant_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     status = UnicodeAttribute()
+
+
+class PaymentMethodItem(BillowItem, discriminator="payment_method"):
+    tenant_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    method_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    brand = UnicodeAttribute(default="")
+    last4 = UnicodeAttribute(default="")
+    exp_month = NumberAttribute(default=0)
+    exp_year = NumberAttribute(default=0)
+    is_default = BooleanAttribute(default=False)
+    created_at = UTCDateTimeAttribute()
+
+
+class PaymentItem(CustomerRecordItem, discriminator="payment"):
+    payment_id = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    method = UnicodeAttribute(default="")
+    payment_method_id = UnicodeAttribute(null=True)
+    processor = UnicodeAttribute(default="stripe")
+    processor_payment_id = UnicodeAttribute(null=True)
+    processor_charge_id = UnicodeAttribute(null=True)
+    amount_refunded = NumberAttribute(default=0)
+    failure_code = UnicodeAttribute(null=True)
+    failure_message = UnicodeAttribute(null=True)
+    description = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class ConnectionItem(BillowItem, discriminator="processor_connection"):
+    """A tenant's connected Stripe account (under the tenant) and its reverse entry (under the account)."""
+
+    tenant_id = UnicodeAttribute()
+    account = UnicodeAttribute()
+    connected_at = UTCDateTimeAttribute()
+
+
+class WebhookEventItem(BillowItem, discriminator="webhook_event"):
+    event_type = UnicodeAttribute()
+    status = UnicodeAttribute()  # processing, done, failed
+    outcome = UnicodeAttribute(default="")
+    attempts = NumberAttribute(default=0)
+    claimed_at = NumberAttribute()

@@ -98,6 +98,9 @@ def _customer_item(customer: Customer) -> CustomerItem:
         sk=keys.META,
         gsi2pk=keys.customer_list_pk(t, customer.archived),
         gsi2sk=customer.id,
+        gsi3pk=keys.external_id_key(t, "stripe", customer.processor_customer_id)
+        if customer.processor_customer_id
+        else None,
         tenant_id=t,
         customer_id=customer.id,
         type=customer.type.value,
@@ -115,6 +118,8 @@ def _customer_item(customer: Customer) -> CustomerItem:
         archived=customer.archived,
         read_only=customer.read_only,
         default_payment_method=customer.default_payment_method,
+        default_payment_method_id=customer.default_payment_method_id,
+        processor_customer_id=customer.processor_customer_id,
         search_text=customer.search_text(),
         created_at=customer.created_at,
         updated_at=customer.updated_at,
@@ -143,6 +148,8 @@ def _customer(item: CustomerItem) -> Customer:
         archived=bool(item.archived),
         read_only=bool(item.read_only),
         default_payment_method=item.default_payment_method or "",
+        default_payment_method_id=item.default_payment_method_id,
+        processor_customer_id=item.processor_customer_id,
         version=int(item.version or 0),
     )
 
@@ -214,6 +221,10 @@ class DynamoCustomerRepository(_Table):
                     )
                     on_condition.append(lambda: DebtorNumberTaken(customer.debtor_number))
 
+    def add_event(self, tenant_id: str, event: TimelineEvent) -> None:
+        with translated("customer timeline"):
+            _event_item(tenant_id, event).save()
+
     def list(self, tenant_id: str, *, archived: bool, search: str, limit: int, cursor: str | None) -> Page[Customer]:
         after = _start_after(cursor, "customer")
         list_pk = keys.customer_list_pk(tenant_id, archived)
@@ -267,9 +278,9 @@ class DynamoCustomerRepository(_Table):
             tx.delete(_customer_item(customer), condition=CustomerItem.pk.exists())
             if customer.debtor_number is not None:
                 tx.delete(_debtor_guard(t, customer.debtor_number, customer.id))
-        # The customer is gone; its timeline goes after it (a retry of a failed clean-up is harmless).
-        with translated("customer timeline"), BillowItem.batch_write() as batch:
-            for item in BillowItem.query(pk, BillowItem.sk.startswith(keys.EVENT_PREFIX)):
+        # The customer is gone; its timeline and saved payment methods go after it.
+        with translated("customer records"), BillowItem.batch_write() as batch:
+            for item in BillowItem.query(pk):
                 batch.delete(item)
 
     def timeline(self, tenant_id: str, customer_id: str, *, limit: int, cursor: str | None) -> Page[TimelineEvent]:

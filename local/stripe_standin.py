@@ -1,0 +1,618 @@
+"""A Stripe stand-in for the embedded stack: the subset of Stripe's HTTP API that Billow uses,
+spoken well enough that the real `stripe` client talks to it with nothing changed but its base
+address. It keeps Stripe's shapes: form-encoded requests with bracketed keys, `Stripe-Account`
+namespaces for connected accounts, idempotency keys (same key and parameters replay the first
+response, other parameters are an `idempotency_error`), 402 `card_error` bodies with a
+`decline_code`, and signed webhook deliveries (`Stripe-Signature: t=...,v1=...`).
+
+Test switches (under /_standin/, never part of Stripe's API): deliver each event N times, hold
+deliveries and release them in reverse order, drain the queue, open a dispute on a charge.
+
+Not imitated: Connect onboarding and OAuth, 3-D Secure flows (off-session authentication only
+fails), Checkout, Billing objects, list pagination beyond one page, API versions, rate limits."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+import requests
+from werkzeug.wrappers import Request, Response
+
+log = logging.getLogger("billow.stripe_standin")
+
+# Stripe's test payment methods, as https://docs.stripe.com/testing lists them.
+TEST_CARDS = {
+    "pm_card_visa": ("visa", "4242", "succeed"),
+    "pm_card_mastercard": ("mastercard", "4444", "succeed"),
+    "pm_card_amex": ("amex", "8431", "succeed"),
+    "pm_card_chargeDeclined": ("visa", "0002", "decline:generic_decline"),
+    "pm_card_chargeDeclinedInsufficientFunds": ("visa", "9995", "charge:insufficient_funds"),
+    "pm_card_insufficientFunds": ("visa", "9995", "charge:insufficient_funds"),
+    "pm_card_chargeCustomerFail": ("visa", "0341", "charge:generic_decline"),
+    "pm_card_authenticationRequired": ("visa", "3184", "charge:authentication_required"),
+}
+DECLINE_MESSAGES = {
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "authentication_required": "Your card was declined. This transaction requires authentication.",
+}
+API_VERSION = "2025-01-27.acacia"
+
+
+class StripeError(Exception):
+    def __init__(self, status: int, error: dict):
+        super().__init__(error.get("message"))
+        self.status = status
+        self.error = error
+
+
+def invalid(message: str, param: str | None = None, status: int = 400) -> StripeError:
+    error = {"type": "invalid_request_error", "message": message}
+    if param:
+        error["param"] = param
+    return StripeError(status, error)
+
+
+def decode_form(pairs: list[tuple[str, str]]) -> dict:
+    """Stripe's form encoding: ``metadata[tenant]=x``, ``expand[0]=latest_charge``."""
+    result: dict = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node = result
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+    return _lists(result)
+
+
+def _lists(node):
+    if isinstance(node, dict):
+        if node and all(k.isdigit() for k in node):
+            return [_lists(node[k]) for k in sorted(node, key=int)]
+        return {k: _lists(v) for k, v in node.items()}
+    return node
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+@dataclass
+class Account:
+    objects: dict[str, dict] = field(default_factory=dict)
+
+
+@dataclass
+class Switches:
+    copies: int = 1  # deliver every event this many times
+    hold: bool = False  # keep events until released
+    webhook_url: str | None = None
+
+
+class StripeStandIn:
+    def __init__(self, secret_key: str, webhook_secret: str):
+        self.secret_key = secret_key
+        self.webhook_secret = webhook_secret
+        self.switches = Switches()
+        self.accounts: dict[str | None, Account] = {}
+        self.idempotency: dict[tuple[str | None, str], tuple[str, int, dict]] = {}
+        self.events: list[dict] = []
+        self.held: list[dict] = []
+        self.deliveries: list[tuple[str, int]] = []
+        self.requests_seen: list[tuple[str, str, str | None]] = []
+        self._lock = threading.RLock()
+        self._queue: queue.Queue = queue.Queue()
+        self._worker = threading.Thread(target=self._deliver_forever, name="stripe-standin-webhooks", daemon=True)
+        self._worker.start()
+
+    # ------------------------------------------------------------------ HTTP
+
+    def __call__(self, environ, start_response):
+        return self.handle(Request(environ))(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        if request.path.startswith("/_standin/"):
+            return self._control(request)
+        auth = request.headers.get("Authorization", "")
+        if auth != f"Bearer {self.secret_key}":
+            return _json(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
+        account = request.headers.get("Stripe-Account")
+        if account is not None and not re.fullmatch(r"acct_[A-Za-z0-9]+", account):
+            return _json(400, {"error": {"type": "invalid_request_error", "message": "Invalid Stripe-Account"}})
+        pairs = parse_qsl(request.get_data(as_text=True), keep_blank_values=True)
+        pairs += parse_qsl(request.query_string.decode(), keep_blank_values=True)
+        params = decode_form(pairs)
+        key = request.headers.get("Idempotency-Key")
+        with self._lock:
+            self.requests_seen.append((request.method, request.path, account))
+            fingerprint = json.dumps([request.method, request.path, params], sort_keys=True)
+            if key and request.method == "POST":
+                seen = self.idempotency.get((account, key))
+                if seen is not None:
+                    if seen[0] != fingerprint:
+                        return _json(
+                            400,
+                            {
+                                "error": {
+                                    "type": "idempotency_error",
+                                    "message": "Keys for idempotent requests can only be used with the same parameters "
+                                    f"they were first used with. Try using a key other than '{key}'.",
+                                }
+                            },
+                        )
+                    response = _json(seen[1], seen[2])
+                    response.headers["Idempotent-Replayed"] = "true"
+                    return response
+            try:
+                status, body = 200, self._route(request.method, request.path, params, account, key)
+            except StripeError as error:
+                status, body = error.status, {"error": error.error}
+            if key and request.method == "POST" and status < 500:
+                self.idempotency[(account, key)] = (fingerprint, status, body)
+        response = _json(status, body)
+        response.headers["Request-Id"] = new_id("req")
+        return response
+
+    def _route(self, method: str, path: str, params: dict, account: str | None, key: str | None) -> dict:
+        routes = [
+            ("POST", r"/v1/customers", self._create_customer),
+            ("GET", r"/v1/customers/(?P<id>cus_\w+)", self._get("customer")),
+            ("GET", r"/v1/customers/(?P<id>cus_\w+)/payment_methods", self._list_customer_methods),
+            ("POST", r"/v1/setup_intents", self._create_setup_intent),
+            ("GET", r"/v1/setup_intents/(?P<id>seti_\w+)", self._get("setup_intent")),
+            ("POST", r"/v1/setup_intents/(?P<id>seti_\w+)/confirm", self._confirm_setup_intent),
+            ("GET", r"/v1/payment_methods", self._list_methods),
+            ("GET", r"/v1/payment_methods/(?P<id>pm_\w+)", self._get("payment_method")),
+            ("POST", r"/v1/payment_methods/(?P<id>pm_\w+)", self._update_method),
+            ("POST", r"/v1/payment_methods/(?P<id>pm_\w+)/attach", self._attach),
+            ("POST", r"/v1/payment_methods/(?P<id>pm_\w+)/detach", self._detach),
+            ("POST", r"/v1/payment_intents", self._create_payment_intent),
+            ("GET", r"/v1/payment_intents/(?P<id>pi_\w+)", self._get_payment_intent),
+            ("GET", r"/v1/charges/(?P<id>ch_\w+)", self._get("charge")),
+            ("POST", r"/v1/refunds", self._create_refund),
+            ("GET", r"/v1/refunds/(?P<id>re_\w+)", self._get("refund")),
+        ]
+        for verb, pattern, handler in routes:
+            match = re.fullmatch(pattern, path)
+            if match and verb == method:
+                return handler(self._account(account), params, account=account, key=key, **match.groupdict())
+        raise invalid(f"Unrecognized request URL ({method}: {path}).", status=404)
+
+    def _account(self, account_id: str | None) -> Account:
+        return self.accounts.setdefault(account_id, Account())
+
+    def _get(self, kind: str):
+        def get(acct: Account, params: dict, id: str, **_) -> dict:
+            return self._find(acct, kind, id)
+
+        return get
+
+    def _find(self, acct: Account, kind: str, object_id: str, param: str = "id") -> dict:
+        obj = acct.objects.get(object_id)
+        if obj is None or obj["object"] != kind:
+            raise StripeError(
+                404,
+                {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "param": param,
+                    "message": f"No such {kind}: '{object_id}'",
+                },
+            )
+        return obj
+
+    def _store(self, acct: Account, obj: dict) -> dict:
+        acct.objects[obj["id"]] = obj
+        return obj
+
+    # ------------------------------------------------------------------ customers and payment methods
+
+    def _create_customer(self, acct: Account, params: dict, **_) -> dict:
+        return self._store(
+            acct,
+            {
+                "id": new_id("cus"),
+                "object": "customer",
+                "created": int(time.time()),
+                "email": params.get("email"),
+                "name": params.get("name"),
+                "metadata": params.get("metadata", {}),
+                "livemode": False,
+                "invoice_settings": {"default_payment_method": None},
+            },
+        )
+
+    def _method_from_token(self, acct: Account, token: str, param: str) -> dict:
+        if token in acct.objects:
+            return self._find(acct, "payment_method", token, param)
+        if token not in TEST_CARDS:
+            raise StripeError(
+                400,
+                {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "param": param,
+                    "message": f"No such PaymentMethod: '{token}'",
+                },
+            )
+        brand, last4, behaviour = TEST_CARDS[token]
+        return self._store(
+            acct,
+            {
+                "id": new_id("pm"),
+                "object": "payment_method",
+                "type": "card",
+                "created": int(time.time()),
+                "customer": None,
+                "livemode": False,
+                "metadata": {},
+                "billing_details": {"email": None, "name": None},
+                "card": {
+                    "brand": brand,
+                    "last4": last4,
+                    "exp_month": 12,
+                    "exp_year": time.gmtime().tm_year + 3,
+                    "funding": "credit",
+                    "country": "US",
+                    "fingerprint": hashlib.sha1(token.encode()).hexdigest()[:16],
+                    "_behaviour": behaviour,
+                },
+            },
+        )
+
+    def _attach_to(self, acct: Account, method: dict, customer_id: str, account: str | None) -> None:
+        self._find(acct, "customer", customer_id, "customer")
+        if method["customer"] and method["customer"] != customer_id:
+            raise invalid("This PaymentMethod is already attached to another customer.", "payment_method")
+        if method["customer"] != customer_id:
+            method["customer"] = customer_id
+            self._emit("payment_method.attached", method, account)
+
+    def _attach(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        method = self._find(acct, "payment_method", id)
+        self._attach_to(acct, method, params.get("customer", ""), account)
+        return method
+
+    def _detach(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        method = self._find(acct, "payment_method", id)
+        if not method["customer"]:
+            raise invalid("The payment method you provided is not attached to a customer so detachment is impossible.")
+        method["customer"] = None
+        self._emit("payment_method.detached", method, account)
+        return method
+
+    def _update_method(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        method = self._find(acct, "payment_method", id)
+        for name in ("exp_month", "exp_year"):
+            if name in params.get("card", {}):
+                method["card"][name] = int(params["card"][name])
+        self._emit("payment_method.updated", method, account)
+        return method
+
+    def _list_methods(self, acct: Account, params: dict, **_) -> dict:
+        customer = params.get("customer")
+        methods = [
+            o
+            for o in acct.objects.values()
+            if o["object"] == "payment_method" and o["customer"] == customer and customer
+        ]
+        return {"object": "list", "data": methods, "has_more": False, "url": "/v1/payment_methods"}
+
+    def _list_customer_methods(self, acct: Account, params: dict, id: str, **kw) -> dict:
+        self._find(acct, "customer", id)
+        return self._list_methods(acct, {**params, "customer": id})
+
+    def _create_setup_intent(self, acct: Account, params: dict, account: str | None, **_) -> dict:
+        if params.get("customer"):
+            self._find(acct, "customer", params["customer"], "customer")
+        intent_id = new_id("seti")
+        intent = self._store(
+            acct,
+            {
+                "id": intent_id,
+                "object": "setup_intent",
+                "created": int(time.time()),
+                "customer": params.get("customer"),
+                "status": "requires_payment_method",
+                "usage": params.get("usage", "off_session"),
+                "payment_method": None,
+                "payment_method_types": params.get("payment_method_types", ["card"]),
+                "metadata": params.get("metadata", {}),
+                "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
+                "last_setup_error": None,
+                "livemode": False,
+            },
+        )
+        if params.get("confirm") == "true" and params.get("payment_method"):
+            return self._confirm_setup_intent(acct, params, intent_id, account)
+        return intent
+
+    def _confirm_setup_intent(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        """What Stripe.js does on the page: the buyer's card is confirmed against the intent."""
+        intent = self._find(acct, "setup_intent", id)
+        if intent["status"] == "succeeded":
+            raise invalid("You cannot confirm this SetupIntent because it has already succeeded.")
+        method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
+        behaviour = method["card"]["_behaviour"]
+        if behaviour.startswith("decline:"):
+            code = behaviour.split(":", 1)[1]
+            intent["status"] = "requires_payment_method"
+            intent["last_setup_error"] = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": code,
+                "message": DECLINE_MESSAGES[code],
+            }
+            self._emit("setup_intent.setup_failed", intent, account)
+            raise StripeError(402, {**intent["last_setup_error"], "setup_intent": dict(intent)})
+        if intent["customer"]:
+            self._attach_to(acct, method, intent["customer"], account)
+        intent.update(status="succeeded", payment_method=method["id"])
+        self._emit("setup_intent.succeeded", intent, account)
+        return intent
+
+    # ------------------------------------------------------------------ payments
+
+    def _create_payment_intent(self, acct: Account, params: dict, account: str | None, key: str | None, **_) -> dict:
+        try:
+            amount = int(params.get("amount", ""))
+        except ValueError:
+            raise invalid("Invalid integer: amount", "amount") from None
+        if amount < 1:
+            raise invalid("Amount must be at least 1", "amount")
+        if not re.fullmatch(r"[a-z]{3}", params.get("currency", "")):
+            raise invalid("Invalid currency", "currency")
+        customer = params.get("customer")
+        if customer:
+            self._find(acct, "customer", customer, "customer")
+        intent_id = new_id("pi")
+        intent = self._store(
+            acct,
+            {
+                "id": intent_id,
+                "object": "payment_intent",
+                "created": int(time.time()),
+                "amount": amount,
+                "amount_received": 0,
+                "currency": params["currency"],
+                "customer": customer,
+                "payment_method": None,
+                "status": "requires_payment_method",
+                "latest_charge": None,
+                "metadata": params.get("metadata", {}),
+                "description": params.get("description"),
+                "last_payment_error": None,
+                "livemode": False,
+                "client_secret": f"{intent_id}_secret_x",
+            },
+        )
+        if params.get("confirm") != "true":
+            return intent
+        method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
+        if params.get("off_session") == "true" and method["customer"] != customer:
+            raise invalid(
+                "The provided PaymentMethod was previously used without being attached to a Customer or "
+                "was detached from a Customer, and may not be used again.",
+                "payment_method",
+            )
+        intent["payment_method"] = method["id"]
+        behaviour = method["card"]["_behaviour"]
+        charge = self._store(
+            acct,
+            {
+                "id": new_id("ch"),
+                "object": "charge",
+                "created": int(time.time()),
+                "amount": amount,
+                "amount_refunded": 0,
+                "currency": intent["currency"],
+                "customer": customer,
+                "payment_intent": intent_id,
+                "payment_method": method["id"],
+                "paid": False,
+                "refunded": False,
+                "disputed": False,
+                "status": "failed",
+                "failure_code": None,
+                "failure_message": None,
+                "outcome": {},
+                "payment_method_details": {
+                    "type": "card",
+                    "card": {k: v for k, v in method["card"].items() if not k.startswith("_")},
+                },
+                "refunds": {"object": "list", "data": [], "has_more": False},
+            },
+        )
+        intent["latest_charge"] = charge["id"]
+        if behaviour.split(":", 1)[0] in ("decline", "charge"):
+            code = behaviour.split(":", 1)[1]
+            error_code = "authentication_required" if code == "authentication_required" else "card_declined"
+            error = {
+                "type": "card_error",
+                "code": error_code,
+                "decline_code": code,
+                "message": DECLINE_MESSAGES[code],
+                "charge": charge["id"],
+                "payment_method": method,
+            }
+            charge.update(
+                failure_code=error_code,
+                failure_message=DECLINE_MESSAGES[code],
+                outcome={"type": "issuer_declined", "reason": code},
+            )
+            intent.update(status="requires_payment_method", last_payment_error=error)
+            self._emit("charge.failed", charge, account)
+            self._emit("payment_intent.payment_failed", intent, account)
+            raise StripeError(402, {**error, "payment_intent": dict(intent)})
+        charge.update(paid=True, status="succeeded", outcome={"type": "authorized", "network_status": "approved"})
+        intent.update(status="succeeded", amount_received=amount)
+        self._emit("charge.succeeded", charge, account)
+        self._emit("payment_intent.succeeded", intent, account)
+        return intent
+
+    def _get_payment_intent(self, acct: Account, params: dict, id: str, **_) -> dict:
+        intent = dict(self._find(acct, "payment_intent", id))
+        if "latest_charge" in params.get("expand", []) and intent["latest_charge"]:
+            intent["latest_charge"] = acct.objects[intent["latest_charge"]]
+        return intent
+
+    def _create_refund(self, acct: Account, params: dict, account: str | None, **_) -> dict:
+        intent = self._find(acct, "payment_intent", params.get("payment_intent", ""), "payment_intent")
+        if intent["status"] != "succeeded":
+            raise invalid("This PaymentIntent does not have a successful charge to refund.", "payment_intent")
+        charge = acct.objects[intent["latest_charge"]]
+        remaining = charge["amount"] - charge["amount_refunded"]
+        amount = int(params.get("amount", remaining))
+        if amount < 1 or amount > remaining:
+            raise invalid(
+                f"Refund amount ({amount}) is greater than unrefunded amount on charge ({remaining})", "amount"
+            )
+        refund = self._store(
+            acct,
+            {
+                "id": new_id("re"),
+                "object": "refund",
+                "created": int(time.time()),
+                "amount": amount,
+                "currency": charge["currency"],
+                "charge": charge["id"],
+                "payment_intent": intent["id"],
+                "status": "succeeded",
+                "reason": params.get("reason"),
+                "metadata": params.get("metadata", {}),
+            },
+        )
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+        charge["refunds"]["data"].append(refund)
+        self._emit("refund.created", refund, account)
+        self._emit("charge.refunded", charge, account)
+        return refund
+
+    # ------------------------------------------------------------------ events and deliveries
+
+    def _emit(self, event_type: str, obj: dict, account: str | None) -> None:
+        snapshot = json.loads(json.dumps(obj))
+        if snapshot.get("object") == "payment_method":
+            snapshot["card"].pop("_behaviour", None)
+        event = {
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "type": event_type,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "data": {"object": snapshot},
+            "request": {"id": None, "idempotency_key": None},
+        }
+        if account:
+            event["account"] = account
+        self.events.append(event)
+        if self.switches.hold:
+            self.held.append(event)
+        else:
+            for _ in range(self.switches.copies):
+                self._queue.put(event)
+
+    def signature(self, payload: str, timestamp: int | None = None) -> str:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        digest = hmac.new(self.webhook_secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256)
+        return f"t={timestamp},v1={digest.hexdigest()}"
+
+    def deliver(self, event: dict) -> int:
+        """POST one event to the webhook endpoint as Stripe does; returns the HTTP status."""
+        payload = json.dumps(event)
+        url = self.switches.webhook_url
+        if not url:
+            return 0
+        try:
+            status = requests.post(
+                url,
+                data=payload,
+                timeout=30,
+                headers={
+                    "Content-Type": "application/json; charset=utf-8",
+                    "Stripe-Signature": self.signature(payload),
+                    "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                },
+            ).status_code
+        except requests.RequestException as error:
+            log.warning("webhook delivery of %s failed: %s", event["id"], error)
+            status = 0
+        self.deliveries.append((event["id"], status))
+        return status
+
+    def _deliver_forever(self) -> None:
+        while True:
+            event = self._queue.get()
+            try:
+                self.deliver(event)
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        self._queue.join()
+
+    # ------------------------------------------------------------------ test switches
+
+    def _control(self, request: Request) -> Response:
+        body = request.get_json(silent=True) or {}
+        if request.path == "/_standin/config":
+            for name in ("copies", "hold", "webhook_url"):
+                if name in body:
+                    setattr(self.switches, name, body[name])
+            return _json(200, vars(self.switches))
+        if request.path == "/_standin/release":
+            with self._lock:
+                held, self.held = self.held, []
+            for event in reversed(held) if body.get("order") == "reverse" else held:
+                for _ in range(self.switches.copies):
+                    self._queue.put(event)
+            self.drain()
+            return _json(200, {"released": len(held)})
+        if request.path == "/_standin/drain":
+            self.drain()
+            return _json(200, {"drained": True})
+        if request.path == "/_standin/disputes":
+            with self._lock:
+                account = body.get("account")
+                acct = self._account(account)
+                charge = self._find(acct, "charge", body.get("charge", ""), "charge")
+                charge["disputed"] = True
+                dispute = self._store(
+                    acct,
+                    {
+                        "id": new_id("dp"),
+                        "object": "dispute",
+                        "created": int(time.time()),
+                        "amount": charge["amount"],
+                        "currency": charge["currency"],
+                        "charge": charge["id"],
+                        "payment_intent": charge["payment_intent"],
+                        "reason": body.get("reason", "fraudulent"),
+                        "status": "needs_response",
+                    },
+                )
+                self._emit("charge.dispute.created", dispute, account)
+            return _json(200, dispute)
+        if request.path == "/_standin/events":
+            return _json(200, {"data": self.events, "deliveries": self.deliveries})
+        return _json(404, {"error": {"type": "invalid_request_error", "message": "unknown switch"}})
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")

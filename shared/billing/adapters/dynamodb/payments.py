@@ -1,0 +1,285 @@
+"""DynamoDB repositories for processor connections, payment methods, payments and the webhook log."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from pynamodb.exceptions import DoesNotExist
+
+from billing.adapters.dynamodb import keys
+from billing.adapters.dynamodb.errors import translated
+from billing.adapters.dynamodb.models import (
+    BillowItem,
+    ConnectionItem,
+    PaymentItem,
+    PaymentMethodItem,
+    WebhookEventItem,
+)
+from billing.adapters.dynamodb.repositories import _event_item, _page, _start_after, _Table, _utc, _version
+from billing.domain.errors import Conflict, NotFound
+from billing.domain.ids import is_valid_id
+from billing.domain.paging import Page
+from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
+from billing.domain.timeline import TimelineEvent
+
+PROVIDER = "stripe"
+WEBHOOK_RECORD_DAYS = 30
+STALLED_CLAIM_SECONDS = 120
+
+
+class DynamoProcessorConnections(_Table):
+    def account_of(self, tenant_id: str) -> str | None:
+        with translated("stripe connection"):
+            try:
+                return BillowItem.get(keys.tenant_pk(tenant_id), keys.connection_sk(PROVIDER)).account
+            except DoesNotExist:
+                return None
+
+    def tenant_of(self, account: str) -> str | None:
+        with translated("stripe connection"):
+            try:
+                return BillowItem.get(keys.account_pk(PROVIDER, account), keys.META).tenant_id
+            except DoesNotExist:
+                return None
+
+    def connect(self, tenant_id: str, account: str, previous: str | None) -> None:
+        """Both directions in one transaction; an account serves one tenant only."""
+        now = datetime.now(UTC)
+        forward = ConnectionItem(
+            pk=keys.tenant_pk(tenant_id),
+            sk=keys.connection_sk(PROVIDER),
+            tenant_id=tenant_id,
+            account=account,
+            connected_at=now,
+        )
+        reverse = ConnectionItem(
+            pk=keys.account_pk(PROVIDER, account), sk=keys.META, tenant_id=tenant_id, account=account, connected_at=now
+        )
+        on_condition = [None]
+        with translated("stripe connection", on_condition), self._transaction() as tx:
+            tx.save(forward)
+            if previous and previous != account:
+                tx.delete(ConnectionItem(pk=keys.account_pk(PROVIDER, previous), sk=keys.META))
+                on_condition.append(None)
+            tx.save(reverse, condition=ConnectionItem.pk.does_not_exist() | (ConnectionItem.tenant_id == tenant_id))
+            on_condition.append(lambda: Conflict(f"Stripe account {account} is connected to another tenant"))
+
+
+def _method_item(tenant_id: str, m: PaymentMethod) -> PaymentMethodItem:
+    return PaymentMethodItem(
+        pk=keys.customer_pk(tenant_id, m.customer_id),
+        sk=keys.payment_method_sk(m.id),
+        gsi3pk=keys.external_id_key(tenant_id, PROVIDER, m.id),
+        tenant_id=tenant_id,
+        customer_id=m.customer_id,
+        method_id=m.id,
+        type=m.type,
+        brand=m.brand,
+        last4=m.last4,
+        exp_month=m.exp_month,
+        exp_year=m.exp_year,
+        is_default=m.is_default,
+        created_at=m.created_at,
+    )
+
+
+def _method(i: PaymentMethodItem) -> PaymentMethod:
+    return PaymentMethod(
+        id=i.method_id,
+        customer_id=i.customer_id,
+        type=i.type,
+        brand=i.brand or "",
+        last4=i.last4 or "",
+        exp_month=int(i.exp_month or 0),
+        exp_year=int(i.exp_year or 0),
+        created_at=_utc(i.created_at),
+        is_default=bool(i.is_default),
+    )
+
+
+class DynamoPaymentMethods(_Table):
+    def list(self, tenant_id: str, customer_id: str) -> list[PaymentMethod]:
+        with translated("payment methods"):
+            items = PaymentMethodItem.query(
+                keys.customer_pk(tenant_id, customer_id), PaymentMethodItem.sk.startswith(keys.PAYMENT_METHOD_PREFIX)
+            )
+            return sorted((_method(i) for i in items), key=lambda m: m.created_at)
+
+    def _by_external_id(self, tenant_id: str, external_id: str):
+        with translated("processor id"):
+            found = list(
+                BillowItem.by_external_id.query(keys.external_id_key(tenant_id, PROVIDER, external_id), limit=1)
+            )
+        return found[0] if found else None
+
+    def owner_of(self, tenant_id: str, method_id: str) -> str | None:
+        found = self._by_external_id(tenant_id, method_id)
+        return found.pk.rsplit("#CUS#", 1)[1] if found else None
+
+    def customer_of_processor_customer(self, tenant_id: str, processor_customer_id: str) -> str | None:
+        found = self._by_external_id(tenant_id, processor_customer_id) if processor_customer_id else None
+        return found.pk.rsplit("#CUS#", 1)[1] if found and found.sk == keys.META else None
+
+    def save(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent | None) -> None:
+        with translated("payment method"), self._transaction() as tx:
+            tx.save(_method_item(tenant_id, method))
+            if event is not None:
+                tx.save(_event_item(tenant_id, event))
+
+    def remove(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None:
+        with translated("payment method"), self._transaction() as tx:
+            tx.delete(_method_item(tenant_id, method))
+            tx.save(_event_item(tenant_id, event))
+
+
+def _payment_item(p: Payment) -> PaymentItem:
+    t = p.tenant_id
+    created = p.created_at.isoformat()
+    return PaymentItem(
+        pk=keys.payment_pk(t, p.id),
+        sk=keys.META,
+        gsi1pk=keys.customer_pk(t, p.customer_id),
+        gsi1sk=keys.by_customer_sk(keys.PAYMENT_PREFIX, created, p.id),
+        gsi2pk=keys.payment_list_pk(t),
+        gsi2sk=f"{created}#{p.id}",
+        gsi3pk=keys.external_id_key(t, PROVIDER, p.processor_payment_id) if p.processor_payment_id else None,
+        tenant_id=t,
+        customer_id=p.customer_id,
+        status=p.status.value,
+        payment_id=p.id,
+        amount=p.amount,
+        currency=p.currency,
+        method=p.method,
+        payment_method_id=p.payment_method_id,
+        processor=p.processor,
+        processor_payment_id=p.processor_payment_id,
+        processor_charge_id=p.processor_charge_id,
+        amount_refunded=p.amount_refunded,
+        failure_code=p.failure_code,
+        failure_message=p.failure_message,
+        description=p.description,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+        **_version(p.version),
+    )
+
+
+def _payment(i: PaymentItem) -> Payment:
+    return Payment(
+        tenant_id=i.tenant_id,
+        id=i.payment_id,
+        customer_id=i.customer_id,
+        amount=int(i.amount),
+        currency=i.currency,
+        status=PaymentStatus(i.status),
+        created_at=_utc(i.created_at),
+        updated_at=_utc(i.updated_at),
+        method=i.method or "",
+        payment_method_id=i.payment_method_id,
+        processor=i.processor or PROVIDER,
+        processor_payment_id=i.processor_payment_id,
+        processor_charge_id=i.processor_charge_id,
+        amount_refunded=int(i.amount_refunded or 0),
+        failure_code=i.failure_code,
+        failure_message=i.failure_message,
+        description=i.description or "",
+        version=int(i.version or 0),
+    )
+
+
+class DynamoPayments(_Table):
+    def add(self, payment: Payment, event: TimelineEvent) -> Payment:
+        return self.save(payment, event)
+
+    def get(self, tenant_id: str, payment_id: str) -> Payment:
+        if not is_valid_id("payment", payment_id):
+            raise NotFound(f"payment {payment_id} not found")
+        with translated("payment"):
+            try:
+                return _payment(BillowItem.get(keys.payment_pk(tenant_id, payment_id), keys.META, consistent_read=True))
+            except DoesNotExist:
+                raise NotFound(f"payment {payment_id} not found") from None
+
+    def by_processor_reference(self, tenant_id: str, reference: str) -> Payment | None:
+        with translated("payment"):
+            found = list(BillowItem.by_external_id.query(keys.external_id_key(tenant_id, PROVIDER, reference), limit=1))
+            if not found:
+                return None
+            try:
+                return _payment(BillowItem.get(found[0].pk, found[0].sk, consistent_read=True))
+            except DoesNotExist:
+                return None
+
+    def save(self, payment: Payment, event: TimelineEvent | None) -> Payment:
+        with translated("payment"), self._transaction() as tx:
+            tx.save(_payment_item(payment))
+            if event is not None:
+                tx.save(_event_item(payment.tenant_id, event))
+        return replace(payment, version=payment.version + 1)
+
+    def list(
+        self, tenant_id: str, *, status: str | None, customer_id: str | None, limit: int, cursor: str | None
+    ) -> Page[Payment]:
+        after = _start_after(cursor, "payment")
+        status_filter = PaymentItem.status == status if status else None
+        with translated("payments"):
+            if customer_id:
+                index, hash_key = BillowItem.by_customer, keys.customer_pk(tenant_id, customer_id)
+                range_condition = BillowItem.gsi1sk.startswith(keys.PAYMENT_PREFIX)
+            else:
+                index, hash_key, range_condition = BillowItem.by_status, keys.payment_list_pk(tenant_id), None
+            start = self._start_key(tenant_id, after) if after else None
+            results = index.query(
+                hash_key,
+                range_condition,
+                filter_condition=status_filter,
+                limit=limit,
+                last_evaluated_key=start,
+                scan_index_forward=False,
+            )
+            items, next_cursor = _page(results, "payment", lambda i: i.payment_id)
+        return Page([_payment(i) for i in items], next_cursor)
+
+    def _start_key(self, tenant_id: str, payment_id: str) -> dict:
+        """Index positions are rebuilt from the payment itself, never taken from the client."""
+        payment = self.get(tenant_id, payment_id)
+        item = _payment_item(payment)
+        return {name: {"S": getattr(item, name)} for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+
+
+class DynamoWebhookLog(_Table):
+    def claim(self, event_id: str, event_type: str) -> bool:
+        now = int(time.time())
+        item = WebhookEventItem(
+            pk=keys.webhook_event_pk(PROVIDER, event_id),
+            sk=keys.META,
+            event_type=event_type,
+            status="processing",
+            claimed_at=now,
+            attempts=1,
+            expires_at=timedelta(days=WEBHOOK_RECORD_DAYS),
+        )
+        condition = (
+            WebhookEventItem.pk.does_not_exist()
+            | (WebhookEventItem.status == "failed")
+            | ((WebhookEventItem.status == "processing") & (WebhookEventItem.claimed_at < now - STALLED_CLAIM_SECONDS))
+        )
+        try:
+            with translated("webhook event"):
+                item.save(condition=condition)
+        except Conflict:
+            return False
+        return True
+
+    def finish(self, event_id: str, outcome: str) -> None:
+        self._set(event_id, "done", outcome)
+
+    def fail(self, event_id: str, error: str) -> None:
+        self._set(event_id, "failed", error[:500])
+
+    def _set(self, event_id: str, status: str, outcome: str) -> None:
+        item = WebhookEventItem(pk=keys.webhook_event_pk(PROVIDER, event_id), sk=keys.META)
+        with translated("webhook event"):
+            item.update(actions=[WebhookEventItem.status.set(status), WebhookEventItem.outcome.set(outcome)])

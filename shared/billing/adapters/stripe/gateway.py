@@ -1,0 +1,192 @@
+"""The PaymentGateway port on Stripe, through the real `stripe` client, acting on each tenant's
+connected account (``stripe_account``). Stripe errors become domain errors here and nowhere else.
+Imported only by code paths that talk to Stripe: `stripe` costs cold-start time."""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+
+import stripe
+
+from billing.domain.errors import Conflict, NotFound, ValidationFailed
+from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
+from billing.ports import InvalidSignature, MethodDetails, ProcessorEvent, SetupSession
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+
+
+def _plain(obj) -> dict:
+    """stripe-python objects are not dicts; the adapter works on plain data."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
+
+
+def _processor_payment(intent) -> ProcessorPayment:
+    intent = _plain(intent)
+    charge = intent.get("latest_charge")
+    charge = charge if isinstance(charge, dict) else None
+    error = intent.get("last_payment_error") or {}
+    return ProcessorPayment(
+        reference=intent["id"],
+        status=intent["status"],
+        amount=intent["amount"],
+        currency=intent["currency"],
+        charge_id=charge["id"] if charge else intent.get("latest_charge"),
+        amount_refunded=charge["amount_refunded"] if charge else 0,
+        disputed=bool(charge and charge.get("disputed")),
+        failure_code=error.get("code"),
+        failure_message=error.get("message"),
+        payment_method_id=intent.get("payment_method") if isinstance(intent.get("payment_method"), str) else None,
+    )
+
+
+class StripeGateway:
+    def __init__(self, api_key: str, webhook_secret: str, api_base: str | None = None, max_network_retries: int = 2):
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=max_network_retries,
+        )
+        self._webhook_secret = webhook_secret
+
+    @staticmethod
+    def _options(account: str, idempotency_key: str | None = None) -> dict:
+        options = {"stripe_account": account}
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        return options
+
+    def _call(self, request):
+        try:
+            return request()
+        except stripe.CardError as error:
+            details = error.error
+            intent = getattr(details, "payment_intent", None) if details is not None else None
+            state = _processor_payment(intent) if intent else None
+            declined = AuthenticationRequired if error.code == "authentication_required" else PaymentDeclined
+            raise declined(
+                error.code or "card_declined",
+                getattr(details, "decline_code", None),
+                error.user_message or str(error),
+                state,
+            ) from None
+        except stripe.IdempotencyError as error:
+            raise Conflict(f"Stripe refused a repeated request with other parameters: {error.user_message}") from None
+        except stripe.InvalidRequestError as error:
+            if error.http_status == 404:
+                raise NotFound(f"Stripe has no such object: {error.user_message}") from None
+            raise ValidationFailed.of(error.param or "request", error.user_message or str(error)) from None
+        except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
+            raise ProcessorUnavailable(str(error)) from None
+
+    def create_customer(self, account: str, *, email: str, name: str, metadata: dict, idempotency_key: str) -> str:
+        params = {"name": name, "metadata": metadata, **({"email": email} if email else {})}
+        customer = self._call(
+            lambda: self._client.v1.customers.create(params=params, options=self._options(account, idempotency_key))
+        )
+        return customer.id
+
+    def create_setup_intent(
+        self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
+    ) -> SetupSession:
+        params = {
+            "customer": processor_customer_id,
+            "usage": "off_session",
+            "payment_method_types": ["card"],
+            "metadata": metadata,
+        }
+        intent = self._call(
+            lambda: self._client.v1.setup_intents.create(params=params, options=self._options(account, idempotency_key))
+        )
+        return SetupSession(intent.id, intent.client_secret)
+
+    def payment_method(self, account: str, method_id: str) -> MethodDetails:
+        method = _plain(
+            self._call(lambda: self._client.v1.payment_methods.retrieve(method_id, options=self._options(account)))
+        )
+        card = method.get("card") or {}
+        return MethodDetails(
+            id=method["id"],
+            type=method["type"],
+            brand=card.get("brand", ""),
+            last4=card.get("last4", ""),
+            exp_month=int(card.get("exp_month", 0)),
+            exp_year=int(card.get("exp_year", 0)),
+            processor_customer_id=method.get("customer"),
+        )
+
+    def detach_payment_method(self, account: str, method_id: str) -> None:
+        self._call(lambda: self._client.v1.payment_methods.detach(method_id, options=self._options(account)))
+
+    def charge(
+        self,
+        account: str,
+        *,
+        processor_customer_id: str,
+        method_id: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        metadata: dict,
+        description: str,
+    ) -> ProcessorPayment:
+        params = {
+            "amount": amount,
+            "currency": currency,
+            "customer": processor_customer_id,
+            "payment_method": method_id,
+            "off_session": True,
+            "confirm": True,
+            "metadata": metadata,
+            **({"description": description} if description else {}),
+        }
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.create(
+                params=params, options=self._options(account, idempotency_key)
+            )
+        )
+        return _processor_payment(intent)
+
+    def refund(self, account: str, *, payment_reference: str, amount: int | None, idempotency_key: str) -> None:
+        params = {"payment_intent": payment_reference, **({"amount": amount} if amount else {})}
+        self._call(
+            lambda: self._client.v1.refunds.create(params=params, options=self._options(account, idempotency_key))
+        )
+
+    def payment(self, account: str, reference: str) -> ProcessorPayment:
+        intent = self._call(
+            lambda: self._client.v1.payment_intents.retrieve(
+                reference, params={"expand": ["latest_charge"]}, options=self._options(account)
+            )
+        )
+        return _processor_payment(intent)
+
+    def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, signature or "", self._webhook_secret, SIGNATURE_TOLERANCE_SECONDS
+            )
+            event = json.loads(payload)
+        except (stripe.SignatureVerificationError, ValueError) as error:
+            raise InvalidSignature(str(error)) from None
+        return ProcessorEvent(
+            event["id"],
+            event["type"],
+            event.get("account"),
+            int(event.get("created", 0)),
+            event.get("data", {}).get("object", {}),
+        )
+
+
+@cache
+def gateway_from_environment() -> StripeGateway:
+    """The platform key and webhook secret: from the environment locally, from Secrets Manager
+    (a JSON secret with ``secret_key`` and ``webhook_secret``) in AWS."""
+    key, secret = os.environ.get("STRIPE_SECRET_KEY"), os.environ.get("STRIPE_WEBHOOK_SECRET")
+    if not key:
+        from aws_lambda_powertools.utilities import parameters
+
+        values = parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
+        key, secret = values["secret_key"], values["webhook_secret"]
+    return StripeGateway(key, secret or "", api_base=os.environ.get("STRIPE_API_BASE") or None)

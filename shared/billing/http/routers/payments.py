@@ -1,0 +1,132 @@
+"""Cards on file (/v1/customers/{id}/payment-methods), the payments ledger (/v1/payments) and the
+tenant's Stripe connection (/v1/settings/stripe). SPEC W1, W2, C10."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+from billing.domain.access import Permission
+from billing.http.caller import caller_of
+from billing.http.dependencies import payment_method_service, payment_service, processor_connections
+from billing.http.idempotency import create_once
+from billing.http.routers.common import Cursor, Limit, created
+from billing.http.schemas.common import ListPage, page_of
+from billing.http.schemas.payments import (
+    ChargeRequest,
+    PaymentMethodList,
+    PaymentOut,
+    RefundRequest,
+    SetupOut,
+    StripeConnectionIn,
+    StripeConnectionOut,
+    payment_method_out,
+    payment_out,
+)
+
+router = APIGatewayHttpRouter()
+METHODS, PAYMENTS, SETTINGS = ["Payment methods"], ["Payments"], ["Settings"]
+StatusFilter = Annotated[
+    Literal["pending", "succeeded", "failed", "refunded", "disputed"] | None, Query(description="Only this status")
+]
+CustomerFilter = Annotated[str | None, Query(max_length=40, description="Only this customer's payments")]
+
+
+@router.post(
+    "/v1/customers/<customer_id>/payment-methods/setup",
+    tags=METHODS,
+    summary="Start saving a card: a SetupIntent for Stripe.js",
+)
+def setup_payment_method(customer_id: str) -> Response[SetupOut]:
+    caller = caller_of(router)
+
+    def start() -> dict:
+        session, account, processor_customer = payment_method_service().start_setup(caller, customer_id)
+        return SetupOut(
+            setup_intent_id=session.id,
+            client_secret=session.client_secret,
+            stripe_account=account,
+            stripe_customer_id=processor_customer,
+        ).model_dump(mode="json")
+
+    return created(create_once(router, caller, f"setup_payment_method:{customer_id}", {}, start))
+
+
+@router.get("/v1/customers/<customer_id>/payment-methods", tags=METHODS, summary="A customer's saved methods")
+def list_payment_methods(customer_id: str) -> PaymentMethodList:
+    methods = payment_method_service().list_methods(caller_of(router), customer_id)
+    return PaymentMethodList(data=[payment_method_out(m) for m in methods])
+
+
+@router.post(
+    "/v1/customers/<customer_id>/payment-methods/<payment_method_id>/default",
+    tags=METHODS,
+    summary="Make a saved method the default for charges",
+)
+def set_default_payment_method(customer_id: str, payment_method_id: str) -> PaymentMethodList:
+    methods = payment_method_service().set_default(caller_of(router), customer_id, payment_method_id)
+    return PaymentMethodList(data=[payment_method_out(m) for m in methods])
+
+
+@router.delete(
+    "/v1/customers/<customer_id>/payment-methods/<payment_method_id>",
+    tags=METHODS,
+    summary="Remove a saved method (detached at Stripe)",
+)
+def delete_payment_method(customer_id: str, payment_method_id: str) -> Response[None]:
+    payment_method_service().delete_method(caller_of(router), customer_id, payment_method_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/payments", tags=PAYMENTS, summary="Charge a customer's card on file (off-session)")
+def create_payment(body: ChargeRequest) -> Response[PaymentOut]:
+    caller = caller_of(router)
+    return created(
+        create_once(
+            router,
+            caller,
+            "create_payment",
+            body.model_dump(mode="json"),
+            lambda: payment_out(payment_service().charge(caller, body.model_dump())).model_dump(mode="json"),
+        )
+    )
+
+
+@router.get("/v1/payments", tags=PAYMENTS, summary="List payments")
+def list_payments(
+    status: StatusFilter = None, customer_id: CustomerFilter = None, limit: Limit = 25, cursor: Cursor = None
+) -> ListPage[PaymentOut]:
+    page = payment_service().list_payments(
+        caller_of(router), status=status, customer_id=customer_id, limit=limit, cursor=cursor
+    )
+    return ListPage[PaymentOut](**page_of(page, payment_out))
+
+
+@router.get("/v1/payments/<payment_id>", tags=PAYMENTS, summary="Get a payment")
+def get_payment(payment_id: str) -> PaymentOut:
+    return payment_out(payment_service().get_payment(caller_of(router), payment_id))
+
+
+@router.post("/v1/payments/<payment_id>/refund", tags=PAYMENTS, summary="Refund a payment, wholly or in part")
+def refund_payment(payment_id: str, body: RefundRequest) -> PaymentOut:
+    return payment_out(payment_service().refund(caller_of(router), payment_id, body.amount))
+
+
+@router.get("/v1/settings/stripe", tags=SETTINGS, summary="The tenant's connected Stripe account")
+def get_stripe_connection() -> StripeConnectionOut:
+    caller = caller_of(router)
+    caller.require(Permission.READ)
+    account = processor_connections().account_of(caller.tenant_id)
+    return StripeConnectionOut(connected=account is not None, account_id=account)
+
+
+@router.put("/v1/settings/stripe", tags=SETTINGS, summary="Connect the tenant's Stripe account (admins only)")
+def connect_stripe(body: StripeConnectionIn) -> StripeConnectionOut:
+    caller = caller_of(router)
+    caller.require(Permission.ADMINISTER)
+    connections = processor_connections()
+    connections.connect(caller.tenant_id, body.account_id, connections.account_of(caller.tenant_id))
+    return StripeConnectionOut(connected=True, account_id=body.account_id)

@@ -1,0 +1,113 @@
+"""Payment-method, payment and Stripe-connection bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field
+
+from billing.http.schemas.common import CurrencyCode, Request, Response, ShortText
+
+if TYPE_CHECKING:
+    from billing.domain.payments import Payment, PaymentMethod
+
+
+class SetupOut(Response):
+    setup_intent_id: str
+    client_secret: str = Field(description="Pass to Stripe.js confirmCardSetup / confirmSetup")
+    stripe_account: str = Field(description="The connected account; initialise Stripe.js with it")
+    stripe_customer_id: str
+
+
+class PaymentMethodOut(Response):
+    id: str
+    object: Literal["payment_method"] = "payment_method"
+    type: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    is_default: bool
+    description: str
+    created_at: datetime
+
+
+def payment_method_out(m: PaymentMethod) -> PaymentMethodOut:
+    return PaymentMethodOut(
+        id=m.id,
+        type=m.type,
+        brand=m.brand,
+        last4=m.last4,
+        exp_month=m.exp_month,
+        exp_year=m.exp_year,
+        is_default=m.is_default,
+        description=m.describe(),
+        created_at=m.created_at,
+    )
+
+
+class PaymentMethodList(Response):
+    data: list[PaymentMethodOut]
+
+
+class ChargeRequest(Request):
+    customer_id: str = Field(max_length=40)
+    amount: int = Field(ge=1, le=99_999_999_999, description="Minor units (cents)")
+    currency: CurrencyCode
+    payment_method_id: str | None = Field(None, max_length=64, description="Defaults to the customer's default")
+    description: ShortText = ""
+
+
+class RefundRequest(Request):
+    amount: int | None = Field(None, ge=1, description="Minor units; the whole remaining amount when omitted")
+
+
+class PaymentOut(Response):
+    id: str
+    object: Literal["payment"] = "payment"
+    customer_id: str
+    amount: int
+    currency: str
+    status: Literal["pending", "succeeded", "failed", "refunded", "disputed"]
+    amount_refunded: int
+    method: str
+    payment_method_id: str | None
+    processor: str
+    processor_payment_id: str | None
+    processor_charge_id: str | None
+    failure_code: str | None
+    failure_message: str | None
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def payment_out(p: Payment) -> PaymentOut:
+    return PaymentOut(
+        id=p.id,
+        customer_id=p.customer_id,
+        amount=p.amount,
+        currency=p.currency,
+        status=p.status.value,
+        amount_refunded=p.amount_refunded,
+        method=p.method,
+        payment_method_id=p.payment_method_id,
+        processor=p.processor,
+        processor_payment_id=p.processor_payment_id,
+        processor_charge_id=p.processor_charge_id,
+        failure_code=p.failure_code,
+        failure_message=p.failure_message,
+        description=p.description,
+        created_at=p.created_at,
+        updated_at=p.updated_at,
+    )
+
+
+class StripeConnectionIn(Request):
+    account_id: str = Field(pattern=r"^acct_[A-Za-z0-9]{1,64}$", description="The tenant's connected account")
+
+
+class StripeConnectionOut(Response):
+    connected: bool
+    account_id: str | None

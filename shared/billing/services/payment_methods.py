@@ -1,0 +1,211 @@
+"""Cards on file (SPEC W1, S1/S4 card half): set-up through the processor, then kept in step
+with it. What the processor says a payment method is attached to decides; events only say when
+to look, so duplicates and reordering change nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import uuid4
+
+from billing.domain.access import Caller, Permission
+from billing.domain.customers import Customer
+from billing.domain.errors import Conflict, NotFound
+from billing.domain.payments import PaymentMethod
+from billing.domain.timeline import timeline_event
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    PaymentGateway,
+    PaymentMethodRepository,
+    ProcessorConnections,
+    SetupSession,
+)
+
+SYSTEM_ACTOR = "stripe"
+
+
+def connected_account(connections: ProcessorConnections, tenant_id: str) -> str:
+    account = connections.account_of(tenant_id)
+    if account is None:
+        raise Conflict("connect a Stripe account first (PUT /v1/settings/stripe)")
+    return account
+
+
+class PaymentMethodService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        methods: PaymentMethodRepository,
+        connections: ProcessorConnections,
+        gateway: PaymentGateway,
+        clock: Clock,
+    ):
+        self._customers = customers
+        self._methods = methods
+        self._connections = connections
+        self._gateway = gateway
+        self._clock = clock
+
+    def start_setup(self, caller: Caller, customer_id: str) -> tuple[SetupSession, str, str]:
+        """A SetupIntent for saving a card; returns it with the account and processor customer."""
+        caller.require(Permission.WRITE)
+        account = connected_account(self._connections, caller.tenant_id)
+        customer = self.processor_customer(caller, self._customers.get(caller.tenant_id, customer_id), account)
+        metadata = {"billow_tenant": caller.tenant_id, "billow_customer": customer.id}
+        session = self._gateway.create_setup_intent(
+            account,
+            processor_customer_id=customer.processor_customer_id,
+            metadata=metadata,
+            idempotency_key=f"billow-setup-{caller.tenant_id}-{customer.id}-{uuid4().hex}",
+        )
+        return session, account, customer.processor_customer_id
+
+    def processor_customer(self, caller: Caller, customer: Customer, account: str) -> Customer:
+        """The customer, with its processor customer created on first need."""
+        if customer.processor_customer_id:
+            return customer
+        processor_id = self._gateway.create_customer(
+            account,
+            email=customer.invoice_email,
+            name=customer.display_name,
+            metadata={"billow_tenant": caller.tenant_id, "billow_customer": customer.id},
+            idempotency_key=f"billow-customer-{caller.tenant_id}-{customer.id}",
+        )
+        linked = replace(customer, processor_customer_id=processor_id, updated_at=self._clock.now())
+        event = timeline_event(
+            customer.id,
+            "customer.processor_linked",
+            linked.updated_at,
+            caller.user_id,
+            "Customer created at Stripe",
+            processor_customer_id=processor_id,
+        )
+        self._customers.save(linked, event, previous_debtor_number=customer.debtor_number)
+        return replace(linked, version=customer.version + 1)
+
+    def list_methods(self, caller: Caller, customer_id: str) -> list[PaymentMethod]:
+        caller.require(Permission.READ)
+        self._customers.get(caller.tenant_id, customer_id)
+        return self._methods.list(caller.tenant_id, customer_id)
+
+    def set_default(self, caller: Caller, customer_id: str, method_id: str) -> list[PaymentMethod]:
+        caller.require(Permission.WRITE)
+        customer = self._customers.get(caller.tenant_id, customer_id)
+        methods = self._methods.list(caller.tenant_id, customer_id)
+        if method_id not in {m.id for m in methods}:
+            raise NotFound(f"payment method {method_id} not found")
+        return self._make_default(customer, methods, method_id, caller.user_id)
+
+    def delete_method(self, caller: Caller, customer_id: str, method_id: str) -> None:
+        caller.require(Permission.WRITE)
+        customer = self._customers.get(caller.tenant_id, customer_id)
+        method = next((m for m in self._methods.list(caller.tenant_id, customer_id) if m.id == method_id), None)
+        if method is None:
+            raise NotFound(f"payment method {method_id} not found")
+        self._gateway.detach_payment_method(connected_account(self._connections, caller.tenant_id), method_id)
+        self._forget(customer, method, caller.user_id)
+
+    # ------------------------------------------------------------------ kept in step with the processor
+
+    def reconcile(self, tenant_id: str, account: str, method_id: str) -> str:
+        """Make our record of ``method_id`` match the processor's: saved under the customer it is
+        attached to, or gone when it is attached to none of ours."""
+        details = self._gateway.payment_method(account, method_id)
+        owner = (
+            self._methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
+            if details.processor_customer_id
+            else None
+        )
+        holder = self._methods.owner_of(tenant_id, method_id)
+        if holder and holder != owner:
+            customer = self._customers.get(tenant_id, holder)
+            method = next(m for m in self._methods.list(tenant_id, holder) if m.id == method_id)
+            self._forget(customer, method, SYSTEM_ACTOR)
+        if owner is None:
+            return "detached" if holder else "ignored"
+        customer = self._customers.get(tenant_id, owner)
+        methods = self._methods.list(tenant_id, owner)
+        known = next((m for m in methods if m.id == method_id), None)
+        method = PaymentMethod(
+            id=details.id,
+            customer_id=owner,
+            type=details.type,
+            brand=details.brand,
+            last4=details.last4,
+            exp_month=details.exp_month,
+            exp_year=details.exp_year,
+            created_at=known.created_at if known else self._clock.now(),
+            is_default=bool(known and known.is_default),
+        )
+        if known == method:
+            return "unchanged"
+        event = None
+        if known is None:
+            event = timeline_event(
+                owner,
+                "payment_method.added",
+                self._clock.now(),
+                SYSTEM_ACTOR,
+                f"Payment method {method.describe()} saved",
+                payment_method_id=method.id,
+            )
+        self._methods.save(tenant_id, method, event)
+        if known is None and not any(m.is_default for m in methods):
+            self._make_default(customer, [*methods, method], method.id, SYSTEM_ACTOR)
+        elif known is not None and known.is_default:
+            self._describe_default(customer, method, SYSTEM_ACTOR)
+        return "saved" if known is None else "updated"
+
+    def _make_default(
+        self, customer: Customer, methods: list[PaymentMethod], method_id: str, actor: str
+    ) -> list[PaymentMethod]:
+        result = []
+        for method in methods:
+            wanted = method.id == method_id
+            if method.is_default != wanted:
+                method = replace(method, is_default=wanted)
+                self._methods.save(customer.tenant_id, method, None)
+            result.append(method)
+        chosen = next(m for m in result if m.id == method_id)
+        self._describe_default(customer, chosen, actor)
+        return result
+
+    def _describe_default(self, customer: Customer, method: PaymentMethod | None, actor: str) -> None:
+        description = method.describe() if method else ""
+        method_id = method.id if method else None
+        if customer.default_payment_method == description and customer.default_payment_method_id == method_id:
+            return
+        updated = replace(
+            customer,
+            default_payment_method=description,
+            default_payment_method_id=method_id,
+            updated_at=self._clock.now(),
+        )
+        summary = f"Default payment method: {description}" if method else "No default payment method"
+        event = timeline_event(
+            customer.id,
+            "payment_method.default_changed",
+            updated.updated_at,
+            actor,
+            summary,
+            payment_method_id=method_id,
+        )
+        self._customers.save(updated, event, previous_debtor_number=customer.debtor_number)
+
+    def _forget(self, customer: Customer, method: PaymentMethod, actor: str) -> None:
+        event = timeline_event(
+            customer.id,
+            "payment_method.removed",
+            self._clock.now(),
+            actor,
+            f"Payment method {method.describe()} removed",
+            payment_method_id=method.id,
+        )
+        self._methods.remove(customer.tenant_id, method, event)
+        if method.is_default:
+            remaining = [m for m in self._methods.list(customer.tenant_id, customer.id) if m.id != method.id]
+            fresh = self._customers.get(customer.tenant_id, customer.id)
+            if remaining:
+                self._make_default(fresh, remaining, remaining[0].id, actor)
+            else:
+                self._describe_default(fresh, None, actor)

@@ -1,0 +1,200 @@
+"""The payments ledger (SPEC W1, W2): charges of a card on file, refunds, and every payment kept
+in step with the processor's current state of it."""
+
+from __future__ import annotations
+
+from billing.domain.access import Caller, Permission
+from billing.domain.errors import Conflict, StaleWrite, ValidationFailed
+from billing.domain.money import normalize_currency
+from billing.domain.paging import MAX_PAGE_SIZE, Page
+from billing.domain.payments import (
+    AuthenticationRequired,
+    Payment,
+    PaymentDeclined,
+    PaymentFailed,
+    PaymentStatus,
+    ProcessorDown,
+    ProcessorPayment,
+    ProcessorUnavailable,
+    new_payment,
+)
+from billing.domain.timeline import timeline_event
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    PaymentGateway,
+    PaymentMethodRepository,
+    PaymentRepository,
+    ProcessorConnections,
+)
+from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
+
+MAX_SYNC_ATTEMPTS = 5
+
+
+class PaymentService:
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        methods: PaymentMethodRepository,
+        payments: PaymentRepository,
+        connections: ProcessorConnections,
+        gateway: PaymentGateway,
+        method_service: PaymentMethodService,
+        clock: Clock,
+    ):
+        self._customers = customers
+        self._methods = methods
+        self._payments = payments
+        self._connections = connections
+        self._gateway = gateway
+        self._method_service = method_service
+        self._clock = clock
+
+    def charge(self, caller: Caller, request: dict) -> Payment:
+        """Charge a customer's card on file, off-session. The payment is recorded (pending) before
+        the processor is asked, with an idempotency key derived from it, so a retry after a crash
+        never charges twice."""
+        caller.require(Permission.WRITE)
+        account = connected_account(self._connections, caller.tenant_id)
+        customer = self._customers.get(caller.tenant_id, request["customer_id"])
+        currency = normalize_currency(request["currency"])
+        methods = self._methods.list(caller.tenant_id, customer.id)
+        method_id = request.get("payment_method_id") or customer.default_payment_method_id
+        method = next((m for m in methods if m.id == method_id), None)
+        if method is None:
+            raise ValidationFailed.of("payment_method_id", "the customer has no such payment method on file")
+        customer = self._method_service.processor_customer(caller, customer, account)
+        now = self._clock.now()
+        payment = new_payment(
+            caller.tenant_id,
+            customer.id,
+            request["amount"],
+            currency,
+            now,
+            method=method.describe(),
+            payment_method_id=method.id,
+            description=request.get("description", ""),
+        )
+        self._payments.add(
+            payment,
+            timeline_event(
+                customer.id,
+                "payment.created",
+                now,
+                caller.user_id,
+                f"Payment {payment.id} started",
+                payment_id=payment.id,
+            ),
+        )
+        try:
+            state = self._gateway.charge(
+                account,
+                processor_customer_id=customer.processor_customer_id,
+                method_id=method.id,
+                amount=payment.amount,
+                currency=currency,
+                idempotency_key=f"billow-charge-{payment.id}",
+                metadata={
+                    "billow_tenant": caller.tenant_id,
+                    "billow_payment": payment.id,
+                    "billow_customer": customer.id,
+                },
+                description=payment.description,
+            )
+        except PaymentDeclined as declined:
+            state = declined.state or ProcessorPayment(
+                reference=payment.processor_payment_id or "",
+                status="requires_payment_method",
+                amount=payment.amount,
+                currency=currency,
+                failure_code=declined.code,
+                failure_message=declined.message,
+            )
+            failed = self._settle(payment, state, caller.user_id)
+            raise PaymentFailed(failed, declined.decline_code, isinstance(declined, AuthenticationRequired)) from None
+        except ProcessorUnavailable:
+            raise ProcessorDown("Stripe could not be reached; retry with the same Idempotency-Key") from None
+        return self._settle(payment, state, caller.user_id)
+
+    def refund(self, caller: Caller, payment_id: str, amount: int | None) -> Payment:
+        caller.require(Permission.WRITE)
+        payment = self._payments.get(caller.tenant_id, payment_id)
+        if payment.status not in (PaymentStatus.SUCCEEDED,) or not payment.processor_payment_id:
+            raise Conflict(f"only a succeeded payment can be refunded; this one is {payment.status.value}")
+        remaining = payment.amount - payment.amount_refunded
+        if amount is not None and not 0 < amount <= remaining:
+            raise ValidationFailed.of("amount", f"must be 1 to {remaining}")
+        account = connected_account(self._connections, caller.tenant_id)
+        key = f"billow-refund-{payment.id}-{payment.amount_refunded}-{amount or remaining}"
+        try:
+            self._gateway.refund(
+                account, payment_reference=payment.processor_payment_id, amount=amount, idempotency_key=key
+            )
+            state = self._gateway.payment(account, payment.processor_payment_id)
+        except ProcessorUnavailable:
+            raise ProcessorDown("Stripe could not be reached; retry the refund") from None
+        return self._settle(payment, state, caller.user_id)
+
+    def get_payment(self, caller: Caller, payment_id: str) -> Payment:
+        caller.require(Permission.READ)
+        return self._payments.get(caller.tenant_id, payment_id)
+
+    def list_payments(
+        self,
+        caller: Caller,
+        *,
+        status: str | None = None,
+        customer_id: str | None = None,
+        limit: int = 25,
+        cursor: str | None = None,
+    ) -> Page[Payment]:
+        caller.require(Permission.READ)
+        return self._payments.list(
+            caller.tenant_id, status=status, customer_id=customer_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor
+        )
+
+    def sync(self, tenant_id: str, account: str, reference: str) -> str:
+        """Bring our record of processor payment ``reference`` in line with the processor."""
+        state = self._gateway.payment(account, reference)
+        payment = self._payments.by_processor_reference(tenant_id, reference)
+        if payment is None:
+            return "unknown payment"
+        after = self._settle(payment, state, SYSTEM_ACTOR)
+        return "unchanged" if after.status == payment.status else f"{payment.status.value} -> {after.status.value}"
+
+    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str) -> Payment:
+        """Follow the processor's state; when a concurrent delivery saved the payment first, read it
+        again and decide anew (the state decides, not who wrote last)."""
+        for _ in range(MAX_SYNC_ATTEMPTS):
+            try:
+                return self._follow(payment, state, actor)
+            except StaleWrite:
+                payment = self._payments.get(payment.tenant_id, payment.id)
+        raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
+
+    def _follow(self, payment: Payment, state: ProcessorPayment, actor: str) -> Payment:
+        updated = payment.following(state, self._clock.now())
+        if updated == payment or (updated.status == payment.status and _same_facts(updated, payment)):
+            return payment
+        event = None
+        if updated.status != payment.status:
+            summary = f"Payment {payment.id} {updated.status.value}"
+            if updated.failure_message and updated.status is PaymentStatus.FAILED:
+                summary += f": {updated.failure_message}"
+            event = timeline_event(
+                payment.customer_id,
+                f"payment.{updated.status.value}",
+                updated.updated_at,
+                actor,
+                summary,
+                payment_id=payment.id,
+                amount=payment.amount,
+                currency=payment.currency,
+            )
+        return self._payments.save(updated, event)
+
+
+def _same_facts(a: Payment, b: Payment) -> bool:
+    fields = ("processor_payment_id", "processor_charge_id", "amount_refunded", "failure_code", "failure_message")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)

@@ -1,0 +1,116 @@
+"""Inbound Stripe events (SPEC W2): verified, processed once, dispatched by type, tenant found from
+the event's connected account. Handlers re-read the object's current state from Stripe, so the
+order in which events arrive never decides an outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from billing.domain.errors import NotFound
+from billing.domain.timeline import timeline_event
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    PaymentGateway,
+    PaymentMethodRepository,
+    ProcessorConnections,
+    ProcessorEvent,
+    WebhookLog,
+)
+from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService
+from billing.services.payments import PaymentService
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What became of one delivery (the webhook answers 200 with it)."""
+
+    event_id: str
+    outcome: str
+
+
+class StripeEventService:
+    def __init__(
+        self,
+        gateway: PaymentGateway,
+        log: WebhookLog,
+        connections: ProcessorConnections,
+        customers: CustomerRepository,
+        methods: PaymentMethodRepository,
+        method_service: PaymentMethodService,
+        payment_service: PaymentService,
+        clock: Clock,
+    ):
+        self._gateway = gateway
+        self._log = log
+        self._connections = connections
+        self._customers = customers
+        self._methods = methods
+        self._method_service = method_service
+        self._payment_service = payment_service
+        self._clock = clock
+        self._handlers: dict[str, Callable[[str, str, ProcessorEvent], str]] = {
+            "setup_intent.succeeded": self._payment_method_from_setup,
+            "setup_intent.setup_failed": self._setup_failed,
+            "payment_method.attached": self._payment_method,
+            "payment_method.detached": self._payment_method,
+            "payment_method.updated": self._payment_method,
+            "payment_intent.succeeded": self._payment_intent,
+            "payment_intent.payment_failed": self._payment_intent,
+            "payment_intent.processing": self._payment_intent,
+            "charge.refunded": self._charge,
+            "charge.dispute.created": self._charge,
+        }
+
+    def receive(self, payload: str, signature: str | None) -> Receipt:
+        """Verify, then process once. Raises InvalidSignature before anything is read or written."""
+        event = self._gateway.verified_event(payload, signature)
+        handler = self._handlers.get(event.type)
+        if handler is None:
+            return Receipt(event.id, "ignored: unhandled event type")
+        tenant_id = self._connections.tenant_of(event.account) if event.account else None
+        if tenant_id is None:
+            return Receipt(event.id, "ignored: no tenant is connected to this account")
+        if not self._log.claim(event.id, event.type):
+            return Receipt(event.id, "duplicate: already processed")
+        try:
+            outcome = handler(tenant_id, event.account, event)
+        except NotFound as missing:
+            # Not in this tenant's account (or gone): a retry would find nothing either.
+            outcome = f"ignored: {missing.message}"
+        except Exception as error:
+            self._log.fail(event.id, f"{type(error).__name__}: {error}")
+            raise
+        self._log.finish(event.id, outcome)
+        return Receipt(event.id, outcome)
+
+    def _payment_method_from_setup(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        method_id = event.object.get("payment_method")
+        return self._method_service.reconcile(tenant_id, account, method_id) if method_id else "no payment method"
+
+    def _payment_method(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        return self._method_service.reconcile(tenant_id, account, event.object["id"])
+
+    def _setup_failed(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        customer_id = self._methods.customer_of_processor_customer(tenant_id, event.object.get("customer") or "")
+        if customer_id is None:
+            return "ignored: unknown customer"
+        error = event.object.get("last_setup_error") or {}
+        entry = timeline_event(
+            customer_id,
+            "payment_method.setup_failed",
+            self._clock.now(),
+            SYSTEM_ACTOR,
+            f"Saving a payment method failed: {error.get('message', 'unknown reason')}",
+            decline_code=error.get("decline_code"),
+        )
+        self._customers.add_event(tenant_id, entry)
+        return "recorded setup failure"
+
+    def _payment_intent(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        return self._payment_service.sync(tenant_id, account, event.object["id"])
+
+    def _charge(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        reference = event.object.get("payment_intent")
+        return self._payment_service.sync(tenant_id, account, reference) if reference else "no payment intent"

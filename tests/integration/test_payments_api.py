@@ -1,0 +1,374 @@
+"""Cards on file, charges, refunds and Stripe webhooks over HTTP, with the real `stripe` client
+against the Stripe stand-in (SPEC W1, W2, C8, C10)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+
+import pytest
+import requests
+import stripe
+from openpyxl import load_workbook
+
+from local.run import STRIPE_SECRET_KEY
+from tests.integration.conftest import fields_of
+
+
+@pytest.fixture
+def stripe_client(stack) -> stripe.StripeClient:
+    """Stands in for Stripe.js in the buyer's browser and for the tenant's Stripe dashboard."""
+    return stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
+
+
+@pytest.fixture
+def standin(stack):
+    stack.stripe.switches.copies = 1
+    stack.stripe.switches.hold = False
+    yield stack.stripe
+    stack.stripe.switches.copies = 1
+    stack.stripe.switches.hold = False
+    stack.stripe.held.clear()
+
+
+@pytest.fixture
+def merchant(api, standin):
+    """A tenant with its own connected Stripe account and one customer."""
+    account = f"acct_{uuid.uuid4().hex[:16]}"
+    assert api.request("PUT", "/v1/settings/stripe", json={"account_id": account}).status_code == 200
+    customer = api.post(
+        "/v1/customers", json={"type": "company", "company_name": "Muster GmbH", "email": "ap@muster.de"}
+    ).json()
+    api.account = account
+    api.customer = customer
+    return api
+
+
+def save_card(api, stripe_client, standin, token="pm_card_visa", customer=None):
+    """What a web client does: ask Billow for a SetupIntent, confirm it with Stripe.js."""
+    customer = customer or api.customer
+    setup = api.post(f"/v1/customers/{customer['id']}/payment-methods/setup")
+    assert setup.status_code == 201, setup.text
+    body = setup.json()
+    assert body["client_secret"].startswith(body["setup_intent_id"])
+    assert body["stripe_account"] == api.account
+    stripe_client.v1.setup_intents.confirm(
+        body["setup_intent_id"], params={"payment_method": token}, options={"stripe_account": api.account}
+    )
+    standin.drain()
+    return body
+
+
+def methods(api, customer=None):
+    return api.get(f"/v1/customers/{(customer or api.customer)['id']}/payment-methods").json()["data"]
+
+
+def timeline_types(api, customer=None):
+    events = api.get(f"/v1/customers/{(customer or api.customer)['id']}/timeline", params={"limit": 100}).json()
+    return [e["type"] for e in events["data"]]
+
+
+def charge(api, amount=1190, **extra):
+    return api.post(
+        "/v1/payments", json={"customer_id": api.customer["id"], "amount": amount, "currency": "eur", **extra}
+    )
+
+
+# ---------------------------------------------------------------- cards on file
+
+
+def test_save_a_card_it_becomes_the_default_and_shows_in_customer_export_and_timeline(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    (card,) = methods(merchant)
+    assert (card["brand"], card["last4"], card["type"], card["is_default"]) == ("visa", "4242", "card", True)
+    assert card["exp_month"] == 12 and card["exp_year"] > 2026
+    customer = merchant.get(f"/v1/customers/{merchant.customer['id']}").json()
+    assert customer["default_payment_method"] == card["description"]
+    assert {"payment_method.added", "payment_method.default_changed"} <= set(timeline_types(merchant))
+    export = requests.get(merchant.post("/v1/customers/export").json()["url"], timeout=10)
+    rows = list(load_workbook(io.BytesIO(export.content)).active.values)
+    assert dict(zip(rows[0], rows[1], strict=True))["default_payment_method"] == card["description"]
+
+
+def test_set_default_and_delete_detaches_at_stripe(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    save_card(merchant, stripe_client, standin, "pm_card_mastercard")
+    visa, master = methods(merchant)
+    assert (visa["is_default"], master["is_default"]) == (True, False)
+    path = f"/v1/customers/{merchant.customer['id']}/payment-methods/{master['id']}"
+    assert [m["is_default"] for m in merchant.post(f"{path}/default").json()["data"]] == [False, True]
+    assert merchant.delete(path).status_code == 204
+    standin.drain()
+    (left,) = methods(merchant)
+    assert left["id"] == visa["id"] and left["is_default"]
+    detached = stripe_client.v1.payment_methods.retrieve(master["id"], options={"stripe_account": merchant.account})
+    assert detached.customer is None
+
+
+def test_card_expiry_updated_at_stripe_is_followed(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    (card,) = methods(merchant)
+    stripe_client.v1.payment_methods.update(
+        card["id"], params={"card": {"exp_month": 3, "exp_year": 2031}}, options={"stripe_account": merchant.account}
+    )
+    standin.drain()
+    (updated,) = methods(merchant)
+    assert (updated["exp_month"], updated["exp_year"]) == (3, 2031)
+    assert "03/2031" in merchant.get(f"/v1/customers/{merchant.customer['id']}").json()["default_payment_method"]
+
+
+def test_a_card_declined_at_setup_is_not_saved_and_the_timeline_says_why(merchant, stripe_client, standin):
+    setup = merchant.post(f"/v1/customers/{merchant.customer['id']}/payment-methods/setup").json()
+    with pytest.raises(stripe.CardError):
+        stripe_client.v1.setup_intents.confirm(
+            setup["setup_intent_id"],
+            params={"payment_method": "pm_card_chargeDeclined"},
+            options={"stripe_account": merchant.account},
+        )
+    standin.drain()
+    assert methods(merchant) == []
+    assert "payment_method.setup_failed" in timeline_types(merchant)
+
+
+def test_setup_needs_a_connected_stripe_account(api):
+    customer = api.post("/v1/customers", json={"type": "company", "company_name": "X"}).json()
+    response = api.post(f"/v1/customers/{customer['id']}/payment-methods/setup")
+    assert response.status_code == 409
+    assert "connect a Stripe account" in response.json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- charges and refunds
+
+
+def test_charge_the_card_on_file(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    response = charge(merchant, description="Wartung März")
+    assert response.status_code == 201, response.text
+    payment = response.json()
+    assert (payment["status"], payment["amount"], payment["currency"]) == ("succeeded", 1190, "eur")
+    assert payment["method"].startswith("visa •••• 4242")
+    assert payment["processor_payment_id"].startswith("pi_") and payment["processor_charge_id"].startswith("ch_")
+    standin.drain()
+    assert merchant.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    intent = stripe_client.v1.payment_intents.retrieve(
+        payment["processor_payment_id"], options={"stripe_account": merchant.account}
+    )
+    assert intent.metadata["billow_payment"] == payment["id"]
+    assert timeline_types(merchant)[0] == "payment.succeeded"
+
+
+def test_declined_charge_is_402_with_the_reason_and_recorded_as_failed(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin, "pm_card_insufficientFunds")
+    response = charge(merchant)
+    assert response.status_code == 402
+    error = response.json()["error"]
+    assert (error["type"], error["decline_code"]) == ("card_declined", "insufficient_funds")
+    assert error["authentication_required"] is False
+    standin.drain()
+    payment = merchant.get(f"/v1/payments/{error['payment_id']}").json()
+    assert (payment["status"], payment["failure_code"]) == ("failed", "card_declined")
+    assert payment["failure_message"] == "Your card has insufficient funds."
+    failed = merchant.get("/v1/payments", params={"status": "failed"}).json()["data"]
+    assert [p["id"] for p in failed] == [payment["id"]]
+    assert "payment.failed" in timeline_types(merchant)
+
+
+def test_authentication_required_is_reported(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin, "pm_card_authenticationRequired")
+    error = charge(merchant).json()["error"]
+    assert error["authentication_required"] is True
+
+
+def test_same_idempotency_key_charges_once(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    first = charge(merchant, 500, description="once").json()
+    again = merchant.post(
+        "/v1/payments",
+        headers={"Idempotency-Key": "pay-1"},
+        json={"customer_id": merchant.customer["id"], "amount": 700, "currency": "eur"},
+    )
+    replay = merchant.post(
+        "/v1/payments",
+        headers={"Idempotency-Key": "pay-1"},
+        json={"customer_id": merchant.customer["id"], "amount": 700, "currency": "eur"},
+    )
+    assert again.json() == replay.json()
+    intents = [
+        r
+        for r in standin.requests_seen
+        if r[0] == "POST" and r[1] == "/v1/payment_intents" and r[2] == merchant.account
+    ]
+    assert len(intents) == 2  # `first` and `again`; the replay never reached Stripe
+    assert first["id"] != again.json()["id"]
+
+
+def test_refund_in_part_then_in_full(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    payment = charge(merchant, 1000).json()
+    partial = merchant.post(f"/v1/payments/{payment['id']}/refund", json={"amount": 300}).json()
+    assert (partial["status"], partial["amount_refunded"]) == ("succeeded", 300)
+    full = merchant.post(f"/v1/payments/{payment['id']}/refund", json={}).json()
+    assert (full["status"], full["amount_refunded"]) == ("refunded", 1000)
+    standin.drain()
+    assert merchant.get(f"/v1/payments/{payment['id']}").json()["status"] == "refunded"
+    again = merchant.post(f"/v1/payments/{payment['id']}/refund", json={})
+    assert again.status_code == 409
+
+
+def test_bad_charge_requests_name_the_field(merchant, stripe_client, standin):
+    assert fields_of(charge(merchant)) == ["payment_method_id"]  # no card on file yet
+    assert fields_of(charge(merchant, 0)) == ["amount"]
+    response = merchant.post(
+        "/v1/payments", json={"customer_id": merchant.customer["id"], "amount": 5, "currency": "xyz"}
+    )
+    assert fields_of(response) == ["currency"]
+
+
+def test_viewer_cannot_charge_or_refund(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    viewer = merchant.as_role("viewer")
+    assert (
+        viewer.post(
+            "/v1/payments", json={"customer_id": merchant.customer["id"], "amount": 5, "currency": "eur"}
+        ).status_code
+        == 403
+    )
+    assert viewer.request("PUT", "/v1/settings/stripe", json={"account_id": "acct_x"}).status_code == 403
+
+
+def test_a_stripe_account_serves_one_tenant(merchant, new_tenant):
+    other = new_tenant()
+    response = other.request("PUT", "/v1/settings/stripe", json={"account_id": merchant.account})
+    assert response.status_code == 409
+
+
+# ---------------------------------------------------------------- the webhook
+
+
+def signed_post(stack, payload: str, signature: str | None):
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return requests.post(f"{stack.url}/v1/webhooks/stripe", data=payload, headers=headers, timeout=10)
+
+
+def event_for(account: str, event_type: str, obj: dict) -> dict:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:20]}",
+        "object": "event",
+        "type": event_type,
+        "account": account,
+        "created": int(time.time()),
+        "livemode": False,
+        "data": {"object": obj},
+    }
+
+
+def test_webhook_signature_valid_tampered_stale_missing(stack, merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    payment = charge(merchant).json()
+    event = event_for(
+        merchant.account,
+        "payment_intent.succeeded",
+        {"id": payment["processor_payment_id"], "object": "payment_intent"},
+    )
+    payload = json.dumps(event)
+    assert signed_post(stack, payload, standin.signature(payload)).status_code == 200
+    tampered = payload.replace("payment_intent.succeeded", "payment_intent.payment_failed")
+    assert tampered != payload
+    assert signed_post(stack, tampered, standin.signature(payload)).status_code == 400
+    stale = standin.signature(payload, timestamp=int(time.time()) - 3600)
+    other = event_for(merchant.account, "payment_intent.succeeded", {"id": "pi_x", "object": "payment_intent"})
+    assert signed_post(stack, json.dumps(other), stale).status_code == 400
+    assert signed_post(stack, payload, None).status_code == 400
+    response = signed_post(stack, payload, "t=1,v1=deadbeef")
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "bad_request"
+
+
+def test_the_same_event_delivered_ten_times_has_one_effect(stack, merchant, stripe_client, standin):
+    standin.switches.copies = 10
+    save_card(merchant, stripe_client, standin)
+    assert len(methods(merchant)) == 1
+    assert timeline_types(merchant).count("payment_method.added") == 1
+    succeeded = [
+        e for e in standin.events if e["type"] == "setup_intent.succeeded" and e.get("account") == merchant.account
+    ]
+    deliveries = [status for event_id, status in standin.deliveries if event_id == succeeded[-1]["id"]]
+    assert deliveries == [200] * 10
+
+
+def test_refund_arriving_before_payment_succeeded_still_ends_refunded(stack, merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    standin.switches.hold = True
+    payment = charge(merchant, 2500).json()
+    # the tenant refunds in its Stripe dashboard, not through Billow
+    stripe_client.v1.refunds.create(
+        params={"payment_intent": payment["processor_payment_id"]}, options={"stripe_account": merchant.account}
+    )
+    standin.switches.hold = False
+    released = requests.post(f"{stack.stripe_url}/_standin/release", json={"order": "reverse"}, timeout=30).json()
+    assert released["released"] >= 4  # charge.succeeded, payment_intent.succeeded, refund.created, charge.refunded
+    final = merchant.get(f"/v1/payments/{payment['id']}").json()
+    assert (final["status"], final["amount_refunded"]) == ("refunded", 2500)
+    types = timeline_types(merchant)
+    assert types.index("payment.refunded") < types.index("payment.succeeded")  # newest first
+
+
+def test_dispute_marks_the_payment_disputed(stack, merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    payment = charge(merchant).json()
+    requests.post(
+        f"{stack.stripe_url}/_standin/disputes",
+        timeout=10,
+        json={"account": merchant.account, "charge": payment["processor_charge_id"]},
+    )
+    standin.drain()
+    assert merchant.get(f"/v1/payments/{payment['id']}").json()["status"] == "disputed"
+    assert [p["id"] for p in merchant.get("/v1/payments", params={"status": "disputed"}).json()["data"]] == [
+        payment["id"]
+    ]
+
+
+def test_tenant_a_events_never_touch_tenant_b(stack, merchant, new_tenant, stripe_client, standin):
+    # Given tenant B with a paid payment on its own account
+    save_card(merchant, stripe_client, standin)
+    b_payment = charge(merchant).json()
+    # When tenant A's account sends an event naming B's payment intent (and an unknown account too)
+    a = new_tenant()
+    a_account = f"acct_{uuid.uuid4().hex[:16]}"
+    a.request("PUT", "/v1/settings/stripe", json={"account_id": a_account})
+    for account in (a_account, "acct_nobodyknows"):
+        event = event_for(
+            account,
+            "charge.dispute.created",
+            {"id": "dp_x", "object": "dispute", "payment_intent": b_payment["processor_payment_id"]},
+        )
+        payload = json.dumps(event)
+        response = signed_post(stack, payload, standin.signature(payload))
+        # Then it is acknowledged (nothing to retry), and B's payment is untouched
+        assert response.status_code == 200, response.text
+        assert response.json()["outcome"].startswith("ignored")
+    assert merchant.get(f"/v1/payments/{b_payment['id']}").json()["status"] == "succeeded"
+    assert a.get("/v1/payments").json()["data"] == []
+
+
+def test_unhandled_event_types_are_acknowledged_and_ignored(stack, merchant, standin):
+    payload = json.dumps(event_for(merchant.account, "invoice.created", {"id": "in_1", "object": "invoice"}))
+    response = signed_post(stack, payload, standin.signature(payload))
+    assert response.status_code == 200
+    assert response.json()["outcome"] == "ignored: unhandled event type"
+
+
+def test_payments_list_filters_by_customer_and_pages(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    ids = [charge(merchant, 100 + i).json()["id"] for i in range(3)]
+    other = merchant.post("/v1/customers", json={"type": "person", "first_name": "A", "last_name": "B"}).json()
+    page = merchant.get("/v1/payments", params={"limit": 2}).json()
+    rest = merchant.get("/v1/payments", params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    assert [p["id"] for p in page["data"] + rest["data"]] == list(reversed(ids))
+    assert merchant.get("/v1/payments", params={"customer_id": other["id"]}).json()["data"] == []
+    mine = merchant.get("/v1/payments", params={"customer_id": merchant.customer["id"]}).json()["data"]
+    assert len(mine) == 3
