@@ -56,7 +56,9 @@ class LocalStack:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
-    stack = LocalStack(port=int(os.environ.get("PORT", "3000"))).start()
+    stack = LocalStack(
+        port=int(os.environ.get("PORT", "3000")), stripe_port=int(os.environ.get("STRIPE_PORT", "12111"))
+    ).start()
     from local.auth import issue_token
 
     token = issue_token("acme", "admin")

@@ -9,6 +9,7 @@ import sys
 from local import template
 
 REGION = "eu-central-1"
+LOCAL_MAIL_FROM = "receipts@billow.local"
 
 
 def free_port() -> int:
@@ -25,6 +26,7 @@ def local_parameters(overrides: dict[str, str] | None = None) -> dict[str, str]:
         "JwtIssuer": auth.ISSUER,
         "JwtAudience": auth.AUDIENCE,
         "AWS::Region": REGION,
+        "MailFrom": LOCAL_MAIL_FROM,
         **(overrides or {}),
     }
 
@@ -79,6 +81,8 @@ def create_resources() -> None:
         ttl = props.get("TimeToLiveSpecification")
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    # What SES needs before it sends: the platform's sender identity, verified.
+    boto3.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
     for logical_id in template.resources("AWS::S3::Bucket"):
         s3.create_bucket(
             Bucket=template.physical_name(logical_id), CreateBucketConfiguration={"LocationConstraint": REGION}

@@ -13,6 +13,7 @@ fails), Checkout, Billing objects, list pagination beyond one page, API versions
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -126,8 +127,7 @@ class StripeStandIn:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_standin/"):
             return self._control(request)
-        auth = request.headers.get("Authorization", "")
-        if auth != f"Bearer {self.secret_key}":
+        if self._api_key(request.headers.get("Authorization", "")) != self.secret_key:
             return _json(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
         account = request.headers.get("Stripe-Account")
         if account is not None and not re.fullmatch(r"acct_[A-Za-z0-9]+", account):
@@ -165,6 +165,19 @@ class StripeStandIn:
         response = _json(status, body)
         response.headers["Request-Id"] = new_id("req")
         return response
+
+    @staticmethod
+    def _api_key(header: str) -> str | None:
+        """Stripe takes the key as a bearer token or as the Basic-auth user name (``curl -u sk_...:``)."""
+        scheme, _, value = header.partition(" ")
+        if scheme == "Bearer":
+            return value
+        if scheme == "Basic":
+            try:
+                return base64.b64decode(value).decode().split(":", 1)[0]
+            except (ValueError, UnicodeDecodeError):
+                return None
+        return None
 
     def _route(self, method: str, path: str, params: dict, account: str | None, key: str | None) -> dict:
         routes = [

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.customers import Customer, CustomerRecords
+from billing.domain.errors import InvalidSignature  # noqa: F401  (raised by PaymentGateway.verified_event)
 from billing.domain.paging import Page
 from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
 from billing.domain.settings import TenantSettings
@@ -120,10 +121,6 @@ class ProcessorEvent:
     object: dict
 
 
-class InvalidSignature(Exception):
-    """A webhook whose signature is missing, wrong or too old."""
-
-
 class PaymentGateway(Protocol):
     """The payment processor, acting for one tenant's connected account."""
 
@@ -209,3 +206,8 @@ class WebhookLog(Protocol):
     def finish(self, event_id: str, outcome: str) -> None: ...
 
     def fail(self, event_id: str, error: str) -> None: ...
+
+
+class Mailer(Protocol):
+    def send(self, *, sender_name: str, reply_to: str | None, to: list[str], subject: str, text: str) -> str:
+        """Send a plain-text email from the platform's address; returns the message id."""

@@ -156,7 +156,7 @@ def test_charge_the_card_on_file(merchant, stripe_client, standin):
         payment["processor_payment_id"], options={"stripe_account": merchant.account}
     )
     assert intent.metadata["billow_payment"] == payment["id"]
-    assert timeline_types(merchant)[0] == "payment.succeeded"
+    assert timeline_types(merchant)[:2] == ["receipt.sent", "payment.succeeded"]
 
 
 def test_declined_charge_is_402_with_the_reason_and_recorded_as_failed(merchant, stripe_client, standin):
@@ -285,7 +285,7 @@ def test_webhook_signature_valid_tampered_stale_missing(stack, merchant, stripe_
     assert signed_post(stack, payload, None).status_code == 400
     response = signed_post(stack, payload, "t=1,v1=deadbeef")
     assert response.status_code == 400
-    assert response.json()["error"]["type"] == "bad_request"
+    assert response.json()["error"]["type"] == "invalid_signature"
 
 
 def test_the_same_event_delivered_ten_times_has_one_effect(stack, merchant, stripe_client, standin):
@@ -372,3 +372,58 @@ def test_payments_list_filters_by_customer_and_pages(merchant, stripe_client, st
     assert merchant.get("/v1/payments", params={"customer_id": other["id"]}).json()["data"] == []
     mine = merchant.get("/v1/payments", params={"customer_id": merchant.customer["id"]}).json()["data"]
     assert len(mine) == 3
+
+
+# ---------------------------------------------------------------- receipts and admin notifications (W4)
+
+
+def sent_mail():
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return ses_backends[DEFAULT_ACCOUNT_ID]["eu-central-1"].sent_messages
+
+
+def mail_to(address: str) -> list:
+    return [m for m in sent_mail() if address in m.destinations["ToAddresses"]]
+
+
+def test_each_successful_payment_sends_one_receipt_to_the_billing_email(merchant, stripe_client, standin):
+    merchant.patch(
+        "/v1/settings",
+        json={"business_name": "Muster Service GmbH", "default_sender_email": "buchhaltung@muster-service.de"},
+    )
+    billing_email = f"ap-{uuid.uuid4().hex[:8]}@kunde.de"
+    merchant.patch(f"/v1/customers/{merchant.customer['id']}", json={"billing_email": billing_email})
+    save_card(merchant, stripe_client, standin)
+    standin.switches.copies = 3  # duplicate deliveries must not send duplicate receipts
+    payment = charge(merchant, 11900, description="Wartung März").json()
+    standin.drain()
+    (receipt,) = mail_to(billing_email)
+    assert receipt.subject == "Receipt from Muster Service GmbH"
+    assert "119.00 EUR" in receipt.body and payment["id"] in receipt.body and "Wartung März" in receipt.body
+    assert receipt.source == "Muster Service GmbH via Billow <receipts@billow.local>"
+    assert "receipt.sent" in timeline_types(merchant)
+
+
+def test_admins_hear_of_failures_unless_they_turned_it_off(merchant, stripe_client, standin):
+    admin = f"admin-{uuid.uuid4().hex[:8]}@muster.de"
+    merchant.patch("/v1/settings", json={"admin_notification_emails": [admin]})
+    save_card(merchant, stripe_client, standin, "pm_card_chargeCustomerFail")
+    assert charge(merchant, 5000).status_code == 402
+    standin.drain()
+    (note,) = mail_to(admin)
+    assert note.subject == "Payment failed: 50.00 EUR from Muster GmbH" and "declined" in note.body
+    merchant.patch("/v1/settings", json={"admin_notifications_enabled": False})
+    charge(merchant, 5000)
+    standin.drain()
+    assert len(mail_to(admin)) == 1
+
+
+def test_no_receipt_when_the_tenant_turned_receipts_off(merchant, stripe_client, standin):
+    merchant.patch("/v1/settings", json={"receipts_enabled": False})
+    save_card(merchant, stripe_client, standin)
+    before = len(mail_to("ap@muster.de"))
+    charge(merchant)
+    standin.drain()
+    assert len(mail_to("ap@muster.de")) == before

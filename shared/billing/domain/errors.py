@@ -76,3 +76,27 @@ class BadRequest(DomainError):
     """A request that cannot be read at all (HTTP 400), e.g. a webhook whose signature fails."""
 
     code = "bad_request"
+
+
+class PaymentFailed(DomainError):
+    """The processor declined a charge; the payment is recorded as failed (HTTP 402)."""
+
+    code = "payment_failed"
+
+    def __init__(self, payment_id: str, message: str, decline_code: str | None, authentication_required: bool):
+        super().__init__(message or "the payment was declined")
+        self.payment_id = payment_id
+        self.decline_code = decline_code
+        self.authentication_required = authentication_required
+
+
+class ProcessorDown(DomainError):
+    """The processor could not be reached; nothing was charged twice. Retry (HTTP 503)."""
+
+    code = "processor_unavailable"
+
+
+class InvalidSignature(BadRequest):
+    """A webhook delivery whose signature is missing, wrong or too old."""
+
+    code = "invalid_signature"

@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from billing.domain.errors import DomainError
 from billing.domain.ids import new_id
 
 
@@ -138,21 +137,3 @@ class AuthenticationRequired(PaymentDeclined):
 
 class ProcessorUnavailable(Exception):
     """A network or processor fault: nothing is known to have happened; retry with the same key."""
-
-
-class PaymentFailed(DomainError):
-    """The processor declined; the payment is recorded as failed (HTTP 402)."""
-
-    code = "payment_failed"
-
-    def __init__(self, payment: Payment, decline_code: str | None, authentication_required: bool):
-        super().__init__(payment.failure_message or "the payment was declined")
-        self.payment = payment
-        self.decline_code = decline_code
-        self.authentication_required = authentication_required
-
-
-class ProcessorDown(DomainError):
-    """The processor could not be reached; nothing was charged twice. Retry (HTTP 503)."""
-
-    code = "processor_unavailable"

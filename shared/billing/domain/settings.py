@@ -15,7 +15,10 @@ DATEV_DEBTOR_END = 69999
 @dataclass(frozen=True)
 class TenantSettings:
     tenant_id: str
+    business_name: str = ""
     default_sender_email: str = ""
+    receipts_enabled: bool = True
+    admin_notification_emails: tuple[str, ...] = ()
     invoice_editing_allowed: bool = False
     invoice_deleting_allowed: bool = False
     reminders_enabled: bool = True
@@ -48,6 +51,8 @@ def updated_settings(settings: TenantSettings, changes: dict) -> TenantSettings:
         changes["currencies"] = tuple(
             normalize_currency(c, f"currencies.{i}") for i, c in enumerate(changes["currencies"])
         )
+    if "admin_notification_emails" in changes:
+        changes["admin_notification_emails"] = tuple(changes["admin_notification_emails"])
     if "default_currency" in changes:
         changes["default_currency"] = normalize_currency(changes["default_currency"], "default_currency")
     candidate = replace(settings, **changes)

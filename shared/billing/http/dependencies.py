@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
+    from billing.services.notifications import PaymentNotifier
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
@@ -94,6 +95,7 @@ def payment_service() -> PaymentService:
         gateway_from_environment(),
         payment_method_service(),
         SystemClock(),
+        payment_notifier(),
     )
 
 
@@ -113,4 +115,15 @@ def stripe_event_service() -> StripeEventService:
         payment_method_service(),
         payment_service(),
         SystemClock(),
+    )
+
+
+@cache
+def payment_notifier() -> PaymentNotifier:
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.ses.mailer import SesMailer
+    from billing.services.notifications import PaymentNotifier
+
+    return PaymentNotifier(
+        SesMailer(os.environ["MAIL_FROM"]), DynamoSettingsRepository(), DynamoCustomerRepository(), SystemClock()
     )

@@ -10,8 +10,16 @@ from aws_lambda_powertools.event_handler.exceptions import ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from billing.adapters.dynamodb.errors import Unavailable
-from billing.domain.errors import BadRequest, Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from billing.domain.payments import PaymentFailed, ProcessorDown
+from billing.domain.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotFound,
+    PaymentFailed,
+    ProcessorDown,
+    ValidationFailed,
+)
 from billing.observability import logger
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -74,7 +82,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             402,
             "card_declined",
             error.message,
-            payment_id=error.payment.id,
+            payment_id=error.payment_id,
             decline_code=error.decline_code,
             authentication_required=error.authentication_required,
         )

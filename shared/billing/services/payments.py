@@ -4,16 +4,14 @@ in step with the processor's current state of it."""
 from __future__ import annotations
 
 from billing.domain.access import Caller, Permission
-from billing.domain.errors import Conflict, StaleWrite, ValidationFailed
+from billing.domain.errors import Conflict, PaymentFailed, ProcessorDown, StaleWrite, ValidationFailed
 from billing.domain.money import normalize_currency
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import (
     AuthenticationRequired,
     Payment,
     PaymentDeclined,
-    PaymentFailed,
     PaymentStatus,
-    ProcessorDown,
     ProcessorPayment,
     ProcessorUnavailable,
     new_payment,
@@ -27,6 +25,7 @@ from billing.ports import (
     PaymentRepository,
     ProcessorConnections,
 )
+from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
 
 MAX_SYNC_ATTEMPTS = 5
@@ -42,6 +41,7 @@ class PaymentService:
         gateway: PaymentGateway,
         method_service: PaymentMethodService,
         clock: Clock,
+        notifier: PaymentNotifier | None = None,
     ):
         self._customers = customers
         self._methods = methods
@@ -50,6 +50,7 @@ class PaymentService:
         self._gateway = gateway
         self._method_service = method_service
         self._clock = clock
+        self._notifier = notifier
 
     def charge(self, caller: Caller, request: dict) -> Payment:
         """Charge a customer's card on file, off-session. The payment is recorded (pending) before
@@ -112,7 +113,12 @@ class PaymentService:
                 failure_message=declined.message,
             )
             failed = self._settle(payment, state, caller.user_id)
-            raise PaymentFailed(failed, declined.decline_code, isinstance(declined, AuthenticationRequired)) from None
+            raise PaymentFailed(
+                failed.id,
+                failed.failure_message or declined.message,
+                declined.decline_code,
+                isinstance(declined, AuthenticationRequired),
+            ) from None
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry with the same Idempotency-Key") from None
         return self._settle(payment, state, caller.user_id)
@@ -192,7 +198,10 @@ class PaymentService:
                 amount=payment.amount,
                 currency=payment.currency,
             )
-        return self._payments.save(updated, event)
+        saved = self._payments.save(updated, event)
+        if self._notifier is not None and saved.status != payment.status:
+            self._notifier.payment_changed(saved, payment.status)
+        return saved
 
 
 def _same_facts(a: Payment, b: Payment) -> bool:

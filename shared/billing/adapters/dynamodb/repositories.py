@@ -501,13 +501,15 @@ class DynamoSettingsRepository(_Table):
             except DoesNotExist:
                 return TenantSettings(tenant_id=tenant_id)
         values = dict(item.values or {})
-        if "currencies" in values:
-            values["currencies"] = tuple(values["currencies"])
+        for name in ("currencies", "admin_notification_emails"):
+            if name in values:
+                values[name] = tuple(values[name])
         return TenantSettings(tenant_id=tenant_id, version=int(item.version or 0), **values)
 
     def save(self, settings: TenantSettings) -> None:
         values = {k: v for k, v in vars(settings).items() if k not in ("tenant_id", "version")}
         values["currencies"] = list(values["currencies"])
+        values["admin_notification_emails"] = list(values["admin_notification_emails"])
         item = SettingsItem(
             pk=keys.tenant_pk(settings.tenant_id),
             sk=keys.SETTINGS,

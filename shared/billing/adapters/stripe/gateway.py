@@ -10,9 +10,9 @@ from functools import cache
 
 import stripe
 
-from billing.domain.errors import Conflict, NotFound, ValidationFailed
+from billing.domain.errors import Conflict, InvalidSignature, NotFound, ValidationFailed
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
-from billing.ports import InvalidSignature, MethodDetails, ProcessorEvent, SetupSession
+from billing.ports import MethodDetails, ProcessorEvent, SetupSession
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -169,7 +169,7 @@ class StripeGateway:
             )
             event = json.loads(payload)
         except (stripe.SignatureVerificationError, ValueError) as error:
-            raise InvalidSignature(str(error)) from None
+            raise InvalidSignature(f"the Stripe-Signature header does not verify: {error}") from None
         return ProcessorEvent(
             event["id"],
             event["type"],

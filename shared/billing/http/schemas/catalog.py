@@ -122,7 +122,10 @@ def tax_rate_out(r: TaxRate) -> TaxRateOut:
 
 
 class SettingsUpdate(Request):
-    default_sender_email: Email | None = None
+    business_name: ShortText | None = None
+    default_sender_email: Email | None = Field(None, description="Reply-To of receipts and invoices")
+    receipts_enabled: bool | None = None
+    admin_notification_emails: list[Email] | None = Field(None, max_length=10)
     invoice_editing_allowed: bool | None = None
     invoice_deleting_allowed: bool | None = None
     reminders_enabled: bool | None = None
@@ -138,7 +141,10 @@ class SettingsUpdate(Request):
 
 
 class SettingsOut(Response):
+    business_name: str
     default_sender_email: str
+    receipts_enabled: bool
+    admin_notification_emails: list[str]
     invoice_editing_allowed: bool
     invoice_deleting_allowed: bool
     reminders_enabled: bool
@@ -155,4 +161,6 @@ class SettingsOut(Response):
 
 def settings_out(s: TenantSettings) -> SettingsOut:
     values = {k: v for k, v in vars(s).items() if k not in ("tenant_id", "version")}
-    return SettingsOut(**{**values, "currencies": list(s.currencies)})
+    return SettingsOut(
+        **{**values, "currencies": list(s.currencies), "admin_notification_emails": list(s.admin_notification_emails)}
+    )
