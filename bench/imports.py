@@ -76,7 +76,10 @@ def cold_imports(modules: dict[str, Path]) -> dict[str, tuple[float, list[str]]]
 
 
 def report() -> None:
-    modules = {"reference (minimal)": ROOT / "bench" / "reference_handler.py"}
+    modules = {
+        "reference (minimal)": ROOT / "bench" / "reference_handler.py",
+        "reference + validation": ROOT / "bench" / "reference_validating_handler.py",
+    }
     for name, function in sorted(template.functions().items()):
         modules[name] = function.code_uri / (function.handler.rsplit(".", 1)[0] + ".py")
     results = cold_imports(modules)
