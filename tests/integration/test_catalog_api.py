@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from billing.domain.periods import BillingFrequency
+
 WIDGET = {
     "name": "Wartung Heizung",
     "description": "Jährliche Wartung",
@@ -33,22 +35,7 @@ def test_product_lifecycle(api):
     assert api.post(f"/v1/products/{product['id']}/restore").json()["archived"] is False
 
 
-@pytest.mark.parametrize(
-    "frequency",
-    [
-        "one_time",
-        "weekly",
-        "every_two_weeks",
-        "monthly",
-        "quarterly",
-        "semi_annually",
-        "annually",
-        "every_two_years",
-        "every_three_years",
-        "every_four_years",
-        "every_five_years",
-    ],
-)
+@pytest.mark.parametrize("frequency", [f.value for f in BillingFrequency])
 def test_all_eleven_billing_frequencies_are_accepted(api, frequency):
     response = api.post("/v1/products", json={**WIDGET, "sku": "", "billing_frequency": frequency})
     assert response.status_code == 201

@@ -29,6 +29,13 @@ WEBHOOK_RECORD_DAYS = 30
 STALLED_CLAIM_SECONDS = 120
 
 
+def _by_external_id(tenant_id: str, external_id: str) -> BillowItem | None:
+    """The item a processor id belongs to (keys and kind only: the index projects no more)."""
+    with translated("processor id"):
+        found = list(BillowItem.by_external_id.query(keys.external_id_key(tenant_id, PROVIDER, external_id), limit=1))
+    return found[0] if found else None
+
+
 class DynamoProcessorConnections(_Table):
     def account_of(self, tenant_id: str) -> str | None:
         with translated("stripe connection"):
@@ -107,19 +114,12 @@ class DynamoPaymentMethods(_Table):
             )
             return sorted((_method(i) for i in items), key=lambda m: m.created_at)
 
-    def _by_external_id(self, tenant_id: str, external_id: str):
-        with translated("processor id"):
-            found = list(
-                BillowItem.by_external_id.query(keys.external_id_key(tenant_id, PROVIDER, external_id), limit=1)
-            )
-        return found[0] if found else None
-
     def owner_of(self, tenant_id: str, method_id: str) -> str | None:
-        found = self._by_external_id(tenant_id, method_id)
+        found = _by_external_id(tenant_id, method_id)
         return found.pk.rsplit("#CUS#", 1)[1] if found else None
 
     def customer_of_processor_customer(self, tenant_id: str, processor_customer_id: str) -> str | None:
-        found = self._by_external_id(tenant_id, processor_customer_id) if processor_customer_id else None
+        found = _by_external_id(tenant_id, processor_customer_id) if processor_customer_id else None
         return found.pk.rsplit("#CUS#", 1)[1] if found and found.sk == keys.META else None
 
     def save(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent | None) -> None:
@@ -203,12 +203,12 @@ class DynamoPayments(_Table):
                 raise NotFound(f"payment {payment_id} not found") from None
 
     def by_processor_reference(self, tenant_id: str, reference: str) -> Payment | None:
+        found = _by_external_id(tenant_id, reference)
+        if found is None:
+            return None
         with translated("payment"):
-            found = list(BillowItem.by_external_id.query(keys.external_id_key(tenant_id, PROVIDER, reference), limit=1))
-            if not found:
-                return None
             try:
-                return _payment(BillowItem.get(found[0].pk, found[0].sk, consistent_read=True))
+                return _payment(BillowItem.get(found.pk, found.sk, consistent_read=True))
             except DoesNotExist:
                 return None
 
