@@ -12,9 +12,13 @@ def openapi_document() -> str:
     from billing.http.routers import catalog, customers, payments, pricing, stripe_webhook
 
     app = build_resolver(customers.router, catalog.router, pricing.router, payments.router, stripe_webhook.router)
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
     return app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
+        security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearerAuth": []}],
         description="Subscription billing and invoicing. Authenticate with `Authorization: Bearer <JWT>`.",
     )
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from billing.http.caller import caller_of
 from billing.http.dependencies import catalog_service
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Archived, Cursor, Limit, Search, created
+from billing.http.routers.common import Archived, Cursor, Limit, Search, created, created_response
 from billing.http.schemas.catalog import (
     ProductCreate,
     ProductOut,
@@ -27,7 +27,9 @@ router = APIGatewayHttpRouter()
 PRODUCTS, TAX_RATES, SETTINGS = ["Products"], ["Tax rates"], ["Settings"]
 
 
-@router.post("/v1/products", tags=PRODUCTS, summary="Add a product to the library")
+@router.post(
+    "/v1/products", tags=PRODUCTS, summary="Add a product to the library", responses=created_response(ProductOut)
+)
 def create_product(body: ProductCreate):
     caller = caller_of(router)
     return created(
@@ -72,7 +74,7 @@ def restore_product(product_id: str) -> ProductOut:
     return product_out(catalog_service().set_product_archived(caller_of(router), product_id, False))
 
 
-@router.post("/v1/tax-rates", tags=TAX_RATES, summary="Add a tax rate")
+@router.post("/v1/tax-rates", tags=TAX_RATES, summary="Add a tax rate", responses=created_response(TaxRateOut))
 def create_tax_rate(body: TaxRateCreate):
     caller = caller_of(router)
     return created(

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from billing.http.caller import caller_of
 from billing.http.dependencies import customer_service
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Archived, Cursor, Limit, Search, created
+from billing.http.routers.common import Archived, Cursor, Limit, Search, created, created_response
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import (
     AddressCreate,
@@ -25,7 +25,7 @@ router = APIGatewayHttpRouter()
 TAGS = ["Customers"]
 
 
-@router.post("/v1/customers", tags=TAGS, summary="Create a customer")
+@router.post("/v1/customers", tags=TAGS, summary="Create a customer", responses=created_response(CustomerOut))
 def create_customer(body: CustomerCreate) -> Response[CustomerOut]:
     caller = caller_of(router)
     fields = body.model_dump(exclude={"address", "billing_address"})
@@ -52,7 +52,12 @@ def list_customers(
     return ListPage[CustomerOut](**page_of(page, customer_out))
 
 
-@router.post("/v1/customers/export", tags=TAGS, summary="Export all customers as XLSX (presigned link)")
+@router.post(
+    "/v1/customers/export",
+    tags=TAGS,
+    summary="Export all customers as XLSX (presigned link)",
+    responses=created_response(ExportOut),
+)
 def export_customers() -> Response[ExportOut]:
     export = customer_service().export_customers(caller_of(router))
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
@@ -85,7 +90,12 @@ def restore_customer(customer_id: str) -> CustomerOut:
     return customer_out(customer_service().restore_customer(caller_of(router), customer_id))
 
 
-@router.post("/v1/customers/<customer_id>/addresses", tags=TAGS, summary="Add an address to a customer")
+@router.post(
+    "/v1/customers/<customer_id>/addresses",
+    tags=TAGS,
+    summary="Add an address to a customer",
+    responses=created_response(CustomerOut),
+)
 def add_customer_address(customer_id: str, body: AddressCreate) -> Response[CustomerOut]:
     caller = caller_of(router)
     values = body.model_dump(exclude={"make_default"})

@@ -13,7 +13,7 @@ from billing.domain.access import Permission
 from billing.http.caller import caller_of
 from billing.http.dependencies import payment_method_service, payment_service, processor_connections
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Cursor, Limit, created
+from billing.http.routers.common import Cursor, Limit, created, created_response
 from billing.http.schemas.common import ListPage, page_of
 from billing.http.schemas.payments import (
     ChargeRequest,
@@ -39,6 +39,7 @@ CustomerFilter = Annotated[str | None, Query(max_length=40, description="Only th
     "/v1/customers/<customer_id>/payment-methods/setup",
     tags=METHODS,
     summary="Start saving a card: a SetupIntent for Stripe.js",
+    responses=created_response(SetupOut),
 )
 def setup_payment_method(customer_id: str) -> Response[SetupOut]:
     caller = caller_of(router)
@@ -81,7 +82,15 @@ def delete_payment_method(customer_id: str, payment_method_id: str) -> Response[
     return Response(status_code=204)
 
 
-@router.post("/v1/payments", tags=PAYMENTS, summary="Charge a customer's card on file (off-session)")
+@router.post(
+    "/v1/payments",
+    tags=PAYMENTS,
+    summary="Charge a customer's card on file (off-session)",
+    responses={
+        **created_response(PaymentOut),
+        402: {"description": "Declined: error with decline_code and payment_id"},
+    },
+)
 def create_payment(body: ChargeRequest) -> Response[PaymentOut]:
     caller = caller_of(router)
     return created(
