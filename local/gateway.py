@@ -113,7 +113,7 @@ class Gateway:
     def _docs(self, request: Request) -> Response:
         from billing.http.openapi import openapi_document, swagger_page
 
-        if request.path == "/openapi.json":
+        if request.path == "/openapi.json" or request.args.get("format") == "json":  # Swagger UI links ?format=json
             return Response(openapi_document(), status=200, content_type="application/json")
         return Response(swagger_page(), status=200, content_type="text/html")
 

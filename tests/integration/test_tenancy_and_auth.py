@@ -143,3 +143,5 @@ def test_unknown_route_is_404_and_docs_are_served(stack):
     assert {"/v1/customers", "/v1/products/{product_id}", "/v1/tax-rates", "/v1/settings"} <= set(spec["paths"])
     docs = requests.get(f"{stack.url}/docs", timeout=10)
     assert docs.status_code == 200 and "SwaggerUIBundle" in docs.text
+    assert requests.get(f"{stack.url}/docs?format=json", timeout=10).json() == spec
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
