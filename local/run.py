@@ -16,6 +16,7 @@ from local.stripe_standin import StripeStandIn
 # The stand-in's keys: shaped like test-mode keys, known to nothing but this machine.
 STRIPE_SECRET_KEY = "sk_test_billow_local_platform"
 STRIPE_WEBHOOK_SECRET = "whsec_billow_local"
+STRIPE_PUBLISHABLE_KEY = "pk_test_billow_local_platform"
 
 
 class LocalStack:
@@ -39,7 +40,11 @@ class LocalStack:
         self.stripe.switches.webhook_url = f"{self.url}/v1/webhooks/stripe"
         self.aws.start(
             parameter_overrides={"StripeApiBase": self.stripe_url},
-            extra_environment={"STRIPE_SECRET_KEY": STRIPE_SECRET_KEY, "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET},
+            extra_environment={
+                "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
+                "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
+                "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+            },
         )
         from local.gateway import Gateway  # imports the handlers: only once the environment is set
 

@@ -99,6 +99,7 @@ class SetupSession:
 
     id: str
     client_secret: str
+    publishable_key: str  # the platform's; Stripe.js is initialised with it and the connected account
 
 
 @dataclass(frozen=True)

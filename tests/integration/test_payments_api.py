@@ -54,6 +54,7 @@ def save_card(api, stripe_client, standin, token="pm_card_visa", customer=None):
     body = setup.json()
     assert body["client_secret"].startswith(body["setup_intent_id"])
     assert body["stripe_account"] == api.account
+    assert body["publishable_key"].startswith("pk_test_")
     stripe_client.v1.setup_intents.confirm(
         body["setup_intent_id"], params={"payment_method": token}, options={"stripe_account": api.account}
     )

@@ -42,13 +42,21 @@ def _processor_payment(intent) -> ProcessorPayment:
 
 
 class StripeGateway:
-    def __init__(self, api_key: str, webhook_secret: str, api_base: str | None = None, max_network_retries: int = 2):
+    def __init__(
+        self,
+        api_key: str,
+        webhook_secret: str,
+        api_base: str | None = None,
+        max_network_retries: int = 2,
+        publishable_key: str = "",
+    ):
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": api_base} if api_base else None,
             max_network_retries=max_network_retries,
         )
         self._webhook_secret = webhook_secret
+        self._publishable_key = publishable_key
 
     @staticmethod
     def _options(account: str, idempotency_key: str | None = None) -> dict:
@@ -99,7 +107,7 @@ class StripeGateway:
         intent = self._call(
             lambda: self._client.v1.setup_intents.create(params=params, options=self._options(account, idempotency_key))
         )
-        return SetupSession(intent.id, intent.client_secret)
+        return SetupSession(intent.id, intent.client_secret, self._publishable_key)
 
     def payment_method(self, account: str, method_id: str) -> MethodDetails:
         method = _plain(
@@ -181,12 +189,20 @@ class StripeGateway:
 
 @cache
 def gateway_from_environment() -> StripeGateway:
-    """The platform key and webhook secret: from the environment locally, from Secrets Manager
-    (a JSON secret with ``secret_key`` and ``webhook_secret``) in AWS."""
-    key, secret = os.environ.get("STRIPE_SECRET_KEY"), os.environ.get("STRIPE_WEBHOOK_SECRET")
-    if not key:
+    """The platform's keys: from the environment locally, from Secrets Manager in AWS (a JSON
+    secret with ``secret_key``, ``webhook_secret`` and ``publishable_key``)."""
+    values = {
+        "secret_key": os.environ.get("STRIPE_SECRET_KEY"),
+        "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+    }
+    if not values["secret_key"]:
         from aws_lambda_powertools.utilities import parameters
 
         values = parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
-        key, secret = values["secret_key"], values["webhook_secret"]
-    return StripeGateway(key, secret or "", api_base=os.environ.get("STRIPE_API_BASE") or None)
+    return StripeGateway(
+        values["secret_key"],
+        values.get("webhook_secret") or "",
+        api_base=os.environ.get("STRIPE_API_BASE") or None,
+        publishable_key=values.get("publishable_key") or "",
+    )

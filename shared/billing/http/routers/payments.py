@@ -49,6 +49,7 @@ def setup_payment_method(customer_id: str) -> Response[SetupOut]:
         return SetupOut(
             setup_intent_id=session.id,
             client_secret=session.client_secret,
+            publishable_key=session.publishable_key,
             stripe_account=account,
             stripe_customer_id=processor_customer,
         ).model_dump(mode="json")

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 class SetupOut(Response):
     setup_intent_id: str
     client_secret: str = Field(description="Pass to Stripe.js confirmCardSetup / confirmSetup")
-    stripe_account: str = Field(description="The connected account; initialise Stripe.js with it")
+    publishable_key: str = Field(description="The platform's publishable key for Stripe(...)")
+    stripe_account: str = Field(description="The connected account: Stripe(publishable_key, {stripeAccount})")
     stripe_customer_id: str
 
 
