@@ -9,7 +9,6 @@ from billing.domain.money import (
     minor_units,
     normalize_currency,
     parse_unit_price,
-    round_tax_amount,
     round_tax_percentage,
     to_minor,
 )
@@ -34,8 +33,9 @@ def test_percentage_tax_rate_keeps_two_decimals_and_a_trailing_5_rounds_down():
 
 
 def test_amount_based_tax_rounds_half_up_to_two_decimals():
-    assert round_tax_amount(Decimal("9.994")) == Decimal("9.99")
-    assert round_tax_amount(Decimal("9.995")) == Decimal("10.00")
+    # P10: amount-based taxes carry two decimals in USD, rounded half-up by the engine's to_minor
+    assert to_minor(Decimal("9.994"), "usd") == 999
+    assert to_minor(Decimal("9.995"), "usd") == 1000
 
 
 def test_unit_price_carries_up_to_six_decimals_in_any_currency():

@@ -73,11 +73,6 @@ def round_tax_percentage(percentage: Decimal) -> Decimal:
     return percentage.quantize(_CENT, rounding=ROUND_HALF_DOWN)
 
 
-def round_tax_amount(amount: Decimal) -> Decimal:
-    """P10: amount-based taxes carry two decimals, half-up (9.994 -> 9.99, 9.995 -> 10.00)."""
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
-
-
 def round_half_up(minor: Decimal) -> int:
     """Round a value already in minor units to a whole minor unit, half-up."""
     return int(minor.quantize(_ONE, rounding=ROUND_HALF_UP))

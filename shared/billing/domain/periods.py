@@ -8,9 +8,8 @@ and a 5-year weekly schedule has 261 (the property tests check it against relati
 
 from __future__ import annotations
 
-import heapq
 from calendar import monthrange
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -123,16 +122,6 @@ def billing_dates(start: date, frequency: BillingFrequency, payments: int | None
         n += 1
 
 
-def payments_within(start: date, frequency: BillingFrequency, until: date, limit: int | None = None) -> int:
-    """How many payments fall on or after ``start`` and before ``until`` (capped at ``limit``)."""
-    count = 0
-    for day in billing_dates(start, frequency, limit):
-        if day >= until:
-            break
-        count += 1
-    return count
-
-
 class BillingStartKind(StrEnum):
     AT_CREATION = "at_creation"
     CUSTOM_DATE = "custom_date"
@@ -165,12 +154,3 @@ class BillingStart:
         if not 1 <= self.months <= 120:
             raise ValidationFailed.of(f"{field}.months", "must be 1 to 120")
         return add_months(created_on, self.months)
-
-
-def merged_dates(streams: Iterable[Iterator[date]]) -> Iterator[date]:
-    """The distinct dates of several ordered date streams, in order."""
-    previous = None
-    for day in heapq.merge(*streams):
-        if day != previous:
-            yield day
-            previous = day

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.money import MAX_UNIT_PRICE, normalize_currency, round_half_up, to_minor
-from billing.domain.periods import BillingFrequency, BillingStart, billing_date, billing_dates, end_date
+from billing.domain.periods import BillingFrequency, BillingStart, billing_dates, end_date
 
 MAX_LINES = 500
 MAX_QUANTITY = Decimal("1000000000")
@@ -153,7 +153,8 @@ class DueNow:
 @dataclass(frozen=True)
 class FuturePayments:
     """P12: what is charged after today. ``total`` is None when an auto-renewing line makes the
-    sum unbounded; ``recurring`` lists each later charge per period in that case."""
+    sum unbounded; ``recurring_until_cancelled`` lists each
+    later charge per period in that case."""
 
     total: int | None
     recurring_until_cancelled: tuple[tuple[BillingFrequency, int], ...]
@@ -341,10 +342,6 @@ class SubscriptionGroup:
     @property
     def ends_on(self) -> date | None:
         return None if self.payments is None else end_date(self.starts_on, self.frequency, self.payments)
-
-    @property
-    def next_billing_dates(self) -> tuple[date, ...]:
-        return tuple(billing_date(self.starts_on, self.frequency, n) for n in range(3))
 
 
 def subscription_groups(lines: Sequence[PricedLine]) -> list[SubscriptionGroup]:

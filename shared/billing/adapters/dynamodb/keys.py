@@ -29,14 +29,6 @@ def customer_pk(tenant_id: str, customer_id: str) -> str:
     return f"T#{tenant_id}#CUS#{customer_id}"
 
 
-def subscription_pk(tenant_id: str, subscription_id: str) -> str:
-    return f"T#{tenant_id}#SUB#{subscription_id}"
-
-
-def invoice_pk(tenant_id: str, invoice_id: str) -> str:
-    return f"T#{tenant_id}#INV#{invoice_id}"
-
-
 def payment_pk(tenant_id: str, payment_id: str) -> str:
     return f"T#{tenant_id}#PAY#{payment_id}"
 
@@ -85,10 +77,6 @@ def customer_list_pk(tenant_id: str, archived: bool) -> str:
 
 def by_customer_sk(prefix: str, created_iso: str, record_id: str) -> str:
     return f"{prefix}{created_iso}#{record_id}"
-
-
-def due_pk(day_iso: str, shard: int) -> str:
-    return f"DUE#{day_iso}#{shard:03d}"
 
 
 def external_id_key(tenant_id: str, provider: str, external_id: str) -> str:

@@ -239,7 +239,7 @@ class DynamoPayments(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, "payment", lambda i: i.payment_id)
+            items, next_cursor = _page(results, lambda i: i.payment_id)
         return Page([_payment(i) for i in items], next_cursor)
 
     def _start_key(self, tenant_id: str, payment_id: str) -> dict:

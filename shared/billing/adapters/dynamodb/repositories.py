@@ -48,7 +48,7 @@ class _Table:
         return TransactWrite(connection=self._connection)
 
 
-def _page(results, kind: str, id_of) -> tuple[list, str | None]:
+def _page(results, id_of) -> tuple[list, str | None]:
     items = list(results)
     if results.last_evaluated_key is None or not items:
         return items, None
@@ -244,7 +244,7 @@ class DynamoCustomerRepository(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, "customer", lambda i: i.customer_id)
+            items, next_cursor = _page(results, lambda i: i.customer_id)
         return Page([_customer(i) for i in items], next_cursor)
 
     def all(self, tenant_id: str) -> Iterator[Customer]:
@@ -295,7 +295,7 @@ class DynamoCustomerRepository(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, "event", lambda i: i.event_id)
+            items, next_cursor = _page(results, lambda i: i.event_id)
         return Page([_event(i) for i in items], next_cursor)
 
     def next_debtor_number(self, tenant_id: str, range_start: int) -> int:
@@ -487,7 +487,7 @@ class DynamoCatalogRepository(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            return _page(results, kind, id_of)
+            return _page(results, id_of)
 
 
 # ---------------------------------------------------------------- settings
