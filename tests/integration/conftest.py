@@ -65,3 +65,11 @@ def api(new_tenant) -> Api:
 
 def fields_of(response: requests.Response) -> list[str]:
     return [f["field"] for f in response.json()["error"].get("fields", [])]
+
+
+def connect_stripe_account(api: Api) -> str:
+    """Connect a new Stripe account of the stand-in to the tenant; returns its id."""
+    account = f"acct_{uuid.uuid4().hex[:16]}"
+    response = api.request("PUT", "/v1/settings/stripe", json={"account_id": account})
+    assert response.status_code == 200, response.text
+    return account

@@ -1,20 +1,38 @@
-"""XLSX files through openpyxl, imported only when a file is written (it costs cold-start time)."""
+"""XLSX files through openpyxl, imported only when a file is written (it costs cold-start time).
+
+Every text cell is written as text, never as a formula: a value that starts with ``=``, ``+``,
+``-``, ``@``, tab or carriage return (OWASP's CSV-injection list) is also marked quote-prefixed,
+so a spreadsheet program keeps it text even when the cell is edited. Characters XML cannot hold
+become U+FFFD instead of breaking the file."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class OpenpyxlWriter:
     def to_xlsx(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet(title)
-        sheet.append(list(headers))
-        for row in rows:
-            sheet.append(list(row))
+
+        def cell(value: object) -> object:
+            if not isinstance(value, str):
+                return value
+            text = WriteOnlyCell(sheet, value=None)
+            text.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+            text.data_type = "s"
+            text.quotePrefix = value.startswith(FORMULA_TRIGGERS)
+            return text
+
+        for row in (headers, *rows):
+            sheet.append([cell(v) for v in row])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()

@@ -100,3 +100,9 @@ class InvalidSignature(BadRequest):
     """A webhook delivery whose signature is missing, wrong or too old."""
 
     code = "invalid_signature"
+
+
+class InvalidEvent(BadRequest):
+    """A correctly signed webhook delivery whose payload is not an event (no id or type)."""
+
+    code = "invalid_event"

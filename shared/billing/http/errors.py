@@ -33,13 +33,28 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 }
 
 
-def error_response(
-    status: int, error_type: str, message: str, fields: list[dict] | None = None, **details: object
-) -> Response:
+def error_body(error_type: str, message: str, fields: list[dict] | None = None, **details: object) -> dict:
     body = {"error": {"type": error_type, "message": message, **details}}
     if fields is not None:
         body["error"]["fields"] = fields
+    return body
+
+
+def error_response(
+    status: int, error_type: str, message: str, fields: list[dict] | None = None, **details: object
+) -> Response:
+    body = error_body(error_type, message, fields, **details)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def api_gateway_error(status: int, error_type: str, message: str) -> dict:
+    """An error answered before the resolver runs, in API Gateway's response format."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(error_body(error_type, message)),
+        "isBase64Encoded": False,
+    }
 
 
 def _field_name(error: dict) -> str:
@@ -100,6 +115,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(ServiceError)
     def _powertools_error(error: ServiceError) -> Response:
         return error_response(error.status_code, "request_error", error.msg)
+
+    @app.exception_handler(RecursionError)
+    def _nested_too_deep(_: RecursionError) -> Response:
+        fields = [{"field": "body", "message": "JSON nested too deeply"}]
+        return error_response(422, "validation_error", "the request is not valid", fields)
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response:

@@ -86,17 +86,22 @@ class StripeEventService:
         return Receipt(event.id, outcome)
 
     def _payment_method_from_setup(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
-        method_id = event.object.get("payment_method")
+        method_id = _reference(event, "payment_method")
         return self._method_service.reconcile(tenant_id, account, method_id) if method_id else "no payment method"
 
     def _payment_method(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
-        return self._method_service.reconcile(tenant_id, account, event.object["id"])
+        method_id = _reference(event, "id")
+        return self._method_service.reconcile(tenant_id, account, method_id) if method_id else NO_OBJECT
 
     def _setup_failed(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
-        customer_id = self._methods.customer_of_processor_customer(tenant_id, event.object.get("customer") or "")
+        processor_customer = _reference(event, "customer")
+        if processor_customer is None:
+            return NO_OBJECT
+        customer_id = self._methods.customer_of_processor_customer(tenant_id, processor_customer)
         if customer_id is None:
             return "ignored: unknown customer"
-        error = event.object.get("last_setup_error") or {}
+        error = event.object.get("last_setup_error")
+        error = error if isinstance(error, dict) else {}
         entry = timeline_event(
             customer_id,
             "payment_method.setup_failed",
@@ -109,8 +114,18 @@ class StripeEventService:
         return "recorded setup failure"
 
     def _payment_intent(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
-        return self._payment_service.sync(tenant_id, account, event.object["id"])
+        reference = _reference(event, "id")
+        return self._payment_service.sync(tenant_id, account, reference) if reference else NO_OBJECT
 
     def _charge(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
-        reference = event.object.get("payment_intent")
+        reference = _reference(event, "payment_intent")
         return self._payment_service.sync(tenant_id, account, reference) if reference else "no payment intent"
+
+
+NO_OBJECT = "ignored: the event names no object"
+
+
+def _reference(event: ProcessorEvent, key: str) -> str | None:
+    """An id the event's object names, if it names one (a signed payload can still be malformed)."""
+    value = event.object.get(key)
+    return value if isinstance(value, str) and value else None

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from functools import cache
 
 import stripe
 
-from billing.domain.errors import Conflict, InvalidSignature, NotFound, ValidationFailed
+from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotFound, ValidationFailed
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
 from billing.ports import MethodDetails, ProcessorEvent, SetupSession
 
@@ -175,16 +176,36 @@ class StripeGateway:
             stripe.WebhookSignature.verify_header(
                 payload, signature or "", self._webhook_secret, SIGNATURE_TOLERANCE_SECONDS
             )
-            event = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError) as error:
+        except stripe.SignatureVerificationError as error:
             raise InvalidSignature(f"the Stripe-Signature header does not verify: {error}") from None
+        _refuse_future_timestamp(signature or "")
+        try:
+            event = json.loads(payload)
+        except (ValueError, RecursionError):
+            raise InvalidEvent("the payload is not JSON") from None
+        if not isinstance(event, dict) or not _is_text(event.get("id")) or not _is_text(event.get("type")):
+            raise InvalidEvent("the payload is not a Stripe event: it needs a string id and type")
+        data = event.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        created = event.get("created")
         return ProcessorEvent(
             event["id"],
             event["type"],
-            event.get("account"),
-            int(event.get("created", 0)),
-            event.get("data", {}).get("object", {}),
+            event.get("account") if _is_text(event.get("account")) else None,
+            created if isinstance(created, int) and not isinstance(created, bool) else 0,
+            obj if isinstance(obj, dict) else {},
         )
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _refuse_future_timestamp(signature: str) -> None:
+    """Stripe's check bounds a signature's age only; a timestamp far ahead is as suspect as one far behind."""
+    stamps = [part[2:] for part in signature.split(",") if part.startswith("t=")]
+    if stamps and stamps[0].isdigit() and int(stamps[0]) > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+        raise InvalidSignature("the Stripe-Signature timestamp lies in the future")
 
 
 @cache

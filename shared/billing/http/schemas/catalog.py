@@ -18,10 +18,13 @@ from billing.http.schemas.common import (
     CurrencyCode,
     DecimalString,
     Email,
+    Flag,
+    Integer,
     LongText,
     Request,
     Response,
     ShortText,
+    omittable,
 )
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")]
@@ -38,13 +41,13 @@ class ProductCreate(Request):
 
 
 class ProductUpdate(Request):
-    name: ShortText | None = Field(None, min_length=1)
-    description: LongText | None = None
-    sku: Sku | None = None
-    unit_price: DecimalString | None = None
-    unit_cost: DecimalString | None = None
-    currency: CurrencyCode | None = None
-    billing_frequency: BillingFrequency | None = None
+    name: ShortText = omittable(min_length=1)
+    description: LongText = omittable()
+    sku: Sku = omittable()
+    unit_price: DecimalString = omittable()
+    unit_cost: DecimalString | None = Field(None, description="null removes the cost")
+    currency: CurrencyCode = omittable()
+    billing_frequency: BillingFrequency = omittable()
 
 
 class ProductOut(Response):
@@ -81,17 +84,17 @@ def product_out(p: Product) -> ProductOut:
 class TaxRateCreate(Request):
     name: ShortText = Field(min_length=1)
     percentage: DecimalString = Field(description="Rounded to two decimals: 9.995 -> 9.99, 9.996 -> 10.00")
-    inclusive: bool = False
+    inclusive: Flag = False
     description: LongText = ""
     country: CountryCode = ""
 
 
 class TaxRateUpdate(Request):
-    name: ShortText | None = Field(None, min_length=1)
-    percentage: DecimalString | None = None
-    inclusive: bool | None = None
-    description: LongText | None = None
-    country: CountryCode | None = None
+    name: ShortText = omittable(min_length=1)
+    percentage: DecimalString = omittable()
+    inclusive: Flag = omittable()
+    description: LongText = omittable()
+    country: CountryCode = omittable()
 
 
 class TaxRateOut(Response):
@@ -122,22 +125,22 @@ def tax_rate_out(r: TaxRate) -> TaxRateOut:
 
 
 class SettingsUpdate(Request):
-    business_name: ShortText | None = None
-    default_sender_email: Email | None = Field(None, description="Reply-To of receipts and invoices")
-    receipts_enabled: bool | None = None
-    admin_notification_emails: list[Email] | None = Field(None, max_length=10)
-    invoice_editing_allowed: bool | None = None
-    invoice_deleting_allowed: bool | None = None
-    reminders_enabled: bool | None = None
-    admin_notifications_enabled: bool | None = None
-    default_payment_terms_days: int | None = Field(None, ge=0, le=365)
-    default_currency: CurrencyCode | None = None
-    currencies: list[CurrencyCode] | None = Field(None, min_length=1, max_length=50)
-    invoice_number_prefix: str | None = Field(None, max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
-    invoice_number_start: int | None = Field(None, ge=1, le=999_999_999)
-    datev_enabled: bool | None = None
-    debtor_number_start: int | None = Field(None, ge=1, le=999_999_999)
-    debtor_number_end: int | None = Field(None, ge=1, le=999_999_999)
+    business_name: ShortText = omittable()
+    default_sender_email: Email = omittable(description="Reply-To of receipts and invoices")
+    receipts_enabled: Flag = omittable()
+    admin_notification_emails: list[Email] = omittable(max_length=10)
+    invoice_editing_allowed: Flag = omittable()
+    invoice_deleting_allowed: Flag = omittable()
+    reminders_enabled: Flag = omittable()
+    admin_notifications_enabled: Flag = omittable()
+    default_payment_terms_days: Integer = omittable(ge=0, le=365)
+    default_currency: CurrencyCode = omittable()
+    currencies: list[CurrencyCode] = omittable(min_length=1, max_length=50)
+    invoice_number_prefix: str = omittable(max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
+    invoice_number_start: Integer = omittable(ge=1, le=999_999_999)
+    datev_enabled: Flag = omittable()
+    debtor_number_start: Integer = omittable(ge=1, le=999_999_999)
+    debtor_number_end: Integer = omittable(ge=1, le=999_999_999)
 
 
 class SettingsOut(Response):

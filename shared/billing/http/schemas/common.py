@@ -2,17 +2,113 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+import datetime as dt
+import re
+import unicodedata
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 T = TypeVar("T")
 
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+# How text is accepted everywhere: NFC; no control characters (long texts keep newline and tab,
+# and CRLF becomes LF); no lone surrogates; a non-blank value shows at least one visible character.
+_LINE_BREAKS = {"Zl", "Zp"}
+_NOT_SHOWN = {"Cc", "Cf", "Cs", "Zs", "Zl", "Zp", "Mn", "Me"}
+# Letters that render as nothing (Hangul fillers, the braille blank): a favourite of fake names.
+_BLANK_LETTERS = set("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _text(value: str, *, multiline: bool) -> str:
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            raise ValueError("must be valid Unicode text (it holds a lone surrogate)")
+        if category == "Cc" and not (multiline and char in "\n\t"):
+            raise ValueError(f"must not contain control characters (found U+{ord(char):04X})")
+        if category in _LINE_BREAKS and not multiline:
+            raise ValueError(f"must be a single line (found U+{ord(char):04X})")
+    value = unicodedata.normalize("NFC", value)
+    if value and all(unicodedata.category(c) in _NOT_SHOWN or c in _BLANK_LETTERS for c in value):
+        raise ValueError("must contain visible characters")
+    return value
+
+
+def _single_line(value: str) -> str:
+    return _text(value, multiline=False)
+
+
+def _multi_line(value: str) -> str:
+    return _text(value, multiline=True)
+
+
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_NO_CONTROLS_BUT_NEWLINE_AND_TAB = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+ShortText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200),
+    AfterValidator(_single_line),
+    Field(json_schema_extra={"pattern": _NO_CONTROLS}),
+]
+LongText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=5000),
+    AfterValidator(_multi_line),
+    Field(json_schema_extra={"pattern": _NO_CONTROLS_BUT_NEWLINE_AND_TAB}),
+]
 CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([A-Za-z]{2})?$")]
-# Decimal strings (unit prices with up to six decimals, percentages): checked exactly by the domain.
-DecimalString = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+# Decimal strings (unit prices with up to six decimals, percentages, quantities): ASCII digits, an
+# optional sign and point, no exponent, no separators. Each value's range is the domain's to check.
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,12})?$"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
+
+
+def _decimal_text(value: str) -> str:
+    if not _DECIMAL.match(value):
+        raise ValueError("must be a decimal number written with the digits 0-9 and an optional point, like 11.90")
+    return value
+
+
+DecimalString = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=29),
+    AfterValidator(_decimal_text),
+    Field(json_schema_extra={"pattern": DECIMAL_PATTERN}),
+]
+
+# Numbers and flags are taken as JSON writes them: true is not 1, 0 is not false, "12" is not 12.
+Integer = StrictInt
+Flag = StrictBool
+
+# Billing happens between these days; anything outside is a typo (and far dates overflow schedules).
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
+
+
+def _day_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_day_text), Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+
+
+def omittable(**constraints: Any) -> Any:
+    """A PATCH field that may be left out but never sent as null: its type has no null, and the
+    OpenAPI document drops the ``default: null`` (billing.http.openapi)."""
+    return Field(None, **constraints)
 
 
 def _email_or_blank(value: str) -> str:

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
 if TYPE_CHECKING:
     from billing.domain.customers import Address, Customer
     from billing.domain.timeline import TimelineEvent
-from billing.http.schemas.common import CountryCode, Email, Request, Response, ShortText
+from billing.http.schemas.common import CountryCode, Email, Flag, Integer, Request, Response, ShortText, omittable
 
-DebtorNumber = Field(
-    default=None,
-    ge=1,
-    le=999_999_999,
-    description="DATEV debtor number; drawn from the tenant's range when omitted and DATEV is enabled",
-)
+DEBTOR_NUMBER = "DATEV debtor number; drawn from the tenant's range when omitted and DATEV is enabled"
+DebtorNumber = Annotated[Integer, Field(ge=1, le=999_999_999)]
 
 
 class AddressIn(Request):
@@ -40,30 +36,29 @@ class CustomerCreate(Request):
     billing_email: Email = Field("", description="Where invoices go when it differs from email")
     address: AddressIn | None = Field(None, description="Recipient address; an empty one is created when omitted")
     billing_address: AddressIn | None = Field(None, description="Deviating billing address")
-    debtor_number: int | None = DebtorNumber
-    read_only: bool = False
+    debtor_number: DebtorNumber | None = Field(None, description=DEBTOR_NUMBER)
+    read_only: Flag = False
 
 
 class CustomerUpdate(Request):
-    first_name: ShortText | None = None
-    last_name: ShortText | None = None
-    company_name: ShortText | None = None
-    email: Email | None = None
-    phone: ShortText | None = None
-    vat_id: ShortText | None = None
-    billing_email: Email | None = None
-    address: AddressIn | None = Field(
-        None,
+    first_name: ShortText = omittable()
+    last_name: ShortText = omittable()
+    company_name: ShortText = omittable()
+    email: Email = omittable()
+    phone: ShortText = omittable()
+    vat_id: ShortText = omittable()
+    billing_email: Email = omittable()
+    address: AddressIn = omittable(
         description="Edits the default address in place; subscriptions that follow the default address follow the edit",
     )
     billing_address: AddressIn | None = Field(
         None, description="Edits (or creates) the deviating billing address; send null to remove it"
     )
-    debtor_number: int | None = DebtorNumber
+    debtor_number: DebtorNumber | None = Field(None, description=DEBTOR_NUMBER + "; null removes it")
 
 
 class AddressCreate(AddressIn):
-    make_default: bool = False
+    make_default: Flag = False
 
 
 class AddressOut(Response):

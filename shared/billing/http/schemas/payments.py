@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from billing.http.schemas.common import CurrencyCode, Request, Response, ShortText
+from billing.http.schemas.common import CurrencyCode, Integer, Request, Response, ShortText, omittable
 
 if TYPE_CHECKING:
     from billing.domain.payments import Payment, PaymentMethod
@@ -54,14 +54,16 @@ class PaymentMethodList(Response):
 
 class ChargeRequest(Request):
     customer_id: str = Field(max_length=40)
-    amount: int = Field(ge=1, le=99_999_999_999, description="Minor units (cents)")
+    amount: Integer = Field(ge=1, le=99_999_999_999, description="Minor units (cents)")
     currency: CurrencyCode
     payment_method_id: str | None = Field(None, max_length=64, description="Defaults to the customer's default")
     description: ShortText = ""
 
 
 class RefundRequest(Request):
-    amount: int | None = Field(None, ge=1, description="Minor units; the whole remaining amount when omitted")
+    amount: Integer = omittable(
+        ge=1, le=99_999_999_999, description="Minor units; the whole remaining amount when omitted"
+    )
 
 
 class PaymentOut(Response):

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from billing.domain.periods import BillingFrequency, BillingStartKind
-from billing.http.schemas.common import CurrencyCode, DecimalString, LongText, Request, Response, ShortText
+from billing.http.schemas.common import (
+    CurrencyCode,
+    Day,
+    DecimalString,
+    Flag,
+    Integer,
+    LongText,
+    Request,
+    Response,
+    ShortText,
+)
 
 if TYPE_CHECKING:
     from billing.domain.metrics import Metrics
@@ -17,9 +27,9 @@ if TYPE_CHECKING:
 
 class BillingStartIn(Request):
     type: BillingStartKind = BillingStartKind.AT_CREATION
-    date: dt.date | None = Field(None, description="For custom_date")
-    days: int = Field(0, ge=0, le=3650, description="For delay_days")
-    months: int = Field(0, ge=0, le=120, description="For delay_months")
+    date: Day | None = Field(None, description="For custom_date")
+    days: Integer = Field(0, ge=0, le=3650, description="For delay_days")
+    months: Integer = Field(0, ge=0, le=120, description="For delay_months")
 
 
 class DiscountIn(Request):
@@ -30,7 +40,7 @@ class DiscountIn(Request):
 class TaxIn(Request):
     name: ShortText = "Tax"
     percentage: DecimalString
-    inclusive: bool = False
+    inclusive: Flag = False
 
 
 class LineIn(Request):
@@ -45,7 +55,7 @@ class LineIn(Request):
     unit_price: DecimalString | None = Field(None, description="Up to six decimals; required for a custom line")
     unit_cost: DecimalString | None = None
     billing_frequency: BillingFrequency | None = None
-    payments: int | None = Field(None, ge=1, le=1000, description="Fixed number of payments; omit to auto-renew")
+    payments: Integer | None = Field(None, ge=1, le=1000, description="Fixed number of payments; omit to auto-renew")
     billing_start: BillingStartIn | None = None
     discount: DiscountIn | None = None
     tax_rate_id: str | None = Field(None, max_length=40)
@@ -61,11 +71,11 @@ class AdjustmentIn(Request):
 
 class PreviewRequest(Request):
     currency: CurrencyCode
-    date: dt.date | None = Field(None, description="The day the document is created; today when omitted")
+    date: Day | None = Field(None, description="The day the document is created; today when omitted")
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
-    for_invoice: bool = Field(False, description="Price recurring lines once, as on an invoice (P6)")
-    schedule_length: int = Field(12, ge=1, le=520)
+    for_invoice: Flag = Field(False, description="Price recurring lines once, as on an invoice (P6)")
+    schedule_length: Integer = Field(12, ge=1, le=520)
 
 
 class MetricsOut(Response):
