@@ -93,21 +93,21 @@ class Gateway:
             return self._docs(request)
         route, params = self.match(request.method, request.path)
         if route is None:
-            return _json(404, {"message": "Not Found"})
+            return _error(404, "not_found", "no such route")
         if request.content_length and request.content_length > MAX_BODY_BYTES:
-            return _json(413, {"message": "Request Entity Too Large"})
+            return _error(413, "payload_too_large", "the body exceeds 10 MB")
         claims = None
         if route.authorized:
             try:
                 claims = auth.verified_claims(request.headers.get("Authorization"))
             except auth.Unauthorized:
-                return _json(401, {"message": "Unauthorized"})
+                return _error(401, "unauthorized", "send a valid bearer token: Authorization: Bearer <JWT>")
         event = to_event(request, route, params, claims)
         try:
             result = self.functions[route.function].invoke(event)
         except Exception:
             log.error("handler %s raised:\n%s", route.function, traceback.format_exc())
-            return _json(500, {"message": "Internal Server Error"})
+            return _error(500, "internal_error", "the handler failed; see the gateway's log")
         return from_result(result)
 
     def _docs(self, request: Request) -> Response:
@@ -187,5 +187,8 @@ def from_result(result: dict) -> Response:
     return response
 
 
-def _json(status: int, body: dict) -> Response:
+def _error(status: int, error_type: str, message: str) -> Response:
+    """The gateway's own answers carry the API's error body (in AWS, API Gateway's 401 and 413
+    carry {"message": ...}; the OpenAPI document allows both)."""
+    body = {"error": {"type": error_type, "message": message}}
     return Response(json.dumps(body), status=status, content_type="application/json")

@@ -61,7 +61,9 @@ def _field_name(error: dict) -> str:
     if error.get("type") == "json_invalid":
         return "body"
     parts = [str(p) for p in error.get("loc", ())]
-    if parts and parts[0] in ("body", "query", "path", "header"):
+    if parts[:1] == ["header"]:
+        return "-".join(word.capitalize() for word in parts[1].split("-"))  # as HTTP writes it: Idempotency-Key
+    if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
     # Pydantic names the branch of a union that failed ("function-after[...]"); callers want the field.
     parts = [p for p in parts if "[" not in p]

@@ -12,23 +12,20 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from billing.domain.access import Caller
 from billing.domain.errors import Conflict, ValidationFailed
 
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+
+
 HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 255
 KEY_LIFETIME_SECONDS = 24 * 3600
 
 
-def _idempotency_key(router: Router) -> str | None:
-    key = router.current_event.headers.get(HEADER.lower())
-    if key is None:
-        return None
-    if not 0 < len(key) <= MAX_KEY_LENGTH:
-        raise ValidationFailed.of(HEADER, f"must be 1 to {MAX_KEY_LENGTH} characters")
-    return key
-
-
-def create_once(router: Router, caller: Caller, operation: str, body: dict, create: Callable[[], dict]) -> dict:
-    """Run ``create`` once per (tenant, operation, Idempotency-Key); replay its response after."""
-    key = _idempotency_key(router)
+def create_once(
+    router: Router, caller: Caller, key: str | None, operation: str, body: dict, create: Callable[[], dict]
+) -> dict:
+    """Run ``create`` once per (tenant, operation, Idempotency-Key); replay its response after.
+    The key is the route's validated ``Idempotency-Key`` header (billing.http.routers.common)."""
     if key is None:
         return create()
     # Imported here, not at module scope: Powertools idempotency brings boto3, which a handler's
@@ -46,7 +43,7 @@ def create_once(router: Router, caller: Caller, operation: str, body: dict, crea
     except IdempotencyValidationError:
         raise ValidationFailed.of(HEADER, "was already used with a different request body") from None
     except IdempotencyAlreadyInProgressError:
-        raise Conflict(f"a request with this {HEADER} is still in progress; retry shortly") from None
+        raise IdempotencyKeyInUse(f"a request with this {HEADER} is still in progress; retry shortly") from None
 
 
 @cache

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 from billing.http.app import API_TITLE, API_VERSION, build_resolver
+from billing.http.contract import complete_document
 
 
 @cache
@@ -14,13 +16,14 @@ def openapi_document() -> str:
     app = build_resolver(customers.router, catalog.router, pricing.router, payments.router, stripe_webhook.router)
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    return app.get_openapi_json_schema(
+    document = app.get_openapi_json_schema(
         title=API_TITLE,
         version=API_VERSION,
         security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearerAuth": []}],
         description="Subscription billing and invoicing. Authenticate with `Authorization: Bearer <JWT>`.",
     )
+    return json.dumps(complete_document(json.loads(document)), indent=2)
 
 
 def swagger_page() -> str:

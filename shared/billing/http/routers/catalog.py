@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.event_handler import Response
 
 from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
 from billing.http.dependencies import catalog_service
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Archived, Cursor, Limit, Search, created, created_response
+from billing.http.routers.common import Archived, Cursor, IdempotencyKey, Limit, Search, created, created_response
 from billing.http.schemas.catalog import (
     ProductCreate,
     ProductOut,
@@ -23,19 +24,20 @@ from billing.http.schemas.catalog import (
 )
 from billing.http.schemas.common import ListPage, changes_of, page_of
 
-router = APIGatewayHttpRouter()
+router = ApiRouter()
 PRODUCTS, TAX_RATES, SETTINGS = ["Products"], ["Tax rates"], ["Settings"]
 
 
 @router.post(
     "/v1/products", tags=PRODUCTS, summary="Add a product to the library", responses=created_response(ProductOut)
 )
-def create_product(body: ProductCreate):
+def create_product(body: ProductCreate, idempotency_key: IdempotencyKey = None) -> Response[ProductOut]:
     caller = caller_of(router)
     return created(
         create_once(
             router,
             caller,
+            idempotency_key,
             "create_product",
             body.model_dump(mode="json"),
             lambda: product_out(catalog_service().create_product(caller, body.model_dump())).model_dump(mode="json"),
@@ -75,12 +77,13 @@ def restore_product(product_id: str) -> ProductOut:
 
 
 @router.post("/v1/tax-rates", tags=TAX_RATES, summary="Add a tax rate", responses=created_response(TaxRateOut))
-def create_tax_rate(body: TaxRateCreate):
+def create_tax_rate(body: TaxRateCreate, idempotency_key: IdempotencyKey = None) -> Response[TaxRateOut]:
     caller = caller_of(router)
     return created(
         create_once(
             router,
             caller,
+            idempotency_key,
             "create_tax_rate",
             body.model_dump(mode="json"),
             lambda: tax_rate_out(catalog_service().create_tax_rate(caller, body.model_dump())).model_dump(mode="json"),

@@ -3,12 +3,23 @@
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Archived = Annotated[bool, Query(description="List archived records instead of active ones")]
 Search = Annotated[str, Query(max_length=100, description="Case-insensitive substring search")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Makes a retry safe: the same key and body answer the first response and create nothing "
+        "new for 24 hours; the same key with another body is a 422; while the first request runs, a 409 "
+        "idempotency_key_in_use",
+    ),
+]
 
 
 def created(body: dict) -> Response[dict]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
 from billing.http.dependencies import customer_service
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Archived, Cursor, Limit, Search, created, created_response
+from billing.http.routers.common import Archived, Cursor, IdempotencyKey, Limit, Search, created, created_response
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import (
     AddressCreate,
@@ -21,12 +21,12 @@ from billing.http.schemas.customers import (
     timeline_event_out,
 )
 
-router = APIGatewayHttpRouter()
+router = ApiRouter()
 TAGS = ["Customers"]
 
 
 @router.post("/v1/customers", tags=TAGS, summary="Create a customer", responses=created_response(CustomerOut))
-def create_customer(body: CustomerCreate) -> Response[CustomerOut]:
+def create_customer(body: CustomerCreate, idempotency_key: IdempotencyKey = None) -> Response[CustomerOut]:
     caller = caller_of(router)
     fields = body.model_dump(exclude={"address", "billing_address"})
     fields["address"] = body.address.model_dump() if body.address else None
@@ -35,6 +35,7 @@ def create_customer(body: CustomerCreate) -> Response[CustomerOut]:
         create_once(
             router,
             caller,
+            idempotency_key,
             "create_customer",
             body.model_dump(mode="json"),
             lambda: customer_out(customer_service().create_customer(caller, fields)).model_dump(mode="json"),
@@ -96,13 +97,16 @@ def restore_customer(customer_id: str) -> CustomerOut:
     summary="Add an address to a customer",
     responses=created_response(CustomerOut),
 )
-def add_customer_address(customer_id: str, body: AddressCreate) -> Response[CustomerOut]:
+def add_customer_address(
+    customer_id: str, body: AddressCreate, idempotency_key: IdempotencyKey = None
+) -> Response[CustomerOut]:
     caller = caller_of(router)
     values = body.model_dump(exclude={"make_default"})
     return created(
         create_once(
             router,
             caller,
+            idempotency_key,
             f"add_customer_address:{customer_id}",
             body.model_dump(mode="json"),
             lambda: customer_out(

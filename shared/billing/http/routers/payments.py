@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from billing.domain.access import Permission
 from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
 from billing.http.dependencies import payment_method_service, payment_service, processor_connections
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Cursor, Limit, created, created_response
+from billing.http.routers.common import Cursor, IdempotencyKey, Limit, created, created_response
 from billing.http.schemas.common import ListPage, page_of
 from billing.http.schemas.payments import (
     ChargeRequest,
@@ -27,7 +27,7 @@ from billing.http.schemas.payments import (
     payment_out,
 )
 
-router = APIGatewayHttpRouter()
+router = ApiRouter()
 METHODS, PAYMENTS, SETTINGS = ["Payment methods"], ["Payments"], ["Settings"]
 StatusFilter = Annotated[
     Literal["pending", "succeeded", "failed", "refunded", "disputed"] | None, Query(description="Only this status")
@@ -41,7 +41,7 @@ CustomerFilter = Annotated[str | None, Query(max_length=40, description="Only th
     summary="Start saving a card: a SetupIntent for Stripe.js",
     responses=created_response(SetupOut),
 )
-def setup_payment_method(customer_id: str) -> Response[SetupOut]:
+def setup_payment_method(customer_id: str, idempotency_key: IdempotencyKey = None) -> Response[SetupOut]:
     caller = caller_of(router)
 
     def start() -> dict:
@@ -54,7 +54,7 @@ def setup_payment_method(customer_id: str) -> Response[SetupOut]:
             stripe_customer_id=processor_customer,
         ).model_dump(mode="json")
 
-    return created(create_once(router, caller, f"setup_payment_method:{customer_id}", {}, start))
+    return created(create_once(router, caller, idempotency_key, f"setup_payment_method:{customer_id}", {}, start))
 
 
 @router.get("/v1/customers/<customer_id>/payment-methods", tags=METHODS, summary="A customer's saved methods")
@@ -92,12 +92,13 @@ def delete_payment_method(customer_id: str, payment_method_id: str) -> Response[
         402: {"description": "Declined: error with decline_code and payment_id"},
     },
 )
-def create_payment(body: ChargeRequest) -> Response[PaymentOut]:
+def create_payment(body: ChargeRequest, idempotency_key: IdempotencyKey = None) -> Response[PaymentOut]:
     caller = caller_of(router)
     return created(
         create_once(
             router,
             caller,
+            idempotency_key,
             "create_payment",
             body.model_dump(mode="json"),
             lambda: payment_out(payment_service().charge(caller, body.model_dump())).model_dump(mode="json"),

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
 from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
 from billing.http.dependencies import pricing_service
 from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
 
-router = APIGatewayHttpRouter()
+router = ApiRouter()
 
 
 @router.post(

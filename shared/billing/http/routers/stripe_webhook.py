@@ -3,13 +3,13 @@ A delivery that does not verify is answered 400 by the error table before anythi
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel
 
+from billing.http.contract import ApiRouter
 from billing.http.dependencies import stripe_event_service
 from billing.observability import logger
 
-router = APIGatewayHttpRouter()
+router = ApiRouter(public=True)
 
 
 class ReceiptOut(BaseModel):
@@ -18,7 +18,19 @@ class ReceiptOut(BaseModel):
     outcome: str
 
 
-@router.post("/v1/webhooks/stripe", tags=["Webhooks"], summary="Stripe event deliveries (signed)")
+@router.post(
+    "/v1/webhooks/stripe",
+    tags=["Webhooks"],
+    summary="Stripe event deliveries (signed)",
+    responses={
+        200: {"description": "Received: processed, a duplicate, or acknowledged and ignored"},
+        400: {
+            "description": "The Stripe-Signature does not verify (invalid_signature), the body is not UTF-8, "
+            "or the signed payload is not an event (invalid_event)"
+        },
+        415: {"description": "The body is not application/json"},
+    },
+)
 def receive_stripe_event() -> ReceiptOut:
     event = router.current_event
     receipt = stripe_event_service().receive(event.decoded_body or "", event.headers.get("stripe-signature"))

@@ -18,6 +18,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from billing.http.contract import CURRENCY_MARK
+
 T = TypeVar("T")
 
 # How text is accepted everywhere: NFC; no control characters (long texts keep newline and tab,
@@ -124,7 +126,12 @@ def _email_or_blank(value: str) -> str:
 
 # Optional email: blank, or an address email-validator accepts (normalised, e.g. the domain lower-cased).
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email_or_blank)]
-CurrencyCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{3}$")]
+# Checked against ISO 4217 by the domain; documented as the CurrencyCode enum (billing.http.contract).
+CurrencyCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^([a-z]{3}|[A-Z]{3})$"),
+    Field(json_schema_extra={CURRENCY_MARK: True}),
+]
 
 
 # defer_build: a model's validator is built on first use, not at import (cold starts pay only for

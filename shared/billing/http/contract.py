@@ -1,0 +1,171 @@
+"""The API contract every route shares: short operation ids, the one error body, and the error
+statuses each operation documents. Routers are built with `ApiRouter`, and the OpenAPI document is
+finished by `complete_document`, so a new route gets all of this without writing it again."""
+
+from __future__ import annotations
+
+import inspect
+
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+# Marks a currency-code field; the document points such fields at the CurrencyCode enum.
+CURRENCY_MARK = "x-currency-code"
+# Marks the operations of an ApiRouter(public=True): the document gives them no security.
+PUBLIC_MARK = "x-public"
+
+
+class ApiRouter(APIGatewayHttpRouter):
+    """A Powertools router whose operations are named after their handler function
+    (``create_customer``, not ``create_customer_v1_customers_post``)."""
+
+    def __init__(self, *, public: bool = False):
+        super().__init__()
+        self.public = public
+
+    def route(self, rule, method, *args, **kwargs):
+        arguments = inspect.signature(APIGatewayHttpRouter.route).bind_partial(self, rule, method, *args, **kwargs)
+        arguments = {k: v for k, v in arguments.arguments.items() if k != "self"}
+
+        def register(func):
+            arguments["operation_id"] = arguments.get("operation_id") or func.__name__
+            if self.public:
+                arguments["openapi_extensions"] = {PUBLIC_MARK: True}
+            return super(ApiRouter, self).route(**arguments)(func)
+
+        return register
+
+
+class FieldErrorOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str = Field(description="The field, dotted with list indexes: lines.3.quantity; body for the whole body")
+    message: str
+
+
+class ErrorDetailOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(description="Stable machine-readable code: validation_error, not_found, card_declined, ...")
+    message: str = Field(description="What went wrong, for a person")
+    fields: list[FieldErrorOut] = Field(None, description="Every offending field (422)")
+    payment_id: str = Field(None, description="The failed payment (402)")
+    decline_code: str | None = Field(None, description="The processor's decline code (402)")
+    authentication_required: bool = Field(None, description="The buyer must authenticate the payment (402)")
+
+
+class ErrorOut(BaseModel):
+    """The body of every 4xx and 5xx Billow answers."""
+
+    model_config = ConfigDict(extra="forbid")
+    error: ErrorDetailOut
+
+
+class GatewayErrorOut(BaseModel):
+    """What API Gateway itself answers (in AWS) when its JWT authorizer refuses a request (401) or
+    a body exceeds its limit (413); neither body can be configured on an HTTP API."""
+
+    message: str
+
+
+STATUS_DESCRIPTIONS = {
+    400: "The body is not UTF-8, or a webhook's signature or payload is invalid",
+    401: "No valid bearer token",
+    402: "The card was declined or needs authentication; the payment is recorded as failed",
+    403: "The caller's role may not do this",
+    404: "No such record for this tenant",
+    409: "Conflicts with the record's current state, another record, or a request still running "
+    "with the same Idempotency-Key (idempotency_key_in_use)",
+    413: "The body exceeds 10 MB",
+    415: "The body is not application/json",
+    422: "A field is invalid; error.fields names each one",
+    503: "A backing service (DynamoDB, Stripe) is unavailable; retry with the same Idempotency-Key",
+}
+GATEWAY_STATUSES = {401, 413}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def error_statuses(method: str, operation: dict) -> set[int]:
+    """The errors an operation can answer, from its shape: who may call it, what it takes."""
+    parameters = operation.get("parameters", [])
+    public = operation.get("security") == []
+    statuses = {503}
+    if not public:
+        statuses |= {401, 403}
+        if method in WRITE_METHODS:
+            statuses.add(409)
+    if "requestBody" in operation:
+        statuses |= {400, 413, 415} | ({422} if not public else set())
+    if any(p["in"] == "path" for p in parameters):
+        statuses.add(404)
+    if any(p["in"] in ("query", "header") for p in parameters):
+        statuses.add(422)
+    return statuses
+
+
+def _error_response(status: int) -> dict:
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    if status in GATEWAY_STATUSES:
+        error = {"anyOf": [error, {"$ref": "#/components/schemas/GatewayErrorOut"}]}
+    return {"description": STATUS_DESCRIPTIONS[status], "content": {"application/json": {"schema": error}}}
+
+
+def _finish_schemas(schema: object) -> object:
+    """Drop the ``default: null`` pydantic writes for PATCH fields that may be omitted but never
+    sent as null, and point currency fields at the CurrencyCode enum."""
+    if isinstance(schema, list):
+        return [_finish_schemas(value) for value in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if schema.get(CURRENCY_MARK):
+        return {
+            "$ref": "#/components/schemas/CurrencyCode",
+            **({"examples": schema["examples"]} if "examples" in schema else {}),
+        }
+    if "default" in schema and schema["default"] is None and "null" not in str(schema.get("anyOf", "")):
+        del schema["default"]
+    return {key: _finish_schemas(value) for key, value in schema.items()}
+
+
+def _currency_codes() -> list[str]:
+    from iso4217 import Currency
+
+    codes = sorted(c.code for c in Currency if c.exponent is not None)
+    return [c.lower() for c in codes] + codes
+
+
+def complete_document(document: dict) -> dict:
+    """Finish Powertools' document: every operation's error statuses with the real error body,
+    204 for deletes, public operations without security, currency codes as an enum."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(name, None)
+    for model in (ErrorOut, GatewayErrorOut):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(definition.pop("$defs", {}))
+        schemas[model.__name__] = definition
+    schemas["CurrencyCode"] = {
+        "type": "string",
+        "enum": _currency_codes(),
+        "description": "An ISO 4217 currency with minor units, lower- or upper-case",
+    }
+    for operations in document["paths"].values():
+        for method, operation in operations.items():
+            if operation.pop(PUBLIC_MARK, False):
+                operation["security"] = []
+            responses = operation["responses"]
+            responses.pop(422, None)
+            responses.pop("422", None)
+            if method == "delete":
+                responses.pop(200, None)
+                responses.pop("200", None)
+                responses["204"] = {"description": "Deleted"}
+            for status in error_statuses(method, operation):
+                responses[str(status)] = _error_response(status)
+            for status, response in list(responses.items()):
+                if int(status) >= 400:  # a route's own error entry keeps its words, takes the error body
+                    responses[str(status)] = {**_error_response(int(status)), "description": response["description"]}
+            operation["responses"] = dict(sorted((str(k), v) for k, v in responses.items()))
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "header":
+                    parameter["name"] = "-".join(word.capitalize() for word in parameter["name"].split("-"))
+                    parameter["schema"] = next(s for s in parameter["schema"]["anyOf"] if s.get("type") != "null")
+    return _finish_schemas(document)

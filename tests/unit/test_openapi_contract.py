@@ -1,0 +1,103 @@
+"""The OpenAPI document is the contract a generated client is built from (issue 7, section 3)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from billing.http.openapi import openapi_document
+from local import template
+
+DOCUMENT = json.loads(openapi_document())
+OPERATIONS = [
+    (path, method, operation)
+    for path, operations in DOCUMENT["paths"].items()
+    for method, operation in operations.items()
+]
+IDS = [operation["operationId"] for _, _, operation in OPERATIONS]
+ERROR_REF = "#/components/schemas/ErrorOut"
+
+
+def test_every_template_route_is_documented_once():
+    documented = {(method.upper(), path) for path, method, _ in OPERATIONS}
+    assert documented == {(r.method, r.path) for r in template.routes()}
+    assert len(IDS) == len(set(IDS))
+
+
+@pytest.mark.parametrize("operation_id", IDS)
+def test_operation_ids_are_short_snake_case_verbs(operation_id):
+    assert re.fullmatch(r"[a-z]+(_[a-z]+){1,4}", operation_id)
+    assert "v1" not in operation_id
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_every_error_status_carries_the_real_error_body(path, method, operation):
+    errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
+    assert errors
+    for status, response in errors.items():
+        schema = response["content"]["application/json"]["schema"]
+        refs = [schema.get("$ref")] + [s.get("$ref") for s in schema.get("anyOf", [])]
+        assert ERROR_REF in refs, (status, schema)
+    assert "503" in errors
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), OPERATIONS, ids=IDS)
+def test_statuses_follow_from_the_operation(path, method, operation):
+    statuses = set(operation["responses"])
+    authorized = operation.get("security") != []
+    if authorized:
+        assert {"401", "403"} <= statuses
+    if "{" in path:
+        assert "404" in statuses
+    if "requestBody" in operation:
+        assert {"400", "413", "415"} <= statuses
+        assert "422" in statuses or not authorized
+    if method == "delete":
+        assert "204" in statuses
+        assert "200" not in statuses
+
+
+def test_the_webhook_is_public_and_says_why_it_refuses():
+    operation = DOCUMENT["paths"]["/v1/webhooks/stripe"]["post"]
+    assert operation["security"] == []
+    assert {"200", "400", "415", "503"} <= set(operation["responses"])
+    assert "401" not in operation["responses"]
+
+
+def test_creates_document_the_idempotency_key_header():
+    # An export is not a record: repeating it is harmless, and a replayed link would have expired.
+    creates = [
+        op
+        for _, method, op in OPERATIONS
+        if method == "post" and "201" in op["responses"] and op["operationId"] != "export_customers"
+    ]
+    assert len(creates) >= 5
+    for operation in creates:
+        headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert headers["Idempotency-Key"]["schema"] == {"type": "string", "minLength": 1, "maxLength": 255}
+        assert "409" in operation["responses"]
+
+
+def test_powertools_validation_error_shape_is_gone():
+    assert "HTTPValidationError" not in json.dumps(DOCUMENT)
+
+
+def _properties(schema_name: str) -> dict:
+    return DOCUMENT["components"]["schemas"][schema_name]["properties"]
+
+
+@pytest.mark.parametrize("schema_name", ["CustomerUpdate", "ProductUpdate", "TaxRateUpdate", "SettingsUpdate"])
+def test_patch_fields_are_nullable_only_where_null_means_something(schema_name):
+    nullable = {name for name, p in _properties(schema_name).items() if "null" in json.dumps(p)}
+    assert nullable <= {"billing_address", "debtor_number", "unit_cost"}
+    assert all("default" not in p or p["default"] is not None for p in _properties(schema_name).values())
+
+
+def test_currency_fields_name_the_iso_codes():
+    codes = DOCUMENT["components"]["schemas"]["CurrencyCode"]["enum"]
+    assert {"eur", "EUR", "jpy", "kwd"} <= set(codes)
+    assert "xau" not in codes  # gold has no minor unit: not payable
+    assert _properties("ProductCreate")["currency"]["$ref"] == "#/components/schemas/CurrencyCode"
+    assert _properties("ChargeRequest")["currency"]["$ref"] == "#/components/schemas/CurrencyCode"
