@@ -34,7 +34,7 @@ def report() -> None:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     botocore.client.BaseClient._make_api_call = _counting
-    stack = LocalStack().start()
+    stack = LocalStack(in_process=True).start()
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {issue_token('bench', 'admin')}"
     url = stack.url

@@ -1,14 +1,18 @@
 """An HTTP gateway that behaves like the deployed HTTP API: it matches the routes template.yaml
 declares, rejects missing or bad JWTs with 401 before any handler runs, and invokes the handler
-the template names with an API Gateway v2 (payload 2.0) event."""
+the template names with an API Gateway v2 (payload 2.0) event. Requests run concurrently, each
+function in a bounded pool of sandbox processes, as Lambda runs concurrent invocations."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib.util
 import json
 import logging
+import multiprocessing
 import re
+import signal
 import threading
 import time
 import traceback
@@ -42,23 +46,131 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-class _LoadedFunction:
-    """One function's handler, imported once; one invocation at a time, like one Lambda sandbox."""
+def _load_handler(function: template.Function):
+    module_file, handler_name = function.handler.rsplit(".", 1)
+    spec = importlib.util.spec_from_file_location(
+        f"billow_function_{function.logical_id}", function.code_uri / f"{module_file}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, handler_name)
+
+
+def _sandbox_main(function: template.Function, connection) -> None:
+    """One Lambda execution environment: import the handler once (the cold start), then serve one
+    invocation at a time until told to stop. Ctrl-C is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    handler = _load_handler(function)
+    while True:
+        try:
+            event = connection.recv()
+        except EOFError:
+            return
+        if event is None:
+            return
+        try:
+            result = handler(event, LambdaContext(function.logical_id, event["requestContext"]["requestId"]))
+        except Exception:
+            result = {_CRASH: traceback.format_exc()}
+        connection.send(result)
+
+
+_CRASH = "__billow_sandbox_crash__"
+
+
+class SandboxCrash(Exception):
+    pass
+
+
+class _ProcessSandbox:
+    """A process of its own, as Lambda gives each concurrent invocation an environment of its own:
+    Powertools keeps the current event in class attributes, so threads could not share a module."""
+
+    def __init__(self, function: template.Function):
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_sandbox_main, args=(function, child), name=f"sandbox-{function.logical_id}", daemon=True
+        )
+        self.process.start()
+        child.close()
+
+    def invoke(self, event: dict) -> dict:
+        try:
+            self.connection.send(event)
+            result = self.connection.recv()
+        except (EOFError, OSError) as error:
+            raise SandboxCrash(f"the sandbox died: {error}") from None
+        if _CRASH in result:
+            raise SandboxCrash(result[_CRASH])
+        return result
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.send(None)
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+class _InProcessSandbox:
+    """The handler imported into this process (benchmarks that count calls in-process)."""
 
     def __init__(self, function: template.Function):
         self.name = function.logical_id
-        module_file, handler_name = function.handler.rsplit(".", 1)
-        spec = importlib.util.spec_from_file_location(
-            f"billow_function_{self.name}", function.code_uri / f"{module_file}.py"
-        )
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        self.handler = getattr(module, handler_name)
-        self.lock = threading.Lock()
+        self.handler = _load_handler(function)
 
     def invoke(self, event: dict) -> dict:
-        with self.lock:
+        try:
             return self.handler(event, LambdaContext(self.name, event["requestContext"]["requestId"]))
+        except Exception:
+            raise SandboxCrash(traceback.format_exc()) from None
+
+    def stop(self) -> None:
+        pass
+
+
+class FunctionPool:
+    """Up to ``size`` sandboxes of one function, created as concurrency demands (each one's first
+    invocation is a cold start) and reused warm, one invocation at a time each, as Lambda does."""
+
+    def __init__(self, function: template.Function, size: int, in_process: bool = False):
+        self.function = function
+        self.size = 1 if in_process else size
+        self._sandbox_type = _InProcessSandbox if in_process else _ProcessSandbox
+        self._slots = threading.BoundedSemaphore(self.size)
+        self._idle: list = []
+        self._all: list = []
+        self._lock = threading.Lock()
+
+    @property
+    def sandboxes(self) -> int:
+        return len(self._all)
+
+    def invoke(self, event: dict) -> dict:
+        with self._slots:
+            with self._lock:
+                sandbox = self._idle.pop() if self._idle else None
+            if sandbox is None:
+                sandbox = self._sandbox_type(self.function)
+                with self._lock:
+                    self._all.append(sandbox)
+            try:
+                result = sandbox.invoke(event)
+            except SandboxCrash:
+                with self._lock:
+                    self._all.remove(sandbox)
+                sandbox.stop()
+                raise
+            with self._lock:
+                self._idle.append(sandbox)
+            return result
+
+    def stop(self) -> None:
+        with self._lock:
+            sandboxes, self._all, self._idle = self._all, [], []
+        for sandbox in sandboxes:
+            sandbox.stop()
 
 
 def _route_pattern(path: str) -> re.Pattern:
@@ -67,8 +179,10 @@ def _route_pattern(path: str) -> re.Pattern:
 
 
 class Gateway:
-    def __init__(self):
-        self.functions = {name: _LoadedFunction(f) for name, f in template.functions().items()}
+    def __init__(self, sandboxes_per_function: int = 4, in_process: bool = False):
+        self.functions = {
+            name: FunctionPool(f, sandboxes_per_function, in_process) for name, f in template.functions().items()
+        }
         # API Gateway prefers the most specific route: fewer path variables first.
         self.routes = sorted(template.routes(), key=lambda r: (r.path.count("{"), -len(r.path)))
         self.patterns = {r: _route_pattern(r.path) for r in self.routes}
@@ -105,10 +219,14 @@ class Gateway:
         event = to_event(request, route, params, claims)
         try:
             result = self.functions[route.function].invoke(event)
-        except Exception:
-            log.error("handler %s raised:\n%s", route.function, traceback.format_exc())
+        except SandboxCrash as crash:
+            log.error("handler %s raised:\n%s", route.function, crash)
             return _error(500, "internal_error", "the handler failed; see the gateway's log")
         return from_result(result)
+
+    def stop(self) -> None:
+        for pool in self.functions.values():
+            pool.stop()
 
     def _docs(self, request: Request) -> Response:
         from billing.http.openapi import openapi_document, swagger_page

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
+import sys
 import threading
 
 from werkzeug.serving import make_server
@@ -19,8 +21,20 @@ STRIPE_WEBHOOK_SECRET = "whsec_billow_local"
 STRIPE_PUBLISHABLE_KEY = "pk_test_billow_local_platform"
 
 
+class PortTaken(Exception):
+    pass
+
+
 class LocalStack:
-    def __init__(self, port: int | None = None, aws_port: int | None = None, stripe_port: int | None = None):
+    def __init__(
+        self,
+        port: int | None = None,
+        aws_port: int | None = None,
+        stripe_port: int | None = None,
+        *,
+        sandboxes_per_function: int = 4,
+        in_process: bool = False,
+    ):
         self.aws = EmbeddedAws(aws_port)
         self.port = port if port is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -28,7 +42,18 @@ class LocalStack:
         self.stripe_port = stripe_port or free_port()
         self.stripe_url = f"http://127.0.0.1:{self.stripe_port}"
         self.gateway = None
+        self.sandboxes_per_function = sandboxes_per_function
+        self.in_process = in_process
         self._servers = []
+
+    @staticmethod
+    def _check_free(port: int, variable: str) -> None:
+        # Werkzeug exits the process on a taken port; say which variable moves it instead.
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise PortTaken(f"port {port} is taken ({error.strerror}); set {variable} to move it") from None
 
     def _serve(self, app, port: int, name: str) -> None:
         server = make_server("127.0.0.1", port, app, threaded=True)
@@ -36,6 +61,8 @@ class LocalStack:
         self._servers.append(server)
 
     def start(self) -> LocalStack:
+        self._check_free(self.port, "PORT")
+        self._check_free(self.stripe_port, "STRIPE_PORT")
         self._serve(self.stripe, self.stripe_port, "stripe-standin")
         self.stripe.switches.webhook_url = f"{self.url}/v1/webhooks/stripe"
         self.aws.start(
@@ -48,22 +75,37 @@ class LocalStack:
         )
         from local.gateway import Gateway  # imports the handlers: only once the environment is set
 
-        self.gateway = Gateway()
+        self.gateway = Gateway(self.sandboxes_per_function, self.in_process)
         self._serve(self.gateway, self.port, "billow-gateway")
         return self
 
     def stop(self) -> None:
         for server in self._servers:
             server.shutdown()
+            server.server_close()
+        if self.gateway:
+            self.gateway.stop()
         self.aws.stop()
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as Ctrl-C does
-    stack = LocalStack(
-        port=int(os.environ.get("PORT", "3000")), stripe_port=int(os.environ.get("STRIPE_PORT", "12111"))
-    ).start()
+    stopping = threading.Event()
+
+    def request_stop(signum, frame) -> None:
+        if stopping.is_set():  # a second Ctrl-C: leave at once
+            os._exit(130)
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        stack = LocalStack(
+            port=int(os.environ.get("PORT", "3000")), stripe_port=int(os.environ.get("STRIPE_PORT", "12111"))
+        ).start()
+    except PortTaken as taken:
+        print(f"billow: {taken}", file=sys.stderr, flush=True)
+        os._exit(1)
     from local.auth import issue_token
 
     token = issue_token("acme", "admin")
@@ -83,12 +125,14 @@ Try it (a token for tenant "acme", role admin; `make token TENANT=x ROLE=viewer`
 Ctrl-C stops everything.""",
         flush=True,
     )
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        print("\nstopping...", flush=True)
-    finally:
-        stack.stop()
+    while not stopping.wait(0.5):
+        pass
+    print("\nstopping...", flush=True)
+    # Stop what stops within a few seconds; whatever still runs then is ended with the process.
+    stopper = threading.Thread(target=stack.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=3)
+    os._exit(0)
 
 
 if __name__ == "__main__":
