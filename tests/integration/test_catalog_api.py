@@ -22,14 +22,14 @@ def test_product_lifecycle(api):
     assert created.status_code == 201, created.text
     product = created.json()
     assert (product["unit_price"], product["unit_cost"], product["currency"], product["sku"]) == (
-        "11.9",
+        "11.90",
         "4.123456",
         "eur",
         "WH-1",
     )
     assert api.get(f"/v1/products/{product['id']}").json() == product
     updated = api.patch(f"/v1/products/{product['id']}", json={"unit_price": "12.5", "unit_cost": None}).json()
-    assert (updated["unit_price"], updated["unit_cost"]) == ("12.5", None)
+    assert (updated["unit_price"], updated["unit_cost"]) == ("12.50", None)  # at least the currency's digits
     assert api.post(f"/v1/products/{product['id']}/archive").json()["archived"] is True
     assert api.get("/v1/products").json()["data"] == []
     assert api.post(f"/v1/products/{product['id']}/restore").json()["archived"] is False

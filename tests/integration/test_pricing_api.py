@@ -59,7 +59,7 @@ def test_library_products_and_tax_rates_with_overrides(api):
     monthly, annual = body["lines"]
     assert (monthly["name"], monthly["net"], monthly["tax"], monthly["total"]) == ("Wartung", 10000, 1900, 11900)
     assert monthly["ends_on"] == "2026-07-31"
-    assert (annual["unit_price"], annual["net"], annual["billing_frequency"]) == ("80", 16000, "annually")
+    assert (annual["unit_price"], annual["net"], annual["billing_frequency"]) == ("80.00", 16000, "annually")
     assert monthly["metrics"]["margin_mrr"] == 6000
     assert len(body["subscriptions"]) == 2  # S5: monthly + annual
     assert [p["date"] for p in body["schedule"][:3]] == ["2026-01-31", "2026-02-28", "2026-03-31"]

@@ -6,11 +6,14 @@ import pytest
 
 from billing.domain.errors import ValidationFailed
 from billing.domain.money import (
+    format_decimal,
     minor_units,
     normalize_currency,
+    parse_decimal,
     parse_unit_price,
     round_tax_percentage,
     to_minor,
+    with_currency_scale,
 )
 
 
@@ -56,3 +59,32 @@ def test_bad_unit_price_names_the_field(value, message):
 )
 def test_amounts_round_half_up_to_the_currency_precision(amount, currency, minor):
     assert to_minor(Decimal(amount), currency) == minor
+
+
+@pytest.mark.parametrize(
+    ("written", "currency", "shown"),
+    [
+        ("11.90", "eur", "11.90"),
+        ("11.9", "eur", "11.90"),
+        ("100.00", "usd", "100.00"),
+        ("100", "usd", "100.00"),
+        ("11.905", "eur", "11.905"),
+        ("1000", "jpy", "1000"),
+        ("1.5", "kwd", "1.500"),
+        ("2.5000000", "eur", "2.500000"),
+    ],
+)
+def test_prices_keep_the_scale_written_and_at_least_the_currency_digits(written, currency, shown):
+    assert format_decimal(with_currency_scale(parse_unit_price(written), currency)) == shown
+
+
+@pytest.mark.parametrize("written", ["١٢", "1_000", "1e3", "0x10", "+5", "1.", ".5", "1,5", "Infinity"])
+def test_decimals_are_plain_ascii(written):
+    with pytest.raises(ValidationFailed):
+        parse_decimal(written, "value", max_decimals=6)
+
+
+def test_quantities_keep_their_own_scale():
+    assert format_decimal(parse_decimal("2", "quantity", max_decimals=4)) == "2"
+    assert format_decimal(parse_decimal("0.50", "quantity", max_decimals=4)) == "0.50"
+    assert format_decimal(parse_decimal("-0.00", "value", max_decimals=4, minimum=None)) == "0.00"

@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from billing.domain.errors import ValidationFailed
 from billing.domain.ids import new_id
-from billing.domain.money import normalize_currency, parse_decimal, parse_unit_price, round_tax_percentage
+from billing.domain.money import (
+    normalize_currency,
+    parse_decimal,
+    parse_unit_price,
+    round_tax_percentage,
+    with_currency_scale,
+)
 from billing.domain.periods import BillingFrequency
 
 
@@ -38,13 +44,24 @@ class Product:
 
 
 def new_product(tenant_id: str, now: datetime, **fields) -> Product:
-    return Product(
-        tenant_id=tenant_id, id=new_id("product"), created_at=now, updated_at=now, **_checked_product_fields(fields)
+    return _in_currency_scale(
+        Product(
+            tenant_id=tenant_id, id=new_id("product"), created_at=now, updated_at=now, **_checked_product_fields(fields)
+        )
     )
 
 
 def updated_product(product: Product, now: datetime, changes: dict) -> Product:
-    return replace(product, updated_at=now, **_checked_product_fields(changes))
+    return _in_currency_scale(replace(product, updated_at=now, **_checked_product_fields(changes)))
+
+
+def _in_currency_scale(product: Product) -> Product:
+    cost = product.unit_cost
+    return replace(
+        product,
+        unit_price=with_currency_scale(product.unit_price, product.currency),
+        unit_cost=None if cost is None else with_currency_scale(cost, product.currency),
+    )
 
 
 def _checked_product_fields(fields: dict) -> dict:

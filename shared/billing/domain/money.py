@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 
@@ -34,6 +35,11 @@ def normalize_currency(value: str, field: str = "currency") -> str:
     return value.lower()
 
 
+# Plain decimals as people write them: ASCII digits, an optional sign and point. Python's Decimal
+# also reads "1e28", "1_000" and Arabic-Indic digits; none of those is a price.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,12})?")
+
+
 def parse_decimal(
     value: str | int | Decimal,
     field: str,
@@ -42,24 +48,27 @@ def parse_decimal(
     minimum: Decimal | None = Decimal(0),
     maximum: Decimal | None = None,
 ) -> Decimal:
+    """A decimal within bounds, keeping the scale it was written with ("11.90" stays "11.90");
+    trailing zeros past ``max_decimals`` are dropped."""
+    text = str(value).strip()
+    if not isinstance(value, Decimal) and not _PLAIN_DECIMAL.fullmatch(text):
+        raise ValidationFailed.of(field, f"{value!r} is not a decimal number written with the digits 0-9")
     try:
-        number = Decimal(str(value).strip())
+        number = Decimal(text)
     except InvalidOperation:
         raise ValidationFailed.of(field, f"{value!r} is not a decimal number") from None
     if not number.is_finite():
         raise ValidationFailed.of(field, "must be a finite number")
-    exponent = number.as_tuple().exponent
-    if (
-        isinstance(exponent, int)
-        and -exponent > max_decimals
-        and number != number.quantize(Decimal(1).scaleb(-max_decimals))
-    ):
-        raise ValidationFailed.of(field, f"at most {max_decimals} decimal places")
+    step = Decimal(1).scaleb(-max_decimals)
+    if -number.as_tuple().exponent > max_decimals:
+        if number != number.quantize(step):
+            raise ValidationFailed.of(field, f"at most {max_decimals} decimal places")
+        number = number.quantize(step)
     if minimum is not None and number < minimum:
         raise ValidationFailed.of(field, f"must be at least {minimum}")
     if maximum is not None and number > maximum:
         raise ValidationFailed.of(field, f"must be at most {maximum}")
-    return number.normalize() if number != 0 else Decimal(0)
+    return number.copy_abs() if number == 0 else number
 
 
 def parse_unit_price(value: str | int | Decimal, field: str = "unit_price") -> Decimal:
@@ -83,6 +92,13 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(amount.scaleb(minor_units(currency)).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
+def with_currency_scale(value: Decimal, currency: str) -> Decimal:
+    """At least the currency's digits: 11.9 EUR is shown as 11.90, 11.905 stays 11.905."""
+    digits = minor_units(currency)
+    return value.quantize(Decimal(1).scaleb(-digits)) if -value.as_tuple().exponent < digits else value
+
+
 def format_decimal(value: Decimal) -> str:
-    """Decimal to the plain string the API shows (``"11.9"`` stays ``"11.9"``, never ``1.19E+1``)."""
-    return format(value.normalize(), "f") if value != 0 else "0"
+    """Decimal to the plain string the API shows, in the scale it carries (``"11.90"`` stays
+    ``"11.90"``, ``"2"`` stays ``"2"``, never ``1.19E+1``)."""
+    return format(value, "f")

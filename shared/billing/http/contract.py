@@ -128,8 +128,7 @@ def _finish_schemas(schema: object) -> object:
 def _currency_codes() -> list[str]:
     from iso4217 import Currency
 
-    codes = sorted(c.code for c in Currency if c.exponent is not None)
-    return [c.lower() for c in codes] + codes
+    return sorted(c.code.lower() for c in Currency if c.exponent is not None)
 
 
 def complete_document(document: dict) -> dict:
@@ -145,7 +144,8 @@ def complete_document(document: dict) -> dict:
     schemas["CurrencyCode"] = {
         "type": "string",
         "enum": _currency_codes(),
-        "description": "An ISO 4217 currency with minor units, lower- or upper-case",
+        "description": "An ISO 4217 currency with minor units, lower-case as Stripe writes it "
+        "(upper-case is accepted too)",
     }
     for operations in document["paths"].values():
         for method, operation in operations.items():

@@ -11,7 +11,7 @@ from billing.domain.access import Caller, Permission
 from billing.domain.catalog import Product, TaxRate, checked_tax_percentage
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.metrics import Metrics, contract_metrics
-from billing.domain.money import normalize_currency, parse_decimal, parse_unit_price
+from billing.domain.money import normalize_currency, parse_decimal, parse_unit_price, with_currency_scale
 from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
 from billing.domain.pricing import (
     Adjustment,
@@ -117,10 +117,11 @@ def line_item(
         errors.append(FieldError(f"{where}.unit_price", "required for a custom line"))
     if errors:
         raise ValidationFailed(errors)
-    unit_price = (
+    unit_price = with_currency_scale(
         parse_unit_price(line["unit_price"], f"{where}.unit_price")
         if line.get("unit_price") is not None
-        else product.unit_price
+        else product.unit_price,
+        currency,
     )
     unit_cost = (
         parse_unit_price(line["unit_cost"], f"{where}.unit_cost")

@@ -90,6 +90,7 @@ def delete_payment_method(customer_id: str, payment_method_id: str) -> Response[
     responses={
         **created_response(PaymentOut),
         402: {"description": "Declined: error with decline_code and payment_id"},
+        404: {"description": "No such customer or payment method"},
     },
 )
 def create_payment(body: ChargeRequest, idempotency_key: IdempotencyKey = None) -> Response[PaymentOut]:
