@@ -183,6 +183,7 @@ class StripeStandIn:
         routes = [
             ("POST", r"/v1/customers", self._create_customer),
             ("GET", r"/v1/customers/(?P<id>cus_\w+)", self._get("customer")),
+            ("POST", r"/v1/customers/(?P<id>cus_\w+)", self._update_customer),
             ("GET", r"/v1/customers/(?P<id>cus_\w+)/payment_methods", self._list_customer_methods),
             ("POST", r"/v1/setup_intents", self._create_setup_intent),
             ("GET", r"/v1/setup_intents/(?P<id>seti_\w+)", self._get("setup_intent")),
@@ -247,6 +248,16 @@ class StripeStandIn:
                 "invoice_settings": {"default_payment_method": None},
             },
         )
+
+    def _update_customer(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        customer = self._find(acct, "customer", id)
+        for name in ("email", "name"):
+            if name in params:
+                customer[name] = params[name] or None
+        if "metadata" in params:
+            customer["metadata"] = {**customer["metadata"], **params["metadata"]}
+        self._emit("customer.updated", customer, account)
+        return customer
 
     def _method_from_token(self, acct: Account, token: str, param: str) -> dict:
         if token in acct.objects:

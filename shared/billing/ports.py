@@ -127,6 +127,8 @@ class PaymentGateway(Protocol):
 
     def create_customer(self, account: str, *, email: str, name: str, metadata: dict, idempotency_key: str) -> str: ...
 
+    def update_customer(self, account: str, processor_customer_id: str, *, email: str, name: str) -> None: ...
+
     def create_setup_intent(
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
     ) -> SetupSession: ...
@@ -212,3 +214,13 @@ class WebhookLog(Protocol):
 class Mailer(Protocol):
     def send(self, *, sender_name: str, reply_to: str | None, to: list[str], subject: str, text: str) -> str:
         """Send a plain-text email from the platform's address; returns the message id."""
+
+
+class ProcessorCustomerSync(Protocol):
+    """Keeps the processor's copy of a customer in step with ours (PaymentMethodService)."""
+
+    def before_delete(self, customer: Customer) -> None:
+        """Detach the customer's saved methods at the processor; raises ProcessorDown if it cannot."""
+
+    def after_update(self, before: Customer, after: Customer, actor: str) -> None:
+        """Push a changed name or email to the processor's customer (best effort, on the timeline)."""

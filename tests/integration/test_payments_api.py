@@ -46,10 +46,10 @@ def merchant(api, standin):
     return api
 
 
-def save_card(api, stripe_client, standin, token="pm_card_visa", customer=None):
+def save_card(api, stripe_client, standin, token="pm_card_visa", customer=None, **setup_options):
     """What a web client does: ask Billow for a SetupIntent, confirm it with Stripe.js."""
     customer = customer or api.customer
-    setup = api.post(f"/v1/customers/{customer['id']}/payment-methods/setup")
+    setup = api.post(f"/v1/customers/{customer['id']}/payment-methods/setup", json=setup_options or None)
     assert setup.status_code == 201, setup.text
     body = setup.json()
     assert body["client_secret"].startswith(body["setup_intent_id"])
@@ -86,11 +86,25 @@ def test_save_a_card_it_becomes_the_default_and_shows_in_customer_export_and_tim
     assert (card["brand"], card["last4"], card["type"], card["is_default"]) == ("visa", "4242", "card", True)
     assert card["exp_month"] == 12 and card["exp_year"] > 2026
     customer = merchant.get(f"/v1/customers/{merchant.customer['id']}").json()
-    assert customer["default_payment_method"] == card["description"]
+    assert (customer["default_payment_method"], customer["default_payment_method_label"]) == (
+        card["id"],
+        card["description"],
+    )
     assert {"payment_method.added", "payment_method.default_changed"} <= set(timeline_types(merchant))
     export = requests.get(merchant.post("/v1/customers/export").json()["url"], timeout=10)
     rows = list(load_workbook(io.BytesIO(export.content)).active.values)
     assert dict(zip(rows[0], rows[1], strict=True))["default_payment_method"] == card["description"]
+
+
+def test_a_later_card_becomes_the_default_only_when_the_setup_asks(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    save_card(merchant, stripe_client, standin, "pm_card_mastercard")
+    assert [m["is_default"] for m in methods(merchant)] == [True, False]
+    save_card(merchant, stripe_client, standin, "pm_card_amex", make_default=True)
+    defaults = [m for m in methods(merchant) if m["is_default"]]
+    assert [m["brand"] for m in defaults] == ["amex"]
+    customer = merchant.get(f"/v1/customers/{merchant.customer['id']}").json()
+    assert customer["default_payment_method"] == defaults[0]["id"]
 
 
 def test_set_default_and_delete_detaches_at_stripe(merchant, stripe_client, standin):
@@ -117,7 +131,8 @@ def test_card_expiry_updated_at_stripe_is_followed(merchant, stripe_client, stan
     standin.drain()
     (updated,) = methods(merchant)
     assert (updated["exp_month"], updated["exp_year"]) == (3, 2031)
-    assert "03/2031" in merchant.get(f"/v1/customers/{merchant.customer['id']}").json()["default_payment_method"]
+    customer = merchant.get(f"/v1/customers/{merchant.customer['id']}").json()
+    assert "03/2031" in customer["default_payment_method_label"]
 
 
 def test_a_card_declined_at_setup_is_not_saved_and_the_timeline_says_why(merchant, stripe_client, standin):
@@ -218,8 +233,35 @@ def test_refund_in_part_then_in_full(merchant, stripe_client, standin):
     assert again.status_code == 409
 
 
+def test_refund_without_a_body_refunds_everything(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    payment = charge(merchant, 1000).json()
+    response = merchant.post(f"/v1/payments/{payment['id']}/refund")
+    assert response.status_code == 200, response.text
+    assert (response.json()["status"], response.json()["amount_refunded"]) == ("refunded", 1000)
+
+
+def test_refund_of_an_unknown_payment_without_a_body_is_a_404(merchant):
+    assert merchant.post("/v1/payments/pay_nope/refund").status_code == 404
+
+
+def test_each_refund_shows_on_the_timeline_with_its_own_amount(merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    payment = charge(merchant, 1000).json()
+    merchant.post(f"/v1/payments/{payment['id']}/refund", json={"amount": 300})
+    merchant.post(f"/v1/payments/{payment['id']}/refund", json={"amount": 200})
+    merchant.post(f"/v1/payments/{payment['id']}/refund")
+    standin.drain()
+    events = merchant.get(f"/v1/customers/{merchant.customer['id']}/timeline", params={"limit": 100}).json()["data"]
+    refunds = [e["data"] for e in reversed(events) if e["type"] == "payment.refunded"]
+    assert [(r["amount"], r["amount_refunded"]) for r in refunds] == [(300, 300), (200, 500), (500, 1000)]
+
+
 def test_bad_charge_requests_name_the_field(merchant, stripe_client, standin):
-    assert fields_of(charge(merchant)) == ["payment_method_id"]  # no card on file yet
+    no_card = charge(merchant)
+    assert fields_of(no_card) == ["customer_id"]  # payment_method_id was never sent: name what is wrong
+    assert "no payment method on file" in no_card.json()["error"]["message"]
+    assert fields_of(charge(merchant, payment_method_id="pm_unknown")) == ["payment_method_id"]
     assert fields_of(charge(merchant, 0)) == ["amount"]
     response = merchant.post(
         "/v1/payments", json={"customer_id": merchant.customer["id"], "amount": 5, "currency": "xyz"}
@@ -428,3 +470,37 @@ def test_no_receipt_when_the_tenant_turned_receipts_off(merchant, stripe_client,
     charge(merchant)
     standin.drain()
     assert len(mail_to("ap@muster.de")) == before
+
+
+# ---------------------------------------------------------------- the Stripe customer follows ours
+
+
+def stripe_customer(stack, merchant) -> dict:
+    customer_id = merchant.get(f"/v1/customers/{merchant.customer['id']}").json()["id"]
+    account = stack.stripe.accounts[merchant.account]
+    return next(
+        o
+        for o in account.objects.values()
+        if o["object"] == "customer" and o["metadata"].get("billow_customer") == customer_id
+    )
+
+
+def test_deleting_a_customer_detaches_its_cards_at_stripe(stack, merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    method_id = methods(merchant)[0]["id"]
+    response = merchant.delete(f"/v1/customers/{merchant.customer['id']}")
+    assert response.status_code == 204, response.text
+    standin.drain()
+    at_stripe = stripe_client.v1.payment_methods.retrieve(method_id, options={"stripe_account": merchant.account})
+    assert at_stripe.customer is None
+
+
+def test_name_and_email_changes_reach_the_stripe_customer(stack, merchant, stripe_client, standin):
+    save_card(merchant, stripe_client, standin)
+    merchant.patch(
+        f"/v1/customers/{merchant.customer['id']}", json={"company_name": "Neu GmbH", "email": "billing@neu.de"}
+    )
+    assert (stripe_customer(stack, merchant)["name"], stripe_customer(stack, merchant)["email"]) == (
+        "Neu GmbH",
+        "billing@neu.de",
+    )

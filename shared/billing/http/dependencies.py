@@ -38,6 +38,7 @@ def customer_service() -> CustomerService:
         files=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
         spreadsheets=OpenpyxlWriter(),
         export_link_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
+        processor_sync=payment_method_service,
     )
 
 

@@ -20,6 +20,7 @@ from billing.domain.errors import (
     ProcessorDown,
     ValidationFailed,
 )
+from billing.domain.payments import ProcessorUnavailable
 from billing.observability import logger
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -103,6 +104,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             decline_code=error.decline_code,
             authentication_required=error.authentication_required,
         )
+
+    @app.exception_handler(ProcessorUnavailable)
+    def _processor_unavailable(error: ProcessorUnavailable) -> Response:
+        logger.warning("Stripe unavailable", extra={"reason": str(error)})
+        return error_response(503, "processor_unavailable", "Stripe could not be reached; retry shortly")
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -12,7 +13,14 @@ from billing.domain.errors import Conflict, DebtorNumberTaken, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.timeline import TimelineEvent, timeline_event
-from billing.ports import Clock, CustomerRepository, FileStore, SettingsRepository, SpreadsheetWriter
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    FileStore,
+    ProcessorCustomerSync,
+    SettingsRepository,
+    SpreadsheetWriter,
+)
 
 # How many drawn debtor numbers may turn out to be taken by hand-entered ones before giving up.
 MAX_DEBTOR_DRAWS = 50
@@ -62,6 +70,7 @@ class CustomerService:
         files: FileStore | None = None,
         spreadsheets: SpreadsheetWriter | None = None,
         export_link_seconds: int = 3600,
+        processor_sync: Callable[[], ProcessorCustomerSync] | None = None,
     ):
         self._customers = customers
         self._settings = settings
@@ -69,6 +78,8 @@ class CustomerService:
         self._files = files
         self._spreadsheets = spreadsheets
         self._export_link_seconds = export_link_seconds
+        # Built on first use: only deletes and name or email edits talk to the processor.
+        self._processor_sync = processor_sync
 
     def create_customer(self, caller: Caller, details: dict) -> Customer:
         caller.require(Permission.WRITE)
@@ -128,7 +139,7 @@ class CustomerService:
         if number is not None and (error := self._settings.get(caller.tenant_id).debtor_number_error(number)):
             raise ValidationFailed(error)
         updated = rules.updated_customer(current, self._clock.now(), changes)
-        return self._save(
+        saved = self._save(
             caller,
             current,
             updated,
@@ -136,6 +147,9 @@ class CustomerService:
             f"Customer {updated.display_name} updated",
             fields=sorted(changes),
         )
+        if self._processor_sync and saved.processor_customer_id:
+            self._processor_sync().after_update(current, saved, caller.user_id)
+        return saved
 
     def add_customer_address(self, caller: Caller, customer_id: str, values: dict, make_default: bool) -> Customer:
         caller.require(Permission.WRITE)
@@ -182,6 +196,8 @@ class CustomerService:
         refusal = rules.deletion_refusal(self._customers.related_records(caller.tenant_id, customer_id))
         if refusal:
             raise Conflict("customer cannot be deleted: " + "; ".join(refusal.reasons))
+        if self._processor_sync and customer.processor_customer_id:
+            self._processor_sync().before_delete(customer)
         self._customers.delete(customer)
 
     def customer_timeline(

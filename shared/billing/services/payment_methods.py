@@ -9,8 +9,8 @@ from uuid import uuid4
 
 from billing.domain.access import Caller, Permission
 from billing.domain.customers import Customer
-from billing.domain.errors import Conflict, NotFound
-from billing.domain.payments import PaymentMethod
+from billing.domain.errors import Conflict, NotFound, ProcessorDown, ValidationFailed
+from billing.domain.payments import PaymentMethod, ProcessorUnavailable
 from billing.domain.timeline import timeline_event
 from billing.ports import (
     Clock,
@@ -22,6 +22,7 @@ from billing.ports import (
 )
 
 SYSTEM_ACTOR = "stripe"
+MAKE_DEFAULT = "billow_make_default"
 
 
 def connected_account(connections: ProcessorConnections, tenant_id: str) -> str:
@@ -46,12 +47,17 @@ class PaymentMethodService:
         self._gateway = gateway
         self._clock = clock
 
-    def start_setup(self, caller: Caller, customer_id: str) -> tuple[SetupSession, str, str]:
-        """A SetupIntent for saving a card; returns it with the account and processor customer."""
+    def start_setup(
+        self, caller: Caller, customer_id: str, *, make_default: bool = False
+    ) -> tuple[SetupSession, str, str]:
+        """A SetupIntent for saving a card; returns it with the account and processor customer.
+        The wish to make the card the default travels in the intent's metadata."""
         caller.require(Permission.WRITE)
         account = connected_account(self._connections, caller.tenant_id)
         customer = self.processor_customer(caller, self._customers.get(caller.tenant_id, customer_id), account)
         metadata = {"billow_tenant": caller.tenant_id, "billow_customer": customer.id}
+        if make_default:
+            metadata[MAKE_DEFAULT] = "true"
         session = self._gateway.create_setup_intent(
             account,
             processor_customer_id=customer.processor_customer_id,
@@ -105,11 +111,53 @@ class PaymentMethodService:
         self._gateway.detach_payment_method(connected_account(self._connections, caller.tenant_id), method_id)
         self._forget(customer, method, caller.user_id)
 
+    # ------------------------------------------------------------------ the processor's customer
+
+    def before_delete(self, customer: Customer) -> None:
+        """Detach every saved method at the processor before the customer is deleted, so no card of
+        a deleted customer stays chargeable. Detaching one already detached is fine."""
+        methods = self._methods.list(customer.tenant_id, customer.id)
+        if not methods:
+            return
+        account = connected_account(self._connections, customer.tenant_id)
+        for method in methods:
+            try:
+                self._gateway.detach_payment_method(account, method.id)
+            except (NotFound, ValidationFailed):
+                pass  # gone at Stripe, or attached to nobody already
+            except ProcessorUnavailable:
+                raise ProcessorDown("Stripe could not be reached to detach the cards; nothing was deleted") from None
+
+    def after_update(self, before: Customer, after: Customer, actor: str) -> None:
+        details = (after.display_name, after.invoice_email)
+        if not after.processor_customer_id or details == (before.display_name, before.invoice_email):
+            return
+        account = self._connections.account_of(after.tenant_id)
+        if account is None:
+            return
+        try:
+            self._gateway.update_customer(
+                account, after.processor_customer_id, email=after.invoice_email, name=after.display_name
+            )
+        except (ProcessorUnavailable, NotFound, ValidationFailed) as error:
+            message = getattr(error, "message", str(error))
+            self._customers.add_event(
+                after.tenant_id,
+                timeline_event(
+                    after.id,
+                    "customer.processor_sync_failed",
+                    self._clock.now(),
+                    actor,
+                    f"Stripe still has the old name or email: {message}",
+                ),
+            )
+
     # ------------------------------------------------------------------ kept in step with the processor
 
-    def reconcile(self, tenant_id: str, account: str, method_id: str) -> str:
+    def reconcile(self, tenant_id: str, account: str, method_id: str, *, make_default: bool = False) -> str:
         """Make our record of ``method_id`` match the processor's: saved under the customer it is
-        attached to, or gone when it is attached to none of ours."""
+        attached to, or gone when it is attached to none of ours. A customer's first card becomes
+        its default, and so does one saved with ``make_default``."""
         details = self._gateway.payment_method(account, method_id)
         owner = (
             self._methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
@@ -137,24 +185,25 @@ class PaymentMethodService:
             created_at=known.created_at if known else self._clock.now(),
             is_default=bool(known and known.is_default),
         )
-        if known == method:
-            return "unchanged"
-        event = None
-        if known is None:
-            event = timeline_event(
-                owner,
-                "payment_method.added",
-                self._clock.now(),
-                SYSTEM_ACTOR,
-                f"Payment method {method.describe()} saved",
-                payment_method_id=method.id,
-            )
-        self._methods.save(tenant_id, method, event)
-        if known is None and not any(m.is_default for m in methods):
-            self._make_default(customer, [*methods, method], method.id, SYSTEM_ACTOR)
-        elif known is not None and known.is_default:
+        outcome = "unchanged" if known == method else ("saved" if known is None else "updated")
+        if known != method:
+            event = None
+            if known is None:
+                event = timeline_event(
+                    owner,
+                    "payment_method.added",
+                    self._clock.now(),
+                    SYSTEM_ACTOR,
+                    f"Payment method {method.describe()} saved",
+                    payment_method_id=method.id,
+                )
+            self._methods.save(tenant_id, method, event)
+            methods = [m for m in methods if m.id != method.id] + [method]
+        if not method.is_default and (make_default or not any(m.is_default for m in methods)):
+            self._make_default(customer, methods, method.id, SYSTEM_ACTOR)
+        elif method.is_default and known != method:
             self._describe_default(customer, method, SYSTEM_ACTOR)
-        return "saved" if known is None else "updated"
+        return outcome
 
     def _make_default(
         self, customer: Customer, methods: list[PaymentMethod], method_id: str, actor: str

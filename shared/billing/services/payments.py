@@ -63,8 +63,14 @@ class PaymentService:
         methods = self._methods.list(caller.tenant_id, customer.id)
         method_id = request.get("payment_method_id") or customer.default_payment_method_id
         method = next((m for m in methods if m.id == method_id), None)
-        if method is None:
+        if method is None and request.get("payment_method_id"):
             raise ValidationFailed.of("payment_method_id", "the customer has no such payment method on file")
+        if method is None:
+            raise ValidationFailed.of(
+                "customer_id",
+                "the customer has no payment method on file to charge; save a card first "
+                f"(POST /v1/customers/{customer.id}/payment-methods/setup)",
+            )
         customer = self._method_service.processor_customer(caller, customer, account)
         now = self._clock.now()
         payment = new_payment(
@@ -184,7 +190,22 @@ class PaymentService:
         if updated == payment or (updated.status == payment.status and _same_facts(updated, payment)):
             return payment
         event = None
-        if updated.status != payment.status:
+        refunded_now = updated.amount_refunded - payment.amount_refunded
+        if refunded_now > 0:
+            # Each refund is its own entry with its own amount, partial or the last one.
+            whole = "in full" if updated.amount_refunded >= payment.amount else "in part"
+            event = timeline_event(
+                payment.customer_id,
+                "payment.refunded",
+                updated.updated_at,
+                actor,
+                f"Payment {payment.id} refunded {whole}: {refunded_now} of {payment.amount} {payment.currency}",
+                payment_id=payment.id,
+                amount=refunded_now,
+                amount_refunded=updated.amount_refunded,
+                currency=payment.currency,
+            )
+        elif updated.status != payment.status:
             summary = f"Payment {payment.id} {updated.status.value}"
             if updated.failure_message and updated.status is PaymentStatus.FAILED:
                 summary += f": {updated.failure_message}"

@@ -18,7 +18,7 @@ from billing.ports import (
     ProcessorEvent,
     WebhookLog,
 )
-from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService
+from billing.services.payment_methods import MAKE_DEFAULT, SYSTEM_ACTOR, PaymentMethodService
 from billing.services.payments import PaymentService
 
 
@@ -87,7 +87,11 @@ class StripeEventService:
 
     def _payment_method_from_setup(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
         method_id = _reference(event, "payment_method")
-        return self._method_service.reconcile(tenant_id, account, method_id) if method_id else "no payment method"
+        if method_id is None:
+            return "no payment method"
+        metadata = event.object.get("metadata")
+        make_default = isinstance(metadata, dict) and metadata.get(MAKE_DEFAULT) == "true"
+        return self._method_service.reconcile(tenant_id, account, method_id, make_default=make_default)
 
     def _payment_method(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
         method_id = _reference(event, "id")

@@ -96,6 +96,14 @@ class StripeGateway:
         )
         return customer.id
 
+    def update_customer(self, account: str, processor_customer_id: str, *, email: str, name: str) -> None:
+        params = {"name": name, "email": email}  # an empty email clears it at Stripe too
+        self._call(
+            lambda: self._client.v1.customers.update(
+                processor_customer_id, params=params, options=self._options(account)
+            )
+        )
+
     def create_setup_intent(
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
     ) -> SetupSession:

@@ -21,6 +21,7 @@ from billing.http.schemas.payments import (
     PaymentOut,
     RefundRequest,
     SetupOut,
+    SetupRequest,
     StripeConnectionIn,
     StripeConnectionOut,
     payment_method_out,
@@ -41,11 +42,16 @@ CustomerFilter = Annotated[str | None, Query(max_length=40, description="Only th
     summary="Start saving a card: a SetupIntent for Stripe.js",
     responses=created_response(SetupOut),
 )
-def setup_payment_method(customer_id: str, idempotency_key: IdempotencyKey = None) -> Response[SetupOut]:
+def setup_payment_method(
+    customer_id: str, body: SetupRequest | None = None, idempotency_key: IdempotencyKey = None
+) -> Response[SetupOut]:
     caller = caller_of(router)
+    make_default = bool(body and body.make_default)
 
     def start() -> dict:
-        session, account, processor_customer = payment_method_service().start_setup(caller, customer_id)
+        session, account, processor_customer = payment_method_service().start_setup(
+            caller, customer_id, make_default=make_default
+        )
         return SetupOut(
             setup_intent_id=session.id,
             client_secret=session.client_secret,
@@ -54,7 +60,8 @@ def setup_payment_method(customer_id: str, idempotency_key: IdempotencyKey = Non
             stripe_customer_id=processor_customer,
         ).model_dump(mode="json")
 
-    return created(create_once(router, caller, idempotency_key, f"setup_payment_method:{customer_id}", {}, start))
+    request = {"make_default": make_default}
+    return created(create_once(router, caller, idempotency_key, f"setup_payment_method:{customer_id}", request, start))
 
 
 @router.get("/v1/customers/<customer_id>/payment-methods", tags=METHODS, summary="A customer's saved methods")
@@ -122,9 +129,15 @@ def get_payment(payment_id: str) -> PaymentOut:
     return payment_out(payment_service().get_payment(caller_of(router), payment_id))
 
 
-@router.post("/v1/payments/<payment_id>/refund", tags=PAYMENTS, summary="Refund a payment, wholly or in part")
-def refund_payment(payment_id: str, body: RefundRequest) -> PaymentOut:
-    return payment_out(payment_service().refund(caller_of(router), payment_id, body.amount))
+@router.post(
+    "/v1/payments/<payment_id>/refund",
+    tags=PAYMENTS,
+    summary="Refund a payment, wholly or in part",
+    description="Without a body, or without `amount`, refunds everything not refunded yet.",
+)
+def refund_payment(payment_id: str, body: RefundRequest | None = None) -> PaymentOut:
+    amount = body.amount if body else None
+    return payment_out(payment_service().refund(caller_of(router), payment_id, amount))
 
 
 @router.get("/v1/settings/stripe", tags=SETTINGS, summary="The tenant's connected Stripe account")

@@ -88,7 +88,8 @@ class CustomerOut(Response):
     billing_address: AddressOut | None
     addresses: list[AddressOut]
     debtor_number: int | None
-    default_payment_method: str
+    default_payment_method: str | None = Field(description="Id of the saved payment method charges use by default")
+    default_payment_method_label: str = Field(description='How people see it: "visa •••• 4242 (12/2029)"')
     archived: bool
     read_only: bool
     created_at: datetime
@@ -116,7 +117,8 @@ def customer_out(c: Customer) -> CustomerOut:
         billing_address=address_out(c.addresses[c.billing_address_id]) if c.billing_address_id else None,
         addresses=[address_out(a) for a in c.addresses.values()],
         debtor_number=c.debtor_number,
-        default_payment_method=c.default_payment_method,
+        default_payment_method=c.default_payment_method_id,
+        default_payment_method_label=c.default_payment_method,
         archived=c.archived,
         read_only=c.read_only,
         created_at=c.created_at,

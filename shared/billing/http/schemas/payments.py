@@ -7,10 +7,16 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from billing.http.schemas.common import CurrencyCode, Integer, Request, Response, ShortText, omittable
+from billing.http.schemas.common import CurrencyCode, Flag, Integer, Request, Response, ShortText, omittable
 
 if TYPE_CHECKING:
     from billing.domain.payments import Payment, PaymentMethod
+
+
+class SetupRequest(Request):
+    make_default: Flag = Field(
+        False, description="Make the card the default once saved (the customer's first card always becomes it)"
+    )
 
 
 class SetupOut(Response):
