@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+import threading
 
 from local import template
 
@@ -89,23 +90,42 @@ def create_resources() -> None:
         )
 
 
+class _OneRequestAtATime:
+    """moto's backends are not thread-safe: two conditional writes racing through its threaded
+    server can both pass their condition, which DynamoDB never allows. Serialising requests keeps
+    every request atomic, as it is in AWS, while the gateway still runs handlers concurrently."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 class EmbeddedAws:
     """moto's server over real HTTP on 127.0.0.1, in a thread of this process."""
 
     def __init__(self, port: int | None = None):
-        from moto.server import ThreadedMotoServer
-
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server = None
 
     def start(
         self, parameter_overrides: dict[str, str] | None = None, extra_environment: dict[str, str] | None = None
     ) -> EmbeddedAws:
-        self._server.start()
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server("127.0.0.1", self.port, app, threaded=True)
+        threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
         configure_environment(self.endpoint, parameter_overrides, extra_environment)
         create_resources()
         return self
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()

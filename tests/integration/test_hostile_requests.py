@@ -305,3 +305,17 @@ def test_exported_cells_that_look_like_formulas_are_text(api, name):
     written = [cell for cell in cells if cell.value == name]
     assert len(written) == 2
     assert all(cell.data_type == "s" and cell.quotePrefix for cell in written)
+
+
+@pytest.mark.parametrize("country", ["XX", "QQ", "ZZ"])
+def test_countries_are_iso_3166(api, country):
+    response = api.post("/v1/customers", json={**COMPANY, "address": {"country": country}})
+    assert response.status_code == 422, response.text
+    assert fields_of(response) == ["address.country"]
+    tax = api.post("/v1/tax-rates", json={"name": "VAT", "percentage": "19", "country": country})
+    assert fields_of(tax) == ["country"]
+
+
+def test_a_lower_case_country_is_stored_upper_case(api):
+    response = api.post("/v1/customers", json={**COMPANY, "address": {"country": "de"}})
+    assert response.json()["address"]["country"] == "DE"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.conftest import fields_of
+
+
+@pytest.fixture
+def api(new_tenant):
+    """A tenant that bills in euros and dollars (a new one bills in euros only)."""
+    tenant = new_tenant()
+    assert tenant.patch("/v1/settings", json={"currencies": ["eur", "usd"]}).status_code == 200
+    return tenant
 
 
 def preview(api, **body):
@@ -102,6 +112,7 @@ def test_schema_errors_name_the_line_too(api):
 
 def test_another_tenants_product_is_not_found(api, new_tenant):
     other = new_tenant()
+    other.patch("/v1/settings", json={"currencies": ["usd"], "default_currency": "usd"})
     product = other.post("/v1/products", json={"name": "P", "unit_price": "1", "currency": "usd"}).json()
     response = preview(api, lines=[{"product_id": product["id"]}])
     assert response.status_code == 422
@@ -117,3 +128,19 @@ def test_product_in_another_currency_is_refused(api):
 
 def test_viewer_may_preview(api):
     assert preview(api.as_role("viewer"), lines=[{"name": "x", "unit_price": "1"}]).status_code == 200
+
+
+def test_only_the_tenants_currencies_can_be_priced_sold_or_charged(new_tenant):
+    euro_only = new_tenant()
+    response = euro_only.post(
+        "/v1/pricing/preview", json={"currency": "usd", "lines": [{"name": "x", "unit_price": "1"}]}
+    )
+    assert fields_of(response) == ["currency"]
+    assert "only in eur" in response.json()["error"]["fields"][0]["message"]
+    product = euro_only.post("/v1/products", json={"name": "P", "unit_price": "1", "currency": "usd"})
+    assert fields_of(product) == ["currency"]
+    product = euro_only.post("/v1/products", json={"name": "P", "unit_price": "1", "currency": "eur"}).json()
+    assert fields_of(euro_only.patch(f"/v1/products/{product['id']}", json={"currency": "usd"})) == ["currency"]
+    customer = euro_only.post("/v1/customers", json={"type": "company", "company_name": "M"}).json()
+    charge = euro_only.post("/v1/payments", json={"customer_id": customer["id"], "amount": 100, "currency": "usd"})
+    assert fields_of(charge) == ["currency"]

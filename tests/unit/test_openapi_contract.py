@@ -101,3 +101,10 @@ def test_currency_fields_name_the_iso_codes():
     assert "xau" not in codes  # gold has no minor unit: not payable
     assert _properties("ProductCreate")["currency"]["$ref"] == "#/components/schemas/CurrencyCode"
     assert _properties("ChargeRequest")["currency"]["$ref"] == "#/components/schemas/CurrencyCode"
+
+
+def test_country_fields_name_the_iso_codes():
+    codes = DOCUMENT["components"]["schemas"]["CountryCode"]["enum"]
+    assert {"", "DE", "AT", "US"} <= set(codes)
+    assert "XX" not in codes
+    assert _properties("AddressIn")["country"]["$ref"] == "#/components/schemas/CountryCode"

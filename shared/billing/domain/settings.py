@@ -33,6 +33,17 @@ class TenantSettings:
     debtor_number_end: int = DATEV_DEBTOR_END
     version: int = 0
 
+    def billing_currency(self, value: str, field: str = "currency") -> str:
+        """A currency this tenant bills in (X2), lower-cased; any other is refused by name."""
+        currency = normalize_currency(value, field)
+        if currency not in self.currencies:
+            raise ValidationFailed.of(
+                field,
+                f"this business bills only in {', '.join(self.currencies)}; add {currency} to the settings' "
+                "currencies first",
+            )
+        return currency
+
     @property
     def assigns_debtor_numbers(self) -> bool:
         return self.datev_enabled

@@ -9,8 +9,9 @@ import inspect
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-# Marks a currency-code field; the document points such fields at the CurrencyCode enum.
-CURRENCY_MARK = "x-currency-code"
+# Marks a field whose values are a code list (CurrencyCode, CountryCode); the document points such
+# fields at one enum component instead of repeating the list.
+CODE_LIST_MARK = "x-code-list"
 # Marks the operations of an ApiRouter(public=True): the document gives them no security.
 PUBLIC_MARK = "x-public"
 
@@ -110,30 +111,41 @@ def _error_response(status: int) -> dict:
 
 def _finish_schemas(schema: object) -> object:
     """Drop the ``default: null`` pydantic writes for PATCH fields that may be omitted but never
-    sent as null, and point currency fields at the CurrencyCode enum."""
+    sent as null, and point code-list fields at their enum."""
     if isinstance(schema, list):
         return [_finish_schemas(value) for value in schema]
     if not isinstance(schema, dict):
         return schema
-    if schema.get(CURRENCY_MARK):
-        return {
-            "$ref": "#/components/schemas/CurrencyCode",
-            **({"examples": schema["examples"]} if "examples" in schema else {}),
-        }
+    if schema.get(CODE_LIST_MARK):
+        examples = {"examples": schema["examples"]} if "examples" in schema else {}
+        return {"$ref": f"#/components/schemas/{schema[CODE_LIST_MARK]}", **examples}
     if "default" in schema and schema["default"] is None and "null" not in str(schema.get("anyOf", "")):
         del schema["default"]
     return {key: _finish_schemas(value) for key, value in schema.items()}
 
 
-def _currency_codes() -> list[str]:
+def _code_lists() -> dict[str, dict]:
+    from iso3166 import countries_by_alpha2
     from iso4217 import Currency
 
-    return sorted(c.code.lower() for c in Currency if c.exponent is not None)
+    return {
+        "CurrencyCode": {
+            "type": "string",
+            "enum": sorted(c.code.lower() for c in Currency if c.exponent is not None),
+            "description": "An ISO 4217 currency with minor units, lower-case as Stripe writes it "
+            "(upper-case is accepted too)",
+        },
+        "CountryCode": {
+            "type": "string",
+            "enum": ["", *sorted(countries_by_alpha2)],
+            "description": "An ISO 3166-1 alpha-2 country (lower-case is accepted too), or blank",
+        },
+    }
 
 
 def complete_document(document: dict) -> dict:
     """Finish Powertools' document: every operation's error statuses with the real error body,
-    204 for deletes, public operations without security, currency codes as an enum."""
+    204 for deletes, public operations without security, currency and country codes as enums."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
@@ -141,12 +153,7 @@ def complete_document(document: dict) -> dict:
         definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
         schemas.update(definition.pop("$defs", {}))
         schemas[model.__name__] = definition
-    schemas["CurrencyCode"] = {
-        "type": "string",
-        "enum": _currency_codes(),
-        "description": "An ISO 4217 currency with minor units, lower-case as Stripe writes it "
-        "(upper-case is accepted too)",
-    }
+    schemas.update(_code_lists())
     for operations in document["paths"].values():
         for method, operation in operations.items():
             if operation.pop(PUBLIC_MARK, False):

@@ -52,10 +52,10 @@ def catalog_service() -> CatalogService:
 
 @cache
 def pricing_service() -> PricingService:
-    from billing.adapters.dynamodb.repositories import DynamoCatalogRepository
+    from billing.adapters.dynamodb.repositories import DynamoCatalogRepository, DynamoSettingsRepository
     from billing.services.pricing import PricingService
 
-    return PricingService(DynamoCatalogRepository(), SystemClock())
+    return PricingService(DynamoCatalogRepository(), DynamoSettingsRepository(), SystemClock())
 
 
 @cache
@@ -84,7 +84,7 @@ def payment_method_service() -> PaymentMethodService:
 @cache
 def payment_service() -> PaymentService:
     from billing.adapters.dynamodb.payments import DynamoPaymentMethods, DynamoPayments
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.services.payments import PaymentService
 
@@ -97,6 +97,7 @@ def payment_service() -> PaymentService:
         payment_method_service(),
         SystemClock(),
         payment_notifier(),
+        DynamoSettingsRepository(),
     )
 
 

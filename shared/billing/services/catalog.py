@@ -20,6 +20,7 @@ class CatalogService:
 
     def create_product(self, caller: Caller, fields: dict) -> Product:
         caller.require(Permission.WRITE)
+        fields = {**fields, "currency": self._settings.get(caller.tenant_id).billing_currency(fields["currency"])}
         product = rules.new_product(caller.tenant_id, self._clock.now(), **fields)
         self._catalog.add_product(product)
         return product
@@ -43,6 +44,11 @@ class CatalogService:
     def update_product(self, caller: Caller, product_id: str, changes: dict) -> Product:
         caller.require(Permission.WRITE)
         current = self._catalog.get_product(caller.tenant_id, product_id)
+        if "currency" in changes:
+            changes = {
+                **changes,
+                "currency": self._settings.get(caller.tenant_id).billing_currency(changes["currency"]),
+            }
         updated = rules.updated_product(current, self._clock.now(), changes)
         self._catalog.save_product(updated, previous_sku=current.sku)
         return replace(updated, version=current.version + 1)

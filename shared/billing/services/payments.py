@@ -24,6 +24,7 @@ from billing.ports import (
     PaymentMethodRepository,
     PaymentRepository,
     ProcessorConnections,
+    SettingsRepository,
 )
 from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
@@ -42,6 +43,7 @@ class PaymentService:
         method_service: PaymentMethodService,
         clock: Clock,
         notifier: PaymentNotifier | None = None,
+        settings: SettingsRepository | None = None,
     ):
         self._customers = customers
         self._methods = methods
@@ -51,15 +53,20 @@ class PaymentService:
         self._method_service = method_service
         self._clock = clock
         self._notifier = notifier
+        self._settings = settings
 
     def charge(self, caller: Caller, request: dict) -> Payment:
         """Charge a customer's card on file, off-session. The payment is recorded (pending) before
         the processor is asked, with an idempotency key derived from it, so a retry after a crash
         never charges twice."""
         caller.require(Permission.WRITE)
+        currency = (
+            self._settings.get(caller.tenant_id).billing_currency(request["currency"])
+            if self._settings
+            else normalize_currency(request["currency"])
+        )
         account = connected_account(self._connections, caller.tenant_id)
         customer = self._customers.get(caller.tenant_id, request["customer_id"])
-        currency = normalize_currency(request["currency"])
         methods = self._methods.list(caller.tenant_id, customer.id)
         method_id = request.get("payment_method_id") or customer.default_payment_method_id
         method = next((m for m in methods if m.id == method_id), None)

@@ -11,7 +11,7 @@ from billing.domain.access import Caller, Permission
 from billing.domain.catalog import Product, TaxRate, checked_tax_percentage
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.metrics import Metrics, contract_metrics
-from billing.domain.money import normalize_currency, parse_decimal, parse_unit_price, with_currency_scale
+from billing.domain.money import parse_decimal, parse_unit_price, with_currency_scale
 from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
 from billing.domain.pricing import (
     Adjustment,
@@ -28,7 +28,7 @@ from billing.domain.pricing import (
     subscription_groups,
     summarize,
 )
-from billing.ports import CatalogRepository, Clock
+from billing.ports import CatalogRepository, Clock, SettingsRepository
 
 QUANTITY_DECIMALS = 6
 
@@ -44,13 +44,14 @@ class Preview:
 
 
 class PricingService:
-    def __init__(self, catalog: CatalogRepository, clock: Clock):
+    def __init__(self, catalog: CatalogRepository, settings: SettingsRepository, clock: Clock):
         self._catalog = catalog
+        self._settings = settings
         self._clock = clock
 
     def preview(self, caller: Caller, request: dict) -> Preview:
         caller.require(Permission.READ)
-        currency = normalize_currency(request["currency"])
+        currency = self._settings.get(caller.tenant_id).billing_currency(request["currency"])
         today = request.get("date") or self._clock.now().date()
         lines = request["lines"]
         products = self._catalog.get_products(caller.tenant_id, {x["product_id"] for x in lines if x.get("product_id")})

@@ -18,7 +18,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from billing.http.contract import CURRENCY_MARK
+from billing.http.contract import CODE_LIST_MARK
 
 T = TypeVar("T")
 
@@ -69,7 +69,22 @@ LongText = Annotated[
     AfterValidator(_multi_line),
     Field(json_schema_extra={"pattern": _NO_CONTROLS_BUT_NEWLINE_AND_TAB}),
 ]
-CountryCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([A-Za-z]{2})?$")]
+
+
+def _iso_country(value: str) -> str:
+    from iso3166 import countries_by_alpha2
+
+    if value and value not in countries_by_alpha2:
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+CountryCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^([A-Za-z]{2})?$"),
+    AfterValidator(_iso_country),
+    Field(json_schema_extra={CODE_LIST_MARK: "CountryCode"}),
+]
 
 # Decimal strings (unit prices with up to six decimals, percentages, quantities): ASCII digits, an
 # optional sign and point, no exponent, no separators. Each value's range is the domain's to check.
@@ -130,7 +145,7 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
 CurrencyCode = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^([a-z]{3}|[A-Z]{3})$"),
-    Field(json_schema_extra={CURRENCY_MARK: True}),
+    Field(json_schema_extra={CODE_LIST_MARK: "CurrencyCode"}),
 ]
 
 
