@@ -25,7 +25,7 @@ def test_product_lifecycle(api):
         "11.90",
         "4.123456",
         "eur",
-        "WH-1",
+        "wh-1",  # as typed
     )
     assert api.get(f"/v1/products/{product['id']}").json() == product
     updated = api.patch(f"/v1/products/{product['id']}", json={"unit_price": "12.5", "unit_cost": None}).json()
@@ -40,6 +40,14 @@ def test_all_eleven_billing_frequencies_are_accepted(api, frequency):
     response = api.post("/v1/products", json={**WIDGET, "sku": "", "billing_frequency": frequency})
     assert response.status_code == 201
     assert response.json()["billing_frequency"] == frequency
+
+
+def test_changing_only_the_case_of_a_sku_is_kept(api):
+    product = api.post("/v1/products", json=WIDGET).json()
+    response = api.patch(f"/v1/products/{product['id']}", json={"sku": "WH-1"})
+    assert response.status_code == 200, response.text
+    assert response.json()["sku"] == "WH-1"
+    assert api.post("/v1/products", json={**WIDGET, "sku": "wh-1"}).status_code == 409
 
 
 def test_duplicate_sku_is_409_and_search_covers_name_description_sku(api):

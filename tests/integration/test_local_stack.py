@@ -71,9 +71,9 @@ def _wait_until_serving(process: subprocess.Popen, port: int) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, process.communicate()
         try:
-            requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/openapi.json", timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.2)
     pytest.fail("make run did not start within 60 s")
 

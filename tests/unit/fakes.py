@@ -6,7 +6,7 @@ import itertools
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from billing.domain.catalog import Product, TaxRate
+from billing.domain.catalog import Product, TaxRate, sku_identity
 from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.errors import DebtorNumberTaken, NotFound, SkuTaken, StaleWrite
 from billing.domain.paging import Page, decode_cursor, encode_cursor
@@ -117,11 +117,12 @@ class InMemoryCatalog:
         self.products[(product.tenant_id, product.id)] = product
 
     def _claim_sku(self, product: Product, previous: str) -> None:
-        if product.sku and product.sku != previous:
-            if (product.tenant_id, product.sku) in self.skus:
+        sku, previous = sku_identity(product.sku), sku_identity(previous)
+        if sku and sku != previous:
+            if (product.tenant_id, sku) in self.skus:
                 raise SkuTaken(product.sku)
-            self.skus[(product.tenant_id, product.sku)] = product.id
-        if previous and previous != product.sku:
+            self.skus[(product.tenant_id, sku)] = product.id
+        if previous and previous != sku:
             del self.skus[(product.tenant_id, previous)]
 
     def get_product(self, tenant_id, product_id):

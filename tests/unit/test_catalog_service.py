@@ -30,20 +30,27 @@ def test_product_keeps_six_decimals_and_lower_case_currency(service):
     product = service.create_product(BILLING, {**PRODUCT, "unit_price": "0.004711"})
     assert product.unit_price == Decimal("0.004711")
     assert product.currency == "eur"
-    assert product.sku == "WV-01"
+    assert product.sku == "wv-01"  # as typed
 
 
 def test_sku_is_unique_per_tenant_ignoring_case(service):
     service.create_product(BILLING, PRODUCT)
     with pytest.raises(Conflict, match="WV-01"):
         service.create_product(BILLING, {**PRODUCT, "sku": "WV-01 "})
-    assert service.create_product(OTHER, PRODUCT).sku == "WV-01"
+    assert service.create_product(OTHER, PRODUCT).sku == "wv-01"
+
+
+def test_changing_only_the_case_of_a_sku_keeps_it(service):
+    product = service.create_product(BILLING, PRODUCT)
+    assert service.update_product(BILLING, product.id, {"sku": "WV-01"}).sku == "WV-01"
+    with pytest.raises(Conflict):
+        service.create_product(BILLING, {**PRODUCT, "sku": "wV-01"})
 
 
 def test_renaming_a_sku_frees_the_old_one(service):
     product = service.create_product(BILLING, PRODUCT)
     service.update_product(BILLING, product.id, {"sku": "wv-02"})
-    assert service.create_product(BILLING, PRODUCT).sku == "WV-01"
+    assert service.create_product(BILLING, PRODUCT).sku == "wv-01"
 
 
 def test_search_matches_name_description_or_sku(service):

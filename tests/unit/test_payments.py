@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
-from billing.domain.errors import InvalidSignature, NotFound
+from billing.domain.errors import InvalidSignature, NotFound, StaleWrite
 from billing.domain.payments import PaymentStatus, ProcessorPayment, new_payment, status_from_processor
 from billing.ports import ProcessorEvent
+from billing.services.payments import PaymentService
 from billing.services.stripe_events import StripeEventService
+from tests.unit.fakes import FixedClock
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -144,3 +147,52 @@ def test_an_object_missing_at_the_processor_is_acknowledged_not_retried():
     receipt = service(RecordingPayments(missing=True), log).receive(delivery(), "valid")
     assert receipt.outcome.startswith("ignored")
     assert log.status["evt_1"] == "done"
+
+
+# ---------------------------------------------------------------- deliveries that waited
+
+
+class VersionedPayments:
+    """One stored payment, saved only over the version it was read at (as DynamoDB does)."""
+
+    def __init__(self, payment):
+        self.stored = payment
+
+    def by_processor_reference(self, tenant_id, reference):
+        return self.stored
+
+    def get(self, tenant_id, payment_id):
+        return self.stored
+
+    def save(self, payment, event):
+        if payment.version != self.stored.version:
+            raise StaleWrite("payment")
+        self.stored = replace(payment, version=payment.version + 1)
+        return self.stored
+
+
+class StripeMovingOn:
+    """Answers with its current state, and right after that answer a refund happens at Stripe and
+    the API saves it: the delivery now holds a state older than what is stored."""
+
+    def __init__(self, payments: VersionedPayments):
+        self.payments = payments
+        self.current = state(amount_refunded=500)
+
+    def payment(self, account, reference):
+        answer, self.current = self.current, state(amount_refunded=1000)
+        stored = self.payments.stored
+        self.payments.save(stored.following(self.current, NOW), None)
+        return answer
+
+
+def test_a_delivery_that_waited_never_undoes_a_newer_refund():
+    paid = replace(new_payment("t", "cus_1", 1000, "eur", NOW), processor_payment_id="pi_1", version=1).following(
+        state(amount_refunded=500), NOW
+    )
+    payments = VersionedPayments(paid)
+    stripe = StripeMovingOn(payments)
+    service = PaymentService(None, None, payments, None, stripe, None, FixedClock())
+    service.sync("t", "acct_a", "pi_1")
+    assert payments.stored.amount_refunded == 1000
+    assert payments.stored.status is PaymentStatus.REFUNDED

@@ -154,8 +154,8 @@ def test_total_contract_value_is_not_computable_for_an_auto_renewing_line():
 # ---- P11: metrics, the seed table ----------------------------------------------------------------
 
 
-def metrics_of(*items):
-    result = summary(*items)
+def metrics_of(*items, currency="usd"):
+    result = summary(*items, currency=currency)
     return contract_metrics(result.lines, result.currency)[0]
 
 
@@ -214,6 +214,24 @@ def test_margins_use_unit_cost_when_known():
 def test_metrics_use_the_discounted_amount_before_tax():
     m = metrics_of(line("11.90", frequency=F.MONTHLY, discount=percent_off("15"), tax=LineTax("t", D("19"))))
     assert m.mrr == 1012  # 10.115 -> 10.12
+
+
+def test_metrics_are_net_of_tax_on_inclusive_lines_too():
+    inclusive = metrics_of(line("119", frequency=F.MONTHLY, tax=LineTax("VAT", D("19"), inclusive=True)))
+    exclusive = metrics_of(line("100", frequency=F.MONTHLY, tax=LineTax("VAT", D("19"))))
+    assert (inclusive.mrr, inclusive.arr, inclusive.acv, inclusive.tcv) == (10000, 120000, 120000, 120000)
+    assert (exclusive.mrr, exclusive.arr) == (10000, 120000)
+
+
+def test_metrics_follow_the_amounts_actually_charged():
+    # JPY has no minor unit: 1000.5 a month is charged as 1001 each time, so a year brings 12 x 1001
+    m = metrics_of(line("1000.5", frequency=F.MONTHLY), currency="jpy")
+    assert (m.mrr, m.arr, m.acv, m.tcv) == (1001, 12012, 12012, 12012)
+
+
+def test_margins_of_an_inclusive_line_deduct_tax_and_cost():
+    item = line("119", frequency=F.MONTHLY, unit_cost=D("60"), tax=LineTax("VAT", D("19"), inclusive=True))
+    assert metrics_of(item).margin_mrr == 4000
 
 
 # ---- S5: grouping into subscriptions ------------------------------------------------------------

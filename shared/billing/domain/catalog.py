@@ -18,9 +18,9 @@ from billing.domain.money import (
 from billing.domain.periods import BillingFrequency
 
 
-def normalize_sku(sku: str) -> str:
-    """SKUs are unique per tenant regardless of case and surrounding blanks."""
-    return sku.strip().upper()
+def sku_identity(sku: str) -> str:
+    """SKUs are kept as typed and unique per tenant regardless of case: "wh-1" and "WH-1" are one."""
+    return sku.strip().casefold()
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _checked_product_fields(fields: dict) -> dict:
     if "billing_frequency" in checked:
         checked["billing_frequency"] = BillingFrequency(checked["billing_frequency"])
     if checked.get("sku") is not None:
-        checked["sku"] = normalize_sku(checked["sku"])
+        checked["sku"] = checked["sku"].strip()
     return checked
 
 

@@ -1,6 +1,7 @@
 """Contract metrics (SPEC P11), with the seed's literal factors.
 
-Per line, from the amount of one payment (quantity x (unit price - unit discount), before tax):
+Per line, from what one payment actually charges net of tax (its rounded net amount, less the
+tax an inclusive price contains; exclusive tax is never in it):
 - MRR = amount x the frequency's monthly factor (weekly 4.33, every two weeks 2.16, monthly 1,
   quarterly 1/3, semi-annually 1/6, annually 1/12, every N years 1/12N);
 - ARR = amount x the payments in one year (weekly 52, every two weeks 26, ...), or x the
@@ -8,8 +9,8 @@ Per line, from the amount of one payment (quantity x (unit price - unit discount
 - TCV = amount x the payments of the fixed term, or one year of payments when there is none;
 - ACV = amount x the payments made in the first year (the first payment of a multi-year line
   counts whole); a one-time line counts once in ACV and TCV and not in MRR or ARR.
-Margin variants use amount - quantity x unit cost where the unit cost is known. Everything is
-summed exactly and rounded once, half-up, to the currency's precision."""
+Margin variants use that amount - quantity x unit cost where the unit cost is known. Everything
+is summed exactly and rounded once, half-up, to the currency's precision."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from billing.domain.money import to_minor
+from billing.domain.money import minor_units, to_minor
 from billing.domain.pricing import PricedLine
 
 _FIELDS = ("mrr", "arr", "acv", "tcv")
@@ -58,10 +59,12 @@ def contract_metrics(lines: Sequence[PricedLine], currency: str) -> tuple[Metric
     totals = dict.fromkeys(_FIELDS, Decimal(0))
     margin_totals = dict.fromkeys(_FIELDS, Decimal(0))
     all_costs_known = True
+    digits = minor_units(currency)
     for line in lines:
-        revenue = _exact(line.net_exact, line)
+        charged = Decimal(line.net - line.included_tax).scaleb(-digits)
+        revenue = _exact(charged, line)
         known = line.item.unit_cost is not None
-        margin = _exact(line.net_exact - line.item.quantity * line.item.unit_cost, line) if known else revenue
+        margin = _exact(charged - line.item.quantity * line.item.unit_cost, line) if known else revenue
         all_costs_known &= known
         for name in _FIELDS:
             totals[name] += revenue[name]

@@ -97,7 +97,6 @@ class PricedLine:
     discount: int
     net: int
     tax: int
-    net_exact: Decimal
 
     @property
     def exclusive_tax(self) -> int:
@@ -209,7 +208,7 @@ def price_line(index: int, item: LineItem, currency: str, starts_on: date) -> Pr
     if item.tax is not None:
         rate = item.tax.percentage / HUNDRED
         tax = net - round_half_up(net / (1 + rate)) if item.tax.inclusive else round_half_up(net * rate)
-    return PricedLine(index, item, starts_on, amount, amount - net, net, tax, net_exact)
+    return PricedLine(index, item, starts_on, amount, amount - net, net, tax)
 
 
 def _applied(adjustment: Adjustment, base: int, currency: str) -> int:

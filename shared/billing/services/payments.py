@@ -125,7 +125,7 @@ class PaymentService:
                 failure_code=declined.code,
                 failure_message=declined.message,
             )
-            failed = self._settle(payment, state, caller.user_id)
+            failed = self._settle(payment, state, caller.user_id, account)
             raise PaymentFailed(
                 failed.id,
                 failed.failure_message or declined.message,
@@ -134,7 +134,7 @@ class PaymentService:
             ) from None
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry with the same Idempotency-Key") from None
-        return self._settle(payment, state, caller.user_id)
+        return self._settle(payment, state, caller.user_id, account)
 
     def refund(self, caller: Caller, payment_id: str, amount: int | None) -> Payment:
         caller.require(Permission.WRITE)
@@ -153,7 +153,7 @@ class PaymentService:
             state = self._gateway.payment(account, payment.processor_payment_id)
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry the refund") from None
-        return self._settle(payment, state, caller.user_id)
+        return self._settle(payment, state, caller.user_id, account)
 
     def get_payment(self, caller: Caller, payment_id: str) -> Payment:
         caller.require(Permission.READ)
@@ -174,22 +174,25 @@ class PaymentService:
         )
 
     def sync(self, tenant_id: str, account: str, reference: str) -> str:
-        """Bring our record of processor payment ``reference`` in line with the processor."""
-        state = self._gateway.payment(account, reference)
+        """Bring our record of processor payment ``reference`` in line with the processor. Our
+        record is read before the processor is asked, so the state we apply is never older than
+        the one the record holds (a delivery that waited must not undo a newer refund)."""
         payment = self._payments.by_processor_reference(tenant_id, reference)
         if payment is None:
-            return "unknown payment"
-        after = self._settle(payment, state, SYSTEM_ACTOR)
+            return "ignored: no payment of this tenant has that reference"
+        after = self._settle(payment, self._gateway.payment(account, reference), SYSTEM_ACTOR, account)
         return "unchanged" if after.status == payment.status else f"{payment.status.value} -> {after.status.value}"
 
-    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str) -> Payment:
-        """Follow the processor's state; when a concurrent delivery saved the payment first, read it
-        again and decide anew (the state decides, not who wrote last)."""
+    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str, account: str | None = None) -> Payment:
+        """Follow the processor's state; when someone saved the payment meanwhile, read it again,
+        ask the processor again (its state only moves forward) and decide anew."""
         for _ in range(MAX_SYNC_ATTEMPTS):
             try:
                 return self._follow(payment, state, actor)
             except StaleWrite:
                 payment = self._payments.get(payment.tenant_id, payment.id)
+                if account and payment.processor_payment_id:
+                    state = self._gateway.payment(account, payment.processor_payment_id)
         raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
 
     def _follow(self, payment: Payment, state: ProcessorPayment, actor: str) -> Payment:

@@ -25,7 +25,7 @@ from billing.adapters.dynamodb.models import (
     TaxRateItem,
     TimelineEventItem,
 )
-from billing.domain.catalog import Product, TaxRate
+from billing.domain.catalog import Product, TaxRate, sku_identity
 from billing.domain.customers import Address, Customer, CustomerRecords, CustomerType
 from billing.domain.errors import DebtorNumberTaken, NotFound, SkuTaken, ValidationFailed
 from billing.domain.ids import is_valid_id
@@ -382,7 +382,7 @@ def _tax_rate(i: TaxRateItem) -> TaxRate:
 
 
 def _sku_guard(tenant_id: str, sku: str, owner_id: str) -> GuardItem:
-    return GuardItem(pk=keys.tenant_pk(tenant_id), sk=keys.sku_guard_sk(sku), owner_id=owner_id)
+    return GuardItem(pk=keys.tenant_pk(tenant_id), sk=keys.sku_guard_sk(sku_identity(sku)), owner_id=owner_id)
 
 
 class DynamoCatalogRepository(_Table):
@@ -417,7 +417,7 @@ class DynamoCatalogRepository(_Table):
         on_condition = [None]
         with translated("product", on_condition), self._transaction() as tx:
             tx.save(_product_item(product))
-            if product.sku != previous_sku:
+            if sku_identity(product.sku) != sku_identity(previous_sku):
                 if previous_sku:
                     tx.delete(_sku_guard(t, previous_sku, product.id))
                     on_condition.append(None)
