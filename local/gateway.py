@@ -246,6 +246,9 @@ def to_event(request: Request, route: template.Route, params: dict, claims: dict
     for name, value in request.headers.items():
         key = name.lower()
         headers[key] = f"{headers[key]},{value}" if key in headers else value
+    # What API Gateway adds: the handler can tell the address the caller used.
+    headers.setdefault("x-forwarded-proto", request.scheme)
+    headers.setdefault("x-forwarded-for", request.remote_addr or "127.0.0.1")
     query: dict[str, str] = {}
     for name, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value

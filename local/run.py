@@ -19,6 +19,7 @@ from local.stripe_standin import StripeStandIn
 STRIPE_SECRET_KEY = "sk_test_billow_local_platform"
 STRIPE_WEBHOOK_SECRET = "whsec_billow_local"
 STRIPE_PUBLISHABLE_KEY = "pk_test_billow_local_platform"
+STRIPE_CONNECT_CLIENT_ID = "ca_billow_local_platform"
 
 
 class PortTaken(Exception):
@@ -38,7 +39,7 @@ class LocalStack:
         self.aws = EmbeddedAws(aws_port)
         self.port = port if port is not None else free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.stripe = StripeStandIn(STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET)
+        self.stripe = StripeStandIn(STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_CONNECT_CLIENT_ID)
         self.stripe_port = stripe_port or free_port()
         self.stripe_url = f"http://127.0.0.1:{self.stripe_port}"
         self.gateway = None
@@ -71,6 +72,7 @@ class LocalStack:
                 "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
                 "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
                 "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
+                "STRIPE_CONNECT_CLIENT_ID": STRIPE_CONNECT_CLIENT_ID,
             },
         )
         from local.gateway import Gateway  # imports the handlers: only once the environment is set

@@ -8,7 +8,11 @@ response, other parameters are an `idempotency_error`), 402 `card_error` bodies 
 Test switches (under /_standin/, never part of Stripe's API): deliver each event N times, hold
 deliveries and release them in reverse order, drain the queue, open a dispute on a charge.
 
-Not imitated: Connect onboarding and OAuth, 3-D Secure flows (off-session authentication only
+Connect OAuth for Standard accounts: /oauth/authorize shows the page where a business grants
+the platform access (approving creates its account), /oauth/token exchanges the one-time code,
+with the platform's secret key, for the account id.
+
+Not imitated: Express/Custom onboarding and account links, 3-D Secure flows (off-session authentication only
 fails), Checkout, Billing objects, list pagination beyond one page, API versions, rate limits."""
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import html
 import json
 import logging
 import queue
@@ -24,7 +29,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import requests
 from werkzeug.wrappers import Request, Response
@@ -55,6 +60,31 @@ class StripeError(Exception):
         super().__init__(error.get("message"))
         self.status = status
         self.error = error
+
+
+class OAuthFailure(Exception):
+    def __init__(self, code: str, description: str):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+CONSENT_PAGE = """<!doctype html>
+<html><head><title>Connect with Stripe</title></head>
+<body>
+<h1>Connect your Stripe account</h1>
+<p>The platform <code>{client_id}</code> asks for read and write access to your Stripe account.</p>
+<form method="post" action="/oauth/authorize/decide">
+  <input type="hidden" name="client_id" value="{client_id}">
+  <input type="hidden" name="redirect_uri" value="{redirect_uri}">
+  <input type="hidden" name="state" value="{state}">
+  <label>Sign in to an existing account (or leave blank to create one)
+    <input type="text" name="account" id="account" value=""></label>
+  <button type="submit" name="decision" value="allow" id="connect">Connect my Stripe account</button>
+  <button type="submit" name="decision" value="deny" id="deny">Deny</button>
+</form>
+</body></html>
+"""
 
 
 def invalid(message: str, param: str | None = None, status: int = 400) -> StripeError:
@@ -104,9 +134,11 @@ class Switches:
 
 
 class StripeStandIn:
-    def __init__(self, secret_key: str, webhook_secret: str):
+    def __init__(self, secret_key: str, webhook_secret: str, connect_client_id: str = "ca_standin"):
         self.secret_key = secret_key
         self.webhook_secret = webhook_secret
+        self.connect_client_id = connect_client_id
+        self.authorization_codes: dict[str, str] = {}  # code -> account it grants
         self.switches = Switches()
         self.accounts: dict[str | None, Account] = {}
         self.idempotency: dict[tuple[str | None, str], tuple[str, int, dict]] = {}
@@ -127,6 +159,8 @@ class StripeStandIn:
     def handle(self, request: Request) -> Response:
         if request.path.startswith("/_standin/"):
             return self._control(request)
+        if request.path in ("/oauth/authorize", "/oauth/authorize/decide"):
+            return self._authorize_page(request)
         if self._api_key(request.headers.get("Authorization", "")) != self.secret_key:
             return _json(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
         account = request.headers.get("Stripe-Account")
@@ -158,6 +192,8 @@ class StripeStandIn:
                     return response
             try:
                 status, body = 200, self._route(request.method, request.path, params, account, key)
+            except OAuthFailure as failure:  # OAuth answers errors flat: {"error": code, "error_description": ...}
+                status, body = 400, {"error": failure.code, "error_description": failure.description}
             except StripeError as error:
                 status, body = error.status, {"error": error.error}
             if key and request.method == "POST" and status < 500:
@@ -197,6 +233,7 @@ class StripeStandIn:
             ("GET", r"/v1/payment_intents/(?P<id>pi_\w+)", self._get_payment_intent),
             ("GET", r"/v1/charges/(?P<id>ch_\w+)", self._get("charge")),
             ("POST", r"/v1/refunds", self._create_refund),
+            ("POST", r"/oauth/token", self._oauth_token),
             ("GET", r"/v1/refunds/(?P<id>re_\w+)", self._get("refund")),
         ]
         for verb, pattern, handler in routes:
@@ -231,6 +268,53 @@ class StripeStandIn:
     def _store(self, acct: Account, obj: dict) -> dict:
         acct.objects[obj["id"]] = obj
         return obj
+
+    # ------------------------------------------------------------------ Connect OAuth
+
+    def _authorize_page(self, request: Request) -> Response:
+        """Stripe's consent page: GET shows it, the form posts the business's decision, and the
+        browser is sent to the platform's redirect_uri with a code (or an error) and the state."""
+        params = request.args if request.method == "GET" else request.form
+        client_id, redirect_uri, state = (params.get(k, "") for k in ("client_id", "redirect_uri", "state"))
+        if client_id != self.connect_client_id or not redirect_uri.startswith(("http://", "https://")):
+            return Response("Invalid client_id or redirect_uri", status=400, content_type="text/plain")
+        if request.method == "GET":
+            page = CONSENT_PAGE.format(
+                **{
+                    k: html.escape(v, quote=True) for k, v in (("client_id", client_id), ("redirect_uri", redirect_uri))
+                },
+                state=html.escape(state, quote=True),
+            )
+            return Response(page, content_type="text/html")
+        if request.form.get("decision") != "allow":
+            answer = {"error": "access_denied", "error_description": "The user denied your request", "state": state}
+        else:
+            # The business signs in to an account it has, or creates one on the page.
+            chosen = request.form.get("account", "")
+            account = chosen if chosen in self.accounts else new_id("acct")
+            with self._lock:
+                self.accounts.setdefault(account, Account())
+                code = new_id("ac")
+                self.authorization_codes[code] = account
+            answer = {"code": code, "scope": "read_write", "state": state}
+        separator = "&" if "?" in redirect_uri else "?"
+        return Response(status=302, headers={"Location": redirect_uri + separator + urlencode(answer)})
+
+    def _oauth_token(self, acct: Account, params: dict, **_) -> dict:
+        if params.get("grant_type") != "authorization_code":
+            raise OAuthFailure("unsupported_grant_type", "Only authorization_code is supported here")
+        account = self.authorization_codes.pop(params.get("code", ""), None)
+        if account is None:
+            raise OAuthFailure("invalid_grant", f"Authorization code does not exist: {params.get('code')}")
+        return {
+            "access_token": f"sk_test_{secrets.token_hex(12)}",
+            "livemode": False,
+            "refresh_token": f"rt_{secrets.token_hex(12)}",
+            "scope": "read_write",
+            "stripe_publishable_key": f"pk_test_{secrets.token_hex(12)}",
+            "stripe_user_id": account,
+            "token_type": "bearer",
+        }
 
     # ------------------------------------------------------------------ customers and payment methods
 

@@ -1,7 +1,7 @@
-"""Lambda: cards on file, /v1/payments and the tenant's Stripe connection."""
+"""Lambda: cards on file, /v1/payments and the tenant's Stripe connection (Connect OAuth)."""
 
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.routers import payments
+from billing.http.routers import payments, stripe_connect
 
-app = build_resolver(payments.router)
+app = build_resolver(payments.router, stripe_connect.router, stripe_connect.callback_router)
 lambda_handler = lambda_handler_for(app)

@@ -129,6 +129,12 @@ class PaymentGateway(Protocol):
 
     def update_customer(self, account: str, processor_customer_id: str, *, email: str, name: str) -> None: ...
 
+    def connect_authorize_url(self, *, state: str, redirect_uri: str) -> str:
+        """Where a tenant's admin grants the platform access to their Stripe account (Connect OAuth)."""
+
+    def connected_account(self, code: str) -> str:
+        """The account an authorisation code grants (``acct_...``); ValidationFailed on a bad code."""
+
     def create_setup_intent(
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
     ) -> SetupSession: ...
@@ -167,6 +173,11 @@ class ProcessorConnections(Protocol):
     def tenant_of(self, account: str) -> str | None: ...
 
     def connect(self, tenant_id: str, account: str, previous: str | None) -> None: ...
+
+    def remember_state(self, state: str, tenant_id: str, return_url: str | None, valid_until: int) -> None: ...
+
+    def take_state(self, state: str) -> tuple[str, str | None] | None:
+        """(tenant, return URL) of a state issued and not yet used or expired; it is used up."""
 
 
 class PaymentMethodRepository(Protocol):

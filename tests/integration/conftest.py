@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -67,9 +68,26 @@ def fields_of(response: requests.Response) -> list[str]:
     return [f["field"] for f in response.json()["error"].get("fields", [])]
 
 
-def connect_stripe_account(api: Api) -> str:
-    """Connect a new Stripe account of the stand-in to the tenant; returns its id."""
-    account = f"acct_{uuid.uuid4().hex[:16]}"
-    response = api.request("PUT", "/v1/settings/stripe", json={"account_id": account})
-    assert response.status_code == 200, response.text
-    return account
+def authorize_at_stripe(authorize_url: str, *, decision: str = "allow", account: str = "") -> requests.Response:
+    """What the admin does on Stripe's consent page: allow (with a new or an existing account) or
+    deny. Returns Stripe's redirect, not followed."""
+    page = requests.get(authorize_url, timeout=10)
+    assert page.status_code == 200, page.text
+    query = dict(parse_qsl(urlsplit(authorize_url).query))
+    form = {k: query[k] for k in ("client_id", "redirect_uri", "state")} | {"decision": decision, "account": account}
+    base = authorize_url.split("/oauth/authorize")[0]
+    return requests.post(f"{base}/oauth/authorize/decide", data=form, allow_redirects=False, timeout=10)
+
+
+def connect_stripe_account(api: Api, account: str = "") -> str:
+    """Connect the tenant to a Stripe account of the stand-in through Connect OAuth, as an admin's
+    browser would; returns the account id."""
+    start = api.post("/v1/settings/stripe/connect")
+    assert start.status_code == 201, start.text
+    redirect = authorize_at_stripe(start.json()["authorize_url"], account=account)
+    assert redirect.status_code == 302, redirect.text
+    landed = requests.get(redirect.headers["Location"], timeout=30)
+    assert landed.status_code == 200, landed.text
+    connection = api.get("/v1/settings/stripe").json()
+    assert connection["connected"], landed.text
+    return connection["account_id"]

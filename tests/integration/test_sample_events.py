@@ -15,6 +15,7 @@ EVENTS = sorted((Path(__file__).resolve().parents[2] / "events").glob("*.json"))
 EXPECTED = {
     "payments-post.json": {409},  # the tenant has connected no Stripe account yet
     "webhooks-stripe-post.json": {400},  # the sample's signature is long past Stripe's tolerance
+    "stripe-oauth-callback-get.json": {400},  # no tenant was issued the sample's state
 }
 
 

@@ -59,6 +59,13 @@ def test_statuses_follow_from_the_operation(path, method, operation):
         assert "200" not in statuses
 
 
+def test_the_connect_callback_is_public_and_answers_a_browser():
+    operation = DOCUMENT["paths"]["/v1/stripe/oauth/callback"]["get"]
+    assert operation["security"] == []
+    assert "text/html" in operation["responses"]["200"]["content"]
+    assert {"302", "400"} <= set(operation["responses"])
+
+
 def test_the_webhook_is_public_and_says_why_it_refuses():
     operation = DOCUMENT["paths"]["/v1/webhooks/stripe"]["post"]
     assert operation["security"] == []
@@ -67,11 +74,14 @@ def test_the_webhook_is_public_and_says_why_it_refuses():
 
 
 def test_creates_document_the_idempotency_key_header():
-    # An export is not a record: repeating it is harmless, and a replayed link would have expired.
+    # An export or a Connect link is not a record: repeating either is harmless, and a replayed
+    # link would have expired.
     creates = [
         op
         for _, method, op in OPERATIONS
-        if method == "post" and "201" in op["responses"] and op["operationId"] != "export_customers"
+        if method == "post"
+        and "201" in op["responses"]
+        and op["operationId"] not in ("export_customers", "start_stripe_connect")
     ]
     assert len(creates) >= 5
     for operation in creates:

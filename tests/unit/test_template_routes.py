@@ -33,8 +33,10 @@ def test_template_routes_and_handler_routes_are_the_same(name):
     assert served_routes(FUNCTIONS[name]) == declared
 
 
-def test_only_the_stripe_webhook_is_outside_the_jwt_authorizer():
-    assert {r.path for r in template.routes() if not r.authorized} == {"/v1/webhooks/stripe"}
+def test_only_stripe_callers_are_outside_the_jwt_authorizer():
+    # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback.
+    public = {r.path for r in template.routes() if not r.authorized}
+    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback"}
 
 
 def test_every_table_the_code_uses_is_in_the_template():

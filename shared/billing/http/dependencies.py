@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
+    from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
 
 
@@ -63,6 +64,14 @@ def processor_connections() -> DynamoProcessorConnections:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
 
     return DynamoProcessorConnections()
+
+
+@cache
+def stripe_connect_service() -> StripeConnectService:
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.services.stripe_connect import StripeConnectService
+
+    return StripeConnectService(processor_connections(), gateway_from_environment(), SystemClock())
 
 
 @cache

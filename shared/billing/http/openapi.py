@@ -11,9 +11,17 @@ from billing.http.contract import complete_document
 
 @cache
 def openapi_document() -> str:
-    from billing.http.routers import catalog, customers, payments, pricing, stripe_webhook
+    from billing.http.routers import catalog, customers, payments, pricing, stripe_connect, stripe_webhook
 
-    app = build_resolver(customers.router, catalog.router, pricing.router, payments.router, stripe_webhook.router)
+    app = build_resolver(
+        customers.router,
+        catalog.router,
+        pricing.router,
+        payments.router,
+        stripe_connect.router,
+        stripe_connect.callback_router,
+        stripe_webhook.router,
+    )
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
     document = app.get_openapi_json_schema(

@@ -28,7 +28,7 @@ MAKE_DEFAULT = "billow_make_default"
 def connected_account(connections: ProcessorConnections, tenant_id: str) -> str:
     account = connections.account_of(tenant_id)
     if account is None:
-        raise Conflict("connect a Stripe account first (PUT /v1/settings/stripe)")
+        raise Conflict("connect a Stripe account first (POST /v1/settings/stripe/connect)")
     return account
 
 

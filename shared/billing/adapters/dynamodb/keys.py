@@ -86,3 +86,8 @@ def external_id_key(tenant_id: str, provider: str, external_id: str) -> str:
 
 def webhook_event_pk(provider: str, event_id: str) -> str:
     return f"WH#{provider}#{event_id}"
+
+
+def connect_state_pk(state: str) -> str:
+    """A pending Stripe Connect authorisation, found by the state Stripe hands back."""
+    return f"CONNECT#{state}"

@@ -251,6 +251,14 @@ class ConnectionItem(BillowItem, discriminator="processor_connection"):
     connected_at = UTCDateTimeAttribute()
 
 
+class ConnectStateItem(BillowItem, discriminator="connect_state"):
+    """A started Stripe Connect authorisation: the tenant the state was issued to, used once."""
+
+    tenant_id = UnicodeAttribute()
+    return_url = UnicodeAttribute(null=True)
+    valid_until = NumberAttribute()
+
+
 class WebhookEventItem(BillowItem, discriminator="webhook_event"):
     event_type = UnicodeAttribute()
     status = UnicodeAttribute()  # processing, done, failed

@@ -13,6 +13,7 @@ from billing.adapters.dynamodb.errors import translated
 from billing.adapters.dynamodb.models import (
     BillowItem,
     ConnectionItem,
+    ConnectStateItem,
     PaymentItem,
     PaymentMethodItem,
     WebhookEventItem,
@@ -50,6 +51,31 @@ class DynamoProcessorConnections(_Table):
                 return BillowItem.get(keys.account_pk(PROVIDER, account), keys.META).tenant_id
             except DoesNotExist:
                 return None
+
+    def remember_state(self, state: str, tenant_id: str, return_url: str | None, valid_until: int) -> None:
+        item = ConnectStateItem(
+            pk=keys.connect_state_pk(state),
+            sk=keys.META,
+            tenant_id=tenant_id,
+            return_url=return_url,
+            valid_until=valid_until,
+            expires_at=datetime.fromtimestamp(valid_until, UTC),
+        )
+        with translated("stripe connect state"):
+            item.save(condition=ConnectStateItem.pk.does_not_exist())
+
+    def take_state(self, state: str) -> tuple[str, str | None] | None:
+        """The tenant and return URL a state was issued for, once: taking it deletes it, and a
+        second callback with the same state (or one past its time) finds nothing."""
+        try:
+            with translated("stripe connect state"):
+                item = ConnectStateItem.get(keys.connect_state_pk(state), keys.META, consistent_read=True)
+                item.delete(condition=ConnectStateItem.pk.exists())
+        except (DoesNotExist, Conflict):
+            return None
+        if item.valid_until < time.time():
+            return None
+        return item.tenant_id, item.return_url
 
     def connect(self, tenant_id: str, account: str, previous: str | None) -> None:
         """Both directions in one transaction; an account serves one tenant only."""

@@ -10,6 +10,7 @@ import time
 from functools import cache
 
 import stripe
+from stripe.oauth_error import OAuthError
 
 from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotFound, ValidationFailed
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
@@ -50,10 +51,12 @@ class StripeGateway:
         api_base: str | None = None,
         max_network_retries: int = 2,
         publishable_key: str = "",
+        connect_client_id: str | None = None,
     ):
         self._client = stripe.StripeClient(
             api_key,
-            base_addresses={"api": api_base} if api_base else None,
+            client_id=connect_client_id,
+            base_addresses={"api": api_base, "connect": api_base} if api_base else None,
             max_network_retries=max_network_retries,
         )
         self._webhook_secret = webhook_secret
@@ -103,6 +106,21 @@ class StripeGateway:
                 processor_customer_id, params=params, options=self._options(account)
             )
         )
+
+    def connect_authorize_url(self, *, state: str, redirect_uri: str) -> str:
+        params = {"response_type": "code", "scope": "read_write", "state": state, "redirect_uri": redirect_uri}
+        return self._client.oauth.authorize_url(params=params)
+
+    def connected_account(self, code: str) -> str:
+        try:
+            token = self._client.oauth.token(params={"grant_type": "authorization_code", "code": code})
+        except OAuthError as error:
+            raise ValidationFailed.of(
+                "code", f"Stripe refused the authorisation: {error.user_message or error}"
+            ) from None
+        except (stripe.APIConnectionError, stripe.APIError) as error:
+            raise ProcessorUnavailable(str(error)) from None
+        return token.stripe_user_id
 
     def create_setup_intent(
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
@@ -219,11 +237,13 @@ def _refuse_future_timestamp(signature: str) -> None:
 @cache
 def gateway_from_environment() -> StripeGateway:
     """The platform's keys: from the environment locally, from Secrets Manager in AWS (a JSON
-    secret with ``secret_key``, ``webhook_secret`` and ``publishable_key``)."""
+    secret with ``secret_key``, ``webhook_secret``, ``publishable_key`` and ``connect_client_id``,
+    the platform's ``ca_...``)."""
     values = {
         "secret_key": os.environ.get("STRIPE_SECRET_KEY"),
         "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+        "connect_client_id": os.environ.get("STRIPE_CONNECT_CLIENT_ID", ""),
     }
     if not values["secret_key"]:
         from aws_lambda_powertools.utilities import parameters
@@ -234,4 +254,5 @@ def gateway_from_environment() -> StripeGateway:
         values.get("webhook_secret") or "",
         api_base=os.environ.get("STRIPE_API_BASE") or None,
         publishable_key=values.get("publishable_key") or "",
+        connect_client_id=values.get("connect_client_id") or None,
     )

@@ -22,7 +22,6 @@ from billing.http.schemas.payments import (
     RefundRequest,
     SetupOut,
     SetupRequest,
-    StripeConnectionIn,
     StripeConnectionOut,
     payment_method_out,
     payment_out,
@@ -146,12 +145,3 @@ def get_stripe_connection() -> StripeConnectionOut:
     caller.require(Permission.READ)
     account = processor_connections().account_of(caller.tenant_id)
     return StripeConnectionOut(connected=account is not None, account_id=account)
-
-
-@router.put("/v1/settings/stripe", tags=SETTINGS, summary="Connect the tenant's Stripe account (admins only)")
-def connect_stripe(body: StripeConnectionIn) -> StripeConnectionOut:
-    caller = caller_of(router)
-    caller.require(Permission.ADMINISTER)
-    connections = processor_connections()
-    connections.connect(caller.tenant_id, body.account_id, connections.account_of(caller.tenant_id))
-    return StripeConnectionOut(connected=True, account_id=body.account_id)

@@ -113,8 +113,19 @@ def payment_out(p: Payment) -> PaymentOut:
     )
 
 
-class StripeConnectionIn(Request):
-    account_id: str = Field(pattern=r"^acct_[A-Za-z0-9]{1,64}$", description="The tenant's connected account")
+class ConnectIn(Request):
+    return_url: str = Field(
+        None,
+        max_length=2000,
+        pattern=r"^https?://[^\s]+$",
+        description="Where the browser returns after Stripe, with stripe_connect=connected or =error&reason=; "
+        "without it a plain page says how it went",
+    )
+
+
+class ConnectOut(Response):
+    authorize_url: str = Field(description="Open in the admin's browser: Stripe's page to grant access")
+    expires_at: datetime = Field(description="The link works once, until then")
 
 
 class StripeConnectionOut(Response):
