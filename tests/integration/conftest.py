@@ -91,3 +91,14 @@ def connect_stripe_account(api: Api, account: str = "") -> str:
     connection = api.get("/v1/settings/stripe").json()
     assert connection["connected"], landed.text
     return connection["account_id"]
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The size of the contract fuzz run, in every test log (CI's included)."""
+    import sys
+
+    contract = sys.modules.get("tests.integration.test_api_contract")
+    if contract is not None and contract.cases_sent:
+        terminalreporter.write_line(
+            f"schemathesis: {len(contract.cases_sent)} generated requests over the live OpenAPI document"
+        )
