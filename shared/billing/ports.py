@@ -188,6 +188,9 @@ class PaymentMethodRepository(Protocol):
 
     def save(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent | None) -> None: ...
 
+    def add(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None:
+        """Store a method not saved before; raises StaleWrite when a concurrent delivery saved it first."""
+
     def remove(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None: ...
 
     def customer_of_processor_customer(self, tenant_id: str, processor_customer_id: str) -> str | None: ...

@@ -8,12 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
+from billing.domain.customers import CustomerType, new_customer
 from billing.domain.errors import InvalidSignature, NotFound, StaleWrite
 from billing.domain.payments import PaymentStatus, ProcessorPayment, new_payment, status_from_processor
-from billing.ports import ProcessorEvent
+from billing.domain.timeline import timeline_event
+from billing.ports import MethodDetails, ProcessorEvent
+from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
 from billing.services.stripe_events import StripeEventService
-from tests.unit.fakes import FixedClock
+from tests.unit.fakes import FixedClock, InMemoryCustomers
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -196,3 +199,57 @@ def test_a_delivery_that_waited_never_undoes_a_newer_refund():
     service.sync("t", "acct_a", "pi_1")
     assert payments.stored.amount_refunded == 1000
     assert payments.stored.status is PaymentStatus.REFUNDED
+
+
+# ---------------------------------------------------------------- two deliveries about one new card
+
+
+class RacedMethods:
+    """Saved methods; the first add loses a race to a concurrent delivery that saved the card
+    (and its timeline entry) a moment earlier."""
+
+    def __init__(self, customer_id: str):
+        self.customer_id = customer_id
+        self.saved: dict[str, object] = {}
+        self.added_entries = 0
+        self.raced = False
+
+    def list(self, tenant_id, customer_id):
+        return list(self.saved.values())
+
+    def owner_of(self, tenant_id, method_id):
+        return self.customer_id if method_id in self.saved else None
+
+    def customer_of_processor_customer(self, tenant_id, processor_customer_id):
+        return self.customer_id
+
+    def add(self, tenant_id, method, event):
+        if not self.raced:
+            self.raced = True
+            self.saved[method.id] = method
+            self.added_entries += 1
+            raise StaleWrite("payment method")
+        if method.id in self.saved:
+            raise StaleWrite("payment method")
+        self.saved[method.id] = method
+        self.added_entries += 1
+
+    def save(self, tenant_id, method, event):
+        self.saved[method.id] = method
+
+
+class CardAtStripe:
+    def payment_method(self, account, method_id):
+        return MethodDetails(method_id, "card", "visa", "4242", 12, 2030, "cus_stripe")
+
+
+def test_a_card_two_deliveries_save_at_once_is_added_once_and_becomes_the_default():
+    customers = InMemoryCustomers()
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Muster GmbH")
+    customers.add(customer, timeline_event(customer.id, "customer.created", NOW, "u", "created"))
+    methods = RacedMethods(customer.id)
+    service = PaymentMethodService(customers, methods, None, CardAtStripe(), FixedClock())
+    assert service.reconcile("t", "acct_a", "pm_1") == "unchanged"  # the other delivery saved it
+    assert methods.added_entries == 1
+    assert methods.saved["pm_1"].is_default
+    assert customers.get("t", customer.id).default_payment_method_id == "pm_1"

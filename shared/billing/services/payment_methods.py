@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from billing.domain.access import Caller, Permission
 from billing.domain.customers import Customer
-from billing.domain.errors import Conflict, NotFound, ProcessorDown, ValidationFailed
+from billing.domain.errors import Conflict, NotFound, ProcessorDown, StaleWrite, ValidationFailed
 from billing.domain.payments import PaymentMethod, ProcessorUnavailable
 from billing.domain.timeline import timeline_event
 from billing.ports import (
@@ -157,7 +157,15 @@ class PaymentMethodService:
     def reconcile(self, tenant_id: str, account: str, method_id: str, *, make_default: bool = False) -> str:
         """Make our record of ``method_id`` match the processor's: saved under the customer it is
         attached to, or gone when it is attached to none of ours. A customer's first card becomes
-        its default, and so does one saved with ``make_default``."""
+        its default, and so does one saved with ``make_default``. Two deliveries about one new
+        card (setup_intent.succeeded, payment_method.attached) may run at once: one adds it, the
+        other finds it added and looks again."""
+        try:
+            return self._reconcile(tenant_id, account, method_id, make_default)
+        except StaleWrite:
+            return self._reconcile(tenant_id, account, method_id, make_default)
+
+    def _reconcile(self, tenant_id: str, account: str, method_id: str, make_default: bool) -> str:
         details = self._gateway.payment_method(account, method_id)
         owner = (
             self._methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
@@ -186,19 +194,19 @@ class PaymentMethodService:
             is_default=bool(known and known.is_default),
         )
         outcome = "unchanged" if known == method else ("saved" if known is None else "updated")
-        if known != method:
-            event = None
-            if known is None:
-                event = timeline_event(
-                    owner,
-                    "payment_method.added",
-                    self._clock.now(),
-                    SYSTEM_ACTOR,
-                    f"Payment method {method.describe()} saved",
-                    payment_method_id=method.id,
-                )
-            self._methods.save(tenant_id, method, event)
-            methods = [m for m in methods if m.id != method.id] + [method]
+        if known is None:
+            added = timeline_event(
+                owner,
+                "payment_method.added",
+                self._clock.now(),
+                SYSTEM_ACTOR,
+                f"Payment method {method.describe()} saved",
+                payment_method_id=method.id,
+            )
+            self._methods.add(tenant_id, method, added)
+        elif known != method:
+            self._methods.save(tenant_id, method, None)
+        methods = [m for m in methods if m.id != method.id] + [method]
         if not method.is_default and (make_default or not any(m.is_default for m in methods)):
             self._make_default(customer, methods, method.id, SYSTEM_ACTOR)
         elif method.is_default and known != method:

@@ -154,6 +154,11 @@ class DynamoPaymentMethods(_Table):
             if event is not None:
                 tx.save(_event_item(tenant_id, event))
 
+    def add(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None:
+        with translated("payment method"), self._transaction() as tx:
+            tx.save(_method_item(tenant_id, method), condition=PaymentMethodItem.pk.does_not_exist())
+            tx.save(_event_item(tenant_id, event))
+
     def remove(self, tenant_id: str, method: PaymentMethod, event: TimelineEvent) -> None:
         with translated("payment method"), self._transaction() as tx:
             tx.delete(_method_item(tenant_id, method))
