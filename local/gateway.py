@@ -183,8 +183,13 @@ class Gateway:
         self.functions = {
             name: FunctionPool(f, sandboxes_per_function, in_process) for name, f in template.functions().items()
         }
-        # API Gateway prefers the most specific route: fewer path variables first.
-        self.routes = sorted(template.routes(), key=lambda r: (r.path.count("{"), -len(r.path)))
+        routes = template.routes()
+        # API Gateway prefers the most specific route: fewer path variables first; what no route
+        # matches goes to the $default route.
+        self.default_route = next((r for r in routes if r.path == template.DEFAULT_ROUTE), None)
+        self.routes = sorted(
+            (r for r in routes if r is not self.default_route), key=lambda r: (r.path.count("{"), -len(r.path))
+        )
         self.patterns = {r: _route_pattern(r.path) for r in self.routes}
 
     def match(self, method: str, path: str):
@@ -206,8 +211,9 @@ class Gateway:
         if request.path in ("/openapi.json", "/docs"):
             return self._docs(request)
         route, params = self.match(request.method, request.path)
-        if route is None:
+        if route is None and self.default_route is None:
             return _error(404, "not_found", "no such route")
+        route, params = route or self.default_route, params if route else {}
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             return _error(413, "payload_too_large", "the body exceeds 10 MB")
         claims = None
@@ -253,7 +259,7 @@ def to_event(request: Request, route: template.Route, params: dict, claims: dict
     for name, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
     now = time.time()
-    route_key = f"{route.method} {route.path}"
+    route_key = route.path if route.path == template.DEFAULT_ROUTE else f"{route.method} {route.path}"
     authorizer = {"jwt": {"claims": {k: str(v) for k, v in claims.items()}, "scopes": None}} if claims else None
     event = {
         "version": "2.0",
@@ -267,7 +273,7 @@ def to_event(request: Request, route: template.Route, params: dict, claims: dict
             "domainName": request.host,
             "domainPrefix": "local",
             "http": {
-                "method": route.method,
+                "method": request.method,
                 "path": request.path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": request.remote_addr or "127.0.0.1",

@@ -11,6 +11,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
+DEFAULT_ROUTE = "$default"  # HTTP API's catch-all route
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -89,8 +90,14 @@ def routes() -> list[Route]:
                 continue
             props = event["Properties"]
             auth = props.get("Auth", {}).get("Authorizer")
-            found.append(Route(props["Method"].upper(), props["Path"], name, authorized=auth != "NONE"))
+            method = "ANY" if props["Path"] == DEFAULT_ROUTE else props["Method"].upper()
+            found.append(Route(method, props["Path"], name, authorized=auth != "NONE"))
     return found
+
+
+def operation_routes() -> list[Route]:
+    """The routes that name an operation (all but the $default catch-all)."""
+    return [r for r in routes() if r.path != DEFAULT_ROUTE]
 
 
 def parameter_defaults() -> dict[str, str]:

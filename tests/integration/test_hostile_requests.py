@@ -319,3 +319,11 @@ def test_countries_are_iso_3166(api, country):
 def test_a_lower_case_country_is_stored_upper_case(api):
     response = api.post("/v1/customers", json={**COMPANY, "address": {"country": "de"}})
     assert response.json()["address"]["country"] == "DE"
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("PUT", "/v1/customers"), ("POST", "/v2/anything")])
+def test_requests_no_route_matches_are_a_404_with_the_error_body(stack, method, path):
+    # as deployed: API Gateway's $default route hands them to a function, whose resolver answers
+    response = requests.request(method, stack.url + path, timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found"

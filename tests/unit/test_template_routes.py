@@ -28,7 +28,7 @@ def served_routes(function: template.Function) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_template_routes_and_handler_routes_are_the_same(name):
-    declared = {(r.method, r.path) for r in template.routes() if r.function == name}
+    declared = {(r.method, r.path) for r in template.operation_routes() if r.function == name}
     assert declared, f"{name} declares no route"
     assert served_routes(FUNCTIONS[name]) == declared
 
@@ -36,7 +36,14 @@ def test_template_routes_and_handler_routes_are_the_same(name):
 def test_only_stripe_callers_are_outside_the_jwt_authorizer():
     # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback.
     public = {r.path for r in template.routes() if not r.authorized}
-    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback"}
+    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE}
+
+
+def test_requests_no_route_matches_get_the_api_error_body_from_one_function():
+    # Without a $default route API Gateway answers {"message": "Not Found"} itself.
+    (default,) = [r for r in template.routes() if r.path == template.DEFAULT_ROUTE]
+    assert default.method == "ANY"
+    assert default.function in FUNCTIONS
 
 
 def test_every_table_the_code_uses_is_in_the_template():
