@@ -106,7 +106,12 @@ def _error_response(status: int) -> dict:
     error = {"$ref": "#/components/schemas/ErrorOut"}
     if status in GATEWAY_STATUSES:
         error = {"anyOf": [error, {"$ref": "#/components/schemas/GatewayErrorOut"}]}
-    return {"description": STATUS_DESCRIPTIONS[status], "content": {"application/json": {"schema": error}}}
+    return {"content": {"application/json": {"schema": error}}}
+
+
+def http_header_name(name: str) -> str:
+    """A header as HTTP writes it (``Idempotency-Key``); API Gateway hands them over lower-cased."""
+    return "-".join(word.capitalize() for word in name.split("-"))
 
 
 def _finish_schemas(schema: object) -> object:
@@ -158,21 +163,19 @@ def complete_document(document: dict) -> dict:
         for method, operation in operations.items():
             if operation.pop(PUBLIC_MARK, False):
                 operation["security"] = []
-            responses = operation["responses"]
-            responses.pop(422, None)
-            responses.pop("422", None)
+            responses = operation["responses"]  # keyed by strings, as JSON has them
+            responses.pop("422", None)  # Powertools' HTTPValidationError; ours comes below when it applies
             if method == "delete":
-                responses.pop(200, None)
                 responses.pop("200", None)
                 responses["204"] = {"description": "Deleted"}
-            for status in error_statuses(method, operation):
-                responses[str(status)] = _error_response(status)
-            for status, response in list(responses.items()):
-                if int(status) >= 400:  # a route's own error entry keeps its words, takes the error body
-                    responses[str(status)] = {**_error_response(int(status)), "description": response["description"]}
-            operation["responses"] = dict(sorted((str(k), v) for k, v in responses.items()))
+            # A route's own error entries keep their words; every error takes the one error body.
+            own = {int(s): r["description"] for s, r in responses.items() if int(s) >= 400}
+            for status in error_statuses(method, operation) | own.keys():
+                described = own[status] if status in own else STATUS_DESCRIPTIONS[status]
+                responses[str(status)] = {**_error_response(status), "description": described}
+            operation["responses"] = dict(sorted(responses.items()))
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "header":
-                    parameter["name"] = "-".join(word.capitalize() for word in parameter["name"].split("-"))
+                    parameter["name"] = http_header_name(parameter["name"])
                     parameter["schema"] = next(s for s in parameter["schema"]["anyOf"] if s.get("type") != "null")
     return _finish_schemas(document)

@@ -21,6 +21,7 @@ from billing.domain.errors import (
     ValidationFailed,
 )
 from billing.domain.payments import ProcessorUnavailable
+from billing.http.contract import http_header_name
 from billing.observability import logger
 
 STATUS_BY_ERROR: dict[type[DomainError], int] = {
@@ -63,7 +64,7 @@ def _field_name(error: dict) -> str:
         return "body"
     parts = [str(p) for p in error.get("loc", ())]
     if parts[:1] == ["header"]:
-        return "-".join(word.capitalize() for word in parts[1].split("-"))  # as HTTP writes it: Idempotency-Key
+        return http_header_name(parts[1])
     if parts and parts[0] in ("body", "query", "path"):
         parts = parts[1:]
     # Pydantic names the branch of a union that failed ("function-after[...]"); callers want the field.
