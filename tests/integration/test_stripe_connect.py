@@ -124,3 +124,17 @@ def test_an_admin_connects_in_a_headless_browser(api, stack):
             browser.close()
     account = api.get("/v1/settings/stripe").json()["account_id"]
     assert f"Your Stripe account {account} is now connected" in text
+
+
+def test_an_expired_state_connects_nothing(api, stack):
+    # Given a state issued a minute past its lifetime (DynamoDB's TTL deletes lazily, so it is still there)
+    from datetime import UTC, datetime, timedelta
+
+    from billing.adapters.dynamodb.payments import DynamoProcessorConnections
+
+    expired = datetime.now(UTC) - timedelta(minutes=1)
+    DynamoProcessorConnections().remember_state("expired-state", api.tenant, None, expired)
+    response = requests.get(f"{stack.url}/v1/stripe/oauth/callback?state=expired-state&code=ac_x", timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_state"
+    assert api.get("/v1/settings/stripe").json()["connected"] is False

@@ -49,7 +49,7 @@ class StripeConnectService:
         caller.require(Permission.ADMINISTER)
         state = secrets.token_urlsafe(32)
         expires_at = self._clock.now() + STATE_LIFETIME
-        self._connections.remember_state(state, caller.tenant_id, return_url, int(expires_at.timestamp()))
+        self._connections.remember_state(state, caller.tenant_id, return_url, expires_at)
         return ConnectStart(self._gateway.connect_authorize_url(state=state, redirect_uri=redirect_uri), expires_at)
 
     def finish(self, *, state: str, code: str | None, error: str | None) -> ConnectOutcome:

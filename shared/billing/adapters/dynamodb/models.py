@@ -252,11 +252,11 @@ class ConnectionItem(BillowItem, discriminator="processor_connection"):
 
 
 class ConnectStateItem(BillowItem, discriminator="connect_state"):
-    """A started Stripe Connect authorisation: the tenant the state was issued to, used once."""
+    """A started Stripe Connect authorisation: the tenant the state was issued to, used once, and
+    valid until ``expires_at`` (which DynamoDB's TTL also deletes it by, some time after)."""
 
     tenant_id = UnicodeAttribute()
     return_url = UnicodeAttribute(null=True)
-    valid_until = NumberAttribute()
 
 
 class WebhookEventItem(BillowItem, discriminator="webhook_event"):

@@ -52,14 +52,13 @@ class DynamoProcessorConnections(_Table):
             except DoesNotExist:
                 return None
 
-    def remember_state(self, state: str, tenant_id: str, return_url: str | None, valid_until: int) -> None:
+    def remember_state(self, state: str, tenant_id: str, return_url: str | None, expires_at: datetime) -> None:
         item = ConnectStateItem(
             pk=keys.connect_state_pk(state),
             sk=keys.META,
             tenant_id=tenant_id,
             return_url=return_url,
-            valid_until=valid_until,
-            expires_at=datetime.fromtimestamp(valid_until, UTC),
+            expires_at=expires_at,
         )
         with translated("stripe connect state"):
             item.save(condition=ConnectStateItem.pk.does_not_exist())
@@ -73,7 +72,7 @@ class DynamoProcessorConnections(_Table):
                 item.delete(condition=ConnectStateItem.pk.exists())
         except (DoesNotExist, Conflict):
             return None
-        if item.valid_until < time.time():
+        if item.expires_at < datetime.now(UTC):  # TTL deletes lazily: an expired state may still be there
             return None
         return item.tenant_id, item.return_url
 

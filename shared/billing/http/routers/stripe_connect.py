@@ -58,7 +58,7 @@ def start_stripe_connect(body: ConnectIn | None = None) -> Response[ConnectOut]:
     },
 )
 def finish_stripe_connect(
-    state: Param = None, code: Param = None, error: Param = None, error_description: Param = None, scope: Param = None
+    state: Param = None, code: Param = None, error: Param = None, error_description: Param = None
 ) -> Response[str]:
     outcome = stripe_connect_service().finish(state=state or "", code=code, error=error)
     if outcome.return_url:
