@@ -56,6 +56,10 @@ def _load_handler(function: template.Function):
     return getattr(module, handler_name)
 
 
+def _invoke(handler, function: template.Function, event: dict) -> dict:
+    return handler(event, LambdaContext(function.logical_id, event["requestContext"]["requestId"]))
+
+
 def _sandbox_main(function: template.Function, connection) -> None:
     """One Lambda execution environment: import the handler once (the cold start), then serve one
     invocation at a time until told to stop. Ctrl-C is the parent's to handle."""
@@ -69,7 +73,7 @@ def _sandbox_main(function: template.Function, connection) -> None:
         if event is None:
             return
         try:
-            result = handler(event, LambdaContext(function.logical_id, event["requestContext"]["requestId"]))
+            result = _invoke(handler, function, event)
         except Exception:
             result = {_CRASH: traceback.format_exc()}
         connection.send(result)
@@ -117,12 +121,12 @@ class _InProcessSandbox:
     """The handler imported into this process (benchmarks that count calls in-process)."""
 
     def __init__(self, function: template.Function):
-        self.name = function.logical_id
+        self.function = function
         self.handler = _load_handler(function)
 
     def invoke(self, event: dict) -> dict:
         try:
-            return self.handler(event, LambdaContext(self.name, event["requestContext"]["requestId"]))
+            return _invoke(self.handler, self.function, event)
         except Exception:
             raise SandboxCrash(traceback.format_exc()) from None
 
@@ -192,15 +196,13 @@ class Gateway:
         )
         self.patterns = {r: _route_pattern(r.path) for r in self.routes}
 
-    def match(self, method: str, path: str):
-        allowed = False
+    def match(self, method: str, path: str) -> tuple[template.Route | None, dict]:
+        """The route and its path parameters; what no route matches goes to $default, if any."""
         for route in self.routes:
             found = self.patterns[route].match(path)
-            if found:
-                if route.method == method:
-                    return route, found.groupdict()
-                allowed = True
-        return None, allowed
+            if found and route.method == method:
+                return route, found.groupdict()
+        return self.default_route, {}
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -211,9 +213,8 @@ class Gateway:
         if request.path in ("/openapi.json", "/docs"):
             return self._docs(request)
         route, params = self.match(request.method, request.path)
-        if route is None and self.default_route is None:
+        if route is None:
             return _error(404, "not_found", "no such route")
-        route, params = route or self.default_route, params if route else {}
         if request.content_length and request.content_length > MAX_BODY_BYTES:
             return _error(413, "payload_too_large", "the body exceeds 10 MB")
         claims = None
@@ -317,5 +318,6 @@ def from_result(result: dict) -> Response:
 def _error(status: int, error_type: str, message: str) -> Response:
     """The gateway's own answers carry the API's error body (in AWS, API Gateway's 401 and 413
     carry {"message": ...}; the OpenAPI document allows both)."""
-    body = {"error": {"type": error_type, "message": message}}
-    return Response(json.dumps(body), status=status, content_type="application/json")
+    from billing.http.errors import error_body  # once the environment is set, as the handlers are
+
+    return Response(json.dumps(error_body(error_type, message)), status=status, content_type="application/json")

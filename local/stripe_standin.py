@@ -279,12 +279,8 @@ class StripeStandIn:
         if client_id != self.connect_client_id or not redirect_uri.startswith(("http://", "https://")):
             return Response("Invalid client_id or redirect_uri", status=400, content_type="text/plain")
         if request.method == "GET":
-            page = CONSENT_PAGE.format(
-                **{
-                    k: html.escape(v, quote=True) for k, v in (("client_id", client_id), ("redirect_uri", redirect_uri))
-                },
-                state=html.escape(state, quote=True),
-            )
+            fields = {"client_id": client_id, "redirect_uri": redirect_uri, "state": state}
+            page = CONSENT_PAGE.format(**{k: html.escape(v, quote=True) for k, v in fields.items()})
             return Response(page, content_type="text/html")
         if request.form.get("decision") != "allow":
             answer = {"error": "access_denied", "error_description": "The user denied your request", "state": state}
