@@ -68,6 +68,14 @@ def fields_of(response: requests.Response) -> list[str]:
     return [f["field"] for f in response.json()["error"].get("fields", [])]
 
 
+def signed_post(stack, payload: str | bytes, signature: str | None) -> requests.Response:
+    """A delivery to the webhook as Stripe sends it, with the given Stripe-Signature (or none)."""
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["Stripe-Signature"] = signature
+    return requests.post(f"{stack.url}/v1/webhooks/stripe", data=payload, headers=headers, timeout=10)
+
+
 def authorize_at_stripe(authorize_url: str, *, decision: str = "allow", account: str = "") -> requests.Response:
     """What the admin does on Stripe's consent page: allow (with a new or an existing account) or
     deny. Returns Stripe's redirect, not followed."""

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import uuid
 
 import pytest
 import requests
 from openpyxl import load_workbook
 
-from tests.integration.conftest import connect_stripe_account, fields_of
+from tests.integration.conftest import connect_stripe_account, fields_of, signed_post
 
 COMPANY = {"type": "company", "company_name": "Muster GmbH"}
 PREVIEW = {"currency": "eur", "lines": [{"name": "Plan", "unit_price": "10", "billing_frequency": "monthly"}]}
@@ -76,10 +77,7 @@ def test_json_nested_ten_thousand_deep_is_a_422_naming_the_body(api):
 
 
 def test_a_webhook_that_is_not_utf8_is_a_400(stack):
-    response = requests.post(
-        f"{stack.url}/v1/webhooks/stripe", data=b"\xff\xfe", headers={"Content-Type": "application/json"}, timeout=10
-    )
-    assert response.status_code == 400
+    assert signed_post(stack, b"\xff\xfe", None).status_code == 400
 
 
 # ---------------------------------------------------------------- numbers
@@ -223,12 +221,7 @@ def test_long_texts_keep_newlines_and_tabs(api):
 
 
 def _signed(stack, payload: str) -> requests.Response:
-    return requests.post(
-        f"{stack.url}/v1/webhooks/stripe",
-        data=payload.encode(),
-        headers={"Content-Type": "application/json", "Stripe-Signature": stack.stripe.signature(payload)},
-        timeout=10,
-    )
+    return signed_post(stack, payload, stack.stripe.signature(payload))
 
 
 @pytest.mark.parametrize(
@@ -273,15 +266,8 @@ def test_a_handled_event_without_a_usable_object_is_acknowledged_and_ignored(sta
 
 def test_a_webhook_timestamp_in_the_future_is_refused(stack):
     payload = json.dumps({"id": "evt_future", "type": "ping", "data": {"object": {}}})
-    import time
-
     signature = stack.stripe.signature(payload, timestamp=int(time.time()) + 365 * 24 * 3600)
-    response = requests.post(
-        f"{stack.url}/v1/webhooks/stripe",
-        data=payload,
-        headers={"Content-Type": "application/json", "Stripe-Signature": signature},
-        timeout=10,
-    )
+    response = signed_post(stack, payload, signature)
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_signature"
 

@@ -14,7 +14,7 @@ import stripe
 from openpyxl import load_workbook
 
 from local.run import STRIPE_SECRET_KEY
-from tests.integration.conftest import connect_stripe_account, fields_of
+from tests.integration.conftest import connect_stripe_account, fields_of, signed_post
 
 
 @pytest.fixture
@@ -281,13 +281,6 @@ def test_viewer_cannot_charge_or_refund(merchant, stripe_client, standin):
 
 
 # ---------------------------------------------------------------- the webhook
-
-
-def signed_post(stack, payload: str, signature: str | None):
-    headers = {"Content-Type": "application/json"}
-    if signature is not None:
-        headers["Stripe-Signature"] = signature
-    return requests.post(f"{stack.url}/v1/webhooks/stripe", data=payload, headers=headers, timeout=10)
 
 
 def event_for(account: str, event_type: str, obj: dict) -> dict:

@@ -16,7 +16,7 @@ from billing.ports import MethodDetails, ProcessorEvent
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
 from billing.services.stripe_events import StripeEventService
-from tests.unit.fakes import FixedClock, InMemoryCustomers
+from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -195,7 +195,7 @@ def test_a_delivery_that_waited_never_undoes_a_newer_refund():
     )
     payments = VersionedPayments(paid)
     stripe = StripeMovingOn(payments)
-    service = PaymentService(None, None, payments, None, stripe, None, FixedClock())
+    service = PaymentService(None, None, payments, None, stripe, None, InMemorySettings(), FixedClock())
     service.sync("t", "acct_a", "pi_1")
     assert payments.stored.amount_refunded == 1000
     assert payments.stored.status is PaymentStatus.REFUNDED

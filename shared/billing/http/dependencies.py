@@ -104,9 +104,9 @@ def payment_service() -> PaymentService:
         processor_connections(),
         gateway_from_environment(),
         payment_method_service(),
+        DynamoSettingsRepository(),
         SystemClock(),
         payment_notifier(),
-        DynamoSettingsRepository(),
     )
 
 

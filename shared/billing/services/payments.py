@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import Conflict, PaymentFailed, ProcessorDown, StaleWrite, ValidationFailed
-from billing.domain.money import normalize_currency
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import (
     AuthenticationRequired,
@@ -41,9 +40,9 @@ class PaymentService:
         connections: ProcessorConnections,
         gateway: PaymentGateway,
         method_service: PaymentMethodService,
+        settings: SettingsRepository,
         clock: Clock,
         notifier: PaymentNotifier | None = None,
-        settings: SettingsRepository | None = None,
     ):
         self._customers = customers
         self._methods = methods
@@ -60,11 +59,7 @@ class PaymentService:
         the processor is asked, with an idempotency key derived from it, so a retry after a crash
         never charges twice."""
         caller.require(Permission.WRITE)
-        currency = (
-            self._settings.get(caller.tenant_id).billing_currency(request["currency"])
-            if self._settings
-            else normalize_currency(request["currency"])
-        )
+        currency = self._settings.get(caller.tenant_id).billing_currency(request["currency"])
         account = connected_account(self._connections, caller.tenant_id)
         customer = self._customers.get(caller.tenant_id, request["customer_id"])
         methods = self._methods.list(caller.tenant_id, customer.id)
