@@ -197,8 +197,12 @@ class PaymentMethodRepository(Protocol):
 
 
 class PaymentRepository(Protocol):
-    def add(self, payment: Payment, event: TimelineEvent) -> Payment:
-        """Returns the payment as stored (its new version)."""
+    def add(self, payment: Payment, event: TimelineEvent, request_key: str | None = None) -> Payment:
+        """Returns the payment as stored (its new version). A ``request_key`` names the payment
+        for ``for_request``; raises RequestTaken when it already names one."""
+
+    def for_request(self, tenant_id: str, request_key: str) -> Payment | None:
+        """The payment a charge request with this key recorded, if any."""
 
     def get(self, tenant_id: str, payment_id: str) -> Payment: ...
 

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from billing.domain.catalog import Product, TaxRate, sku_identity
 from billing.domain.customers import Customer, CustomerRecords
-from billing.domain.errors import DebtorNumberTaken, NotFound, SkuTaken, StaleWrite
+from billing.domain.errors import DebtorNumberTaken, NotFound, RequestTaken, SkuTaken, StaleWrite
 from billing.domain.paging import Page, decode_cursor, encode_cursor
+from billing.domain.payments import Payment, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
 
@@ -194,3 +195,124 @@ class InMemoryFiles:
 
     def download_url(self, key, expires_in_seconds):
         return f"memory://{key}?expires={expires_in_seconds}"
+
+
+class InMemoryPayments:
+    """Payments saved over the version they were read at, and the request keys that name them."""
+
+    def __init__(self):
+        self.payments: dict[tuple[str, str], Payment] = {}
+        self.requests: dict[tuple[str, str], str] = {}
+        self.events: list[TimelineEvent] = []
+
+    def add(self, payment, event, request_key=None):
+        if request_key is not None:
+            if (payment.tenant_id, request_key) in self.requests:
+                raise RequestTaken(request_key)
+            self.requests[(payment.tenant_id, request_key)] = payment.id
+        return self.save(payment, event)
+
+    def for_request(self, tenant_id, request_key):
+        payment_id = self.requests.get((tenant_id, request_key))
+        return self.payments[(tenant_id, payment_id)] if payment_id else None
+
+    def get(self, tenant_id, payment_id):
+        try:
+            return self.payments[(tenant_id, payment_id)]
+        except KeyError:
+            raise NotFound(f"payment {payment_id} not found") from None
+
+    def by_processor_reference(self, tenant_id, reference):
+        return next(
+            (p for (t, _), p in self.payments.items() if t == tenant_id and p.processor_payment_id == reference), None
+        )
+
+    def save(self, payment, event):
+        stored = self.payments.get((payment.tenant_id, payment.id))
+        if (stored.version if stored else 0) != payment.version:
+            raise StaleWrite("payment")
+        saved = replace(payment, version=payment.version + 1)
+        self.payments[(payment.tenant_id, payment.id)] = saved
+        if event is not None:
+            self.events.append(event)
+        return saved
+
+
+class IdempotentStripe:
+    """A processor that keeps its word on idempotency keys, as Stripe does: the same key replays the
+    first answer. ``lose_answers`` drops that many answers after the work is done (a timeout on the
+    way back), which the caller sees as the processor being unreachable."""
+
+    def __init__(self, lose_answers: int = 0, decline: str | None = None):
+        self.lose_answers = lose_answers
+        self.decline = decline
+        self.answers: dict[str, object] = {}
+        self.customers_created = 0
+        self.charges: dict[str, dict] = {}  # pi_... -> amount, amount_refunded
+        self.keys: list[str] = []
+
+    def _once(self, key, work):
+        self.keys.append(key)
+        if key not in self.answers:
+            self.answers[key] = work()
+        if self.lose_answers:
+            self.lose_answers -= 1
+            raise ProcessorUnavailable("read timed out")
+        answer = self.answers[key]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def create_customer(self, account, *, email, name, metadata, idempotency_key):
+        def create():
+            self.customers_created += 1
+            return f"cus_stripe{self.customers_created}"
+
+        return self._once(idempotency_key, create)
+
+    def charge(self, account, *, processor_customer_id, method_id, amount, currency, idempotency_key, **_):
+        def create():
+            reference = f"pi_{len(self.charges) + 1}"
+            if self.decline:
+                state = ProcessorPayment(
+                    reference, "requires_payment_method", amount, currency, failure_code="card_declined"
+                )
+                return PaymentDeclined("card_declined", self.decline, "Your card was declined.", state)
+            self.charges[reference] = {"amount": amount, "amount_refunded": 0}
+            return self.payment(account, reference)
+
+        return self._once(idempotency_key, create)
+
+    def refund(self, account, *, payment_reference, amount, idempotency_key):
+        def create():
+            charge = self.charges[payment_reference]
+            refunded = amount or charge["amount"] - charge["amount_refunded"]
+            assert charge["amount_refunded"] + refunded <= charge["amount"], "refunded more than was charged"
+            charge["amount_refunded"] += refunded
+            return None
+
+        return self._once(idempotency_key, create)
+
+    def payment(self, account, reference):
+        charge = self.charges[reference]
+        return ProcessorPayment(
+            reference,
+            "succeeded",
+            charge["amount"],
+            "eur",
+            charge_id=f"ch_{reference[3:]}",
+            amount_refunded=charge["amount_refunded"],
+        )
+
+
+class InMemoryMethods:
+    def __init__(self, methods=()):
+        self.methods = list(methods)
+
+    def list(self, tenant_id, customer_id):
+        return [m for m in self.methods if m.customer_id == customer_id]
+
+
+class OneAccount:
+    def account_of(self, tenant_id):
+        return "acct_1"

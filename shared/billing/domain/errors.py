@@ -72,6 +72,18 @@ class StaleWrite(Conflict):
         super().__init__(f"{what} was changed by someone else meanwhile; fetch it again and retry")
 
 
+# The field an error names when a caller's request key (its Idempotency-Key header) is the problem.
+REQUEST_KEY_FIELD = "Idempotency-Key"
+
+
+class RequestTaken(Conflict):
+    """A request key (a caller's Idempotency-Key) already names a record of this tenant."""
+
+    def __init__(self, request_key: str):
+        super().__init__(f"request {request_key!r} was already made")
+        self.request_key = request_key
+
+
 class BadRequest(DomainError):
     """A request that cannot be read at all (HTTP 400), e.g. a webhook whose signature fails."""
 

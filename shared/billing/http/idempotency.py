@@ -10,14 +10,14 @@ from functools import cache
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from billing.domain.access import Caller
-from billing.domain.errors import Conflict, ValidationFailed
+from billing.domain.errors import REQUEST_KEY_FIELD, Conflict, ValidationFailed
 
 
 class IdempotencyKeyInUse(Conflict):
     code = "idempotency_key_in_use"
 
 
-HEADER = "Idempotency-Key"
+HEADER = REQUEST_KEY_FIELD
 KEY_LIFETIME_SECONDS = 24 * 3600
 
 

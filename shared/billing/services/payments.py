@@ -3,8 +3,18 @@ in step with the processor's current state of it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from billing.domain.access import Caller, Permission
-from billing.domain.errors import Conflict, PaymentFailed, ProcessorDown, StaleWrite, ValidationFailed
+from billing.domain.errors import (
+    REQUEST_KEY_FIELD,
+    Conflict,
+    PaymentFailed,
+    ProcessorDown,
+    RequestTaken,
+    StaleWrite,
+    ValidationFailed,
+)
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import (
     AuthenticationRequired,
@@ -29,6 +39,8 @@ from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
 
 MAX_SYNC_ATTEMPTS = 5
+# Stripe keeps an idempotency key for at least 24 hours; within that time a request may be replayed.
+PROCESSOR_KEY_LIFETIME = timedelta(hours=23)
 
 
 class PaymentService:
@@ -54,11 +66,16 @@ class PaymentService:
         self._notifier = notifier
         self._settings = settings
 
-    def charge(self, caller: Caller, request: dict) -> Payment:
+    def charge(self, caller: Caller, request: dict, request_key: str | None = None) -> Payment:
         """Charge a customer's card on file, off-session. The payment is recorded (pending) before
         the processor is asked, with an idempotency key derived from it, so a retry after a crash
-        never charges twice."""
+        never charges twice. With ``request_key`` (the caller's Idempotency-Key) a retry of a
+        request whose first attempt never answered finishes that attempt's charge."""
         caller.require(Permission.WRITE)
+        if request_key is not None:
+            earlier = self._payments.for_request(caller.tenant_id, request_key)
+            if earlier is not None:
+                return self._resume(caller, earlier, request)
         currency = self._settings.get(caller.tenant_id).billing_currency(request["currency"])
         account = connected_account(self._connections, caller.tenant_id)
         customer = self._customers.get(caller.tenant_id, request["customer_id"])
@@ -85,29 +102,30 @@ class PaymentService:
             payment_method_id=method.id,
             description=request.get("description", ""),
         )
-        self._payments.add(
-            payment,
-            timeline_event(
-                customer.id,
-                "payment.created",
-                now,
-                caller.user_id,
-                f"Payment {payment.id} started",
-                payment_id=payment.id,
-            ),
+        event = timeline_event(
+            customer.id, "payment.created", now, caller.user_id, f"Payment {payment.id} started", payment_id=payment.id
         )
+        try:
+            payment = self._payments.add(payment, event, request_key=request_key)
+        except RequestTaken:  # a concurrent retry recorded its payment first: finish that one
+            return self._resume(caller, self._payments.for_request(caller.tenant_id, request_key), request)
+        return self._ask_processor(caller.user_id, account, customer.processor_customer_id, payment)
+
+    def _ask_processor(self, actor: str, account: str, processor_customer_id: str, payment: Payment) -> Payment:
+        """The processor call of a recorded payment. Its idempotency key and parameters come from
+        the record alone, so asking again for the same payment replays the first answer."""
         try:
             state = self._gateway.charge(
                 account,
-                processor_customer_id=customer.processor_customer_id,
-                method_id=method.id,
+                processor_customer_id=processor_customer_id,
+                method_id=payment.payment_method_id,
                 amount=payment.amount,
-                currency=currency,
+                currency=payment.currency,
                 idempotency_key=f"billow-charge-{payment.id}",
                 metadata={
-                    "billow_tenant": caller.tenant_id,
+                    "billow_tenant": payment.tenant_id,
                     "billow_payment": payment.id,
-                    "billow_customer": customer.id,
+                    "billow_customer": payment.customer_id,
                 },
                 description=payment.description,
             )
@@ -116,11 +134,11 @@ class PaymentService:
                 reference=payment.processor_payment_id or "",
                 status="requires_payment_method",
                 amount=payment.amount,
-                currency=currency,
+                currency=payment.currency,
                 failure_code=declined.code,
                 failure_message=declined.message,
             )
-            failed = self._settle(payment, state, caller.user_id, account)
+            failed = self._settle(payment, state, actor, account)
             raise PaymentFailed(
                 failed.id,
                 failed.failure_message or declined.message,
@@ -129,6 +147,31 @@ class PaymentService:
             ) from None
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry with the same Idempotency-Key") from None
+        return self._settle(payment, state, actor, account)
+
+    def _resume(self, caller: Caller, payment: Payment, request: dict) -> Payment:
+        """A retry of a charge request: the same payment, never a second one. While the processor
+        still keeps its idempotency key, ask it again (it replays the first answer, charge or
+        decline); after that, only read what it holds."""
+        asked = {"customer_id": payment.customer_id, "amount": payment.amount, "currency": payment.currency}
+        if any(request.get(name) != value for name, value in asked.items()) or request.get("payment_method_id") not in (
+            None,
+            payment.payment_method_id,
+        ):
+            raise ValidationFailed.of(REQUEST_KEY_FIELD, f"was already used for payment {payment.id} of other details")
+        account = connected_account(self._connections, caller.tenant_id)
+        replayable = self._clock.now() - payment.created_at < PROCESSOR_KEY_LIFETIME
+        if replayable and (payment.status is PaymentStatus.FAILED or not payment.processor_payment_id):
+            customer = self._customers.get(caller.tenant_id, payment.customer_id)
+            return self._ask_processor(caller.user_id, account, customer.processor_customer_id, payment)
+        if payment.status is PaymentStatus.FAILED:
+            raise PaymentFailed(payment.id, payment.failure_message or "", payment.failure_code, False)
+        if not payment.processor_payment_id:
+            raise Conflict(
+                f"payment {payment.id} was started at {payment.created_at.isoformat()} and Stripe never answered; "
+                "look it up in Stripe before charging again"
+            )
+        state = self._gateway.payment(account, payment.processor_payment_id)
         return self._settle(payment, state, caller.user_id, account)
 
     def refund(self, caller: Caller, payment_id: str, amount: int | None) -> Payment:

@@ -66,6 +66,11 @@ def sku_guard_sk(sku: str) -> str:
     return f"SKU#{sku}"
 
 
+def charge_request_sk(request_key: str) -> str:
+    """The payment a caller's charge request (its Idempotency-Key) recorded, under the tenant."""
+    return f"REQUEST#charge#{request_key}"
+
+
 def debtor_guard_sk(number: int) -> str:
     return f"DEBTOR#{number:012d}"
 

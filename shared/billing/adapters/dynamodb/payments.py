@@ -14,12 +14,13 @@ from billing.adapters.dynamodb.models import (
     BillowItem,
     ConnectionItem,
     ConnectStateItem,
+    GuardItem,
     PaymentItem,
     PaymentMethodItem,
     WebhookEventItem,
 )
 from billing.adapters.dynamodb.repositories import _event_item, _page, _start_after, _Table, _utc, _version
-from billing.domain.errors import Conflict, NotFound
+from billing.domain.errors import Conflict, NotFound, RequestTaken
 from billing.domain.ids import is_valid_id
 from billing.domain.paging import Page
 from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
@@ -220,8 +221,27 @@ def _payment(i: PaymentItem) -> Payment:
 
 
 class DynamoPayments(_Table):
-    def add(self, payment: Payment, event: TimelineEvent) -> Payment:
-        return self.save(payment, event)
+    def add(self, payment: Payment, event: TimelineEvent, request_key: str | None = None) -> Payment:
+        if request_key is None:
+            return self.save(payment, event)
+        guard = GuardItem(
+            pk=keys.tenant_pk(payment.tenant_id), sk=keys.charge_request_sk(request_key), owner_id=payment.id
+        )
+        with translated("payment", [None, None, lambda: RequestTaken(request_key)]), self._transaction() as tx:
+            tx.save(_payment_item(payment))
+            tx.save(_event_item(payment.tenant_id, event))
+            tx.save(guard, condition=GuardItem.pk.does_not_exist())
+        return replace(payment, version=payment.version + 1)
+
+    def for_request(self, tenant_id: str, request_key: str) -> Payment | None:
+        with translated("payment"):
+            try:
+                guard = GuardItem.get(
+                    keys.tenant_pk(tenant_id), keys.charge_request_sk(request_key), consistent_read=True
+                )
+            except DoesNotExist:
+                return None
+        return self.get(tenant_id, guard.owner_id)
 
     def get(self, tenant_id: str, payment_id: str) -> Payment:
         if not is_valid_id("payment", payment_id):

@@ -108,7 +108,9 @@ def create_payment(body: ChargeRequest, idempotency_key: IdempotencyKey = None) 
             idempotency_key,
             "create_payment",
             body.model_dump(mode="json"),
-            lambda: payment_out(payment_service().charge(caller, body.model_dump())).model_dump(mode="json"),
+            lambda: payment_out(payment_service().charge(caller, body.model_dump(), idempotency_key)).model_dump(
+                mode="json"
+            ),
         )
     )
 
