@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import time
 
 import jwt
 import pytest
 import requests
+from openpyxl import load_workbook
 
 from local import auth
 
@@ -55,18 +57,32 @@ def test_tenant_a_can_never_read_list_change_or_delete_tenant_b_records(new_tena
     assert a.get("/v1/customers", params={"cursor": records["cursor"]}).json()["data"] == []
     assert a.get("/v1/products", params={"search": "P"}).json()["data"] == []
     assert a.get("/v1/tax-rates").json()["data"] == []
+    own = a.post("/v1/customers", json={"type": "company", "company_name": "Eigen AG"}).json()
     exported = requests.get(a.post("/v1/customers/export").json()["url"], timeout=10)
-    assert exported.status_code == 200
+    assert exported.status_code == 200, exported.text
+    cells = [cell for row in load_workbook(io.BytesIO(exported.content)).active.values for cell in row]
+    assert own["id"] in cells and "Eigen AG" in cells
+    assert customer_id not in cells and "Muster GmbH" not in cells
     # and B's records are untouched
     assert b.get(f"/v1/customers/{customer_id}").json() == records["customer"]
     assert b.get(f"/v1/products/{product_id}").json() == records["product"]
     assert len(b.get(f"/v1/customers/{customer_id}/timeline").json()["data"]) == 1
 
 
-def test_tenant_in_body_or_query_is_ignored(api):
-    response = api.post("/v1/customers", json={**COMPANY, "tenant_id": "other"})
+def test_tenant_in_body_or_query_is_ignored(api, victim):
+    b, records = victim
+    response = api.post("/v1/customers", json={**COMPANY, "tenant_id": b.tenant})
     assert response.status_code == 422
     assert response.json()["error"]["fields"] == [{"field": "tenant_id", "message": "unknown field"}]
+    # A tenant named in the query string changes nothing: the token's tenant reads and writes.
+    for name in ("tenant_id", "tenant", "tenantId"):
+        query = {name: b.tenant}
+        created = api.post("/v1/customers", params=query, json={"type": "company", "company_name": "Eigen AG"})
+        assert created.status_code == 201, created.text
+        listed = api.get("/v1/customers", params=query).json()["data"]
+        assert [c["company_name"] for c in listed] == ["Eigen AG"] * len(listed) and listed
+        assert api.get(f"/v1/customers/{records['customer']['id']}", params=query).status_code == 404
+        assert created.json()["id"] not in [c["id"] for c in b.get("/v1/customers").json()["data"]]
 
 
 def test_viewer_cannot_write_and_billing_cannot_administer(api):

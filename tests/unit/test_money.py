@@ -11,6 +11,7 @@ from billing.domain.money import (
     normalize_currency,
     parse_decimal,
     parse_unit_price,
+    round_half_up,
     round_tax_percentage,
     to_minor,
     with_currency_scale,
@@ -88,3 +89,11 @@ def test_quantities_keep_their_own_scale():
     assert format_decimal(parse_decimal("2", "quantity", max_decimals=4)) == "2"
     assert format_decimal(parse_decimal("0.50", "quantity", max_decimals=4)) == "0.50"
     assert format_decimal(parse_decimal("-0.00", "value", max_decimals=4, minimum=None)) == "0.00"
+
+
+@pytest.mark.parametrize(
+    ("minor", "whole"),
+    [("0.5", 1), ("1.5", 2), ("2.5", 3), ("46.5", 47), ("47.5", 48), ("2.4999", 2), ("2.5001", 3), ("-2.5", -3)],
+)
+def test_round_half_up_takes_every_half_away_from_zero(minor, whole):
+    assert round_half_up(Decimal(minor)) == whole

@@ -99,6 +99,25 @@ def test_inclusive_line_tax_is_contained_not_added():
     assert result.due_now.taxes == 0
 
 
+# ---- P10: a half unit always rounds up, whatever digit precedes it ------------------------------
+
+
+@pytest.mark.parametrize(("price", "tax"), [("4.65", 47), ("4.75", 48), ("0.05", 1), ("4.64", 46), ("4.66", 47)])
+def test_a_line_tax_of_exactly_half_a_cent_rounds_up(price, tax):
+    """10 % of 4.65 is 46.5 cents: half-up says 47, where banker's rounding and half-down say 46
+    (4.75 tells half-up from half-down, 4.65 from half-even)."""
+    assert summary(line(price, tax=LineTax("VAT", D("10")))).lines[0].tax == tax
+
+
+@pytest.mark.parametrize("kind", [AdjustmentKind.DISCOUNT, AdjustmentKind.FEE, AdjustmentKind.TAX])
+@pytest.mark.parametrize(("price", "applied"), [("4.65", 47), ("4.75", 48)])
+def test_a_percent_adjustment_of_exactly_half_a_cent_rounds_up(kind, price, applied):
+    now = summary(line(price), adjustments=[Adjustment(kind, AmountType.PERCENT, D("10"))]).due_now
+    assert {AdjustmentKind.DISCOUNT: now.one_time_discounts, AdjustmentKind.FEE: now.fees}.get(
+        kind, now.one_time_taxes
+    ) == applied
+
+
 # ---- P9: one-time adjustments on the subtotal due now only ------------------------------------
 
 
