@@ -5,15 +5,22 @@ namespaces for connected accounts, idempotency keys (same key and parameters rep
 response, other parameters are an `idempotency_error`), 402 `card_error` bodies with a
 `decline_code`, and signed webhook deliveries (`Stripe-Signature: t=...,v1=...`).
 
+Its objects carry every field the `stripe` SDK types as never null (the SDK is generated from
+Stripe's OpenAPI description), and the nullable ones Billow reads. Events name the request that
+caused them (`request.id`, `request.idempotency_key`), creations emit their `*.created` event, and
+`GET /v1/events` lists them as Stripe does when a webhook was missed.
+
 Test switches (under /_standin/, never part of Stripe's API): deliver each event N times, hold
-deliveries and release them in reverse order, drain the queue, open a dispute on a charge.
+deliveries and release them in reverse order, drain the queue, open a dispute on a charge, and
+lose the answers to the next N requests to a path after doing their work (a timeout on the way
+back, which the client sees as a network error).
 
 Connect OAuth for Standard accounts: /oauth/authorize shows the page where a business grants
 the platform access (approving creates its account), /oauth/token exchanges the one-time code,
 with the platform's secret key, for the account id.
 
 Not imitated: Express/Custom onboarding and account links, 3-D Secure flows (off-session authentication only
-fails), Checkout, Billing objects, list pagination beyond one page, API versions, rate limits."""
+fails), Checkout, Billing objects, pagination of lists other than events, API versions, rate limits."""
 
 from __future__ import annotations
 
@@ -53,6 +60,36 @@ DECLINE_MESSAGES = {
     "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
 API_VERSION = "2025-01-27.acacia"
+NO_BILLING_DETAILS = {"address": None, "email": None, "name": None, "phone": None, "tax_id": None}
+DISPUTE_EVIDENCE_FIELDS = (
+    "access_activity_log",
+    "billing_address",
+    "cancellation_policy",
+    "cancellation_policy_disclosure",
+    "cancellation_rebuttal",
+    "customer_communication",
+    "customer_email_address",
+    "customer_name",
+    "customer_purchase_ip",
+    "customer_signature",
+    "duplicate_charge_documentation",
+    "duplicate_charge_explanation",
+    "duplicate_charge_id",
+    "product_description",
+    "receipt",
+    "refund_policy",
+    "refund_policy_disclosure",
+    "refund_refusal_explanation",
+    "service_date",
+    "service_documentation",
+    "shipping_address",
+    "shipping_carrier",
+    "shipping_date",
+    "shipping_documentation",
+    "shipping_tracking_number",
+    "uncategorized_file",
+    "uncategorized_text",
+)
 
 
 class StripeError(Exception):
@@ -91,6 +128,16 @@ def invalid(message: str, param: str | None = None, status: int = 400) -> Stripe
     error = {"type": "invalid_request_error", "message": message}
     if param:
         error["param"] = param
+    return StripeError(status, error)
+
+
+def missing(kind: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
+    error = {
+        "type": "invalid_request_error",
+        "code": "resource_missing",
+        "param": param,
+        "message": f"No such {kind}: '{object_id}'",
+    }
     return StripeError(status, error)
 
 
@@ -146,6 +193,9 @@ class StripeStandIn:
         self.held: list[dict] = []
         self.deliveries: list[tuple[str, int]] = []
         self.requests_seen: list[tuple[str, str, str | None]] = []
+        self.behaviours: dict[str, str] = {}  # pm_... -> how the test card behaves
+        self.lost_answers: dict[str, int] = {}  # path -> answers still to lose
+        self._request: dict = {"id": None, "idempotency_key": None}  # the API request being served
         self._lock = threading.RLock()
         self._queue: queue.Queue = queue.Queue()
         self._worker = threading.Thread(target=self._deliver_forever, name="stripe-standin-webhooks", daemon=True)
@@ -172,34 +222,41 @@ class StripeStandIn:
         key = request.headers.get("Idempotency-Key")
         with self._lock:
             self.requests_seen.append((request.method, request.path, account))
-            fingerprint = json.dumps([request.method, request.path, params], sort_keys=True)
-            if key and request.method == "POST":
-                seen = self.idempotency.get((account, key))
-                if seen is not None:
-                    if seen[0] != fingerprint:
-                        return _json(
-                            400,
-                            {
-                                "error": {
-                                    "type": "idempotency_error",
-                                    "message": "Keys for idempotent requests can only be used with the same parameters "
-                                    f"they were first used with. Try using a key other than '{key}'.",
-                                }
-                            },
-                        )
-                    response = _json(seen[1], seen[2])
-                    response.headers["Idempotent-Replayed"] = "true"
-                    return response
-            try:
-                status, body = 200, self._route(request.method, request.path, params, account, key)
-            except OAuthFailure as failure:  # OAuth answers errors flat: {"error": code, "error_description": ...}
-                status, body = 400, {"error": failure.code, "error_description": failure.description}
-            except StripeError as error:
-                status, body = error.status, {"error": error.error}
-            if key and request.method == "POST" and status < 500:
-                self.idempotency[(account, key)] = (fingerprint, status, body)
+            response = self._answer(request, params, account, key)
+            if self.lost_answers.get(request.path):
+                self.lost_answers[request.path] -= 1
+                return _json(500, {"error": {"type": "api_error", "message": "the answer was lost (test switch)"}})
+        return response
+
+    def _answer(self, request: Request, params: dict, account: str | None, key: str | None) -> Response:
+        """The response to one API request: a replay for a repeated idempotency key, else routed."""
+        fingerprint = json.dumps([request.method, request.path, params], sort_keys=True)
+        if key and request.method == "POST":
+            seen = self.idempotency.get((account, key))
+            if seen is not None:
+                if seen[0] != fingerprint:
+                    message = (
+                        "Keys for idempotent requests can only be used with the same parameters they were first "
+                        f"used with. Try using a key other than '{key}'."
+                    )
+                    return _json(400, {"error": {"type": "idempotency_error", "message": message}})
+                response = _json(seen[1], seen[2])
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+        request_id = new_id("req")
+        self._request = {"id": request_id, "idempotency_key": key if request.method == "POST" else None}
+        try:
+            status, body = 200, self._route(request.method, request.path, params, account, key)
+        except OAuthFailure as failure:  # OAuth answers errors flat: {"error": code, "error_description": ...}
+            status, body = 400, {"error": failure.code, "error_description": failure.description}
+        except StripeError as error:
+            status, body = error.status, {"error": error.error}
+        finally:
+            self._request = {"id": None, "idempotency_key": None}
+        if key and request.method == "POST" and status < 500:
+            self.idempotency[(account, key)] = (fingerprint, status, body)
         response = _json(status, body)
-        response.headers["Request-Id"] = new_id("req")
+        response.headers["Request-Id"] = request_id
         return response
 
     @staticmethod
@@ -235,6 +292,8 @@ class StripeStandIn:
             ("POST", r"/v1/refunds", self._create_refund),
             ("POST", r"/oauth/token", self._oauth_token),
             ("GET", r"/v1/refunds/(?P<id>re_\w+)", self._get("refund")),
+            ("GET", r"/v1/events", self._list_events),
+            ("GET", r"/v1/events/(?P<id>evt_\w+)", self._get_event),
         ]
         for verb, pattern, handler in routes:
             match = re.fullmatch(pattern, path)
@@ -254,15 +313,7 @@ class StripeStandIn:
     def _find(self, acct: Account, kind: str, object_id: str, param: str = "id") -> dict:
         obj = acct.objects.get(object_id)
         if obj is None or obj["object"] != kind:
-            raise StripeError(
-                404,
-                {
-                    "type": "invalid_request_error",
-                    "code": "resource_missing",
-                    "param": param,
-                    "message": f"No such {kind}: '{object_id}'",
-                },
-            )
+            raise missing(kind, object_id, param)
         return obj
 
     def _store(self, acct: Account, obj: dict) -> dict:
@@ -314,8 +365,8 @@ class StripeStandIn:
 
     # ------------------------------------------------------------------ customers and payment methods
 
-    def _create_customer(self, acct: Account, params: dict, **_) -> dict:
-        return self._store(
+    def _create_customer(self, acct: Account, params: dict, account: str | None, **_) -> dict:
+        customer = self._store(
             acct,
             {
                 "id": new_id("cus"),
@@ -328,6 +379,8 @@ class StripeStandIn:
                 "invoice_settings": {"default_payment_method": None},
             },
         )
+        self._emit("customer.created", customer, account)
+        return customer
 
     def _update_customer(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
         customer = self._find(acct, "customer", id)
@@ -343,17 +396,9 @@ class StripeStandIn:
         if token in acct.objects:
             return self._find(acct, "payment_method", token, param)
         if token not in TEST_CARDS:
-            raise StripeError(
-                400,
-                {
-                    "type": "invalid_request_error",
-                    "code": "resource_missing",
-                    "param": param,
-                    "message": f"No such PaymentMethod: '{token}'",
-                },
-            )
+            raise missing("PaymentMethod", token, param, status=400)
         brand, last4, behaviour = TEST_CARDS[token]
-        return self._store(
+        method = self._store(
             acct,
             {
                 "id": new_id("pm"),
@@ -363,7 +408,7 @@ class StripeStandIn:
                 "customer": None,
                 "livemode": False,
                 "metadata": {},
-                "billing_details": {"email": None, "name": None},
+                "billing_details": dict(NO_BILLING_DETAILS),
                 "card": {
                     "brand": brand,
                     "last4": last4,
@@ -372,10 +417,11 @@ class StripeStandIn:
                     "funding": "credit",
                     "country": "US",
                     "fingerprint": hashlib.sha1(token.encode()).hexdigest()[:16],
-                    "_behaviour": behaviour,
                 },
             },
         )
+        self.behaviours[method["id"]] = behaviour
+        return method
 
     def _attach_to(self, acct: Account, method: dict, customer_id: str, account: str | None) -> None:
         self._find(acct, "customer", customer_id, "customer")
@@ -438,8 +484,12 @@ class StripeStandIn:
                 "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
                 "last_setup_error": None,
                 "livemode": False,
+                "description": None,
+                "next_action": None,
+                "cancellation_reason": None,
             },
         )
+        self._emit("setup_intent.created", intent, account)
         if params.get("confirm") == "true" and params.get("payment_method"):
             return self._confirm_setup_intent(acct, params, intent_id, account)
         return intent
@@ -450,7 +500,7 @@ class StripeStandIn:
         if intent["status"] == "succeeded":
             raise invalid("You cannot confirm this SetupIntent because it has already succeeded.")
         method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
-        behaviour = method["card"]["_behaviour"]
+        behaviour = self.behaviours[method["id"]]
         if behaviour.startswith("decline:"):
             code = behaviour.split(":", 1)[1]
             intent["status"] = "requires_payment_method"
@@ -501,10 +551,23 @@ class StripeStandIn:
                 "last_payment_error": None,
                 "livemode": False,
                 "client_secret": f"{intent_id}_secret_x",
+                "amount_capturable": 0,
+                "capture_method": params.get("capture_method", "automatic_async"),
+                "confirmation_method": params.get("confirmation_method", "automatic"),
+                "payment_method_types": params.get("payment_method_types", ["card"]),
+                "setup_future_usage": params.get("setup_future_usage"),
+                "canceled_at": None,
+                "cancellation_reason": None,
+                "next_action": None,
+                "receipt_email": params.get("receipt_email"),
+                "statement_descriptor": None,
+                "on_behalf_of": None,
+                "transfer_group": None,
             },
         )
+        self._emit("payment_intent.created", intent, account)
         if params.get("confirm") != "true":
-            return intent
+            return self._expanded(acct, intent, params)
         method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
         if params.get("off_session") == "true" and method["customer"] != customer:
             raise invalid(
@@ -513,7 +576,7 @@ class StripeStandIn:
                 "payment_method",
             )
         intent["payment_method"] = method["id"]
-        behaviour = method["card"]["_behaviour"]
+        behaviour = self.behaviours[method["id"]]
         charge = self._store(
             acct,
             {
@@ -521,25 +584,31 @@ class StripeStandIn:
                 "object": "charge",
                 "created": int(time.time()),
                 "amount": amount,
+                "amount_captured": 0,
                 "amount_refunded": 0,
+                "captured": False,
                 "currency": intent["currency"],
                 "customer": customer,
+                "description": intent["description"],
                 "payment_intent": intent_id,
                 "payment_method": method["id"],
+                "billing_details": dict(method["billing_details"]),
+                "livemode": False,
+                "metadata": dict(intent["metadata"]),
                 "paid": False,
                 "refunded": False,
                 "disputed": False,
                 "status": "failed",
                 "failure_code": None,
                 "failure_message": None,
+                "balance_transaction": None,
+                "receipt_email": intent["receipt_email"],
                 "outcome": {},
-                "payment_method_details": {
-                    "type": "card",
-                    "card": {k: v for k, v in method["card"].items() if not k.startswith("_")},
-                },
-                "refunds": {"object": "list", "data": [], "has_more": False},
+                "payment_method_details": {"type": "card", "card": dict(method["card"])},
+                "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": ""},
             },
         )
+        charge["refunds"]["url"] = f"/v1/charges/{charge['id']}/refunds"
         intent["latest_charge"] = charge["id"]
         if behaviour.split(":", 1)[0] in ("decline", "charge"):
             code = behaviour.split(":", 1)[1]
@@ -561,14 +630,25 @@ class StripeStandIn:
             self._emit("charge.failed", charge, account)
             self._emit("payment_intent.payment_failed", intent, account)
             raise StripeError(402, {**error, "payment_intent": dict(intent)})
-        charge.update(paid=True, status="succeeded", outcome={"type": "authorized", "network_status": "approved"})
+        charge.update(
+            paid=True,
+            captured=True,
+            amount_captured=amount,
+            status="succeeded",
+            outcome={"type": "authorized", "network_status": "approved"},
+        )
         intent.update(status="succeeded", amount_received=amount)
         self._emit("charge.succeeded", charge, account)
         self._emit("payment_intent.succeeded", intent, account)
-        return intent
+        return self._expanded(acct, intent, params)
 
     def _get_payment_intent(self, acct: Account, params: dict, id: str, **_) -> dict:
-        intent = dict(self._find(acct, "payment_intent", id))
+        return self._expanded(acct, self._find(acct, "payment_intent", id), params)
+
+    @staticmethod
+    def _expanded(acct: Account, intent: dict, params: dict) -> dict:
+        """``expand[]=latest_charge`` on create and retrieve: the charge object in place of its id."""
+        intent = dict(intent)
         if "latest_charge" in params.get("expand", []) and intent["latest_charge"]:
             intent["latest_charge"] = acct.objects[intent["latest_charge"]]
         return intent
@@ -597,21 +677,58 @@ class StripeStandIn:
                 "status": "succeeded",
                 "reason": params.get("reason"),
                 "metadata": params.get("metadata", {}),
+                "balance_transaction": None,
+                "receipt_number": None,
+                "destination_details": {"type": "card", "card": {"type": "refund", "reference_status": "pending"}},
             },
         )
         charge["amount_refunded"] += amount
         charge["refunded"] = charge["amount_refunded"] == charge["amount"]
         charge["refunds"]["data"].append(refund)
+        charge["refunds"]["total_count"] += 1
         self._emit("refund.created", refund, account)
         self._emit("charge.refunded", charge, account)
         return refund
 
     # ------------------------------------------------------------------ events and deliveries
 
+    def _list_events(self, acct: Account, params: dict, account: str | None, **_) -> dict:
+        """Newest first, of the account the request speaks for; ``type`` (``*`` as a wildcard),
+        ``types[]``, ``created[gt|gte|lt|lte]``, ``starting_after``/``ending_before`` and ``limit``."""
+        try:
+            limit = int(params.get("limit", 10))
+        except ValueError:
+            raise invalid("Invalid integer: limit", "limit") from None
+        if not 1 <= limit <= 100:
+            raise invalid("This value must be between 1 and 100.", "limit")
+        wanted = params.get("types") or ([params["type"]] if params.get("type") else [])
+        created = params.get("created", {})
+        bounds = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+        events = [
+            e
+            for e in reversed(self.events)
+            if e.get("account") == account
+            and (not wanted or any(re.fullmatch(re.escape(t).replace(r"\*", ".*"), e["type"]) for t in wanted))
+            and (not isinstance(created, dict) or all(bounds[op](e["created"], int(v)) for op, v in created.items()))
+            and (not isinstance(created, str) or e["created"] == int(created))
+        ]
+        ids = [e["id"] for e in events]
+        for cursor, after in (("starting_after", True), ("ending_before", False)):
+            if params.get(cursor):
+                if params[cursor] not in ids:
+                    raise invalid(f"No such event: '{params[cursor]}'", cursor)
+                at = ids.index(params[cursor])
+                events = events[at + 1 :] if after else events[:at][-limit:]
+        return {"object": "list", "data": events[:limit], "has_more": len(events) > limit, "url": "/v1/events"}
+
+    def _get_event(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        event = next((e for e in self.events if e["id"] == id and e.get("account") == account), None)
+        if event is None:
+            raise missing("event", id)
+        return event
+
     def _emit(self, event_type: str, obj: dict, account: str | None) -> None:
         snapshot = json.loads(json.dumps(obj))
-        if snapshot.get("object") == "payment_method":
-            snapshot["card"].pop("_behaviour", None)
         event = {
             "id": new_id("evt"),
             "object": "event",
@@ -621,7 +738,7 @@ class StripeStandIn:
             "livemode": False,
             "pending_webhooks": 1,
             "data": {"object": snapshot},
-            "request": {"id": None, "idempotency_key": None},
+            "request": dict(self._request),
         }
         if account:
             event["account"] = account
@@ -709,10 +826,37 @@ class StripeStandIn:
                         "payment_intent": charge["payment_intent"],
                         "reason": body.get("reason", "fraudulent"),
                         "status": "needs_response",
+                        "balance_transactions": [],
+                        "evidence": {**dict.fromkeys(DISPUTE_EVIDENCE_FIELDS), "enhanced_evidence": {}},
+                        "evidence_details": {
+                            "due_by": int(time.time()) + 7 * 86400,
+                            "enhanced_eligibility": {},
+                            "has_evidence": False,
+                            "past_due": False,
+                            "submission_count": 0,
+                            "submission_method": "not_submitted",
+                        },
+                        "is_charge_refundable": False,
+                        "livemode": False,
+                        "metadata": {},
+                        "enhanced_eligibility_types": [],
+                        "payment_method_details": {
+                            "type": "card",
+                            "card": {
+                                "brand": charge["payment_method_details"]["card"]["brand"],
+                                "case_type": "chargeback",
+                                "network": charge["payment_method_details"]["card"]["brand"],
+                                "network_reason_code": None,
+                            },
+                        },
                     },
                 )
                 self._emit("charge.dispute.created", dispute, account)
             return _json(200, dispute)
+        if request.path == "/_standin/lose-answers":
+            with self._lock:
+                self.lost_answers[body["path"]] = int(body.get("times", 1))
+            return _json(200, {"lost_answers": self.lost_answers})
         if request.path == "/_standin/events":
             return _json(200, {"data": self.events, "deliveries": self.deliveries})
         return _json(404, {"error": {"type": "invalid_request_error", "message": "unknown switch"}})

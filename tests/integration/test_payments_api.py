@@ -219,6 +219,25 @@ def test_same_idempotency_key_charges_once(merchant, stripe_client, standin):
     assert first["id"] != again.json()["id"]
 
 
+def test_a_charge_whose_answer_was_lost_is_made_once_when_the_client_retries(stack, merchant, stripe_client, standin):
+    """Stripe charges, and every answer on the way back is lost (the gateway's own retries too):
+    the client sees a 503 and retries with its Idempotency-Key. The retry finishes the same
+    payment with the same Stripe key; Stripe holds one PaymentIntent."""
+    save_card(merchant, stripe_client, standin)
+    attempts = 1 + 2  # the gateway's first try and its two network retries
+    lose = {"path": "/v1/payment_intents", "times": attempts}
+    requests.post(f"{stack.stripe_url}/_standin/lose-answers", json=lose, timeout=10)
+    order = {"customer_id": merchant.customer["id"], "amount": 4200, "currency": "eur"}
+    first = merchant.post("/v1/payments", headers={"Idempotency-Key": "order-42"}, json=order)
+    assert first.status_code == 503, first.text
+    retry = merchant.post("/v1/payments", headers={"Idempotency-Key": "order-42"}, json=order)
+    assert retry.status_code == 201, retry.text
+    assert (retry.json()["status"], retry.json()["amount"]) == ("succeeded", 4200)
+    intents = [o for o in standin.accounts[merchant.account].objects.values() if o["object"] == "payment_intent"]
+    assert [(i["amount"], i["status"]) for i in intents] == [(4200, "succeeded")]
+    assert [p["id"] for p in merchant.get("/v1/payments").json()["data"]] == [retry.json()["id"]]
+
+
 def test_refund_in_part_then_in_full(merchant, stripe_client, standin):
     save_card(merchant, stripe_client, standin)
     payment = charge(merchant, 1000).json()
