@@ -1,12 +1,13 @@
 """`make bench`: print the figures the issues ask for."""
 
-from bench import engine, imports, requests
+from bench import coldstart, engine, imports, requests
 
 
 def main() -> None:
     imports.report()
     engine.report()
     requests.report()
+    coldstart.report()
 
 
 if __name__ == "__main__":

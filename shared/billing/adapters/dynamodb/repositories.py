@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC
 from decimal import Decimal
-from functools import cached_property
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
@@ -39,10 +38,10 @@ ACTIVE_SUBSCRIPTION_STATUSES = ("scheduled", "active", "unpaid")
 
 
 class _Table:
-    @cached_property
+    @property
     def _connection(self) -> Connection:
-        meta = BillowItem.Meta
-        return Connection(region=meta.region, host=meta.host)
+        """The models' own connection: one botocore client per environment, not one per repository."""
+        return BillowItem._get_connection().connection
 
     def _transaction(self) -> TransactWrite:
         return TransactWrite(connection=self._connection)

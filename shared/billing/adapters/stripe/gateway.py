@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import os
 import time
-from functools import cache
+from collections.abc import Callable
+from functools import cache, cached_property
 
 import stripe
 from stripe.oauth_error import OAuthError
@@ -44,23 +45,42 @@ def _processor_payment(intent) -> ProcessorPayment:
 
 
 class StripeGateway:
+    """Stripe through its official client. The platform's keys are given, or loaded by
+    ``load_keys`` on first use, so building a gateway never waits on the network (a SnapStart
+    snapshot holds the gateway, never the keys)."""
+
     def __init__(
         self,
-        api_key: str,
-        webhook_secret: str,
+        api_key: str = "",
+        webhook_secret: str = "",
         api_base: str | None = None,
         max_network_retries: int = 2,
         publishable_key: str = "",
         connect_client_id: str | None = None,
+        load_keys: Callable[[], dict] | None = None,
     ):
-        self._client = stripe.StripeClient(
-            api_key,
-            client_id=connect_client_id,
-            base_addresses={"api": api_base, "connect": api_base} if api_base else None,
-            max_network_retries=max_network_retries,
+        given = {
+            "secret_key": api_key,
+            "webhook_secret": webhook_secret,
+            "publishable_key": publishable_key,
+            "connect_client_id": connect_client_id,
+        }
+        self._load_keys = load_keys or (lambda: given)
+        self._api_base = api_base
+        self._max_network_retries = max_network_retries
+
+    @cached_property
+    def _keys(self) -> dict:
+        return self._load_keys()
+
+    @cached_property
+    def _client(self) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self._keys["secret_key"],
+            client_id=self._keys.get("connect_client_id") or None,
+            base_addresses={"api": self._api_base, "connect": self._api_base} if self._api_base else None,
+            max_network_retries=self._max_network_retries,
         )
-        self._webhook_secret = webhook_secret
-        self._publishable_key = publishable_key
 
     @staticmethod
     def _options(account: str, idempotency_key: str | None = None) -> dict:
@@ -134,7 +154,7 @@ class StripeGateway:
         intent = self._call(
             lambda: self._client.v1.setup_intents.create(params=params, options=self._options(account, idempotency_key))
         )
-        return SetupSession(intent.id, intent.client_secret, self._publishable_key)
+        return SetupSession(intent.id, intent.client_secret, self._keys.get("publishable_key") or "")
 
     def payment_method(self, account: str, method_id: str) -> MethodDetails:
         method = _plain(
@@ -174,6 +194,7 @@ class StripeGateway:
             "off_session": True,
             "confirm": True,
             "metadata": metadata,
+            "expand": ["latest_charge"],
             **({"description": description} if description else {}),
         }
         intent = self._call(
@@ -200,7 +221,7 @@ class StripeGateway:
     def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
         try:
             stripe.WebhookSignature.verify_header(
-                payload, signature or "", self._webhook_secret, SIGNATURE_TOLERANCE_SECONDS
+                payload, signature or "", self._keys.get("webhook_secret") or "", SIGNATURE_TOLERANCE_SECONDS
             )
         except stripe.SignatureVerificationError as error:
             raise InvalidSignature(f"the Stripe-Signature header does not verify: {error}") from None
@@ -236,23 +257,20 @@ def _refuse_future_timestamp(signature: str) -> None:
 
 @cache
 def gateway_from_environment() -> StripeGateway:
+    return StripeGateway(api_base=os.environ.get("STRIPE_API_BASE") or None, load_keys=platform_keys)
+
+
+def platform_keys() -> dict:
     """The platform's keys: from the environment locally, from Secrets Manager in AWS (a JSON
     secret with ``secret_key``, ``webhook_secret``, ``publishable_key`` and ``connect_client_id``,
     the platform's ``ca_...``)."""
-    values = {
-        "secret_key": os.environ.get("STRIPE_SECRET_KEY"),
-        "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET"),
-        "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
-        "connect_client_id": os.environ.get("STRIPE_CONNECT_CLIENT_ID", ""),
-    }
-    if not values["secret_key"]:
-        from aws_lambda_powertools.utilities import parameters
+    if os.environ.get("STRIPE_SECRET_KEY"):
+        return {
+            "secret_key": os.environ["STRIPE_SECRET_KEY"],
+            "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+            "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+            "connect_client_id": os.environ.get("STRIPE_CONNECT_CLIENT_ID", ""),
+        }
+    from aws_lambda_powertools.utilities import parameters
 
-        values = parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
-    return StripeGateway(
-        values["secret_key"],
-        values.get("webhook_secret") or "",
-        api_base=os.environ.get("STRIPE_API_BASE") or None,
-        publishable_key=values.get("publishable_key") or "",
-        connect_client_id=values.get("connect_client_id") or None,
-    )
+    return parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
