@@ -7,7 +7,7 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { command -v $$p; break; }; done)
 STAMP := $(VENV)/.installed
 
-.PHONY: run token test lint unit integration bench clean browser
+.PHONY: run token test lint unit integration bench mutate clean browser
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,5 +47,9 @@ integration: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# Mutation testing of the money engine and the services' safety rules; prints the share killed.
+mutate: $(STAMP)
+	$(PY) -m tests.mutation
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mutmut
