@@ -64,7 +64,7 @@ def report() -> float:
         name, _, status = row.strip().rpartition(": ")
         if not name:
             continue
-        module = name.split(".x")[0].rsplit(".", 1)[0] if ".xǁ" in name else name.rsplit(".x_", 1)[0]
+        module = name.split(".xǁ")[0] if ".xǁ" in name else name.rsplit(".x_", 1)[0]
         outcomes[module][status in KILLED] += 1
         if status not in KILLED:
             survivors.append(f"{name}: {status}")

@@ -10,7 +10,13 @@ from billing.domain.catalog import Product, TaxRate, sku_identity
 from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.errors import DebtorNumberTaken, NotFound, RequestTaken, SkuTaken, StaleWrite
 from billing.domain.paging import Page, decode_cursor, encode_cursor
-from billing.domain.payments import Payment, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
+from billing.domain.payments import (
+    AuthenticationRequired,
+    Payment,
+    PaymentDeclined,
+    ProcessorPayment,
+    ProcessorUnavailable,
+)
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
 
@@ -222,6 +228,10 @@ class InMemoryPayments:
         except KeyError:
             raise NotFound(f"payment {payment_id} not found") from None
 
+    def list(self, tenant_id, *, status, customer_id, limit, cursor):
+        self.listed = {"tenant_id": tenant_id, "status": status, "customer_id": customer_id, "limit": limit}
+        return Page([p for (t, _), p in self.payments.items() if t == tenant_id][:limit], None)
+
     def by_processor_reference(self, tenant_id, reference):
         return next(
             (p for (t, _), p in self.payments.items() if t == tenant_id and p.processor_payment_id == reference), None
@@ -243,15 +253,19 @@ class IdempotentStripe:
     first answer. ``lose_answers`` drops that many answers after the work is done (a timeout on the
     way back), which the caller sees as the processor being unreachable."""
 
-    def __init__(self, lose_answers: int = 0, decline: str | None = None):
+    ACCOUNT = "acct_1"
+
+    def __init__(self, lose_answers: int = 0, decline: str | None = None, decline_state: bool = True):
         self.lose_answers = lose_answers
         self.decline = decline
+        self.decline_state = decline_state
         self.answers: dict[str, object] = {}
-        self.customers_created = 0
-        self.charges: dict[str, dict] = {}  # pi_... -> amount, amount_refunded
+        self.customers_created: list[dict] = []
+        self.charges: dict[str, dict] = {}  # pi_... -> the charge's parameters, amount_refunded
         self.keys: list[str] = []
 
-    def _once(self, key, work):
+    def _once(self, account, key, work):
+        assert account == self.ACCOUNT, f"asked Stripe for account {account!r}"
         self.keys.append(key)
         if key not in self.answers:
             self.answers[key] = work()
@@ -265,23 +279,30 @@ class IdempotentStripe:
 
     def create_customer(self, account, *, email, name, metadata, idempotency_key):
         def create():
-            self.customers_created += 1
-            return f"cus_stripe{self.customers_created}"
+            self.customers_created.append({"email": email, "name": name, "metadata": metadata})
+            return f"cus_stripe{len(self.customers_created)}"
 
-        return self._once(idempotency_key, create)
+        return self._once(account, idempotency_key, create)
 
-    def charge(self, account, *, processor_customer_id, method_id, amount, currency, idempotency_key, **_):
+    def charge(self, account, *, idempotency_key, **params):
         def create():
             reference = f"pi_{len(self.charges) + 1}"
             if self.decline:
-                state = ProcessorPayment(
-                    reference, "requires_payment_method", amount, currency, failure_code="card_declined"
+                failed = ProcessorPayment(
+                    reference,
+                    "requires_payment_method",
+                    params["amount"],
+                    params["currency"],
+                    failure_code="card_declined",
+                    failure_message="Your card was declined.",
                 )
-                return PaymentDeclined("card_declined", self.decline, "Your card was declined.", state)
-            self.charges[reference] = {"amount": amount, "amount_refunded": 0}
+                declined = AuthenticationRequired if self.decline == "authentication_required" else PaymentDeclined
+                state = failed if self.decline_state else None
+                return declined("card_declined", self.decline, "Your card was declined.", state)
+            self.charges[reference] = {**params, "amount_refunded": 0}
             return self.payment(account, reference)
 
-        return self._once(idempotency_key, create)
+        return self._once(account, idempotency_key, create)
 
     def refund(self, account, *, payment_reference, amount, idempotency_key):
         def create():
@@ -291,28 +312,41 @@ class IdempotentStripe:
             charge["amount_refunded"] += refunded
             return None
 
-        return self._once(idempotency_key, create)
+        return self._once(account, idempotency_key, create)
 
     def payment(self, account, reference):
+        assert account == self.ACCOUNT, f"asked Stripe for account {account!r}"
         charge = self.charges[reference]
         return ProcessorPayment(
             reference,
             "succeeded",
             charge["amount"],
-            "eur",
+            charge["currency"],
             charge_id=f"ch_{reference[3:]}",
             amount_refunded=charge["amount_refunded"],
         )
 
 
 class InMemoryMethods:
+    """Saved methods of tenant ``t``."""
+
     def __init__(self, methods=()):
         self.methods = list(methods)
 
     def list(self, tenant_id, customer_id):
-        return [m for m in self.methods if m.customer_id == customer_id]
+        return [m for m in self.methods if m.customer_id == customer_id and tenant_id == "t"]
 
 
 class OneAccount:
+    """Tenant ``t`` is connected to Stripe account acct_1; no other tenant is connected."""
+
     def account_of(self, tenant_id):
-        return "acct_1"
+        return IdempotentStripe.ACCOUNT if tenant_id == "t" else None
+
+
+class RecordingNotifier:
+    def __init__(self):
+        self.changes: list[tuple[str, str, str]] = []
+
+    def payment_changed(self, payment, previous):
+        self.changes.append((payment.id, previous.value, payment.status.value))
