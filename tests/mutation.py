@@ -2,9 +2,9 @@
 
 mutmut names a mutant by its file's path, and the tests import the layer's package as `billing`,
 so the run happens in a workspace (.mutmut/) where `billing/` sits at the top, beside copies of
-the tests and what they read. mutmut keeps its results there: a second run re-tests only the
-functions that changed. The unit tests are the judges (they run in-process, in milliseconds); the
-DynamoDB adapters' rules are proven over moto by tests/integration/test_repository_rules.py."""
+the tests and what they read. The unit tests are the judges (they run in-process, in milliseconds); the
+DynamoDB adapters' rules are proven over moto by tests/integration/test_repository_rules.py.
+Each run starts clean, because mutmut re-tests a mutant only when its own function changed."""
 
 from __future__ import annotations
 
@@ -40,6 +40,8 @@ KILLED = {"killed", "timeout"}  # a mutant that hangs the suite is caught too
 def prepare() -> None:
     WORKSPACE.mkdir(exist_ok=True)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    # mutmut re-tests a mutant only when its function changed, not when the tests did: start clean.
+    shutil.rmtree(WORKSPACE / "mutants", ignore_errors=True)
     for source, target in COPIED.items():
         shutil.rmtree(WORKSPACE / target, ignore_errors=True)
         shutil.copytree(ROOT / source, WORKSPACE / target, ignore=ignore)

@@ -220,6 +220,7 @@ def test_currency_scale_and_plain_format():
     assert format_decimal(with_currency_scale(D("11.90"), "eur")) == "11.90"
     assert format_decimal(with_currency_scale(D("7"), "jpy")) == "7"
     assert format_decimal(D("1.19E+1")) == "11.9"
+    assert format_decimal(D("1.2E+3")) == "1200"  # str() would say 1.2E+3
     assert refusal(lambda: normalize_currency("xyz", "lines.0.currency")) == [
         ("lines.0.currency", "'xyz' is not an ISO 4217 currency code")
     ]
@@ -263,3 +264,23 @@ def test_groups_carry_their_start():
 
 def test_field_error_is_a_value():
     assert FieldError("a", "b") == FieldError("a", "b")
+
+
+def test_a_percent_fee_is_on_the_subtotal_before_one_time_discounts():
+    adjustments = [
+        Adjustment(AdjustmentKind.DISCOUNT, AmountType.AMOUNT, D(2)),
+        Adjustment(AdjustmentKind.FEE, AmountType.PERCENT, D(10)),
+    ]
+    now = summarize([line()], adjustments, "eur", TODAY).due_now
+    assert (now.one_time_discounts, now.fees, now.total) == (200, 100, 900)
+
+
+def test_every_auto_renewing_line_is_named_among_the_unbounded_payments():
+    lines = [
+        line(frequency=F.MONTHLY),
+        line(frequency=F.ANNUALLY, unit_price=D(5)),
+        line(frequency=F.MONTHLY, payments=2),
+    ]
+    future = summarize(lines, [], "eur", TODAY).future
+    assert future.total is None
+    assert future.recurring_until_cancelled == ((F.MONTHLY, 1000), (F.ANNUALLY, 500))

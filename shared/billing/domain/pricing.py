@@ -168,7 +168,7 @@ class Summary:
     total_contract_value: int | None  # None: not computable (auto-renewing line, no number of payments)
 
 
-def check_line(item: LineItem, currency: str, field_prefix: str) -> list[FieldError]:
+def check_line(item: LineItem, field_prefix: str) -> list[FieldError]:
     errors = []
     if not item.name.strip():
         errors.append(FieldError(f"{field_prefix}.name", "must not be blank"))
@@ -269,7 +269,7 @@ def summarize(items: Sequence[LineItem], adjustments: Sequence[Adjustment], curr
         raise ValidationFailed.of("lines", "at least one line item is required")
     if len(items) > MAX_LINES:
         raise ValidationFailed.of("lines", f"at most {MAX_LINES} line items")
-    errors = [e for i, item in enumerate(items) for e in check_line(item, currency, f"lines.{i}")]
+    errors = [e for i, item in enumerate(items) for e in check_line(item, f"lines.{i}")]
     for i, adjustment in enumerate(adjustments):
         if adjustment.value < 0 or (adjustment.type is AmountType.PERCENT and adjustment.value > HUNDRED):
             errors.append(FieldError(f"adjustments.{i}.value", "must be 0 to 100 for a percentage, else at least 0"))

@@ -65,7 +65,7 @@ class PricingService:
                 errors.extend(error.errors)
                 continue
             items.append(item)
-            errors.extend(check_line(item, currency, where))
+            errors.extend(check_line(item, where))
         adjustments = []
         for index, raw in enumerate(request.get("adjustments", [])):
             try:
