@@ -230,6 +230,7 @@ class InMemoryPayments:
 
     def list(self, tenant_id, *, status, customer_id, limit, cursor):
         self.listed = {"tenant_id": tenant_id, "status": status, "customer_id": customer_id, "limit": limit}
+        self.listed["cursor"] = cursor
         return Page([p for (t, _), p in self.payments.items() if t == tenant_id][:limit], None)
 
     def by_processor_reference(self, tenant_id, reference):
@@ -254,6 +255,7 @@ class IdempotentStripe:
     way back), which the caller sees as the processor being unreachable."""
 
     ACCOUNT = "acct_1"
+    STATE_MESSAGE = "Your card has insufficient funds."  # the PaymentIntent's last_payment_error
 
     def __init__(self, lose_answers: int = 0, decline: str | None = None, decline_state: bool = True):
         self.lose_answers = lose_answers
@@ -263,12 +265,16 @@ class IdempotentStripe:
         self.customers_created: list[dict] = []
         self.charges: dict[str, dict] = {}  # pi_... -> the charge's parameters, amount_refunded
         self.keys: list[str] = []
+        self.params: dict[str, dict | None] = {}
 
-    def _once(self, account, key, work):
+    def _once(self, account, key, work, params=None):
+        """Stripe's rule: a key seen before replays its first answer, and only for the same parameters."""
         assert account == self.ACCOUNT, f"asked Stripe for account {account!r}"
         self.keys.append(key)
         if key not in self.answers:
             self.answers[key] = work()
+            self.params[key] = params
+        assert self.params[key] == params, f"idempotency_error: {key} was first used with other parameters"
         if self.lose_answers:
             self.lose_answers -= 1
             raise ProcessorUnavailable("read timed out")
@@ -282,7 +288,7 @@ class IdempotentStripe:
             self.customers_created.append({"email": email, "name": name, "metadata": metadata})
             return f"cus_stripe{len(self.customers_created)}"
 
-        return self._once(account, idempotency_key, create)
+        return self._once(account, idempotency_key, create, {"email": email, "name": name, "metadata": metadata})
 
     def charge(self, account, *, idempotency_key, **params):
         def create():
@@ -294,7 +300,7 @@ class IdempotentStripe:
                     params["amount"],
                     params["currency"],
                     failure_code="card_declined",
-                    failure_message="Your card was declined.",
+                    failure_message=self.STATE_MESSAGE,
                 )
                 declined = AuthenticationRequired if self.decline == "authentication_required" else PaymentDeclined
                 state = failed if self.decline_state else None
@@ -302,7 +308,7 @@ class IdempotentStripe:
             self.charges[reference] = {**params, "amount_refunded": 0}
             return self.payment(account, reference)
 
-        return self._once(account, idempotency_key, create)
+        return self._once(account, idempotency_key, create, params)
 
     def refund(self, account, *, payment_reference, amount, idempotency_key):
         def create():
@@ -312,7 +318,7 @@ class IdempotentStripe:
             charge["amount_refunded"] += refunded
             return None
 
-        return self._once(account, idempotency_key, create)
+        return self._once(account, idempotency_key, create, {"payment_reference": payment_reference, "amount": amount})
 
     def payment(self, account, reference):
         assert account == self.ACCOUNT, f"asked Stripe for account {account!r}"

@@ -106,11 +106,13 @@ def test_a_retried_decline_answers_the_same_decline_and_records_one_payment():
 
 def test_a_request_key_reused_for_another_charge_is_refused_by_name():
     ledger = Ledger(IdempotentStripe())
-    ledger.charge(amount=1190)
+    first = ledger.charge(amount=1190)
     for other in ({"amount": 1200}, {"currency": "usd"}, {"payment_method_id": "pm_other"}):
         with pytest.raises(ValidationFailed) as refused:
             ledger.charge(**({"amount": 1190} | other))
-        assert refused.value.errors[0].field == "Idempotency-Key"
+        assert [(e.field, e.message) for e in refused.value.errors] == [
+            ("Idempotency-Key", f"was already used for payment {first.id} of other details")
+        ]
 
 
 def test_a_payment_the_processor_never_answered_for_a_day_is_not_charged_again():
@@ -118,7 +120,7 @@ def test_a_payment_the_processor_never_answered_for_a_day_is_not_charged_again()
     with pytest.raises(ProcessorDown):
         ledger.charge()
     ledger.clock.current += timedelta(days=1)
-    with pytest.raises(Conflict, match="Stripe never answered"):
+    with pytest.raises(Conflict, match=r"and Stripe never answered; look it up in Stripe before charging again$"):
         ledger.charge()
     assert ledger.stripe.keys[-1:] == ledger.stripe.keys[:1]  # asked once only
 
@@ -138,11 +140,14 @@ def test_the_whole_remainder_can_be_refunded_by_amount_and_not_a_cent_more():
     ledger = Ledger(IdempotentStripe())
     payment = ledger.charge(amount=1190)
     ledger.service.refund(CALLER, payment.id, 190)
-    with pytest.raises(ValidationFailed, match="must be 1 to 1000"):
+    with pytest.raises(ValidationFailed) as above:
         ledger.service.refund(CALLER, payment.id, 1001)
+    assert [(e.field, e.message) for e in above.value.errors] == [("amount", "must be 1 to 1000")]
+    assert ledger.service.refund(CALLER, payment.id, 1).amount_refunded == 191  # a single cent is a refund
+    assert timeline(ledger)[-1][2] == f"Payment {payment.id} refunded in part: 1 of 1190 eur"
     with pytest.raises(ValidationFailed):
         ledger.service.refund(CALLER, payment.id, 0)
-    assert ledger.service.refund(CALLER, payment.id, 1000).status is PaymentStatus.REFUNDED
+    assert ledger.service.refund(CALLER, payment.id, 999).status is PaymentStatus.REFUNDED
 
 
 def test_two_partial_refunds_of_the_same_amount_are_two_refunds():
@@ -247,17 +252,16 @@ def test_a_decline_is_recorded_failed_with_the_reason_and_answered_with_the_decl
         decline,
         authentication,
     )
-    assert str(failed.value) == "Your card was declined."
+    # Stripe's word on the PaymentIntent is kept; the error's own message only when Stripe sent no intent.
+    message = IdempotentStripe.STATE_MESSAGE if with_state else "Your card was declined."
+    assert str(failed.value) == message
     assert (payment.status, payment.failure_code, payment.failure_message) == (
         PaymentStatus.FAILED,
         "card_declined",
-        "Your card was declined.",
+        message,
     )
-    assert timeline(ledger)[-1][:3] == (
-        "payment.failed",
-        "user_1",
-        f"Payment {payment.id} failed: Your card was declined.",
-    )
+    assert payment.processor_payment_id == ("pi_1" if with_state else None)
+    assert timeline(ledger)[-1][:3] == ("payment.failed", "user_1", f"Payment {payment.id} failed: {message}")
     assert ledger.notifier.changes == [(payment.id, "pending", "failed")]
 
 
@@ -282,7 +286,7 @@ def test_a_decline_retried_after_a_day_answers_from_the_record_without_asking_st
     assert ledger.stripe.keys == asked
     assert (again.value.payment_id, str(again.value), again.value.decline_code) == (
         first.value.payment_id,
-        "Your card was declined.",
+        IdempotentStripe.STATE_MESSAGE,
         "card_declined",
     )
     assert again.value.authentication_required is False
@@ -295,6 +299,7 @@ def test_a_retry_a_day_after_success_reads_the_current_state_from_stripe():
     ledger.clock.current += timedelta(days=1)
     assert ledger.charge().status is PaymentStatus.REFUNDED
     assert len(ledger.stripe.charges) == 1 and ledger.payments.get("t", payment.id).amount_refunded == 1190
+    assert timeline(ledger)[-1][:2] == ("payment.refunded", "user_1")
 
 
 def test_refunds_say_in_part_or_in_full_with_their_own_amount():
@@ -318,7 +323,11 @@ def test_refunds_say_in_part_or_in_full_with_their_own_amount():
         ),
     ]
     assert ledger.stripe.keys[-1] == f"billow-refund-{payment.id}-300-890"
-    assert ledger.notifier.changes[-1] == (payment.id, "succeeded", "refunded")
+    # The timeline and the notifier hear of each change; a refund in part changes no status.
+    assert ledger.notifier.changes == [(payment.id, "pending", "succeeded"), (payment.id, "succeeded", "refunded")]
+    assert {e.customer_id for e in ledger.payments.events} == {ledger.customer_id}
+    assert [e.occurred_at for e in ledger.payments.events] == sorted(e.occurred_at for e in ledger.payments.events)
+    assert done.updated_at == ledger.payments.events[-1].occurred_at
 
 
 def test_only_a_succeeded_payment_can_be_refunded():
@@ -351,6 +360,8 @@ def test_reading_needs_the_read_permission_and_lists_are_capped():
     payment = ledger.charge()
     viewer = Caller("t", "user_2", Role.VIEWER)
     assert ledger.service.get_payment(viewer, payment.id) == payment
+    assert ledger.service.list_payments(viewer, cursor="c1").items == [payment]
+    assert (ledger.payments.listed["limit"], ledger.payments.listed["cursor"]) == (25, "c1")
     listed = ledger.service.list_payments(viewer, status="succeeded", customer_id=ledger.customer_id, limit=10_000)
     assert [p.id for p in listed.items] == [payment.id]
     assert ledger.payments.listed == {
@@ -358,6 +369,7 @@ def test_reading_needs_the_read_permission_and_lists_are_capped():
         "status": "succeeded",
         "customer_id": ledger.customer_id,
         "limit": MAX_PAGE_SIZE,
+        "cursor": None,
     }
     with pytest.raises(Forbidden):
         ledger.service.charge(viewer, {"customer_id": ledger.customer_id, "amount": 1, "currency": "eur"})
@@ -379,3 +391,71 @@ def test_a_payment_that_keeps_changing_is_left_to_the_next_delivery():
     with pytest.raises(Conflict, match=rf"^payment {payment.id} kept changing; the next delivery will settle it$"):
         ledger.service.sync("t", "acct_1", "pi_1")
     assert len(saves) == 5
+
+
+def test_the_first_charge_of_a_customer_creates_it_at_stripe_for_the_tenant():
+    ledger = Ledger(IdempotentStripe())
+    stored = ledger.customers.get("t", ledger.customer_id)
+    ledger.customers.customers[("t", ledger.customer_id)] = replace(stored, processor_customer_id=None)
+    payment = ledger.charge(key=None)
+    metadata = {"billow_tenant": "t", "billow_customer": payment.customer_id}
+    assert ledger.stripe.customers_created[0]["metadata"] == metadata
+    assert ledger.stripe.charges["pi_1"]["processor_customer_id"] == "cus_stripe1"
+    assert (payment.description, ledger.stripe.charges["pi_1"]["description"]) == ("", "")
+    assert ledger.payments.events[0].occurred_at == payment.created_at
+
+
+class RacingWrites:
+    """Another writer (a webhook delivery) saves the payment right before our next save, once."""
+
+    def __init__(self, payments):
+        self.payments = payments
+        self.save = payments.save
+        payments.save = self.racing_save
+
+    def racing_save(self, payment, event):
+        stored = self.payments.payments.get((payment.tenant_id, payment.id))
+        if stored is not None:  # not its first write: the other writer gets there first
+            self.payments.save = self.save
+            self.save(stored, None)  # their save bumps the version
+        return self.save(payment, event)
+
+
+@pytest.mark.parametrize("what", ["charge", "refund", "sync", "resume"])
+def test_a_save_that_lost_a_race_reads_again_asks_stripe_again_and_settles(what):
+    ledger = Ledger(IdempotentStripe(lose_answers=1 if what == "resume" else 0))
+    if what == "resume":
+        with pytest.raises(ProcessorDown):
+            ledger.charge()
+        RacingWrites(ledger.payments)
+        payment = ledger.charge()
+    elif what == "charge":
+        RacingWrites(ledger.payments)
+        payment = ledger.charge()
+    else:
+        payment = ledger.charge()
+        ledger.stripe.charges["pi_1"]["amount_refunded"] = 400 if what == "sync" else 0
+        RacingWrites(ledger.payments)
+        if what == "refund":
+            payment = ledger.service.refund(CALLER, payment.id, 400)
+        else:
+            ledger.service.sync("t", "acct_1", "pi_1")
+            payment = ledger.payments.get("t", payment.id)
+    expected = 400 if what in ("refund", "sync") else 0
+    assert (payment.status, payment.amount_refunded) == (PaymentStatus.SUCCEEDED, expected)
+    assert timeline(ledger)[-1][1] == ("stripe" if what == "sync" else "user_1")
+
+
+def test_a_concurrent_retry_that_recorded_its_payment_first_is_finished_not_doubled():
+    ledger = Ledger(IdempotentStripe())
+    add = ledger.payments.add
+
+    def they_were_first(payment, event, request_key=None):
+        ledger.payments.add = add
+        add(replace(payment, id="pay_theirs"), event, request_key=request_key)
+        return add(payment, event, request_key=request_key)  # raises RequestTaken
+
+    ledger.payments.add = they_were_first
+    payment = ledger.charge()
+    assert payment.id == "pay_theirs" and payment.status is PaymentStatus.SUCCEEDED
+    assert len(ledger.stripe.charges) == 1 and len(ledger.payments.payments) == 1

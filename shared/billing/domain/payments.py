@@ -97,7 +97,7 @@ class Payment:
         return replace(
             self,
             status=status_from_processor(state),
-            processor_payment_id=state.reference,
+            processor_payment_id=state.reference or self.processor_payment_id,
             processor_charge_id=state.charge_id or self.processor_charge_id,
             amount_refunded=state.amount_refunded,
             failure_code=state.failure_code,

@@ -221,7 +221,7 @@ class PaymentService:
         after = self._settle(payment, self._gateway.payment(account, reference), SYSTEM_ACTOR, account)
         return "unchanged" if after.status == payment.status else f"{payment.status.value} -> {after.status.value}"
 
-    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str, account: str | None = None) -> Payment:
+    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str, account: str) -> Payment:
         """Follow the processor's state; when someone saved the payment meanwhile, read it again,
         ask the processor again (its state only moves forward) and decide anew."""
         for _ in range(MAX_SYNC_ATTEMPTS):
@@ -229,7 +229,7 @@ class PaymentService:
                 return self._follow(payment, state, actor)
             except StaleWrite:
                 payment = self._payments.get(payment.tenant_id, payment.id)
-                if account and payment.processor_payment_id:
+                if payment.processor_payment_id:
                     state = self._gateway.payment(account, payment.processor_payment_id)
         raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
 
