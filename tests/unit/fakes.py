@@ -239,6 +239,7 @@ class InMemoryPayments:
         )
 
     def save(self, payment, event):
+        assert event is None or isinstance(event, TimelineEvent), f"not a timeline event: {event!r}"
         stored = self.payments.get((payment.tenant_id, payment.id))
         if (stored.version if stored else 0) != payment.version:
             raise StaleWrite("payment")
@@ -325,7 +326,7 @@ class IdempotentStripe:
         charge = self.charges[reference]
         return ProcessorPayment(
             reference,
-            "succeeded",
+            charge.get("status", "succeeded"),
             charge["amount"],
             charge["currency"],
             charge_id=f"ch_{reference[3:]}",

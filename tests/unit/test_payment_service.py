@@ -459,3 +459,34 @@ def test_a_concurrent_retry_that_recorded_its_payment_first_is_finished_not_doub
     payment = ledger.charge()
     assert payment.id == "pay_theirs" and payment.status is PaymentStatus.SUCCEEDED
     assert len(ledger.stripe.charges) == 1 and len(ledger.payments.payments) == 1
+
+
+def test_a_fact_learned_without_a_status_change_is_saved_without_a_timeline_entry():
+    ledger = Ledger(IdempotentStripe())
+    payment = ledger.charge()
+    ledger.payments.payments[("t", payment.id)] = replace(
+        ledger.payments.get("t", payment.id), processor_charge_id=None
+    )
+    entries = len(ledger.payments.events)
+    assert ledger.service.sync("t", "acct_1", "pi_1") == "unchanged"
+    assert ledger.payments.get("t", payment.id).processor_charge_id == "ch_1"
+    assert len(ledger.payments.events) == entries
+
+
+def test_a_payment_cancelled_at_stripe_fails_without_inventing_a_reason():
+    ledger = Ledger(IdempotentStripe())
+    payment = ledger.charge()
+    ledger.stripe.charges["pi_1"]["status"] = "canceled"
+    assert ledger.service.sync("t", "acct_1", "pi_1") == "succeeded -> failed"
+    assert timeline(ledger)[-1][:3] == ("payment.failed", "stripe", f"Payment {payment.id} failed")
+
+
+def test_a_decline_without_words_retried_a_day_later_says_it_was_declined():
+    ledger = Ledger(IdempotentStripe(decline="insufficient_funds"))
+    with pytest.raises(PaymentFailed):
+        ledger.charge()
+    stored = next(iter(ledger.payments.payments.values()))
+    ledger.payments.payments[("t", stored.id)] = replace(stored, failure_message=None)
+    ledger.clock.current += timedelta(days=1)
+    with pytest.raises(PaymentFailed, match=r"^the payment was declined$"):
+        ledger.charge()

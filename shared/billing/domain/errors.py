@@ -95,7 +95,7 @@ class PaymentFailed(DomainError):
 
     code = "payment_failed"
 
-    def __init__(self, payment_id: str, message: str, decline_code: str | None, authentication_required: bool):
+    def __init__(self, payment_id: str, message: str | None, decline_code: str | None, authentication_required: bool):
         super().__init__(message or "the payment was declined")
         self.payment_id = payment_id
         self.decline_code = decline_code

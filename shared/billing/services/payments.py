@@ -165,7 +165,7 @@ class PaymentService:
             customer = self._customers.get(caller.tenant_id, payment.customer_id)
             return self._ask_processor(caller.user_id, account, customer.processor_customer_id, payment)
         if payment.status is PaymentStatus.FAILED:
-            raise PaymentFailed(payment.id, payment.failure_message or "", payment.failure_code, False)
+            raise PaymentFailed(payment.id, payment.failure_message, payment.failure_code, False)
         if not payment.processor_payment_id:
             raise Conflict(
                 f"payment {payment.id} was started at {payment.created_at.isoformat()} and Stripe never answered; "
