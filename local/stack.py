@@ -84,10 +84,12 @@ def create_resources() -> None:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     # What SES needs before it sends: the platform's sender identity, verified.
     boto3.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
+    existing = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}  # a second stack in one process
     for logical_id in template.resources("AWS::S3::Bucket"):
-        s3.create_bucket(
-            Bucket=template.physical_name(logical_id), CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        if template.physical_name(logical_id) not in existing:
+            s3.create_bucket(
+                Bucket=template.physical_name(logical_id), CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
 
 
 class _OneRequestAtATime:
