@@ -21,6 +21,7 @@ TARGETS = [
     "billing/domain/periods.py",
     "billing/domain/pricing.py",
     "billing/services/payments.py",
+    "billing/services/stripe_events.py",
 ]
 COPIED = {"shared/billing": "billing", "tests": "tests", "local": "local", "functions": "functions"}
 CONFIG = f"""

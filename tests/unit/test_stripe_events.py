@@ -1,0 +1,195 @@
+"""Inbound Stripe events (SPEC W2) against fakes: each type reaches the handler that re-reads its
+object from Stripe, with the id the object names; a malformed object, an unknown customer or a
+missing object is acknowledged with what became of it; failures are logged for the retry."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from billing.domain.errors import NotFound
+from billing.ports import ProcessorEvent
+from billing.services.stripe_events import NO_OBJECT, StripeEventService
+from tests.unit.fakes import FixedClock
+
+
+class Gateway:
+    def verified_event(self, payload, signature):
+        event = json.loads(payload)
+        return ProcessorEvent(event["id"], event["type"], event.get("account"), 0, event["object"])
+
+
+class Log:
+    def __init__(self):
+        self.calls: list[tuple] = []
+
+    def claim(self, event_id, event_type):
+        self.calls.append(("claim", event_id, event_type))
+        return True
+
+    def finish(self, event_id, outcome):
+        self.calls.append(("finish", event_id, outcome))
+
+    def fail(self, event_id, error):
+        self.calls.append(("fail", event_id, error))
+
+
+class Connections:
+    def tenant_of(self, account):
+        assert account, "an event without an account needs no lookup"
+        return {"acct_a": "tenant-a"}.get(account)
+
+
+class Recorder:
+    """Stands in for the method and payment services and the repositories the events reach."""
+
+    def __init__(self, raises: Exception | None = None):
+        self.calls: list[tuple] = []
+        self.raises = raises
+
+    def _answer(self, *call):
+        self.calls.append(call)
+        if self.raises:
+            raise self.raises
+        return f"done {call[0]}"
+
+    def reconcile(self, tenant_id, account, method_id, make_default=False):
+        return self._answer("reconcile", tenant_id, account, method_id, make_default)
+
+    def sync(self, tenant_id, account, reference):
+        return self._answer("sync", tenant_id, account, reference)
+
+    def customer_of_processor_customer(self, tenant_id, processor_customer_id):
+        self.calls.append(("customer_of", tenant_id, processor_customer_id))
+        return "cus_1" if (tenant_id, processor_customer_id) == ("tenant-a", "cus_stripe") else None
+
+    def add_event(self, tenant_id, event):
+        self.calls.append(("add_event", tenant_id, event))
+
+
+def deliver(event_type, obj, *, account="acct_a", raises=None):
+    recorder, log = Recorder(raises), Log()
+    clock = FixedClock()
+    service = StripeEventService(Gateway(), log, Connections(), recorder, recorder, recorder, recorder, clock)
+    payload = json.dumps({"id": "evt_1", "type": event_type, "account": account, "object": obj})
+    return service.receive(payload, "sig"), recorder.calls, log.calls, clock
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj", "call"),
+    [
+        ("setup_intent.succeeded", {"payment_method": "pm_1"}, ("reconcile", "tenant-a", "acct_a", "pm_1", False)),
+        (
+            "setup_intent.succeeded",
+            {"payment_method": "pm_1", "metadata": {"billow_make_default": "true"}},
+            ("reconcile", "tenant-a", "acct_a", "pm_1", True),
+        ),
+        (
+            "setup_intent.succeeded",
+            {"payment_method": "pm_1", "metadata": {"billow_make_default": "yes"}},
+            ("reconcile", "tenant-a", "acct_a", "pm_1", False),
+        ),
+        ("payment_method.attached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
+        ("payment_method.detached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
+        ("payment_method.updated", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
+        ("payment_intent.succeeded", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+        ("payment_intent.payment_failed", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+        ("payment_intent.processing", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+        ("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+        ("charge.dispute.created", {"id": "dp_1", "payment_intent": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+    ],
+)
+def test_each_event_type_re_reads_the_object_it_names(event_type, obj, call):
+    receipt, calls, log, _ = deliver(event_type, obj)
+    assert calls == [call]
+    assert (receipt.event_id, receipt.outcome) == ("evt_1", f"done {call[0]}")
+    assert log == [("claim", "evt_1", event_type), ("finish", "evt_1", f"done {call[0]}")]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "obj", "outcome"),
+    [
+        ("setup_intent.succeeded", {"payment_method": None}, "no payment method"),
+        ("setup_intent.succeeded", {"payment_method": {"id": "pm_1"}}, "no payment method"),
+        ("payment_method.attached", {"id": ""}, NO_OBJECT),
+        ("payment_intent.succeeded", {"id": 7}, NO_OBJECT),
+        ("charge.refunded", {"id": "ch_1"}, "no payment intent"),
+        ("setup_intent.setup_failed", {"customer": None}, NO_OBJECT),
+        ("setup_intent.setup_failed", {"customer": "cus_unknown"}, "ignored: unknown customer"),
+    ],
+)
+def test_an_object_that_names_nothing_usable_is_acknowledged_and_logged_done(event_type, obj, outcome):
+    receipt, calls, log, _ = deliver(event_type, obj)
+    assert receipt.outcome == outcome
+    assert [c[0] for c in calls] in ([], ["customer_of"])
+    assert log[-1] == ("finish", "evt_1", outcome)
+    assert NO_OBJECT == "ignored: the event names no object"
+
+
+def test_a_failed_setup_is_written_on_the_customers_timeline_with_the_decline():
+    error = {"message": "Your card was declined.", "decline_code": "generic_decline"}
+    receipt, calls, _, clock = deliver(
+        "setup_intent.setup_failed", {"customer": "cus_stripe", "last_setup_error": error}
+    )
+    assert receipt.outcome == "recorded setup failure"
+    (kind, tenant, entry) = calls[-1]
+    assert (kind, tenant) == ("add_event", "tenant-a")
+    assert (entry.customer_id, entry.type, entry.actor, entry.occurred_at) == (
+        "cus_1",
+        "payment_method.setup_failed",
+        "stripe",
+        clock.current,
+    )
+    assert entry.summary == "Saving a payment method failed: Your card was declined."
+    assert entry.data == {"decline_code": "generic_decline"}
+
+
+@pytest.mark.parametrize("error", [None, "broken", {}])
+def test_a_failed_setup_without_a_readable_error_says_so(error):
+    _, calls, _, _ = deliver("setup_intent.setup_failed", {"customer": "cus_stripe", "last_setup_error": error})
+    entry = calls[-1][2]
+    assert entry.summary == "Saving a payment method failed: unknown reason"
+    assert entry.data == {"decline_code": None}
+
+
+def test_an_object_gone_from_the_account_is_acknowledged_and_not_retried():
+    receipt, _, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, raises=NotFound("no such payment intent"))
+    assert receipt.outcome == "ignored: no such payment intent"
+    assert log[-1] == ("finish", "evt_1", "ignored: no such payment intent")
+
+
+def test_a_failure_is_logged_with_its_kind_for_the_next_delivery_and_raised():
+    with pytest.raises(RuntimeError):
+        deliver("payment_intent.succeeded", {"id": "pi_1"}, raises=RuntimeError("DynamoDB throttled"))
+    service_log = Log()
+    recorder = Recorder(RuntimeError("DynamoDB throttled"))
+    service = StripeEventService(Gateway(), service_log, Connections(), recorder, recorder, recorder, recorder, None)
+    payload = json.dumps(
+        {"id": "evt_9", "type": "charge.refunded", "account": "acct_a", "object": {"payment_intent": "pi"}}
+    )
+    with pytest.raises(RuntimeError):
+        service.receive(payload, "sig")
+    assert service_log.calls[-1] == ("fail", "evt_9", "RuntimeError: DynamoDB throttled")
+
+
+@pytest.mark.parametrize("account", [None, "", "acct_other"])
+def test_an_event_of_no_connected_tenant_touches_nothing(account):
+    receipt, calls, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, account=account)
+    assert (receipt.event_id, receipt.outcome) == ("evt_1", "ignored: no tenant is connected to this account")
+    assert (calls, log) == ([], [])
+
+
+def test_unhandled_types_and_duplicates_answer_with_the_event_id():
+    receipt, calls, log, _ = deliver("customer.created", {"id": "cus_1"})
+    assert (receipt.event_id, receipt.outcome, calls, log) == ("evt_1", "ignored: unhandled event type", [], [])
+
+    class Claimed(Log):
+        def claim(self, event_id, event_type):
+            return False
+
+    recorder = Recorder()
+    service = StripeEventService(Gateway(), Claimed(), Connections(), recorder, recorder, recorder, recorder, None)
+    event = {"id": "evt_2", "type": "payment_intent.succeeded", "account": "acct_a", "object": {"id": "pi_1"}}
+    receipt = service.receive(json.dumps(event), "sig")
+    assert (receipt.event_id, receipt.outcome, recorder.calls) == ("evt_2", "duplicate: already processed", [])
