@@ -78,6 +78,14 @@ def test_a_charge_whose_answer_was_lost_is_finished_by_the_retry_not_made_again(
     assert ledger.stripe.keys == [f"billow-charge-{payment.id}"] * 2
 
 
+def test_a_retry_naming_the_currency_in_capitals_is_the_same_request():
+    ledger = Ledger(IdempotentStripe(lose_answers=1))
+    with pytest.raises(ProcessorDown):
+        ledger.charge(currency="EUR")
+    assert ledger.charge(currency="EUR").status is PaymentStatus.SUCCEEDED
+    assert len(ledger.stripe.charges) == 1
+
+
 def test_a_retry_after_the_charge_was_recorded_reads_it_and_charges_nothing():
     ledger = Ledger(IdempotentStripe())
     first = ledger.charge()

@@ -15,6 +15,7 @@ from billing.domain.errors import (
     StaleWrite,
     ValidationFailed,
 )
+from billing.domain.money import normalize_currency
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import (
     AuthenticationRequired,
@@ -153,11 +154,11 @@ class PaymentService:
         """A retry of a charge request: the same payment, never a second one. While the processor
         still keeps its idempotency key, ask it again (it replays the first answer, charge or
         decline); after that, only read what it holds."""
-        asked = {"customer_id": payment.customer_id, "amount": payment.amount, "currency": payment.currency}
-        if any(request.get(name) != value for name, value in asked.items()) or request.get("payment_method_id") not in (
-            None,
-            payment.payment_method_id,
-        ):
+        same_charge = (
+            (request["customer_id"], request["amount"], normalize_currency(request["currency"]))
+            == (payment.customer_id, payment.amount, payment.currency)
+        ) and request.get("payment_method_id") in (None, payment.payment_method_id)
+        if not same_charge:
             raise ValidationFailed.of(REQUEST_KEY_FIELD, f"was already used for payment {payment.id} of other details")
         account = connected_account(self._connections, caller.tenant_id)
         replayable = self._clock.now() - payment.created_at < PROCESSOR_KEY_LIFETIME
