@@ -81,7 +81,7 @@ def report() -> None:
         "reference + validation": ROOT / "bench" / "reference_validating_handler.py",
     }
     for name, function in sorted(template.functions().items()):
-        modules[name] = function.code_uri / (function.handler.rsplit(".", 1)[0] + ".py")
+        modules[name] = function.handler_file
     results = cold_imports(modules)
     reference = results["reference (minimal)"][0]
     print(f"Cold import, median of {RUNS} fresh interpreters, interleaved (target: ratio <= 1.00)")

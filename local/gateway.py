@@ -47,13 +47,10 @@ class LambdaContext:
 
 
 def _load_handler(function: template.Function):
-    module_file, handler_name = function.handler.rsplit(".", 1)
-    spec = importlib.util.spec_from_file_location(
-        f"billow_function_{function.logical_id}", function.code_uri / f"{module_file}.py"
-    )
+    spec = importlib.util.spec_from_file_location(f"billow_function_{function.logical_id}", function.handler_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, handler_name)
+    return getattr(module, function.handler_name)
 
 
 def _invoke(handler, function: template.Function, event: dict) -> dict:

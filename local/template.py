@@ -49,6 +49,15 @@ class Function:
     handler: str
     environment: dict = field(default_factory=dict)
 
+    @property
+    def handler_file(self) -> Path:
+        """The module file its Handler names (``app.lambda_handler``: ``<CodeUri>/app.py``)."""
+        return self.code_uri / f"{self.handler.rsplit('.', 1)[0]}.py"
+
+    @property
+    def handler_name(self) -> str:
+        return self.handler.rsplit(".", 1)[1]
+
 
 @cache
 def load() -> dict:

@@ -1,21 +1,19 @@
-"""Payment status rules and processed-once event handling (SPEC W2), against fakes."""
+"""Payment status rules, deliveries that waited, and two deliveries about one new card (SPEC W2)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from billing.domain.customers import CustomerType, new_customer
-from billing.domain.errors import InvalidSignature, NotFound, StaleWrite
+from billing.domain.errors import StaleWrite
 from billing.domain.payments import PaymentStatus, ProcessorPayment, new_payment, status_from_processor
 from billing.domain.timeline import timeline_event
-from billing.ports import MethodDetails, ProcessorEvent
+from billing.ports import MethodDetails
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
-from billing.services.stripe_events import StripeEventService
 from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -50,106 +48,6 @@ def test_following_a_state_keeps_what_the_processor_says():
         "ch_1",
         1000,
     )
-
-
-class FakeGateway:
-    def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
-        if signature != "valid":
-            raise InvalidSignature("bad")
-        event = json.loads(payload)
-        return ProcessorEvent(event["id"], event["type"], event.get("account"), 0, event["data"]["object"])
-
-
-class FakeLog:
-    def __init__(self):
-        self.status: dict[str, str] = {}
-
-    def claim(self, event_id, event_type):
-        if self.status.get(event_id) in ("done", "processing"):
-            return False
-        self.status[event_id] = "processing"
-        return True
-
-    def finish(self, event_id, outcome):
-        self.status[event_id] = "done"
-
-    def fail(self, event_id, error):
-        self.status[event_id] = "failed"
-
-
-class FakeConnections:
-    def tenant_of(self, account):
-        return {"acct_a": "tenant-a"}.get(account)
-
-
-class RecordingPayments:
-    def __init__(self, failures: int = 0, missing: bool = False):
-        self.calls: list[tuple[str, str]] = []
-        self.failures = failures
-        self.missing = missing
-
-    def sync(self, tenant_id, account, reference):
-        self.calls.append((tenant_id, reference))
-        if self.missing:
-            raise NotFound("no such payment intent")
-        if self.failures:
-            self.failures -= 1
-            raise RuntimeError("DynamoDB throttled")
-        return "pending -> succeeded"
-
-
-def service(payments: RecordingPayments, log: FakeLog | None = None) -> StripeEventService:
-    return StripeEventService(FakeGateway(), log or FakeLog(), FakeConnections(), None, None, None, payments, None)
-
-
-def delivery(event_type="payment_intent.succeeded", account="acct_a", event_id="evt_1") -> str:
-    return json.dumps({"id": event_id, "type": event_type, "account": account, "data": {"object": {"id": "pi_1"}}})
-
-
-def test_an_event_is_processed_once_however_often_it_arrives():
-    payments = RecordingPayments()
-    events = service(payments)
-    outcomes = [events.receive(delivery(), "valid").outcome for _ in range(10)]
-    assert payments.calls == [("tenant-a", "pi_1")]
-    assert outcomes[0] == "pending -> succeeded"
-    assert set(outcomes[1:]) == {"duplicate: already processed"}
-
-
-def test_a_failed_attempt_is_retried_by_the_next_delivery():
-    payments, log = RecordingPayments(failures=1), FakeLog()
-    events = service(payments, log)
-    with pytest.raises(RuntimeError):
-        events.receive(delivery(), "valid")
-    assert log.status["evt_1"] == "failed"
-    assert events.receive(delivery(), "valid").outcome == "pending -> succeeded"
-    assert log.status["evt_1"] == "done"
-
-
-def test_bad_signature_touches_nothing():
-    payments, log = RecordingPayments(), FakeLog()
-    with pytest.raises(InvalidSignature):
-        service(payments, log).receive(delivery(), "forged")
-    assert payments.calls == [] and log.status == {}
-
-
-@pytest.mark.parametrize(
-    ("payload", "outcome"),
-    [
-        (delivery(account="acct_unknown"), "ignored: no tenant is connected to this account"),
-        (delivery(event_type="customer.created"), "ignored: unhandled event type"),
-    ],
-)
-def test_unknown_accounts_and_unhandled_types_are_acknowledged_without_effect(payload, outcome):
-    payments, log = RecordingPayments(), FakeLog()
-    assert service(payments, log).receive(payload, "valid").outcome == outcome
-    assert payments.calls == [] and log.status == {}
-
-
-def test_an_object_missing_at_the_processor_is_acknowledged_not_retried():
-    log = FakeLog()
-    receipt = service(RecordingPayments(missing=True), log).receive(delivery(), "valid")
-    assert receipt.outcome.startswith("ignored")
-    assert log.status["evt_1"] == "done"
 
 
 # ---------------------------------------------------------------- deliveries that waited

@@ -1,6 +1,7 @@
-"""Inbound Stripe events (SPEC W2) against fakes: each type reaches the handler that re-reads its
-object from Stripe, with the id the object names; a malformed object, an unknown customer or a
-missing object is acknowledged with what became of it; failures are logged for the retry."""
+"""Inbound Stripe events (SPEC W2) against fakes: each event is processed once however often it
+arrives; each type reaches the handler that re-reads its object from Stripe, with the id the
+object names; a malformed object, an unknown customer or a missing object is acknowledged with
+what became of it; a failure is logged for the next delivery."""
 
 from __future__ import annotations
 
@@ -8,31 +9,43 @@ import json
 
 import pytest
 
-from billing.domain.errors import NotFound
+from billing.domain.errors import InvalidSignature, NotFound
 from billing.ports import ProcessorEvent
 from billing.services.stripe_events import NO_OBJECT, StripeEventService
 from tests.unit.fakes import FixedClock
 
 
-class Gateway:
-    def verified_event(self, payload, signature):
+class SignedEvents:
+    """Verifies as Stripe's library does, with "valid" as the only good signature."""
+
+    def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
+        if signature != "valid":
+            raise InvalidSignature("bad")
         event = json.loads(payload)
-        return ProcessorEvent(event["id"], event["type"], event.get("account"), 0, event["object"])
+        return ProcessorEvent(event["id"], event["type"], event.get("account"), 0, event["data"]["object"])
 
 
 class Log:
+    """The processed-once log: claims, finishes and failures, in order, and each event's status."""
+
     def __init__(self):
+        self.status: dict[str, str] = {}
         self.calls: list[tuple] = []
 
     def claim(self, event_id, event_type):
         self.calls.append(("claim", event_id, event_type))
+        if self.status.get(event_id) in ("done", "processing"):
+            return False
+        self.status[event_id] = "processing"
         return True
 
     def finish(self, event_id, outcome):
         self.calls.append(("finish", event_id, outcome))
+        self.status[event_id] = "done"
 
     def fail(self, event_id, error):
         self.calls.append(("fail", event_id, error))
+        self.status[event_id] = "failed"
 
 
 class Connections:
@@ -42,15 +55,18 @@ class Connections:
 
 
 class Recorder:
-    """Stands in for the method and payment services and the repositories the events reach."""
+    """Stands in for the method and payment services and the repositories the events reach;
+    raises ``raises`` on its next ``times`` answers (all of them when ``times`` is None)."""
 
-    def __init__(self, raises: Exception | None = None):
+    def __init__(self, raises: Exception | None = None, times: int | None = None):
         self.calls: list[tuple] = []
         self.raises = raises
+        self.times = times
 
     def _answer(self, *call):
         self.calls.append(call)
-        if self.raises:
+        if self.raises and self.times != 0:
+            self.times = None if self.times is None else self.times - 1
             raise self.raises
         return f"done {call[0]}"
 
@@ -68,12 +84,73 @@ class Recorder:
         self.calls.append(("add_event", tenant_id, event))
 
 
+def service(recorder: Recorder, log: Log, clock=None) -> StripeEventService:
+    return StripeEventService(SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, clock)
+
+
+def payload(event_type="payment_intent.succeeded", obj=None, account="acct_a", event_id="evt_1") -> str:
+    obj = {"id": "pi_1"} if obj is None else obj
+    return json.dumps({"id": event_id, "type": event_type, "account": account, "data": {"object": obj}})
+
+
 def deliver(event_type, obj, *, account="acct_a", raises=None):
-    recorder, log = Recorder(raises), Log()
-    clock = FixedClock()
-    service = StripeEventService(Gateway(), log, Connections(), recorder, recorder, recorder, recorder, clock)
-    payload = json.dumps({"id": "evt_1", "type": event_type, "account": account, "object": obj})
-    return service.receive(payload, "sig"), recorder.calls, log.calls, clock
+    recorder, log, clock = Recorder(raises), Log(), FixedClock()
+    receipt = service(recorder, log, clock).receive(payload(event_type, obj, account), "valid")
+    return receipt, recorder.calls, log.calls, clock
+
+
+# ---------------------------------------------------------------- processed once
+
+
+def test_an_event_is_processed_once_however_often_it_arrives():
+    recorder = Recorder()
+    events = service(recorder, Log())
+    outcomes = [events.receive(payload(), "valid").outcome for _ in range(10)]
+    assert recorder.calls == [("sync", "tenant-a", "acct_a", "pi_1")]
+    assert outcomes[0] == "done sync"
+    assert set(outcomes[1:]) == {"duplicate: already processed"}
+
+
+def test_a_failed_attempt_is_logged_with_its_kind_and_retried_by_the_next_delivery():
+    recorder, log = Recorder(RuntimeError("DynamoDB throttled"), times=1), Log()
+    events = service(recorder, log)
+    with pytest.raises(RuntimeError):
+        events.receive(payload("charge.refunded", {"payment_intent": "pi_1"}), "valid")
+    assert log.calls == [("claim", "evt_1", "charge.refunded"), ("fail", "evt_1", "RuntimeError: DynamoDB throttled")]
+    assert events.receive(payload("charge.refunded", {"payment_intent": "pi_1"}), "valid").outcome == "done sync"
+    assert log.status["evt_1"] == "done"
+
+
+def test_bad_signature_touches_nothing():
+    recorder, log = Recorder(), Log()
+    with pytest.raises(InvalidSignature):
+        service(recorder, log).receive(payload(), "forged")
+    assert recorder.calls == [] and log.calls == []
+
+
+@pytest.mark.parametrize("account", [None, "", "acct_other"])
+def test_an_event_of_no_connected_tenant_touches_nothing(account):
+    receipt, calls, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, account=account)
+    assert (receipt.event_id, receipt.outcome) == ("evt_1", "ignored: no tenant is connected to this account")
+    assert (calls, log) == ([], [])
+
+
+def test_unhandled_types_and_duplicates_answer_with_the_event_id():
+    receipt, calls, log, _ = deliver("customer.created", {"id": "cus_1"})
+    assert (receipt.event_id, receipt.outcome, calls, log) == ("evt_1", "ignored: unhandled event type", [], [])
+    recorder, claimed = Recorder(), Log()
+    claimed.status["evt_2"] = "processing"  # another delivery is at it
+    receipt = service(recorder, claimed).receive(payload(event_id="evt_2"), "valid")
+    assert (receipt.event_id, receipt.outcome, recorder.calls) == ("evt_2", "duplicate: already processed", [])
+
+
+def test_an_object_gone_from_the_account_is_acknowledged_and_not_retried():
+    receipt, _, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, raises=NotFound("no such payment intent"))
+    assert receipt.outcome == "ignored: no such payment intent"
+    assert log[-1] == ("finish", "evt_1", "ignored: no such payment intent")
+
+
+# ---------------------------------------------------------------- dispatch
 
 
 @pytest.mark.parametrize(
@@ -151,45 +228,3 @@ def test_a_failed_setup_without_a_readable_error_says_so(error):
     entry = calls[-1][2]
     assert entry.summary == "Saving a payment method failed: unknown reason"
     assert entry.data == {"decline_code": None}
-
-
-def test_an_object_gone_from_the_account_is_acknowledged_and_not_retried():
-    receipt, _, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, raises=NotFound("no such payment intent"))
-    assert receipt.outcome == "ignored: no such payment intent"
-    assert log[-1] == ("finish", "evt_1", "ignored: no such payment intent")
-
-
-def test_a_failure_is_logged_with_its_kind_for_the_next_delivery_and_raised():
-    with pytest.raises(RuntimeError):
-        deliver("payment_intent.succeeded", {"id": "pi_1"}, raises=RuntimeError("DynamoDB throttled"))
-    service_log = Log()
-    recorder = Recorder(RuntimeError("DynamoDB throttled"))
-    service = StripeEventService(Gateway(), service_log, Connections(), recorder, recorder, recorder, recorder, None)
-    payload = json.dumps(
-        {"id": "evt_9", "type": "charge.refunded", "account": "acct_a", "object": {"payment_intent": "pi"}}
-    )
-    with pytest.raises(RuntimeError):
-        service.receive(payload, "sig")
-    assert service_log.calls[-1] == ("fail", "evt_9", "RuntimeError: DynamoDB throttled")
-
-
-@pytest.mark.parametrize("account", [None, "", "acct_other"])
-def test_an_event_of_no_connected_tenant_touches_nothing(account):
-    receipt, calls, log, _ = deliver("payment_intent.succeeded", {"id": "pi_1"}, account=account)
-    assert (receipt.event_id, receipt.outcome) == ("evt_1", "ignored: no tenant is connected to this account")
-    assert (calls, log) == ([], [])
-
-
-def test_unhandled_types_and_duplicates_answer_with_the_event_id():
-    receipt, calls, log, _ = deliver("customer.created", {"id": "cus_1"})
-    assert (receipt.event_id, receipt.outcome, calls, log) == ("evt_1", "ignored: unhandled event type", [], [])
-
-    class Claimed(Log):
-        def claim(self, event_id, event_type):
-            return False
-
-    recorder = Recorder()
-    service = StripeEventService(Gateway(), Claimed(), Connections(), recorder, recorder, recorder, recorder, None)
-    event = {"id": "evt_2", "type": "payment_intent.succeeded", "account": "acct_a", "object": {"id": "pi_1"}}
-    receipt = service.receive(json.dumps(event), "sig")
-    assert (receipt.event_id, receipt.outcome, recorder.calls) == ("evt_2", "duplicate: already processed", [])

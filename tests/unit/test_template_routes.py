@@ -11,10 +11,7 @@ FUNCTIONS = template.functions()
 
 
 def served_routes(function: template.Function) -> set[tuple[str, str]]:
-    module_file = function.handler.rsplit(".", 1)[0]
-    spec = importlib.util.spec_from_file_location(
-        f"route_check_{function.logical_id}", function.code_uri / f"{module_file}.py"
-    )
+    spec = importlib.util.spec_from_file_location(f"route_check_{function.logical_id}", function.handler_file)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     schema = module.app.get_openapi_schema()

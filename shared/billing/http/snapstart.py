@@ -37,14 +37,17 @@ def prime(app: APIGatewayHttpResolver, builders: tuple[Callable[[], object], ...
     for route in app._static_routes + app._dynamic_routes:
         route.dependant  # noqa: B018 - building it compiles the route's pydantic validators
         route.body_field  # noqa: B018
-    from billing.adapters.dynamodb.models import BillowItem
-
-    BillowItem._get_connection().connection.client  # noqa: B018 - botocore reads its service models here
+    _dynamodb_client()  # botocore reads its service models here
 
 
 def refresh() -> None:
     """Run in every environment restored from the snapshot."""
     random.seed()  # each environment its own sequence
+    _dynamodb_client()._endpoint.http_session.close()  # no socket shared from the snapshot
+
+
+def _dynamodb_client():
+    """The botocore client every repository shares (through the models' connection)."""
     from billing.adapters.dynamodb.models import BillowItem
 
-    BillowItem._get_connection().connection.client._endpoint.http_session.close()  # no socket shared from the snapshot
+    return BillowItem._get_connection().connection.client

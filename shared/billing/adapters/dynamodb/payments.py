@@ -222,16 +222,7 @@ def _payment(i: PaymentItem) -> Payment:
 
 class DynamoPayments(_Table):
     def add(self, payment: Payment, event: TimelineEvent, request_key: str | None = None) -> Payment:
-        if request_key is None:
-            return self.save(payment, event)
-        guard = GuardItem(
-            pk=keys.tenant_pk(payment.tenant_id), sk=keys.charge_request_sk(request_key), owner_id=payment.id
-        )
-        with translated("payment", [None, None, lambda: RequestTaken(request_key)]), self._transaction() as tx:
-            tx.save(_payment_item(payment))
-            tx.save(_event_item(payment.tenant_id, event))
-            tx.save(guard, condition=GuardItem.pk.does_not_exist())
-        return replace(payment, version=payment.version + 1)
+        return self._write(payment, event, request_key)
 
     def for_request(self, tenant_id: str, request_key: str) -> Payment | None:
         with translated("payment"):
@@ -263,10 +254,21 @@ class DynamoPayments(_Table):
                 return None
 
     def save(self, payment: Payment, event: TimelineEvent | None) -> Payment:
-        with translated("payment"), self._transaction() as tx:
+        return self._write(payment, event)
+
+    def _write(self, payment: Payment, event: TimelineEvent | None, request_key: str | None = None) -> Payment:
+        """The payment (over its version), its timeline entry, and the guard naming it for a request."""
+        on_condition = [None]
+        with translated("payment", on_condition), self._transaction() as tx:
             tx.save(_payment_item(payment))
             if event is not None:
                 tx.save(_event_item(payment.tenant_id, event))
+                on_condition.append(None)
+            if request_key is not None:
+                guard_sk = keys.charge_request_sk(request_key)
+                guard = GuardItem(pk=keys.tenant_pk(payment.tenant_id), sk=guard_sk, owner_id=payment.id)
+                tx.save(guard, condition=GuardItem.pk.does_not_exist())
+                on_condition.append(lambda: RequestTaken(request_key))
         return replace(payment, version=payment.version + 1)
 
     def list(

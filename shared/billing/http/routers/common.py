@@ -5,6 +5,8 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
+from billing.domain.errors import REQUEST_KEY_FIELD
+
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Archived = Annotated[bool, Query(description="List archived records instead of active ones")]
@@ -12,7 +14,7 @@ Search = Annotated[str, Query(max_length=100, description="Case-insensitive subs
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=REQUEST_KEY_FIELD,
         min_length=1,
         max_length=255,
         description="Makes a retry safe: the same key and body answer the first response and create nothing "
