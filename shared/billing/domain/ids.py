@@ -16,6 +16,7 @@ PREFIXES = {
     "subscription": "sub",
     "invoice": "inv",
     "payment": "pay",
+    "invoice_payment": "ipay",
 }
 
 _ID_PATTERN = re.compile(r"^[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -28,6 +28,7 @@ class TenantSettings:
     currencies: tuple[str, ...] = field(default=("eur",))
     invoice_number_prefix: str = "INV-"
     invoice_number_start: int = 1
+    invoice_number_digits: int = 6
     datev_enabled: bool = False
     debtor_number_start: int = DATEV_DEBTOR_START
     debtor_number_end: int = DATEV_DEBTOR_END

@@ -15,6 +15,7 @@ PRODUCT_PREFIX = "PRODUCT#"
 TAX_PREFIX = "TAX#"
 EVENT_PREFIX = "EVT#"
 PAYMENT_METHOD_PREFIX = "PM#"
+HISTORY_PREFIX = "HIST#"
 
 
 def tenant_pk(tenant_id: str) -> str:
@@ -36,6 +37,38 @@ def payment_pk(tenant_id: str, payment_id: str) -> str:
 def payment_list_pk(tenant_id: str) -> str:
     """ "By status" index partition of a tenant's payments, newest first."""
     return f"T#{tenant_id}#PAYMENTS"
+
+
+def invoice_pk(tenant_id: str, invoice_id: str) -> str:
+    """An invoice (``#META``) and its history (``HIST#...``) share one partition."""
+    return f"T#{tenant_id}#INV#{invoice_id}"
+
+
+def invoice_list_pk(tenant_id: str) -> str:
+    """ "By status" index partition of a tenant's invoices, newest first."""
+    return f"T#{tenant_id}#INVOICES"
+
+
+def created_sk(created_iso: str, record_id: str) -> str:
+    """Index position of a record in its list: by creation time, then id."""
+    return f"{created_iso}#{record_id}"
+
+
+def history_sk(entry_id: str) -> str:
+    return f"{HISTORY_PREFIX}{entry_id}"
+
+
+def invoice_request_sk(request_key: str) -> str:
+    """The invoice a caller's create request (its Idempotency-Key, or a subscription's period) made."""
+    return f"REQUEST#invoice#{request_key}"
+
+
+def hosted_token_key(token: str) -> str:
+    """The invoice a hosted-page token opens, tenant-free: the token is its own capability."""
+    return f"TOKEN#{token}"
+
+
+INVOICE_COUNTER = "INVOICE"
 
 
 def payment_method_sk(method_id: str) -> str:

@@ -10,8 +10,6 @@ from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
     JSONAttribute,
-    ListAttribute,
-    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -109,19 +107,9 @@ class BillowItem(Model):
     due_for_billing = DueForBillingIndex()
 
 
-class AddressMap(MapAttribute):
-    id = UnicodeAttribute()
-    line1 = UnicodeAttribute(default="")
-    line2 = UnicodeAttribute(default="")
-    postal_code = UnicodeAttribute(default="")
-    city = UnicodeAttribute(default="")
-    state = UnicodeAttribute(default="")
-    country = UnicodeAttribute(default="")
-
-
 class CustomerItem(BillowItem, discriminator="customer"):
     tenant_id = UnicodeAttribute()
-    customer_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     type = UnicodeAttribute()
     first_name = UnicodeAttribute(default="")
     last_name = UnicodeAttribute(default="")
@@ -130,7 +118,7 @@ class CustomerItem(BillowItem, discriminator="customer"):
     phone = UnicodeAttribute(default="")
     vat_id = UnicodeAttribute(default="")
     billing_email = UnicodeAttribute(default="")
-    addresses = ListAttribute(of=AddressMap)
+    addresses = JSONAttribute(default=dict)  # address id -> address, in the order added
     default_address_id = UnicodeAttribute()
     billing_address_id = UnicodeAttribute(null=True)
     debtor_number = NumberAttribute(null=True)
@@ -146,7 +134,7 @@ class CustomerItem(BillowItem, discriminator="customer"):
 
 
 class TimelineEventItem(BillowItem, discriminator="timeline_event"):
-    event_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     type = UnicodeAttribute()
     occurred_at = UTCDateTimeAttribute()
@@ -162,7 +150,8 @@ class GuardItem(BillowItem, discriminator="guard"):
 
 
 class CounterItem(BillowItem, discriminator="counter"):
-    value = NumberAttribute(default=0)
+    value = NumberAttribute(default=0)  # the last number drawn
+    numbered = NumberAttribute(default=0)  # invoice counter: numbered invoices that still exist
 
 
 class SettingsItem(BillowItem, discriminator="settings"):
@@ -173,7 +162,7 @@ class SettingsItem(BillowItem, discriminator="settings"):
 
 class ProductItem(BillowItem, discriminator="product"):
     tenant_id = UnicodeAttribute()
-    product_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     sku = UnicodeAttribute(default="")
@@ -190,7 +179,7 @@ class ProductItem(BillowItem, discriminator="product"):
 
 class TaxRateItem(BillowItem, discriminator="tax_rate"):
     tenant_id = UnicodeAttribute()
-    rate_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     name = UnicodeAttribute()
     description = UnicodeAttribute(default="")
     country = UnicodeAttribute(default="")
@@ -215,7 +204,7 @@ class CustomerRecordItem(BillowItem, discriminator="customer_record"):
 class PaymentMethodItem(BillowItem, discriminator="payment_method"):
     tenant_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
-    method_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     type = UnicodeAttribute()
     brand = UnicodeAttribute(default="")
     last4 = UnicodeAttribute(default="")
@@ -226,7 +215,7 @@ class PaymentMethodItem(BillowItem, discriminator="payment_method"):
 
 
 class PaymentItem(CustomerRecordItem, discriminator="payment"):
-    payment_id = UnicodeAttribute()
+    id = UnicodeAttribute()
     amount = NumberAttribute()
     currency = UnicodeAttribute()
     method = UnicodeAttribute(default="")
@@ -265,3 +254,47 @@ class WebhookEventItem(BillowItem, discriminator="webhook_event"):
     outcome = UnicodeAttribute(default="")
     attempts = NumberAttribute(default=0)
     claimed_at = NumberAttribute()
+
+
+class InvoiceItem(CustomerRecordItem, discriminator="invoice"):
+    id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    recipient = JSONAttribute()
+    lines = JSONAttribute()
+    totals = JSONAttribute()
+    adjustments = JSONAttribute(default=list)
+    payment_terms = UnicodeAttribute()
+    days_until_due = NumberAttribute(null=True)
+    due_date = UnicodeAttribute(null=True)  # ISO dates compare as text: the due-date filters use it
+    issued_on = UnicodeAttribute(null=True)
+    number = UnicodeAttribute(null=True)
+    sequence = NumberAttribute(null=True)
+    total = NumberAttribute()  # for the amount filters
+    memo = UnicodeAttribute(default="")
+    footer = UnicodeAttribute(default="")
+    owner = UnicodeAttribute(default="")
+    associated_customer_ids = JSONAttribute(default=list)
+    payments = JSONAttribute(default=list)
+    online_payment_made = BooleanAttribute(default=False)
+    subscription_id = UnicodeAttribute(null=True)
+    hosted_token = UnicodeAttribute(null=True)
+    checkout_session_id = UnicodeAttribute(null=True)
+    last_sent_at = UTCDateTimeAttribute(null=True)
+    finalized_at = UTCDateTimeAttribute(null=True)
+    paid_at = UTCDateTimeAttribute(null=True)
+    voided_at = UTCDateTimeAttribute(null=True)
+    cloned_from = UnicodeAttribute(null=True)
+    pdf_key = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    version = VersionAttribute()
+
+
+class InvoiceHistoryItem(BillowItem, discriminator="invoice_history"):
+    id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    at = UTCDateTimeAttribute()
+    actor = UnicodeAttribute(default="")
+    summary = UnicodeAttribute(default="")
+    data = JSONAttribute(default=dict)

@@ -19,11 +19,11 @@ from billing.adapters.dynamodb.models import (
     PaymentMethodItem,
     WebhookEventItem,
 )
-from billing.adapters.dynamodb.repositories import _event_item, _page, _start_after, _Table, _utc, _version
+from billing.adapters.dynamodb.repositories import _event_item, _page, _start_after, _Table, domain_record, stored_item
 from billing.domain.errors import Conflict, NotFound, RequestTaken
 from billing.domain.ids import is_valid_id
 from billing.domain.paging import Page
-from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
+from billing.domain.payments import Payment, PaymentMethod
 from billing.domain.timeline import TimelineEvent
 
 PROVIDER = "stripe"
@@ -101,34 +101,13 @@ class DynamoProcessorConnections(_Table):
 
 
 def _method_item(tenant_id: str, m: PaymentMethod) -> PaymentMethodItem:
-    return PaymentMethodItem(
+    return stored_item(
+        PaymentMethodItem,
+        m,
         pk=keys.customer_pk(tenant_id, m.customer_id),
         sk=keys.payment_method_sk(m.id),
         gsi3pk=keys.external_id_key(tenant_id, PROVIDER, m.id),
         tenant_id=tenant_id,
-        customer_id=m.customer_id,
-        method_id=m.id,
-        type=m.type,
-        brand=m.brand,
-        last4=m.last4,
-        exp_month=m.exp_month,
-        exp_year=m.exp_year,
-        is_default=m.is_default,
-        created_at=m.created_at,
-    )
-
-
-def _method(i: PaymentMethodItem) -> PaymentMethod:
-    return PaymentMethod(
-        id=i.method_id,
-        customer_id=i.customer_id,
-        type=i.type,
-        brand=i.brand or "",
-        last4=i.last4 or "",
-        exp_month=int(i.exp_month or 0),
-        exp_year=int(i.exp_year or 0),
-        created_at=_utc(i.created_at),
-        is_default=bool(i.is_default),
     )
 
 
@@ -138,7 +117,7 @@ class DynamoPaymentMethods(_Table):
             items = PaymentMethodItem.query(
                 keys.customer_pk(tenant_id, customer_id), PaymentMethodItem.sk.startswith(keys.PAYMENT_METHOD_PREFIX)
             )
-            return sorted((_method(i) for i in items), key=lambda m: m.created_at)
+            return sorted((domain_record(PaymentMethod, i) for i in items), key=lambda m: m.created_at)
 
     def owner_of(self, tenant_id: str, method_id: str) -> str | None:
         found = _by_external_id(tenant_id, method_id)
@@ -168,7 +147,9 @@ class DynamoPaymentMethods(_Table):
 def _payment_item(p: Payment) -> PaymentItem:
     t = p.tenant_id
     created = p.created_at.isoformat()
-    return PaymentItem(
+    return stored_item(
+        PaymentItem,
+        p,
         pk=keys.payment_pk(t, p.id),
         sk=keys.META,
         gsi1pk=keys.customer_pk(t, p.customer_id),
@@ -176,47 +157,6 @@ def _payment_item(p: Payment) -> PaymentItem:
         gsi2pk=keys.payment_list_pk(t),
         gsi2sk=f"{created}#{p.id}",
         gsi3pk=keys.external_id_key(t, PROVIDER, p.processor_payment_id) if p.processor_payment_id else None,
-        tenant_id=t,
-        customer_id=p.customer_id,
-        status=p.status.value,
-        payment_id=p.id,
-        amount=p.amount,
-        currency=p.currency,
-        method=p.method,
-        payment_method_id=p.payment_method_id,
-        processor=p.processor,
-        processor_payment_id=p.processor_payment_id,
-        processor_charge_id=p.processor_charge_id,
-        amount_refunded=p.amount_refunded,
-        failure_code=p.failure_code,
-        failure_message=p.failure_message,
-        description=p.description,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        **_version(p.version),
-    )
-
-
-def _payment(i: PaymentItem) -> Payment:
-    return Payment(
-        tenant_id=i.tenant_id,
-        id=i.payment_id,
-        customer_id=i.customer_id,
-        amount=int(i.amount),
-        currency=i.currency,
-        status=PaymentStatus(i.status),
-        created_at=_utc(i.created_at),
-        updated_at=_utc(i.updated_at),
-        method=i.method or "",
-        payment_method_id=i.payment_method_id,
-        processor=i.processor or PROVIDER,
-        processor_payment_id=i.processor_payment_id,
-        processor_charge_id=i.processor_charge_id,
-        amount_refunded=int(i.amount_refunded or 0),
-        failure_code=i.failure_code,
-        failure_message=i.failure_message,
-        description=i.description or "",
-        version=int(i.version or 0),
     )
 
 
@@ -239,7 +179,8 @@ class DynamoPayments(_Table):
             raise NotFound(f"payment {payment_id} not found")
         with translated("payment"):
             try:
-                return _payment(BillowItem.get(keys.payment_pk(tenant_id, payment_id), keys.META, consistent_read=True))
+                item = BillowItem.get(keys.payment_pk(tenant_id, payment_id), keys.META, consistent_read=True)
+                return domain_record(Payment, item)
             except DoesNotExist:
                 raise NotFound(f"payment {payment_id} not found") from None
 
@@ -249,7 +190,7 @@ class DynamoPayments(_Table):
             return None
         with translated("payment"):
             try:
-                return _payment(BillowItem.get(found.pk, found.sk, consistent_read=True))
+                return domain_record(Payment, BillowItem.get(found.pk, found.sk, consistent_read=True))
             except DoesNotExist:
                 return None
 
@@ -291,8 +232,8 @@ class DynamoPayments(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, lambda i: i.payment_id)
-        return Page([_payment(i) for i in items], next_cursor)
+            items, next_cursor = _page(results, lambda i: i.id)
+        return Page([domain_record(Payment, i) for i in items], next_cursor)
 
     def _start_key(self, tenant_id: str, payment_id: str) -> dict:
         """Index positions are rebuilt from the payment itself, never taken from the client."""

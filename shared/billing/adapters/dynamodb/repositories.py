@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC
-from decimal import Decimal
+from dataclasses import fields
+from typing import TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
@@ -13,7 +13,6 @@ from pynamodb.transactions import TransactWrite
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import translated
 from billing.adapters.dynamodb.models import (
-    AddressMap,
     BillowItem,
     CounterItem,
     CustomerItem,
@@ -25,16 +24,17 @@ from billing.adapters.dynamodb.models import (
     TimelineEventItem,
 )
 from billing.domain.catalog import Product, TaxRate, sku_identity
-from billing.domain.customers import Address, Customer, CustomerRecords, CustomerType
+from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.errors import DebtorNumberTaken, NotFound, SkuTaken, ValidationFailed
 from billing.domain.ids import is_valid_id
-from billing.domain.money import format_decimal
 from billing.domain.paging import Page, decode_cursor, encode_cursor
-from billing.domain.periods import BillingFrequency
+from billing.domain.records import record_of, values_of
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
 
 ACTIVE_SUBSCRIPTION_STATUSES = ("scheduled", "active", "unpaid")
+Item = TypeVar("Item", bound=BillowItem)
+R = TypeVar("R")
 
 
 class _Table:
@@ -77,14 +77,23 @@ def _and(*conditions):
     return combined
 
 
-def _version(version: int) -> dict:
-    """Optimistic locking: PynamoDB writes a versioned item only if its stored version is
-    unchanged (or, with no version given, only if it does not exist yet)."""
-    return {"version": version} if version else {}
+def stored_item(item_class: type[Item], record, **keys_and_derived) -> Item:
+    """The item of a domain record: each of the item's attributes the record has a field (or a
+    property) of, by name; keys and derived attributes are given. A record's ``version`` is the
+    optimistic lock: PynamoDB writes a versioned item only if its stored version is unchanged
+    (or, with version 0, only if it does not exist yet)."""
+    names = [n for n in item_class.get_attributes() if n not in keys_and_derived and n not in ("kind", "version")]
+    version = getattr(record, "version", 0)
+    return item_class(
+        **values_of(record, names, keep_datetimes=True),
+        **keys_and_derived,
+        **({"version": version} if version else {}),
+    )
 
 
-def _utc(value):
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def domain_record(record_class: type[R], item: BillowItem, **overrides) -> R:
+    """The domain record an item holds, every field read back by name (see billing.domain.records)."""
+    return record_of(record_class, item.attribute_values, **overrides)
 
 
 # ---------------------------------------------------------------- customers
@@ -92,7 +101,9 @@ def _utc(value):
 
 def _customer_item(customer: Customer) -> CustomerItem:
     t = customer.tenant_id
-    return CustomerItem(
+    return stored_item(
+        CustomerItem,
+        customer,
         pk=keys.customer_pk(t, customer.id),
         sk=keys.META,
         gsi2pk=keys.customer_list_pk(t, customer.archived),
@@ -100,82 +111,13 @@ def _customer_item(customer: Customer) -> CustomerItem:
         gsi3pk=keys.external_id_key(t, "stripe", customer.processor_customer_id)
         if customer.processor_customer_id
         else None,
-        tenant_id=t,
-        customer_id=customer.id,
-        type=customer.type.value,
-        first_name=customer.first_name,
-        last_name=customer.last_name,
-        company_name=customer.company_name,
-        email=customer.email,
-        phone=customer.phone,
-        vat_id=customer.vat_id,
-        billing_email=customer.billing_email,
-        addresses=[AddressMap(**vars(a)) for a in customer.addresses.values()],
-        default_address_id=customer.default_address_id,
-        billing_address_id=customer.billing_address_id,
-        debtor_number=customer.debtor_number,
-        archived=customer.archived,
-        read_only=customer.read_only,
-        default_payment_method=customer.default_payment_method,
-        default_payment_method_id=customer.default_payment_method_id,
-        processor_customer_id=customer.processor_customer_id,
         search_text=customer.search_text(),
-        created_at=customer.created_at,
-        updated_at=customer.updated_at,
-        **_version(customer.version),
-    )
-
-
-def _customer(item: CustomerItem) -> Customer:
-    return Customer(
-        tenant_id=item.tenant_id,
-        id=item.customer_id,
-        type=CustomerType(item.type),
-        created_at=_utc(item.created_at),
-        updated_at=_utc(item.updated_at),
-        first_name=item.first_name or "",
-        last_name=item.last_name or "",
-        company_name=item.company_name or "",
-        email=item.email or "",
-        phone=item.phone or "",
-        vat_id=item.vat_id or "",
-        billing_email=item.billing_email or "",
-        addresses={a.id: Address(**{k: (v or "") for k, v in a.attribute_values.items()}) for a in item.addresses},
-        default_address_id=item.default_address_id,
-        billing_address_id=item.billing_address_id,
-        debtor_number=int(item.debtor_number) if item.debtor_number is not None else None,
-        archived=bool(item.archived),
-        read_only=bool(item.read_only),
-        default_payment_method=item.default_payment_method or "",
-        default_payment_method_id=item.default_payment_method_id,
-        processor_customer_id=item.processor_customer_id,
-        version=int(item.version or 0),
     )
 
 
 def _event_item(tenant_id: str, event: TimelineEvent) -> TimelineEventItem:
-    return TimelineEventItem(
-        pk=keys.customer_pk(tenant_id, event.customer_id),
-        sk=keys.event_sk(event.id),
-        event_id=event.id,
-        customer_id=event.customer_id,
-        type=event.type,
-        occurred_at=event.occurred_at,
-        actor=event.actor,
-        summary=event.summary,
-        data=event.data,
-    )
-
-
-def _event(item: TimelineEventItem) -> TimelineEvent:
-    return TimelineEvent(
-        item.event_id,
-        item.customer_id,
-        item.type,
-        _utc(item.occurred_at),
-        item.actor or "",
-        item.summary or "",
-        dict(item.data or {}),
+    return stored_item(
+        TimelineEventItem, event, pk=keys.customer_pk(tenant_id, event.customer_id), sk=keys.event_sk(event.id)
     )
 
 
@@ -202,7 +144,7 @@ class DynamoCustomerRepository(_Table):
                 item = BillowItem.get(keys.customer_pk(tenant_id, customer_id), keys.META, consistent_read=True)
             except DoesNotExist:
                 raise NotFound(f"customer {customer_id} not found") from None
-        return _customer(item)
+        return domain_record(Customer, item)
 
     def save(self, customer: Customer, event: TimelineEvent, *, previous_debtor_number: int | None) -> None:
         t = customer.tenant_id
@@ -243,14 +185,14 @@ class DynamoCustomerRepository(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, lambda i: i.customer_id)
-        return Page([_customer(i) for i in items], next_cursor)
+            items, next_cursor = _page(results, lambda i: i.id)
+        return Page([domain_record(Customer, i) for i in items], next_cursor)
 
     def all(self, tenant_id: str) -> Iterator[Customer]:
         for archived in (False, True):
             with translated("customers"):
                 for item in BillowItem.by_status.query(keys.customer_list_pk(tenant_id, archived)):
-                    yield _customer(item)
+                    yield domain_record(Customer, item)
 
     def related_records(self, tenant_id: str, customer_id: str) -> CustomerRecords:
         by_customer = keys.customer_pk(tenant_id, customer_id)
@@ -294,8 +236,8 @@ class DynamoCustomerRepository(_Table):
                 last_evaluated_key=start,
                 scan_index_forward=False,
             )
-            items, next_cursor = _page(results, lambda i: i.event_id)
-        return Page([_event(i) for i in items], next_cursor)
+            items, next_cursor = _page(results, lambda i: i.id)
+        return Page([domain_record(TimelineEvent, i) for i in items], next_cursor)
 
     def next_debtor_number(self, tenant_id: str, range_start: int) -> int:
         counter = CounterItem(pk=keys.tenant_pk(tenant_id), sk=keys.counter_sk("DEBTOR"))
@@ -308,76 +250,13 @@ class DynamoCustomerRepository(_Table):
 
 
 def _product_item(p: Product) -> ProductItem:
-    return ProductItem(
-        pk=keys.tenant_pk(p.tenant_id),
-        sk=keys.product_sk(p.id),
-        tenant_id=p.tenant_id,
-        product_id=p.id,
-        name=p.name,
-        description=p.description,
-        sku=p.sku,
-        unit_price=format_decimal(p.unit_price),
-        unit_cost=None if p.unit_cost is None else format_decimal(p.unit_cost),
-        currency=p.currency,
-        billing_frequency=p.billing_frequency.value,
-        archived=p.archived,
-        search_text=p.search_text(),
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-        **_version(p.version),
-    )
-
-
-def _product(i: ProductItem) -> Product:
-    return Product(
-        tenant_id=i.tenant_id,
-        id=i.product_id,
-        name=i.name,
-        unit_price=Decimal(i.unit_price),
-        currency=i.currency,
-        billing_frequency=BillingFrequency(i.billing_frequency),
-        created_at=_utc(i.created_at),
-        updated_at=_utc(i.updated_at),
-        description=i.description or "",
-        sku=i.sku or "",
-        unit_cost=None if i.unit_cost is None else Decimal(i.unit_cost),
-        archived=bool(i.archived),
-        version=int(i.version or 0),
+    return stored_item(
+        ProductItem, p, pk=keys.tenant_pk(p.tenant_id), sk=keys.product_sk(p.id), search_text=p.search_text()
     )
 
 
 def _tax_rate_item(r: TaxRate) -> TaxRateItem:
-    return TaxRateItem(
-        pk=keys.tenant_pk(r.tenant_id),
-        sk=keys.tax_rate_sk(r.id),
-        tenant_id=r.tenant_id,
-        rate_id=r.id,
-        name=r.name,
-        description=r.description,
-        country=r.country,
-        percentage=format(r.percentage, "f"),
-        inclusive=r.inclusive,
-        archived=r.archived,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        **_version(r.version),
-    )
-
-
-def _tax_rate(i: TaxRateItem) -> TaxRate:
-    return TaxRate(
-        tenant_id=i.tenant_id,
-        id=i.rate_id,
-        name=i.name,
-        percentage=Decimal(i.percentage),
-        inclusive=bool(i.inclusive),
-        created_at=_utc(i.created_at),
-        updated_at=_utc(i.updated_at),
-        description=i.description or "",
-        country=i.country or "",
-        archived=bool(i.archived),
-        version=int(i.version or 0),
-    )
+    return stored_item(TaxRateItem, r, pk=keys.tenant_pk(r.tenant_id), sk=keys.tax_rate_sk(r.id))
 
 
 def _sku_guard(tenant_id: str, sku: str, owner_id: str) -> GuardItem:
@@ -394,15 +273,15 @@ class DynamoCatalogRepository(_Table):
                 on_condition.append(lambda: SkuTaken(product.sku))
 
     def get_product(self, tenant_id: str, product_id: str) -> Product:
-        return _product(self._get(tenant_id, "product", product_id, keys.product_sk))
+        return domain_record(Product, self._get(tenant_id, "product", product_id, keys.product_sk))
 
     def get_products(self, tenant_id: str, product_ids: set[str]) -> dict[str, Product]:
         items = self._batch_get(tenant_id, "product", product_ids, keys.product_sk)
-        return {p.id: p for p in map(_product, items)}
+        return {p.id: p for p in (domain_record(Product, i) for i in items)}
 
     def get_tax_rates(self, tenant_id: str, rate_ids: set[str]) -> dict[str, TaxRate]:
         items = self._batch_get(tenant_id, "tax_rate", rate_ids, keys.tax_rate_sk)
-        return {r.id: r for r in map(_tax_rate, items)}
+        return {r.id: r for r in (domain_record(TaxRate, i) for i in items)}
 
     def _batch_get(self, tenant_id: str, kind: str, record_ids: set[str], sort_key) -> list:
         wanted = [(keys.tenant_pk(tenant_id), sort_key(i)) for i in sorted(record_ids) if is_valid_id(kind, i)]
@@ -435,16 +314,16 @@ class DynamoCatalogRepository(_Table):
             cursor,
             limit,
             _and(ProductItem.archived == archived, _search_filter(ProductItem.search_text, search)),
-            lambda i: i.product_id,
+            lambda i: i.id,
         )
-        return Page([_product(i) for i in items], next_cursor)
+        return Page([domain_record(Product, i) for i in items], next_cursor)
 
     def add_tax_rate(self, rate: TaxRate) -> None:
         with translated("tax rate"):
             _tax_rate_item(rate).save()
 
     def get_tax_rate(self, tenant_id: str, rate_id: str) -> TaxRate:
-        return _tax_rate(self._get(tenant_id, "tax_rate", rate_id, keys.tax_rate_sk))
+        return domain_record(TaxRate, self._get(tenant_id, "tax_rate", rate_id, keys.tax_rate_sk))
 
     def save_tax_rate(self, rate: TaxRate) -> None:
         with translated("tax rate"):
@@ -459,9 +338,9 @@ class DynamoCatalogRepository(_Table):
             cursor,
             limit,
             TaxRateItem.archived == archived,
-            lambda i: i.rate_id,
+            lambda i: i.id,
         )
-        return Page([_tax_rate(i) for i in items], next_cursor)
+        return Page([domain_record(TaxRate, i) for i in items], next_cursor)
 
     def _get(self, tenant_id: str, kind: str, record_id: str, sort_key):
         label = kind.replace("_", " ")
@@ -493,28 +372,20 @@ class DynamoCatalogRepository(_Table):
 
 
 class DynamoSettingsRepository(_Table):
+    """The settings live as one JSON document: a new setting is a new field of TenantSettings only."""
+
     def get(self, tenant_id: str) -> TenantSettings:
         with translated("settings"):
             try:
                 item = SettingsItem.get(keys.tenant_pk(tenant_id), keys.SETTINGS, consistent_read=True)
             except DoesNotExist:
                 return TenantSettings(tenant_id=tenant_id)
-        values = dict(item.values or {})
-        for name in ("currencies", "admin_notification_emails"):
-            if name in values:
-                values[name] = tuple(values[name])
-        return TenantSettings(tenant_id=tenant_id, version=int(item.version or 0), **values)
+        return record_of(TenantSettings, item.values or {}, tenant_id=tenant_id, version=int(item.version or 0))
 
     def save(self, settings: TenantSettings) -> None:
-        values = {k: v for k, v in vars(settings).items() if k not in ("tenant_id", "version")}
-        values["currencies"] = list(values["currencies"])
-        values["admin_notification_emails"] = list(values["admin_notification_emails"])
-        item = SettingsItem(
-            pk=keys.tenant_pk(settings.tenant_id),
-            sk=keys.SETTINGS,
-            tenant_id=settings.tenant_id,
-            values=values,
-            **_version(settings.version),
+        values = values_of(settings, (f.name for f in fields(settings) if f.name not in ("tenant_id", "version")))
+        item = stored_item(
+            SettingsItem, settings, pk=keys.tenant_pk(settings.tenant_id), sk=keys.SETTINGS, values=values
         )
         with translated("settings"):
             item.save()

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, StringConstraints
 
-from billing.domain.money import format_decimal
 from billing.domain.periods import BillingFrequency
 
 if TYPE_CHECKING:
@@ -25,6 +24,7 @@ from billing.http.schemas.common import (
     Response,
     ShortText,
     omittable,
+    out,
 )
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")]
@@ -66,19 +66,7 @@ class ProductOut(Response):
 
 
 def product_out(p: Product) -> ProductOut:
-    return ProductOut(
-        id=p.id,
-        name=p.name,
-        description=p.description,
-        sku=p.sku,
-        unit_price=format_decimal(p.unit_price),
-        unit_cost=None if p.unit_cost is None else format_decimal(p.unit_cost),
-        currency=p.currency,
-        billing_frequency=p.billing_frequency,
-        archived=p.archived,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-    )
+    return out(ProductOut, p)
 
 
 class TaxRateCreate(Request):
@@ -111,17 +99,7 @@ class TaxRateOut(Response):
 
 
 def tax_rate_out(r: TaxRate) -> TaxRateOut:
-    return TaxRateOut(
-        id=r.id,
-        name=r.name,
-        percentage=format(r.percentage, "f"),
-        inclusive=r.inclusive,
-        description=r.description,
-        country=r.country,
-        archived=r.archived,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-    )
+    return out(TaxRateOut, r)
 
 
 class SettingsUpdate(Request):
@@ -137,7 +115,10 @@ class SettingsUpdate(Request):
     default_currency: CurrencyCode = omittable()
     currencies: list[CurrencyCode] = omittable(min_length=1, max_length=50)
     invoice_number_prefix: str = omittable(max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
-    invoice_number_start: Integer = omittable(ge=1, le=999_999_999)
+    invoice_number_start: Integer = omittable(
+        ge=1, le=999_999_999, description="The first number of the sequence, or of a new range above the last one"
+    )
+    invoice_number_digits: Integer = omittable(ge=1, le=12, description="Zero-padded digits: 6 gives INV-000123")
     datev_enabled: Flag = omittable()
     debtor_number_start: Integer = omittable(ge=1, le=999_999_999)
     debtor_number_end: Integer = omittable(ge=1, le=999_999_999)
@@ -157,13 +138,11 @@ class SettingsOut(Response):
     currencies: list[str]
     invoice_number_prefix: str
     invoice_number_start: int
+    invoice_number_digits: int
     datev_enabled: bool
     debtor_number_start: int
     debtor_number_end: int
 
 
 def settings_out(s: TenantSettings) -> SettingsOut:
-    values = {k: v for k, v in vars(s).items() if k not in ("tenant_id", "version")}
-    return SettingsOut(
-        **{**values, "currencies": list(s.currencies), "admin_notification_emails": list(s.admin_notification_emails)}
-    )
+    return out(SettingsOut, s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import typing
 import unicodedata
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -162,6 +163,42 @@ class Response(BaseModel):
 class ListPage(Response, Generic[T]):
     data: list[T]
     next_cursor: str | None = Field(description="Pass as `cursor` to fetch the next page; null on the last page")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def out(model: type[M], record: Any, **derived: Any) -> M:
+    """A response from a domain record by field name: each field of ``model`` the record has (a
+    field or a property) in its plain form (billing.domain.records), nested responses likewise;
+    what the record does not hold by that name is given as ``derived``."""
+    values = {
+        name: _shaped(info.annotation, getattr(record, name))
+        for name, info in model.model_fields.items()
+        if name not in derived and hasattr(record, name)
+    }
+    return model.model_validate({**values, **derived})
+
+
+def _shaped(annotation: Any, value: Any) -> Any:
+    from billing.domain.records import plain
+
+    nested = _response_model_in(annotation)
+    if nested is None or value is None:
+        return plain(value, keep_datetimes=True)
+    if isinstance(value, list | tuple):
+        return [out(nested, v) for v in value]
+    return out(nested, value)
+
+
+def _response_model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _response_model_in(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def page_of(page, convert) -> dict:

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import Field
 
 if TYPE_CHECKING:
-    from billing.domain.customers import Address, Customer
+    from billing.domain.customers import Customer
     from billing.domain.timeline import TimelineEvent
-from billing.http.schemas.common import CountryCode, Email, Flag, Integer, Request, Response, ShortText, omittable
+from billing.http.schemas.common import CountryCode, Email, Flag, Integer, Request, Response, ShortText, omittable, out
 
 DEBTOR_NUMBER = "DATEV debtor number; drawn from the tenant's range when omitted and DATEV is enabled"
 DebtorNumber = Annotated[Integer, Field(ge=1, le=999_999_999)]
@@ -96,33 +96,17 @@ class CustomerOut(Response):
     updated_at: datetime
 
 
-def address_out(address: Address) -> AddressOut:
-    return AddressOut(**vars(address))
-
-
 def customer_out(c: Customer) -> CustomerOut:
-    return CustomerOut(
-        id=c.id,
+    return out(
+        CustomerOut,
+        c,
         type=c.type.value,
         name=c.display_name,
-        first_name=c.first_name,
-        last_name=c.last_name,
-        company_name=c.company_name,
-        email=c.email,
-        phone=c.phone,
-        vat_id=c.vat_id,
-        billing_email=c.billing_email,
-        invoice_email=c.invoice_email,
-        address=address_out(c.default_address),
-        billing_address=address_out(c.addresses[c.billing_address_id]) if c.billing_address_id else None,
-        addresses=[address_out(a) for a in c.addresses.values()],
-        debtor_number=c.debtor_number,
+        address=out(AddressOut, c.default_address),
+        billing_address=out(AddressOut, c.billing_address) if c.billing_address_id else None,
+        addresses=[out(AddressOut, a) for a in c.addresses.values()],
         default_payment_method=c.default_payment_method_id,
         default_payment_method_label=c.default_payment_method,
-        archived=c.archived,
-        read_only=c.read_only,
-        created_at=c.created_at,
-        updated_at=c.updated_at,
     )
 
 
@@ -136,9 +120,7 @@ class TimelineEventOut(Response):
 
 
 def timeline_event_out(e: TimelineEvent) -> TimelineEventOut:
-    return TimelineEventOut(
-        id=e.id, type=e.type, occurred_at=e.occurred_at, actor=e.actor, summary=e.summary, data=e.data
-    )
+    return out(TimelineEventOut, e)
 
 
 class ExportOut(Response):

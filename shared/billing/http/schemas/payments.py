@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from billing.http.schemas.common import CurrencyCode, Flag, Integer, Request, Response, ShortText, omittable
+from billing.http.schemas.common import CurrencyCode, Flag, Integer, Request, Response, ShortText, omittable, out
 
 if TYPE_CHECKING:
     from billing.domain.payments import Payment, PaymentMethod
@@ -41,17 +41,7 @@ class PaymentMethodOut(Response):
 
 
 def payment_method_out(m: PaymentMethod) -> PaymentMethodOut:
-    return PaymentMethodOut(
-        id=m.id,
-        type=m.type,
-        brand=m.brand,
-        last4=m.last4,
-        exp_month=m.exp_month,
-        exp_year=m.exp_year,
-        is_default=m.is_default,
-        description=m.describe(),
-        created_at=m.created_at,
-    )
+    return out(PaymentMethodOut, m, description=m.describe())
 
 
 class PaymentMethodList(Response):
@@ -93,24 +83,7 @@ class PaymentOut(Response):
 
 
 def payment_out(p: Payment) -> PaymentOut:
-    return PaymentOut(
-        id=p.id,
-        customer_id=p.customer_id,
-        amount=p.amount,
-        currency=p.currency,
-        status=p.status.value,
-        amount_refunded=p.amount_refunded,
-        method=p.method,
-        payment_method_id=p.payment_method_id,
-        processor=p.processor,
-        processor_payment_id=p.processor_payment_id,
-        processor_charge_id=p.processor_charge_id,
-        failure_code=p.failure_code,
-        failure_message=p.failure_message,
-        description=p.description,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-    )
+    return out(PaymentOut, p)
 
 
 class ConnectIn(Request):
