@@ -106,6 +106,55 @@ class _OneRequestAtATime:
             return list(self.app(environ, start_response))
 
 
+def _back_up_items_not_tables() -> None:
+    """moto backs a transaction up by deep-copying every table it touches, once per transaction
+    item, so a 100-item transaction on a table of thousands of items copies it 100 times (most of
+    the test suite's time went there). Requests are serialised (above), so backing up only the
+    items the transaction writes, and putting them back when it is cancelled, is the same."""
+    import copy
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    if getattr(models, "_billow_item_backups", False):
+        return
+
+    class _TablesAreNotCopied:
+        @staticmethod
+        def deepcopy(value, memo=None):
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        backups = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            key = op.get("Key") or {a: op["Item"][a] for a in (table.hash_key_attr, table.range_key_attr) if a}
+            hash_key = DynamoType(key[table.hash_key_attr])
+            range_key = DynamoType(key[table.range_key_attr]) if table.range_key_attr else None
+            backups.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+        try:
+            return original(self, transact_items)
+        except Exception:
+            for table, hash_key, range_key, item in reversed(backups):
+                table.delete_item(hash_key, range_key)
+                if item is not None:
+                    if range_key is None:
+                        table.items[hash_key] = item
+                    else:
+                        table.items.setdefault(hash_key, {})[range_key] = item
+            raise
+
+    models.copy = _TablesAreNotCopied
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+    models._billow_item_backups = True
+
+
 class EmbeddedAws:
     """moto's server over real HTTP on 127.0.0.1, in a thread of this process."""
 
@@ -120,6 +169,7 @@ class EmbeddedAws:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
+        _back_up_items_not_tables()
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
         threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
