@@ -28,15 +28,18 @@ lint: $(STAMP)
 test: lint browser
 	$(PY) -m pytest
 
-# The Stripe Connect test drives Debian's Chromium headless (Playwright cannot download browsers
-# here). Installed when missing and we may; otherwise that one test is skipped and says why.
+# The browser tests drive Debian's Chromium headless (Playwright cannot download browsers here);
+# the PDF tests render pages with poppler's pdftoppm. Installed when missing and we may; otherwise
+# those tests are skipped and say why.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="chromium"; \
+	command -v pdftoppm >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Debian's chromium for the browser test..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "could not install chromium: the browser test will be skipped"; \
-	  else echo "no chromium, and not root: the browser test will be skipped"; fi; }
+	    echo "installing$$missing for the browser and PDF tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "could not install$$missing: the tests that need them will be skipped"; \
+	  else echo "missing$$missing, and not root: the tests that need them will be skipped"; fi; fi
 
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit

@@ -22,7 +22,8 @@ spec = importlib.util.spec_from_file_location("handler_under_test", sys.argv[1])
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
 elapsed = time.perf_counter() - start
-heavy = sorted(m for m in ("stripe", "openpyxl", "fpdf") if m in sys.modules)
+HEAVY = ("stripe", "openpyxl", "fpdf", "babel", "jinja2", "drafthorse", "facturx")
+heavy = sorted(m for m in HEAVY if m in sys.modules)
 print(json.dumps({"seconds": elapsed, "heavy": heavy}))
 """
 

@@ -61,8 +61,42 @@ def report() -> None:
         ("delete", "DELETE", f"/v1/customers/{cid}", {}),
     ]
     session.patch(f"{url}/v1/settings", json={"datev_enabled": False})
-    print("\nDynamoDB requests per customer API call (billow table + idempotency table)")
-    print(f"  {'call':<32}{'status':>7}{'billow':>8}{'idem.':>7}  operations")
+    _print_counts("customer", session, url, calls)
+    _print_counts("invoice", session, url, _invoice_calls(session, url, cid))
+    stack.stop()
+
+
+def _invoice_calls(session, url: str, customer_id: str) -> list[tuple]:
+    """Target: a 10-line draft in at most 3 requests; finalize one transaction plus reads."""
+    product = session.post(f"{url}/v1/products", json={"name": "Plan", "unit_price": "11.90", "currency": "eur"}).json()
+    rate = session.post(f"{url}/v1/tax-rates", json={"name": "USt", "percentage": "19"}).json()
+    custom = [{"name": f"Position {i}", "unit_price": "19.90", "quantity": str(1 + i)} for i in range(10)]
+    library = [{"product_id": product["id"], "tax_rate_id": rate["id"]} for _ in range(10)]
+    draft = session.post(f"{url}/v1/invoices", json={"customer_id": customer_id, "lines": custom}).json()
+    return [
+        (
+            "create (10 custom lines, draft)",
+            "POST",
+            "/v1/invoices",
+            {"json": {"customer_id": customer_id, "lines": custom}},
+        ),
+        (
+            "create (10 library lines + rate)",
+            "POST",
+            "/v1/invoices",
+            {"json": {"customer_id": customer_id, "lines": library}},
+        ),
+        ("finalize", "POST", f"/v1/invoices/{draft['id']}/finalize", {}),
+        ("get", "GET", f"/v1/invoices/{draft['id']}", {}),
+        ("list (page of 25)", "GET", "/v1/invoices", {}),
+        ("record a payment by hand", "POST", f"/v1/invoices/{draft['id']}/payments", {"json": {"amount": 100}}),
+        ("history", "GET", f"/v1/invoices/{draft['id']}/history", {}),
+    ]
+
+
+def _print_counts(resource: str, session, url: str, calls: list[tuple]) -> None:
+    print(f"\nDynamoDB requests per {resource} API call (billow table + idempotency table)")
+    print(f"  {'call':<34}{'status':>7}{'billow':>8}{'idem.':>7}  operations")
     for label, method, path, kwargs in calls:
         if label.startswith("create (DATEV"):
             session.patch(f"{url}/v1/settings", json={"datev_enabled": True})
@@ -74,5 +108,4 @@ def report() -> None:
         billow = sum(n for (_, t), n in seen.items() if t == "billow")
         idem = sum(n for (_, t), n in seen.items() if t == "idempotency")
         ops = ", ".join(f"{op}×{n}" if n > 1 else op for (op, _), n in sorted(seen.items()))
-        print(f"  {label:<32}{status:>7}{billow:>8}{idem:>7}  {ops}")
-    stack.stop()
+        print(f"  {label:<34}{status:>7}{billow:>8}{idem:>7}  {ops}")

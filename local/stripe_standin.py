@@ -19,8 +19,14 @@ Connect OAuth for Standard accounts: /oauth/authorize shows the page where a bus
 the platform access (approving creates its account), /oauth/token exchanges the one-time code,
 with the platform's secret key, for the account id.
 
+Checkout Sessions (mode ``payment``): create, retrieve, expire; the session's ``url`` is a page of
+the stand-in's own where the buyer picks a test card and pays. Paying confirms a PaymentIntent on
+the connected account and emits what Stripe does (``payment_intent.succeeded``, ``charge.succeeded``,
+``checkout.session.completed``), then sends the browser to the ``success_url``.
+
 Not imitated: Express/Custom onboarding and account links, 3-D Secure flows (off-session authentication only
-fails), Checkout, Billing objects, pagination of lists other than events, API versions, rate limits."""
+fails), Checkout modes other than payment, Billing objects, pagination of lists other than events, API
+versions, rate limits."""
 
 from __future__ import annotations
 
@@ -197,6 +203,7 @@ class StripeStandIn:
         self.lost_answers: dict[str, int] = {}  # path -> answers still to lose
         self._request: dict = {"id": None, "idempotency_key": None}  # the API request being served
         self._lock = threading.RLock()
+        self._host_url = ""  # where this stand-in was reached: Checkout pages live here
         self._queue: queue.Queue = queue.Queue()
         self._worker = threading.Thread(target=self._deliver_forever, name="stripe-standin-webhooks", daemon=True)
         self._worker.start()
@@ -211,6 +218,9 @@ class StripeStandIn:
             return self._control(request)
         if request.path in ("/oauth/authorize", "/oauth/authorize/decide"):
             return self._authorize_page(request)
+        if request.path.startswith("/c/pay/"):
+            return self._checkout_page(request)
+        self._host_url = request.host_url.rstrip("/")
         if self._api_key(request.headers.get("Authorization", "")) != self.secret_key:
             return _json(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
         account = request.headers.get("Stripe-Account")
@@ -292,6 +302,9 @@ class StripeStandIn:
             ("POST", r"/v1/refunds", self._create_refund),
             ("POST", r"/oauth/token", self._oauth_token),
             ("GET", r"/v1/refunds/(?P<id>re_\w+)", self._get("refund")),
+            ("POST", r"/v1/checkout/sessions", self._create_checkout_session),
+            ("GET", r"/v1/checkout/sessions/(?P<id>cs_\w+)", self._get_checkout_session),
+            ("POST", r"/v1/checkout/sessions/(?P<id>cs_\w+)/expire", self._expire_checkout_session),
             ("GET", r"/v1/events", self._list_events),
             ("GET", r"/v1/events/(?P<id>evt_\w+)", self._get_event),
         ]
@@ -652,6 +665,121 @@ class StripeStandIn:
         if "latest_charge" in params.get("expand", []) and intent["latest_charge"]:
             intent["latest_charge"] = acct.objects[intent["latest_charge"]]
         return intent
+
+    # ------------------------------------------------------------------ Checkout
+
+    def _create_checkout_session(self, acct: Account, params: dict, account: str | None, **_) -> dict:
+        if params.get("mode") != "payment":
+            raise invalid("The stand-in takes mode=payment only.", "mode")
+        for name in ("success_url", "cancel_url"):
+            if not params.get(name, "").startswith(("http://", "https://")):
+                raise invalid(f"Not a valid URL: {name}", name)
+        items = params.get("line_items") or []
+        if not items:
+            raise invalid("line_items is required in payment mode.", "line_items")
+        amount, currency = 0, None
+        for index, item in enumerate(items):
+            price = item.get("price_data") or {}
+            try:
+                unit, quantity = int(price.get("unit_amount", "")), int(item.get("quantity", "1"))
+            except ValueError:
+                raise invalid("Invalid integer", f"line_items[{index}][price_data][unit_amount]") from None
+            if unit < 1 or not (price.get("product_data") or {}).get("name"):
+                raise invalid("A line needs a positive unit_amount and a product name.", f"line_items[{index}]")
+            amount += unit * quantity
+            currency = price.get("currency")
+        session_id = f"cs_test_{secrets.token_hex(12)}"
+        session = self._store(
+            acct,
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "created": int(time.time()),
+                "expires_at": int(time.time()) + 24 * 3600,
+                "mode": "payment",
+                "status": "open",
+                "payment_status": "unpaid",
+                "amount_total": amount,
+                "amount_subtotal": amount,
+                "currency": currency,
+                "customer": params.get("customer"),
+                "customer_email": params.get("customer_email"),
+                "client_reference_id": params.get("client_reference_id"),
+                "metadata": params.get("metadata", {}),
+                "payment_intent": None,
+                "success_url": params["success_url"],
+                "cancel_url": params["cancel_url"],
+                "url": f"{self._host_url}/c/pay/{session_id}?account={account or ''}",
+                "livemode": False,
+                "payment_method_types": ["card"],
+                "_payment_intent_data": params.get("payment_intent_data", {}),
+            },
+        )
+        return self._public(session)
+
+    def _get_checkout_session(self, acct: Account, params: dict, id: str, **_) -> dict:
+        return self._public(self._find(acct, "checkout.session", id))
+
+    @staticmethod
+    def _public(session: dict) -> dict:
+        return {k: v for k, v in session.items() if not k.startswith("_")}
+
+    def _expire_checkout_session(self, acct: Account, params: dict, id: str, account: str | None, **_) -> dict:
+        session = self._find(acct, "checkout.session", id)
+        if session["status"] != "open":
+            raise invalid(f"Only open sessions can be expired; this one is {session['status']}.")
+        session.update(status="expired", url=None)
+        self._emit("checkout.session.expired", self._public(session), account)
+        return self._public(session)
+
+    def _checkout_page(self, request: Request) -> Response:
+        """The hosted payment page: the amount, a choice of test cards, Pay. Paying confirms a
+        PaymentIntent for the amount and sends the browser to the session's success_url."""
+        session_id = request.path.removeprefix("/c/pay/")
+        account = request.args.get("account") or None
+        with self._lock:
+            acct = self._account(account)
+            session = acct.objects.get(session_id)
+            if session is None or session["object"] != "checkout.session":
+                return Response("No such checkout session", status=404)
+            error = ""
+            if request.method == "POST" and session["status"] == "open":
+                try:
+                    self._pay_checkout(acct, session, request.form.get("card", "pm_card_visa"), account)
+                except StripeError as failure:
+                    error = failure.error.get("message", "The payment failed.")
+                else:
+                    target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
+                    return Response(status=303, headers={"Location": target})
+        amount = f"{session['amount_total'] / 100:.2f} {str(session['currency']).upper()}"
+        options = "".join(f'<option value="{card}">{card}</option>' for card in TEST_CARDS)
+        state = "" if session["status"] == "open" else f"<p>This session is {session['status']}.</p>"
+        page = (
+            "<!doctype html><html><head><meta name='viewport' content='width=device-width'>"
+            "<title>Checkout (Stripe stand-in)</title></head><body>"
+            f"<h1>Pay {html.escape(amount)}</h1>{state}"
+            + (f"<p id='error' role='alert'>{html.escape(error)}</p>" if error else "")
+            + f"<form method='post'><label>Test card <select name='card' id='card'>{options}</select></label>"
+            "<button type='submit' id='pay'>Pay</button></form>"
+            f"<p><a href='{html.escape(session['cancel_url'])}'>Cancel</a></p></body></html>"
+        )
+        return Response(page, content_type="text/html; charset=utf-8")
+
+    def _pay_checkout(self, acct: Account, session: dict, card: str, account: str | None) -> None:
+        intent_data = session["_payment_intent_data"]
+        params = {
+            "amount": str(session["amount_total"]),
+            "currency": session["currency"],
+            "confirm": "true",
+            "payment_method": card,
+            "metadata": intent_data.get("metadata", {}),
+            "description": intent_data.get("description"),
+        }
+        if session.get("customer"):
+            params["customer"] = session["customer"]
+        intent = self._create_payment_intent(acct, params, account, None)
+        session.update(status="complete", payment_status="paid", payment_intent=intent["id"], url=None)
+        self._emit("checkout.session.completed", self._public(session), account)
 
     def _create_refund(self, acct: Account, params: dict, account: str | None, **_) -> dict:
         intent = self._find(acct, "payment_intent", params.get("payment_intent", ""), "payment_intent")

@@ -3,7 +3,7 @@ in-memory fakes (tests/unit/fakes.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -11,9 +11,10 @@ from typing import Protocol
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.errors import InvalidSignature  # noqa: F401  (raised by PaymentGateway.verified_event)
+from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
 from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
-from billing.domain.settings import TenantSettings
+from billing.domain.settings import Seller, TenantSettings
 from billing.domain.timeline import TimelineEvent
 
 
@@ -83,11 +84,28 @@ class SettingsRepository(Protocol):
 class FileStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 
+    def exists(self, key: str) -> bool: ...
+
     def download_url(self, key: str, expires_in_seconds: int) -> str: ...
+
+
+class InvoiceRenderer(Protocol):
+    def render(self, invoice: Invoice, seller: Seller, hosted_url: str | None) -> bytes:
+        """The invoice as a PDF."""
+
+
+class EInvoiceWriter(Protocol):
+    def xml(self, invoice: Invoice, seller: Seller, *, xrechnung: bool, payment_url: str | None) -> bytes:
+        """The invoice as EN 16931 CII XML (XRechnung's when asked)."""
+
+    def zugferd(self, invoice: Invoice, seller: Seller, pdf: bytes, *, payment_url: str | None) -> bytes:
+        """The PDF with the EN 16931 XML embedded (Factur-X/ZUGFeRD, PDF/A-3)."""
 
 
 class SpreadsheetWriter(Protocol):
     def to_xlsx(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
+
+    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
 
 
 # ---------------------------------------------------------------- payments (SPEC W1, W2)
@@ -111,6 +129,20 @@ class MethodDetails:
     exp_month: int
     exp_year: int
     processor_customer_id: str | None  # None once detached
+
+
+@dataclass(frozen=True)
+class CheckoutSession:
+    """A hosted payment page at the processor (Stripe Checkout) for one invoice."""
+
+    id: str
+    url: str | None
+    status: str  # open, complete, expired
+    payment_status: str  # unpaid, paid, no_payment_required
+    payment_reference: str | None  # pi_...
+    amount: int
+    currency: str
+    metadata: dict
 
 
 @dataclass(frozen=True)
@@ -160,6 +192,25 @@ class PaymentGateway(Protocol):
     def refund(self, account: str, *, payment_reference: str, amount: int | None, idempotency_key: str) -> None: ...
 
     def payment(self, account: str, reference: str) -> ProcessorPayment: ...
+
+    def create_checkout(
+        self,
+        account: str,
+        *,
+        amount: int,
+        currency: str,
+        name: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict,
+        customer_email: str | None,
+        idempotency_key: str,
+    ) -> CheckoutSession: ...
+
+    def checkout(self, account: str, session_id: str) -> CheckoutSession: ...
+
+    def expire_checkout(self, account: str, session_id: str) -> None:
+        """Close an open session so it can no longer be paid (an edit or a void of its invoice)."""
 
     def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
         """Raises InvalidSignature."""
@@ -217,6 +268,44 @@ class PaymentRepository(Protocol):
     ) -> Page[Payment]: ...
 
 
+class InvoiceRepository(Protocol):
+    """Invoices, their history and the tenant's number sequence (SPEC I1-I12)."""
+
+    def add(
+        self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, request_key: str | None = None
+    ) -> Invoice:
+        """A new invoice with its first history and timeline entries; raises RequestTaken when
+        ``request_key`` already names an invoice."""
+
+    def for_request(self, tenant_id: str, request_key: str) -> Invoice | None: ...
+
+    def get(self, tenant_id: str, invoice_id: str) -> Invoice:
+        """Raises NotFound."""
+
+    def by_token(self, token: str) -> Invoice | None:
+        """The invoice a hosted-page token opens (any tenant), or None once revoked."""
+
+    def save(self, invoice: Invoice, entry: HistoryEntry | None, event: TimelineEvent | None = None) -> Invoice:
+        """Optimistic on ``version``; raises StaleWrite. Returns the invoice as stored."""
+
+    def finalize(
+        self,
+        tenant_id: str,
+        drafts: Sequence[Invoice],
+        first_number: int,
+        numbered: Callable[[Invoice, int], tuple[Invoice, HistoryEntry, TimelineEvent]],
+    ) -> list[Invoice]:
+        """Number up to 99 drafts gaplessly, in one write with the tenant's counter."""
+
+    def delete(self, invoice: Invoice, event: TimelineEvent) -> None: ...
+
+    def history(self, tenant_id: str, invoice_id: str, *, limit: int, cursor: str | None) -> Page[HistoryEntry]: ...
+
+    def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]: ...
+
+    def all(self, tenant_id: str, where: InvoiceFilter) -> Iterator[Invoice]: ...
+
+
 class WebhookLog(Protocol):
     """Processed-once bookkeeping for inbound processor events."""
 
@@ -229,9 +318,26 @@ class WebhookLog(Protocol):
     def fail(self, event_id: str, error: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class Mailer(Protocol):
-    def send(self, *, sender_name: str, reply_to: str | None, to: list[str], subject: str, text: str) -> str:
-        """Send a plain-text email from the platform's address; returns the message id."""
+    def send(
+        self,
+        *,
+        sender_name: str,
+        reply_to: str | None,
+        to: list[str],
+        subject: str,
+        text: str,
+        cc: Sequence[str] = (),
+        attachments: Sequence[Attachment] = (),
+    ) -> str:
+        """Send a text email (with copies and files) from the platform's address; returns the message id."""
 
 
 class ProcessorCustomerSync(Protocol):

@@ -64,6 +64,46 @@ def api(new_tenant) -> Api:
     return new_tenant()
 
 
+@pytest.fixture
+def shop(api):
+    """A tenant with numbering RE-2026-000001..., a customer with a billing address, a library
+    product sold monthly and a 19 % tax rate."""
+    settings = api.patch(
+        "/v1/settings",
+        json={"invoice_number_prefix": "RE-2026-", "invoice_number_digits": 6, "business_name": "Billow Demo GmbH"},
+    )
+    assert settings.status_code == 200, settings.text
+    customer = api.post(
+        "/v1/customers",
+        json={
+            "type": "company",
+            "company_name": "Muster GmbH",
+            "email": "info@muster.de",
+            "billing_email": "ap@muster.de",
+            "vat_id": "DE123456789",
+            "address": {"line1": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+        },
+    ).json()
+    product = api.post(
+        "/v1/products",
+        json={"name": "Hosting", "unit_price": "11.90", "currency": "eur", "billing_frequency": "monthly"},
+    ).json()
+    rate = api.post("/v1/tax-rates", json={"name": "USt", "percentage": "19"}).json()
+    api.customer, api.product, api.rate = customer, product, rate
+    return api
+
+
+@pytest.fixture
+def standin(stack):
+    """The Stripe stand-in, delivering each event once and at once; restored after the test."""
+    stack.stripe.switches.copies = 1
+    stack.stripe.switches.hold = False
+    yield stack.stripe
+    stack.stripe.switches.copies = 1
+    stack.stripe.switches.hold = False
+    stack.stripe.held.clear()
+
+
 def fields_of(response: requests.Response) -> list[str]:
     return [f["field"] for f in response.json()["error"].get("fields", [])]
 

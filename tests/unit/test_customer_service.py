@@ -42,7 +42,7 @@ def service(repo, settings, files):
 
 def with_datev(settings, start=10000, end=69999):
     settings.saved["acme"] = TenantSettings(
-        "acme", datev_enabled=True, debtor_number_start=start, debtor_number_end=end
+        tenant_id="acme", datev_enabled=True, debtor_number_start=start, debtor_number_end=end
     )
 
 

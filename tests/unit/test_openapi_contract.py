@@ -36,7 +36,14 @@ def test_operation_ids_are_short_snake_case_verbs(operation_id):
 def test_every_error_status_carries_the_real_error_body(path, method, operation):
     errors = {s: r for s, r in operation["responses"].items() if int(s) >= 400}
     assert errors
+    successes = {s: r for s, r in operation["responses"].items() if int(s) < 400}
+    answers_pages = operation.get("security") == [] and any(
+        "text/html" in r.get("content", {}) or 300 <= int(s) < 400 for s, r in successes.items()
+    )
     for status, response in errors.items():
+        if "text/html" in response["content"]:
+            # A page a person opened (the hosted invoice) says what went wrong as a page.
+            assert answers_pages and response["content"]["text/html"]["schema"] == {"type": "string"}, status
         schema = response["content"]["application/json"]["schema"]
         refs = [schema.get("$ref")] + [s.get("$ref") for s in schema.get("anyOf", [])]
         assert ERROR_REF in refs, (status, schema)
@@ -74,14 +81,14 @@ def test_the_webhook_is_public_and_says_why_it_refuses():
 
 
 def test_creates_document_the_idempotency_key_header():
-    # An export or a Connect link is not a record: repeating either is harmless, and a replayed
+    # An export or a Connect link is not a record: repeating one is harmless, and a replayed
     # link would have expired.
     creates = [
         op
         for _, method, op in OPERATIONS
         if method == "post"
         and "201" in op["responses"]
-        and op["operationId"] not in ("export_customers", "start_stripe_connect")
+        and op["operationId"] not in ("export_customers", "export_invoices", "start_stripe_connect")
     ]
     assert len(creates) >= 5
     for operation in creates:

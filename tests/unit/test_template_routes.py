@@ -30,10 +30,12 @@ def test_template_routes_and_handler_routes_are_the_same(name):
     assert served_routes(FUNCTIONS[name]) == declared
 
 
-def test_only_stripe_callers_are_outside_the_jwt_authorizer():
-    # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback.
+def test_only_stripe_callers_and_hosted_pages_are_outside_the_jwt_authorizer():
+    # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback;
+    # the invoice's unguessable token (revoked by a void) guards its hosted page.
     public = {r.path for r in template.routes() if not r.authorized}
-    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE}
+    hosted = {"/i/{token}", "/i/{token}/pay", "/i/{token}/pdf"}
+    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE, *hosted}
 
 
 def test_requests_no_route_matches_get_the_api_error_body_from_one_function():

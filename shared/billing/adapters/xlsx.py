@@ -1,4 +1,4 @@
-"""XLSX files through openpyxl, imported only when a file is written (it costs cold-start time).
+"""XLSX files through openpyxl, imported only when a file is written (it costs cold-start time), and CSV.
 
 Every text cell is written as text, never as a formula: a value that starts with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return (OWASP's CSV-injection list) is also marked quote-prefixed,
@@ -36,3 +36,14 @@ class OpenpyxlWriter:
         buffer = io.BytesIO()
         workbook.save(buffer)
         return buffer.getvalue()
+
+    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+        """UTF-8 with a byte-order mark (spreadsheet programs then read umlauts right); a text that
+        would start a formula is prefixed with an apostrophe, as OWASP advises for CSV."""
+        import csv
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        for row in (headers, *rows):
+            writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) else v for v in row])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")

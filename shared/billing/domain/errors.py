@@ -108,6 +108,12 @@ class ProcessorDown(DomainError):
     code = "processor_unavailable"
 
 
+class DeliveryFailed(DomainError):
+    """An email could not be handed to the mail service; nothing was recorded as sent (HTTP 503)."""
+
+    code = "delivery_failed"
+
+
 class InvalidSignature(BadRequest):
     """A webhook delivery whose signature is missing, wrong or too old."""
 

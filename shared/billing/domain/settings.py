@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.money import normalize_currency
+from billing.domain.records import record_of, values_of
 
 # DATEV's default debtor range for 4-digit general-ledger accounts.
 DATEV_DEBTOR_START = 10000
@@ -13,9 +14,32 @@ DATEV_DEBTOR_END = 69999
 
 
 @dataclass(frozen=True)
-class TenantSettings:
-    tenant_id: str
+class Seller:
+    """The seller as an invoice shows it, copied from the settings when the invoice is finalized
+    (an issued invoice keeps the address it was issued with). Named as the settings name them."""
+
     business_name: str = ""
+    business_address_line1: str = ""
+    business_address_line2: str = ""
+    business_postal_code: str = ""
+    business_city: str = ""
+    business_country: str = ""
+    business_vat_id: str = ""
+    business_tax_number: str = ""
+    business_email: str = ""
+    business_phone: str = ""
+    business_contact_name: str = ""
+    bank_account_holder: str = ""
+    bank_iban: str = ""
+    bank_bic: str = ""
+    locale: str = "en_US"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantSettings(Seller):
+    """The tenant's settings: the seller invoices show (Seller's fields) and how it bills."""
+
+    tenant_id: str
     default_sender_email: str = ""
     receipts_enabled: bool = True
     admin_notification_emails: tuple[str, ...] = ()
@@ -32,7 +56,13 @@ class TenantSettings:
     datev_enabled: bool = False
     debtor_number_start: int = DATEV_DEBTOR_START
     debtor_number_end: int = DATEV_DEBTOR_END
+    invoice_email_subject: str = "Invoice {number} from {business_name}"
+    invoice_email_message: str = "Please find attached invoice {number} of {total}, due on {due_date}."
     version: int = 0
+
+    @property
+    def seller(self) -> Seller:
+        return record_of(Seller, values_of(self, (f.name for f in fields(Seller))))
 
     def billing_currency(self, value: str, field: str = "currency") -> str:
         """A currency this tenant bills in (X2), lower-cased; any other is refused by name."""

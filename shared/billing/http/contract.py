@@ -169,10 +169,14 @@ def complete_document(document: dict) -> dict:
                 responses.pop("200", None)
                 responses["204"] = {"description": "Deleted"}
             # A route's own error entries keep their words; every error takes the one error body.
-            own = {int(s): r["description"] for s, r in responses.items() if int(s) >= 400}
+            own = {int(s): r for s, r in responses.items() if int(s) >= 400}
             for status in error_statuses(method, operation) | own.keys():
-                described = own[status] if status in own else STATUS_DESCRIPTIONS[status]
-                responses[str(status)] = {**_error_response(status), "description": described}
+                described = own[status]["description"] if status in own else STATUS_DESCRIPTIONS[status]
+                body = _error_response(status)
+                if "text/html" in own.get(status, {}).get("content", {}):
+                    # A page for a person; what fails before the page is made (a malformed path) is JSON.
+                    body["content"]["text/html"] = {"schema": {"type": "string"}}
+                responses[str(status)] = {**body, "description": described}
             operation["responses"] = dict(sorted(responses.items()))
             for parameter in operation.get("parameters", []):
                 if parameter["in"] == "header":

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
+    from billing.services.invoices import InvoiceService
     from billing.services.notifications import PaymentNotifier
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
@@ -126,6 +127,7 @@ def stripe_event_service() -> StripeEventService:
         payment_method_service(),
         payment_service(),
         SystemClock(),
+        invoices=invoice_service(),
     )
 
 
@@ -137,4 +139,36 @@ def payment_notifier() -> PaymentNotifier:
 
     return PaymentNotifier(
         SesMailer(os.environ["MAIL_FROM"]), DynamoSettingsRepository(), DynamoCustomerRepository(), SystemClock()
+    )
+
+
+@cache
+def invoice_service() -> InvoiceService:
+    from billing.adapters.dynamodb.invoices import DynamoInvoices
+    from billing.adapters.dynamodb.payments import DynamoPayments
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.lazy import LazyEInvoices, LazyInvoicePdf
+    from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.ses.mailer import SesMailer
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.adapters.xlsx import OpenpyxlWriter
+    from billing.services.invoices import InvoiceService
+
+    return InvoiceService(
+        DynamoInvoices(),
+        DynamoCustomerRepository(),
+        pricing_service(),
+        DynamoSettingsRepository(),
+        SystemClock(),
+        payments=DynamoPayments(),
+        files=S3FileStore(os.environ.get("DOCUMENT_BUCKET", "")),
+        renderer=LazyInvoicePdf(),
+        link_seconds=int(os.environ.get("DOCUMENT_LINK_SECONDS", "3600")),
+        mailer=SesMailer(os.environ["MAIL_FROM"]),
+        gateway=gateway_from_environment(),
+        connections=processor_connections(),
+        exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        spreadsheets=OpenpyxlWriter(),
+        export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
+        einvoices=LazyEInvoices(),
     )

@@ -13,6 +13,7 @@ from billing.adapters.dynamodb.errors import Unavailable
 from billing.domain.errors import (
     BadRequest,
     Conflict,
+    DeliveryFailed,
     DomainError,
     Forbidden,
     NotFound,
@@ -32,6 +33,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Forbidden: 403,
     Unavailable: 503,
     ProcessorDown: 503,
+    DeliveryFailed: 503,
 }
 
 

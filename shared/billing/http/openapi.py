@@ -11,12 +11,23 @@ from billing.http.contract import complete_document
 
 @cache
 def openapi_document() -> str:
-    from billing.http.routers import catalog, customers, payments, pricing, stripe_connect, stripe_webhook
+    from billing.http.routers import (
+        catalog,
+        customers,
+        hosted,
+        invoices,
+        payments,
+        pricing,
+        stripe_connect,
+        stripe_webhook,
+    )
 
     app = build_resolver(
         customers.router,
         catalog.router,
         pricing.router,
+        invoices.router,
+        hosted.router,
         payments.router,
         stripe_connect.router,
         stripe_connect.callback_router,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import timedelta
+from dataclasses import replace
 
 from billing.domain import customers as rules
 from billing.domain.access import Caller, Permission
 from billing.domain.customers import Customer, CustomerType
 from billing.domain.errors import Conflict, DebtorNumberTaken, ValidationFailed
-from billing.domain.ids import new_id
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.timeline import TimelineEvent, timeline_event
 from billing.ports import (
@@ -21,6 +19,7 @@ from billing.ports import (
     SettingsRepository,
     SpreadsheetWriter,
 )
+from billing.services.exports import Export, stored_export
 
 # How many drawn debtor numbers may turn out to be taken by hand-entered ones before giving up.
 MAX_DEBTOR_DRAWS = 50
@@ -52,13 +51,6 @@ EXPORT_HEADERS = (
     "archived",
     "created_at",
 )
-
-
-@dataclass(frozen=True)
-class Export:
-    url: str
-    expires_at: str
-    rows: int
 
 
 class CustomerService:
@@ -212,12 +204,9 @@ class CustomerService:
         caller.require(Permission.READ)
         rows = [export_row(c) for c in self._customers.all(caller.tenant_id)]
         body = self._spreadsheets.to_xlsx("Customers", EXPORT_HEADERS, rows)
-        now = self._clock.now()
-        key = f"exports/{caller.tenant_id}/customers/{new_id('export')}.xlsx"
-        self._files.put(key, body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        url = self._files.download_url(key, self._export_link_seconds)
-        expires_at = (now + timedelta(seconds=self._export_link_seconds)).isoformat()
-        return Export(url=url, expires_at=expires_at, rows=len(rows))
+        return stored_export(
+            self._files, self._clock, caller.tenant_id, "customers", "xlsx", body, len(rows), self._export_link_seconds
+        )
 
 
 def export_row(customer: Customer) -> list[object]:

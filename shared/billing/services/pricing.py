@@ -53,31 +53,9 @@ class PricingService:
         caller.require(Permission.READ)
         currency = self._settings.get(caller.tenant_id).billing_currency(request["currency"])
         today = request.get("date") or self._clock.now().date()
-        lines = request["lines"]
-        products = self._catalog.get_products(caller.tenant_id, {x["product_id"] for x in lines if x.get("product_id")})
-        rates = self._catalog.get_tax_rates(caller.tenant_id, {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")})
-        items, errors = [], []
-        for index, line in enumerate(lines):
-            where = f"lines.{index}"
-            try:
-                item = line_item(line, where, currency, products, rates, request.get("for_invoice"))
-            except ValidationFailed as error:
-                errors.extend(error.errors)
-                continue
-            items.append(item)
-            errors.extend(check_line(item, where))
-        adjustments = []
-        for index, raw in enumerate(request.get("adjustments", [])):
-            try:
-                value = parse_decimal(raw["value"], f"adjustments.{index}.value", max_decimals=6)
-            except ValidationFailed as error:
-                errors.extend(error.errors)
-                continue
-            adjustments.append(
-                Adjustment(AdjustmentKind(raw["kind"]), AmountType(raw["type"]), value, raw.get("name", ""))
-            )
-        if errors:
-            raise ValidationFailed(errors)
+        items, adjustments = self.document_items(
+            caller.tenant_id, currency, request["lines"], request.get("adjustments", []), request.get("for_invoice")
+        )
         summary = summarize(items, adjustments, currency, today)
         metrics, per_line = contract_metrics(summary.lines, currency)
         return Preview(
@@ -88,6 +66,37 @@ class PricingService:
             subscriptions=subscription_groups(summary.lines),
             schedule=payment_schedule(summary, today, request.get("schedule_length", 12)),
         )
+
+    def document_items(
+        self, tenant_id: str, currency: str, lines: list[dict], raw_adjustments: list[dict], for_invoice: bool = False
+    ) -> tuple[list[LineItem], list[Adjustment]]:
+        """A document's request lines and one-time adjustments as the money engine takes them, with
+        library products and tax rates read in one batch each; every bad field is named at once."""
+        products = self._catalog.get_products(tenant_id, {x["product_id"] for x in lines if x.get("product_id")})
+        rates = self._catalog.get_tax_rates(tenant_id, {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")})
+        items, errors = [], []
+        for index, line in enumerate(lines):
+            where = f"lines.{index}"
+            try:
+                item = line_item(line, where, currency, products, rates, for_invoice)
+            except ValidationFailed as error:
+                errors.extend(error.errors)
+                continue
+            items.append(item)
+            errors.extend(check_line(item, where))
+        adjustments = []
+        for index, raw in enumerate(raw_adjustments):
+            try:
+                value = parse_decimal(raw["value"], f"adjustments.{index}.value", max_decimals=6)
+            except ValidationFailed as error:
+                errors.extend(error.errors)
+                continue
+            adjustments.append(
+                Adjustment(AdjustmentKind(raw["kind"]), AmountType(raw["type"]), value, raw.get("name", ""))
+            )
+        if errors:
+            raise ValidationFailed(errors)
+        return items, adjustments
 
 
 def line_item(

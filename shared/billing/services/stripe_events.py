@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from billing.domain.errors import NotFound
 from billing.domain.timeline import timeline_event
@@ -41,6 +42,7 @@ class StripeEventService:
         method_service: PaymentMethodService,
         payment_service: PaymentService,
         clock: Clock,
+        invoices: CheckoutSettlement | None = None,
     ):
         self._gateway = gateway
         self._log = log
@@ -50,6 +52,7 @@ class StripeEventService:
         self._method_service = method_service
         self._payment_service = payment_service
         self._clock = clock
+        self._invoices = invoices
         self._handlers: dict[str, Callable[[str, str, ProcessorEvent], str]] = {
             "setup_intent.succeeded": self._payment_method_from_setup,
             "setup_intent.setup_failed": self._setup_failed,
@@ -61,6 +64,8 @@ class StripeEventService:
             "payment_intent.processing": self._payment_intent,
             "charge.refunded": self._charge,
             "charge.dispute.created": self._charge,
+            "checkout.session.completed": self._checkout,
+            "checkout.session.async_payment_succeeded": self._checkout,
         }
 
     def receive(self, payload: str, signature: str | None) -> Receipt:
@@ -124,6 +129,19 @@ class StripeEventService:
     def _charge(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
         reference = _reference(event, "payment_intent")
         return self._payment_service.sync(tenant_id, account, reference) if reference else "no payment intent"
+
+    def _checkout(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
+        session_id = _reference(event, "id")
+        if session_id is None:
+            return NO_OBJECT
+        if self._invoices is None:
+            return "ignored: invoices are not served here"
+        return self._invoices.settle_checkout(tenant_id, account, session_id)
+
+
+class CheckoutSettlement(Protocol):
+    def settle_checkout(self, tenant_id: str, account: str, session_id: str) -> str:
+        """Pay the invoice a completed Checkout Session names, once (InvoiceService)."""
 
 
 NO_OBJECT = "ignored: the event names no object"

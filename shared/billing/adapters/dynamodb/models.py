@@ -284,7 +284,7 @@ class InvoiceItem(CustomerRecordItem, discriminator="invoice"):
     paid_at = UTCDateTimeAttribute(null=True)
     voided_at = UTCDateTimeAttribute(null=True)
     cloned_from = UnicodeAttribute(null=True)
-    pdf_key = UnicodeAttribute(null=True)
+    seller = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

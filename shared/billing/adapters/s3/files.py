@@ -1,8 +1,9 @@
-"""Exported files in S3, handed out as presigned links that expire."""
+"""Exported files and issued documents in S3, handed out as presigned links that expire."""
 
 from __future__ import annotations
 
 import os
+from functools import cached_property
 
 import boto3
 from botocore.config import Config
@@ -11,8 +12,14 @@ from botocore.config import Config
 class S3FileStore:
     def __init__(self, bucket: str, client=None):
         self._bucket = bucket
+        if client is not None:
+            self._client = client
+
+    @cached_property
+    def _client(self):
+        """Made on first use: a handler that never touches S3 never pays for the client."""
         # Path-style addressing keeps presigned links valid for endpoints without bucket DNS (the local stack).
-        self._client = client or boto3.client(
+        return boto3.client(
             "s3",
             config=Config(
                 signature_version="s3v4", s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}
@@ -21,6 +28,17 @@ class S3FileStore:
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
 
     def download_url(self, key: str, expires_in_seconds: int) -> str:
         return self._client.generate_presigned_url(

@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from email.message import EmailMessage
 from email.utils import formataddr
 
 import boto3
+
+from billing.ports import Attachment
 
 
 class SesMailer:
@@ -13,15 +17,51 @@ class SesMailer:
         self._from_address = from_address
         self._client = client or boto3.client("ses")
 
-    def send(self, *, sender_name: str, reply_to: str | None, to: list[str], subject: str, text: str) -> str:
+    def send(
+        self,
+        *,
+        sender_name: str,
+        reply_to: str | None,
+        to: list[str],
+        subject: str,
+        text: str,
+        cc: Sequence[str] = (),
+        attachments: Sequence[Attachment] = (),
+    ) -> str:
+        if cc or attachments:
+            return self._send_raw(sender_name, reply_to, to, subject, text, cc, attachments)
         message = {
             "Subject": {"Data": subject, "Charset": "UTF-8"},
             "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
         }
         response = self._client.send_email(
-            Source=formataddr((f"{sender_name} via Billow" if sender_name else "Billow", self._from_address)),
+            Source=self._source(sender_name),
             Destination={"ToAddresses": to},
             Message=message,
             **({"ReplyToAddresses": [reply_to]} if reply_to else {}),
+        )
+        return response["MessageId"]
+
+    def _source(self, sender_name: str) -> str:
+        return formataddr((f"{sender_name} via Billow" if sender_name else "Billow", self._from_address))
+
+    def _send_raw(self, sender_name, reply_to, to, subject, text, cc, attachments) -> str:
+        """A MIME message (text and attachments) through SendRawEmail: how SES sends files."""
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = self._source(sender_name)
+        message["To"] = ", ".join(to)
+        if cc:
+            message["Cc"] = ", ".join(cc)
+        if reply_to:
+            message["Reply-To"] = reply_to
+        message.set_content(text)
+        for attachment in attachments:
+            main, sub = attachment.content_type.split("/", 1)
+            message.add_attachment(attachment.data, maintype=main, subtype=sub, filename=attachment.filename)
+        response = self._client.send_raw_email(
+            Source=self._from_address,
+            Destinations=[*to, *cc],
+            RawMessage={"Data": message.as_bytes()},
         )
         return response["MessageId"]

@@ -15,7 +15,7 @@ from stripe.oauth_error import OAuthError
 
 from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotFound, ValidationFailed
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
-from billing.ports import MethodDetails, ProcessorEvent, SetupSession
+from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SetupSession
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 
@@ -243,6 +243,50 @@ class StripeGateway:
             obj if isinstance(obj, dict) else {},
         )
 
+    def create_checkout(
+        self,
+        account: str,
+        *,
+        amount: int,
+        currency: str,
+        name: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict,
+        customer_email: str | None,
+        idempotency_key: str,
+    ) -> CheckoutSession:
+        params = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": currency, "unit_amount": amount, "product_data": {"name": name}},
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "payment_intent_data": {"metadata": metadata, "description": name},
+            **({"customer_email": customer_email} if customer_email else {}),
+        }
+        session = self._call(
+            lambda: self._client.v1.checkout.sessions.create(
+                params=params, options=self._options(account, idempotency_key)
+            )
+        )
+        return _checkout(session)
+
+    def checkout(self, account: str, session_id: str) -> CheckoutSession:
+        return _checkout(
+            self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id, options=self._options(account)))
+        )
+
+    def expire_checkout(self, account: str, session_id: str) -> None:
+        session = self.checkout(account, session_id)
+        if session.status == "open":
+            self._call(lambda: self._client.v1.checkout.sessions.expire(session_id, options=self._options(account)))
+
 
 def _is_text(value: object) -> bool:
     return isinstance(value, str) and bool(value)
@@ -274,3 +318,17 @@ def platform_keys() -> dict:
     from aws_lambda_powertools.utilities import parameters
 
     return parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
+
+
+def _checkout(session) -> CheckoutSession:
+    session = _plain(session)
+    return CheckoutSession(
+        id=session["id"],
+        url=session.get("url"),
+        status=session.get("status") or "open",
+        payment_status=session.get("payment_status") or "unpaid",
+        payment_reference=session.get("payment_intent") if isinstance(session.get("payment_intent"), str) else None,
+        amount=int(session.get("amount_total") or 0),
+        currency=session.get("currency") or "",
+        metadata=dict(session.get("metadata") or {}),
+    )

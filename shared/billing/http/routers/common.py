@@ -31,3 +31,13 @@ def created(body: dict) -> Response[dict]:
 def created_response(model: type) -> dict[int, dict]:
     """The OpenAPI entry of a create route: 201 with the created record."""
     return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
+
+
+def public_base(router) -> str:
+    """This API's own address as the caller reached it (API Gateway sets X-Forwarded-Proto): where
+    its public pages (the hosted invoice, the Connect callback) live."""
+    event = router.current_event
+    context = event.request_context
+    scheme = event.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
+    stage = "" if context.stage in ("$default", None) else f"/{context.stage}"
+    return f"{scheme}://{context.domain_name}{stage}"

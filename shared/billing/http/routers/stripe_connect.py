@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import stripe_connect_service
-from billing.http.routers.common import created, created_response
+from billing.http.routers.common import created, created_response, public_base
 from billing.http.schemas.payments import ConnectIn, ConnectOut
 
 router = ApiRouter()
@@ -21,15 +21,6 @@ callback_router = ApiRouter(public=True)
 SETTINGS = ["Settings"]
 CALLBACK_PATH = "/v1/stripe/oauth/callback"
 Param = Annotated[str | None, Query(max_length=500)]
-
-
-def _public_base(router: ApiRouter) -> str:
-    """This API's own address as the caller reached it (API Gateway sets X-Forwarded-Proto)."""
-    event = router.current_event
-    context = event.request_context
-    scheme = event.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
-    stage = "" if context.stage in ("$default", None) else f"/{context.stage}"
-    return f"{scheme}://{context.domain_name}{stage}"
 
 
 @router.post(
@@ -41,7 +32,7 @@ def _public_base(router: ApiRouter) -> str:
 def start_stripe_connect(body: ConnectIn | None = None) -> Response[ConnectOut]:
     start = stripe_connect_service().start(
         caller_of(router),
-        redirect_uri=_public_base(router) + CALLBACK_PATH,
+        redirect_uri=public_base(router) + CALLBACK_PATH,
         return_url=body.return_url if body else None,
     )
     return created(ConnectOut(authorize_url=start.authorize_url, expires_at=start.expires_at).model_dump(mode="json"))

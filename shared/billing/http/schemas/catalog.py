@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from billing.domain.periods import BillingFrequency
 
@@ -27,6 +27,33 @@ from billing.http.schemas.common import (
     out,
 )
 
+
+def _checked_iban(value: str) -> str:
+    from stdnum import iban  # python-stdnum: the ISO 13616 check digits and each country's length
+
+    if value and not iban.is_valid(value):
+        raise ValueError("is not a valid IBAN (check digits or length)")
+    return iban.compact(value)
+
+
+def _known_locale(value: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"{value!r} is not a locale this service knows (e.g. de_DE, en_US)") from None
+    return value
+
+
+Iban = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, max_length=42, pattern=r"^[A-Za-z0-9 ]*$"),
+    AfterValidator(_checked_iban),
+]
+Locale = Annotated[
+    str, StringConstraints(max_length=10, pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$"), AfterValidator(_known_locale)
+]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^[A-Za-z0-9._\-/ ]*$")]
 
 
@@ -102,6 +129,9 @@ def tax_rate_out(r: TaxRate) -> TaxRateOut:
     return out(TaxRateOut, r)
 
 
+PLACEHOLDERS = "Placeholders: {number} {business_name} {total} {due_date}"
+
+
 class SettingsUpdate(Request):
     business_name: ShortText = omittable()
     default_sender_email: Email = omittable(description="Reply-To of receipts and invoices")
@@ -122,6 +152,22 @@ class SettingsUpdate(Request):
     datev_enabled: Flag = omittable()
     debtor_number_start: Integer = omittable(ge=1, le=999_999_999)
     debtor_number_end: Integer = omittable(ge=1, le=999_999_999)
+    business_address_line1: ShortText = omittable()
+    business_address_line2: ShortText = omittable()
+    business_postal_code: ShortText = omittable()
+    business_city: ShortText = omittable()
+    business_country: CountryCode = omittable()
+    business_vat_id: ShortText = omittable(description="Shown on invoices; required for EN 16931 e-invoices")
+    business_tax_number: ShortText = omittable()
+    business_email: Email = omittable()
+    business_phone: ShortText = omittable()
+    business_contact_name: ShortText = omittable(description="The seller's contact (XRechnung requires one)")
+    bank_account_holder: ShortText = omittable()
+    bank_iban: Iban = omittable()
+    bank_bic: ShortText = omittable(max_length=11, pattern=r"^([A-Z0-9]{8}|[A-Z0-9]{11})?$")
+    locale: Locale = omittable(description="Numbers, dates and labels of invoices: en_US, de_DE, ...")
+    invoice_email_subject: ShortText = omittable(description=PLACEHOLDERS)
+    invoice_email_message: LongText = omittable(description=PLACEHOLDERS)
 
 
 class SettingsOut(Response):
@@ -142,6 +188,22 @@ class SettingsOut(Response):
     datev_enabled: bool
     debtor_number_start: int
     debtor_number_end: int
+    business_address_line1: str
+    business_address_line2: str
+    business_postal_code: str
+    business_city: str
+    business_country: str
+    business_vat_id: str
+    business_tax_number: str
+    business_email: str
+    business_phone: str
+    business_contact_name: str
+    bank_account_holder: str
+    bank_iban: str
+    bank_bic: str
+    locale: str
+    invoice_email_subject: str
+    invoice_email_message: str
 
 
 def settings_out(s: TenantSettings) -> SettingsOut:

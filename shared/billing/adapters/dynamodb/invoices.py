@@ -1,0 +1,332 @@
+"""DynamoDB repository of invoices, their history and their number sequence (SPEC I1-I12).
+
+Numbers (I3): the tenant's counter item holds the last number drawn and how many numbered
+invoices still exist. Finalizing moves the counter with a conditional SET on the values just
+read, in the same transaction that writes the numbers onto the invoices, so a number is never
+issued twice and never lost; a lost race re-reads and tries again. Deleting a numbered invoice
+lowers the count in its transaction, and the last one gone resets the sequence."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from billing.adapters.dynamodb import keys
+from billing.adapters.dynamodb.errors import Unavailable, failed_conditions, translated
+from billing.adapters.dynamodb.models import (
+    BillowItem,
+    CounterItem,
+    GuardItem,
+    InvoiceHistoryItem,
+    InvoiceItem,
+)
+from billing.adapters.dynamodb.repositories import (
+    _and,
+    _event_item,
+    _page,
+    _start_after,
+    _Table,
+    domain_record,
+    stored_item,
+)
+from billing.domain.errors import NotFound, RequestTaken, StaleWrite
+from billing.domain.ids import is_valid_id
+from billing.domain.invoices import MAX_FINALIZE_BATCH, HistoryEntry, Invoice, InvoiceFilter
+from billing.domain.paging import Page
+from billing.domain.timeline import TimelineEvent
+
+MAX_TRANSACTION_ITEMS = 100
+COUNTER_ATTEMPTS = 25
+
+
+def _invoice_item(invoice: Invoice) -> InvoiceItem:
+    t = invoice.tenant_id
+    created = invoice.created_at.isoformat()
+    return stored_item(
+        InvoiceItem,
+        invoice,
+        pk=keys.invoice_pk(t, invoice.id),
+        sk=keys.META,
+        gsi1pk=keys.customer_pk(t, invoice.customer_id),
+        gsi1sk=keys.by_customer_sk(keys.INVOICE_PREFIX, created, invoice.id),
+        gsi2pk=keys.invoice_list_pk(t),
+        gsi2sk=keys.created_sk(created, invoice.id),
+        gsi3pk=keys.hosted_token_key(invoice.hosted_token) if invoice.hosted_token else None,
+    )
+
+
+def _history_item(tenant_id: str, entry: HistoryEntry) -> InvoiceHistoryItem:
+    return stored_item(
+        InvoiceHistoryItem, entry, pk=keys.invoice_pk(tenant_id, entry.invoice_id), sk=keys.history_sk(entry.id)
+    )
+
+
+def _counter_key(tenant_id: str) -> CounterItem:
+    return CounterItem(pk=keys.tenant_pk(tenant_id), sk=keys.counter_sk(keys.INVOICE_COUNTER))
+
+
+def _invoice(item: InvoiceItem) -> Invoice:
+    return domain_record(Invoice, item)
+
+
+class DynamoInvoices(_Table):
+    def add(
+        self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, request_key: str | None = None
+    ) -> Invoice:
+        """A new draft, its first history entry and the customer's timeline entry; with a
+        ``request_key``, the guard that names this invoice for that request (RequestTaken)."""
+        on_condition = [None, None, None]
+        with translated("invoice", on_condition), self._transaction() as tx:
+            tx.save(_invoice_item(invoice), condition=InvoiceItem.pk.does_not_exist())
+            tx.save(_history_item(invoice.tenant_id, entry))
+            tx.save(_event_item(invoice.tenant_id, event))
+            if request_key is not None:
+                guard = GuardItem(
+                    pk=keys.tenant_pk(invoice.tenant_id), sk=keys.invoice_request_sk(request_key), owner_id=invoice.id
+                )
+                tx.save(guard, condition=GuardItem.pk.does_not_exist())
+                on_condition.append(lambda: RequestTaken(request_key))
+        return replace(invoice, version=invoice.version + 1)
+
+    def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
+        with translated("invoice"):
+            try:
+                guard_key = (keys.tenant_pk(tenant_id), keys.invoice_request_sk(request_key))
+                guard = GuardItem.get(*guard_key, consistent_read=True)
+            except DoesNotExist:
+                return None
+        return self.get(tenant_id, guard.owner_id)
+
+    def get(self, tenant_id: str, invoice_id: str) -> Invoice:
+        if not is_valid_id("invoice", invoice_id):
+            raise NotFound(f"invoice {invoice_id} not found")
+        with translated("invoice"):
+            try:
+                item = BillowItem.get(keys.invoice_pk(tenant_id, invoice_id), keys.META, consistent_read=True)
+            except DoesNotExist:
+                raise NotFound(f"invoice {invoice_id} not found") from None
+        return _invoice(item)
+
+    def by_token(self, token: str) -> Invoice | None:
+        with translated("invoice"):
+            found = list(BillowItem.by_external_id.query(keys.hosted_token_key(token), limit=1))
+            if not found:
+                return None
+            try:
+                invoice = _invoice(BillowItem.get(found[0].pk, found[0].sk, consistent_read=True))
+            except DoesNotExist:
+                return None
+        # The index follows the table a moment late: a token revoked just now must not open the page.
+        return invoice if invoice.hosted_token == token else None
+
+    def save(self, invoice: Invoice, entry: HistoryEntry | None, event: TimelineEvent | None = None) -> Invoice:
+        """The changed invoice over the version it was read at, with its history and timeline entries."""
+        with translated("invoice"), self._transaction() as tx:
+            tx.save(_invoice_item(invoice))
+            if entry is not None:
+                tx.save(_history_item(invoice.tenant_id, entry))
+            if event is not None:
+                tx.save(_event_item(invoice.tenant_id, event))
+        return replace(invoice, version=invoice.version + 1)
+
+    def finalize(
+        self,
+        tenant_id: str,
+        drafts: Sequence[Invoice],
+        first_number: int,
+        numbered: Callable[[Invoice, int], tuple[Invoice, HistoryEntry, TimelineEvent]],
+    ) -> list[Invoice]:
+        """Give ``drafts`` (at most 99) the next numbers of the tenant's sequence, in order, in one
+        transaction with the counter; ``numbered(draft, sequence)`` makes each finalized invoice
+        and its entries. The sequence continues from the last number drawn, or from
+        ``first_number`` when that is higher (a new range). History and timeline entries join the
+        transaction while it has room, else follow it. Raises StaleWrite when an invoice changed
+        since it was read."""
+        if not 1 <= len(drafts) <= MAX_FINALIZE_BATCH:
+            raise ValueError(f"finalize 1 to {MAX_FINALIZE_BATCH} invoices at a time")
+        entries_fit = 1 + 3 * len(drafts) <= MAX_TRANSACTION_ITEMS
+        for attempt in range(COUNTER_ATTEMPTS):
+            last, count, exists = self._read_counter(tenant_id)
+            start = max(last + 1, first_number)
+            results = [numbered(draft, start + i) for i, draft in enumerate(drafts)]
+            try:
+                self._write_numbers(tenant_id, results, last, count, exists, start + len(drafts) - 1, entries_fit)
+            except _LostRace:
+                time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                continue
+            if not entries_fit:
+                with translated("invoice history"), BillowItem.batch_write() as batch:
+                    for _, entry, event in results:
+                        batch.save(_history_item(tenant_id, entry))
+                        batch.save(_event_item(tenant_id, event))
+            return [replace(invoice, version=invoice.version + 1) for invoice, _, _ in results]
+        raise Unavailable("invoice numbers: too many finalizations at once, retry shortly")
+
+    def _read_counter(self, tenant_id: str) -> tuple[int, int, bool]:
+        with translated("invoice counter"):
+            try:
+                key = _counter_key(tenant_id)
+                counter = CounterItem.get(key.pk, key.sk, consistent_read=True)
+            except DoesNotExist:
+                return 0, 0, False
+        return int(counter.value or 0), int(counter.numbered or 0), True
+
+    def _write_numbers(self, tenant_id, results, last, count, exists, new_last, entries_fit) -> None:
+        counter_condition = (
+            (CounterItem.value == last) & (CounterItem.numbered == count) if exists else CounterItem.pk.does_not_exist()
+        )
+        try:
+            with self._transaction() as tx:
+                tx.update(
+                    _counter_key(tenant_id),
+                    actions=[CounterItem.value.set(new_last), CounterItem.numbered.set(count + len(results))],
+                    condition=counter_condition,
+                )
+                for invoice, entry, event in results:
+                    tx.save(_invoice_item(invoice))
+                    if entries_fit:
+                        tx.save(_history_item(tenant_id, entry))
+                        tx.save(_event_item(tenant_id, event))
+        except TransactWriteError as error:
+            # PynamoDB sends a transaction's puts before its updates: the counter is the last item.
+            failed = failed_conditions(error)
+            if any(failed[:-1]):
+                raise StaleWrite("invoice") from error
+            if (failed and failed[-1]) or _conflicted(error):
+                raise _LostRace from error
+            with translated("invoice"):
+                raise
+
+    def delete(self, invoice: Invoice, event: TimelineEvent) -> None:
+        """A draft, or a finalized invoice (its number stays a gap; the last one resets the
+        sequence); its history goes after it."""
+        t = invoice.tenant_id
+        for attempt in range(COUNTER_ATTEMPTS):
+            counter = self._read_counter(t) if invoice.number else None
+            try:
+                with self._transaction() as tx:
+                    tx.delete(_invoice_item(invoice))
+                    tx.save(_event_item(t, event))
+                    if counter is not None:
+                        last, count, _ = counter
+                        remaining = max(count - 1, 0)
+                        tx.update(
+                            _counter_key(t),
+                            actions=[
+                                CounterItem.numbered.set(remaining),
+                                CounterItem.value.set(last if remaining else 0),
+                            ],
+                            condition=(CounterItem.value == last) & (CounterItem.numbered == count),
+                        )
+            except TransactWriteError as error:
+                # PynamoDB sends deletes, then puts, then updates: invoice, event, counter.
+                failed = failed_conditions(error)
+                if failed and failed[0]:
+                    raise StaleWrite("invoice") from error
+                if (len(failed) > 2 and failed[2]) or _conflicted(error):
+                    time.sleep(random.uniform(0, 0.01 * (attempt + 1)))
+                    continue
+                with translated("invoice"):
+                    raise
+            break
+        else:
+            raise Unavailable("invoice numbers: too many changes at once, retry shortly")
+        with translated("invoice history"), BillowItem.batch_write() as batch:
+            for item in InvoiceHistoryItem.query(keys.invoice_pk(t, invoice.id)):
+                batch.delete(item)
+
+    def history(self, tenant_id: str, invoice_id: str, *, limit: int, cursor: str | None) -> Page[HistoryEntry]:
+        after = _start_after(cursor, "event")
+        pk = keys.invoice_pk(tenant_id, invoice_id)
+        start = {"pk": {"S": pk}, "sk": {"S": keys.history_sk(after)}} if after else None
+        with translated("invoice history"):
+            results = InvoiceHistoryItem.query(
+                pk,
+                InvoiceHistoryItem.sk.startswith(keys.HISTORY_PREFIX),
+                limit=limit,
+                last_evaluated_key=start,
+                scan_index_forward=False,
+            )
+            items, next_cursor = _page(results, lambda i: i.id)
+        return Page([domain_record(HistoryEntry, i) for i in items], next_cursor)
+
+    def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]:
+        after = _start_after(cursor, "invoice")
+        with translated("invoices"):
+            start = self._start_key(tenant_id, after) if after else None
+            results = self._query(tenant_id, where, limit=limit, start=start)
+            items, next_cursor = _page(results, lambda i: i.id)
+        return Page([_invoice(i) for i in items], next_cursor)
+
+    def all(self, tenant_id: str, where: InvoiceFilter) -> Iterator[Invoice]:
+        with translated("invoices"):
+            for item in self._query(tenant_id, where, limit=None, start=None):
+                yield _invoice(item)
+
+    def _query(self, tenant_id: str, where: InvoiceFilter, *, limit: int | None, start: dict | None):
+        if where.customer_id:
+            index, sort_key, prefix = BillowItem.by_customer, BillowItem.gsi1sk, keys.INVOICE_PREFIX
+            hash_key = keys.customer_pk(tenant_id, where.customer_id)
+        else:
+            index, sort_key, prefix = BillowItem.by_status, BillowItem.gsi2sk, ""
+            hash_key = keys.invoice_list_pk(tenant_id)
+        # Created range: positions sort by creation time; "~" sorts after every id on the day.
+        low = prefix + where.created_from if where.created_from else None
+        high = prefix + where.created_to + "~" if where.created_to else None
+        if low and high:
+            range_condition = sort_key.between(low, high)
+        elif low:
+            range_condition = sort_key.between(low, prefix + "~") if prefix else sort_key >= low
+        elif high:
+            range_condition = sort_key <= high if not prefix else sort_key.between(prefix, high)
+        else:
+            range_condition = sort_key.startswith(prefix) if prefix else None
+        return index.query(
+            hash_key,
+            range_condition,
+            filter_condition=_filter(where),
+            limit=limit,
+            last_evaluated_key=start,
+            scan_index_forward=False,
+        )
+
+    def _start_key(self, tenant_id: str, invoice_id: str) -> dict:
+        """Index positions are rebuilt from the invoice itself, never taken from the client."""
+        item = _invoice_item(self.get(tenant_id, invoice_id))
+        return {name: {"S": getattr(item, name)} for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+
+
+class _LostRace(Exception):
+    """Another finalization moved the counter between our read and our write."""
+
+
+def _conflicted(error: TransactWriteError) -> bool:
+    return error.cause_response_code == "TransactionConflictException" or any(
+        r and r.code == "TransactionConflict" for r in error.cancellation_reasons or []
+    )
+
+
+def _filter(where: InvoiceFilter):
+    conditions = []
+    if where.statuses:
+        conditions.append(InvoiceItem.status.is_in(*where.statuses))
+    if where.number:
+        conditions.append(InvoiceItem.number == where.number)
+    if where.due_from:
+        conditions.append(InvoiceItem.due_date >= where.due_from)
+    if where.due_to:
+        conditions.append(InvoiceItem.due_date <= where.due_to)
+    if where.total_min is not None:
+        conditions.append(InvoiceItem.total >= where.total_min)
+    if where.total_max is not None:
+        conditions.append(InvoiceItem.total <= where.total_max)
+    if where.overdue_on:
+        collectable = InvoiceItem.status.is_in("open", "partially_paid")
+        conditions.append(collectable & (InvoiceItem.due_date < where.overdue_on))
+    if where.ids:
+        conditions.append(InvoiceItem.id.is_in(*where.ids))
+    return _and(*conditions)

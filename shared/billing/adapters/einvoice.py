@@ -1,0 +1,219 @@
+"""EN 16931 e-invoices: the invoice as UN/CEFACT CII XML (built with drafthorse, which checks it
+against the XSD), as XRechnung (the German CIUS: a buyer reference, the seller's contact and
+electronic addresses, payment instructions) and as ZUGFeRD/Factur-X (the PDF as PDF/A-3 with the
+XML embedded, by the factur-x library). Imported only by the e-invoice route."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from billing.domain.invoices import Invoice, InvoiceLine
+from billing.domain.money import minor_units
+from billing.domain.settings import Seller
+
+EN16931 = "urn:cen.eu:en16931:2017"
+XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+COMMERCIAL_INVOICE = "380"
+SEPA_CREDIT_TRANSFER = "58"
+MUTUALLY_DEFINED = "ZZZ"
+UNIT = "C62"  # one (UN/ECE Recommendation 20): a unit of whatever the line sells
+EXEMPT = ("E", "VATEX-EU-O", "Not subject to VAT")  # lines without a tax
+
+
+class EInvoices:
+    def xml(self, invoice: Invoice, seller: Seller, *, xrechnung: bool, payment_url: str | None) -> bytes:
+        return _Builder(invoice, seller, xrechnung, payment_url).build()
+
+    def zugferd(self, invoice: Invoice, seller: Seller, pdf: bytes, *, payment_url: str | None) -> bytes:
+        """The invoice's PDF with its EN 16931 XML embedded as factur-x.xml (PDF/A-3 metadata)."""
+        from facturx import generate_from_binary
+
+        xml = self.xml(invoice, seller, xrechnung=False, payment_url=payment_url)
+        return generate_from_binary(pdf, xml, flavor="factur-x", level="en16931", check_xsd=True)
+
+
+class _Builder:
+    def __init__(self, invoice: Invoice, seller: Seller, xrechnung: bool, payment_url: str | None):
+        self.invoice = invoice
+        self.seller = seller
+        self.xrechnung = xrechnung
+        self.payment_url = payment_url
+        self.currency = invoice.currency.upper()
+
+    def amount(self, minor: int) -> Decimal:
+        return Decimal(minor).scaleb(-minor_units(self.invoice.currency)).quantize(Decimal("0.01"))
+
+    def build(self) -> bytes:
+        from drafthorse.models.document import Document
+
+        invoice = self.invoice
+        doc = Document()
+        doc.context.guideline_parameter.id = XRECHNUNG if self.xrechnung else EN16931
+        if self.xrechnung:
+            doc.context.business_parameter.id = PEPPOL_BILLING
+        doc.header.id = invoice.number
+        doc.header.type_code = COMMERCIAL_INVOICE
+        doc.header.issue_date_time = invoice.issued_on
+        for text in (invoice.memo, invoice.footer):
+            if text:
+                from drafthorse.models.note import IncludedNote
+
+                note = IncludedNote()
+                note.content = text
+                doc.header.notes.add(note)
+        self.parties(doc)
+        for index, line in enumerate(invoice.lines, start=1):
+            doc.trade.items.add(self.line(index, line))
+        self.delivery(doc)
+        self.settlement(doc)
+        return doc.serialize(schema="FACTUR-X_EN16931")
+
+    def parties(self, doc) -> None:
+        from drafthorse.models.party import TaxRegistration
+
+        seller, buyer = self.seller, self.invoice.recipient
+        agreement = doc.trade.agreement
+        agreement.buyer_reference = str(buyer.debtor_number or self.invoice.customer_id)
+        agreement.seller.name = seller.business_name
+        _address(
+            agreement.seller.address,
+            seller.business_address_line1,
+            seller.business_address_line2,
+            seller.business_postal_code,
+            seller.business_city,
+            seller.business_country,
+        )
+        if seller.business_vat_id:
+            agreement.seller.tax_registrations.add(TaxRegistration(id=("VA", seller.business_vat_id)))
+        if seller.business_tax_number:
+            agreement.seller.tax_registrations.add(TaxRegistration(id=("FC", seller.business_tax_number)))
+        if seller.business_email:
+            agreement.seller.electronic_address.uri_ID = ("EM", seller.business_email)
+        if seller.business_contact_name or seller.business_phone or seller.business_email:
+            contact = agreement.seller.contact
+            contact.person_name = seller.business_contact_name or seller.business_name
+            if seller.business_phone:
+                contact.telephone.number = seller.business_phone
+            if seller.business_email:
+                contact.email.address = seller.business_email
+        agreement.buyer.name = buyer.name
+        _address(agreement.buyer.address, buyer.line1, buyer.line2, buyer.postal_code, buyer.city, buyer.country)
+        if buyer.email:
+            agreement.buyer.electronic_address.uri_ID = ("EM", buyer.email)
+        if buyer.vat_id:
+            agreement.buyer.tax_registrations.add(TaxRegistration(id=("VA", buyer.vat_id)))
+
+    def line(self, index: int, line: InvoiceLine):
+        from drafthorse.models.tradelines import LineItem
+
+        item = LineItem()
+        item.document.line_id = str(index)
+        item.product.name = line.name
+        if line.description:
+            item.product.description = line.description
+        net = line.net - (line.tax if line.tax_inclusive else 0)
+        quantity = line.quantity
+        if line.tax_inclusive:
+            # The engine's unit price holds the tax; the e-invoice's is net: the line's net per unit.
+            price = (self.amount(net) / quantity).quantize(Decimal("0.000001"))
+        else:
+            price = line.unit_price - (self.amount(line.discount) / quantity).quantize(Decimal("0.000001"))
+            item.agreement.gross.amount = line.unit_price
+            item.agreement.gross.basis_quantity = (Decimal(1), UNIT)
+        item.agreement.net.amount = price
+        item.agreement.net.basis_quantity = (Decimal(1), UNIT)
+        item.delivery.billed_quantity = (quantity, UNIT)
+        category, rate = _category(line)
+        item.settlement.trade_tax.type_code = "VAT"
+        item.settlement.trade_tax.category_code = category
+        item.settlement.trade_tax.rate_applicable_percent = rate
+        if line.period_start and line.period_end:
+            item.settlement.period.start = line.period_start
+            item.settlement.period.end = line.period_end
+        item.settlement.monetary_summation.total_amount = self.amount(net)
+        return item
+
+    def delivery(self, doc) -> None:
+        """The invoice date as the delivery date (BT-72), and the span of the lines' service
+        periods as the invoicing period (BT-73, BT-74) when they have any."""
+        doc.trade.delivery.event.occurrence = self.invoice.issued_on
+        periods = [(line.period_start, line.period_end) for line in self.invoice.lines if line.period_start]
+        if periods:
+            doc.trade.settlement.period.start = min(start for start, _ in periods)
+            doc.trade.settlement.period.end = max(end for _, end in periods)
+
+    def settlement(self, doc) -> None:
+        from drafthorse.models.accounting import ApplicableTradeTax
+        from drafthorse.models.payment import PaymentMeans, PaymentTerms
+
+        invoice, seller, settlement = self.invoice, self.seller, doc.trade.settlement
+        settlement.currency_code = self.currency
+        settlement.payment_reference = invoice.number
+        means = PaymentMeans()
+        if seller.bank_iban:
+            means.type_code = SEPA_CREDIT_TRANSFER
+            means.payee_account.iban = seller.bank_iban
+            means.payee_account.account_name = seller.bank_account_holder or seller.business_name
+            if seller.bank_bic:
+                means.payee_institution.bic = seller.bank_bic
+        else:
+            means.type_code = MUTUALLY_DEFINED
+            means.information.add(f"Online: {self.payment_url}" if self.payment_url else "As agreed")
+        settlement.payment_means.add(means)
+        groups: dict[tuple[str, Decimal], list[int]] = {}
+        for line in invoice.lines:
+            net = line.net - (line.tax if line.tax_inclusive else 0)
+            basis, tax = groups.setdefault(_category(line), [0, 0])
+            groups[_category(line)] = [basis + net, tax + line.tax]
+        line_total = 0
+        for (category, rate), (basis, tax) in groups.items():
+            breakdown = ApplicableTradeTax()
+            breakdown.calculated_amount = self.amount(tax)
+            breakdown.basis_amount = self.amount(basis)
+            breakdown.type_code = "VAT"
+            breakdown.category_code = category
+            if category == EXEMPT[0]:
+                breakdown.exemption_reason_code = EXEMPT[1]
+                breakdown.exemption_reason = EXEMPT[2]
+            breakdown.rate_applicable_percent = rate
+            settlement.trade_tax.add(breakdown)
+            line_total += basis
+        terms = PaymentTerms()
+        terms.description = _terms_text(invoice, self.payment_url)
+        terms.due = invoice.due_date
+        settlement.terms.add(terms)
+        taxes = sum(tax for _, tax in groups.values())
+        summation = settlement.monetary_summation
+        summation.line_total = self.amount(line_total)
+        summation.charge_total = Decimal("0.00")
+        summation.allowance_total = Decimal("0.00")
+        summation.tax_basis_total = (self.amount(line_total), None)
+        summation.tax_total = (self.amount(taxes), self.currency)
+        summation.grand_total = (self.amount(line_total + taxes), None)
+        summation.prepaid_total = self.amount(invoice.amount_paid)
+        summation.due_amount = self.amount(line_total + taxes - invoice.amount_paid)
+
+
+def _category(line: InvoiceLine) -> tuple[str, Decimal]:
+    if line.tax_percentage is None or line.tax_percentage == 0:
+        return EXEMPT[0], Decimal("0.00")
+    return "S", line.tax_percentage.quantize(Decimal("0.01"))
+
+
+def _address(address, line1: str, line2: str, postal_code: str, city: str, country: str) -> None:
+    if line1:
+        address.line_one = line1
+    if line2:
+        address.line_two = line2
+    if postal_code:
+        address.postcode = postal_code
+    if city:
+        address.city_name = city
+    address.country_id = country
+
+
+def _terms_text(invoice: Invoice, payment_url: str | None) -> str:
+    days = (invoice.due_date - invoice.issued_on).days if invoice.due_date and invoice.issued_on else 0
+    text = "Payable on receipt." if days <= 0 else f"Payable within {days} days, by {invoice.due_date.isoformat()}."
+    return f"{text} Pay online: {payment_url}" if payment_url else text

@@ -1,0 +1,39 @@
+"""Amounts, numbers and dates as a person of the tenant's locale reads them (babel): the PDF and
+the hosted page say the same thing the same way. Currencies keep their own digits (JPY 0, KWD 3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from billing.domain.money import minor_units
+
+
+class Formatter:
+    def __init__(self, locale: str, currency: str):
+        self.locale = locale or "en_US"
+        self.currency = currency
+
+    @property
+    def language(self) -> str:
+        return self.locale.split("_")[0]
+
+    def money(self, minor: int) -> str:
+        amount = Decimal(minor).scaleb(-minor_units(self.currency))
+        return format_currency(amount, self.currency.upper(), locale=self.locale)
+
+    def unit_money(self, amount: Decimal) -> str:
+        """A unit price as given: 0.000001 EUR keeps its digits, 11.9 shows 11.90."""
+        return format_currency(amount, self.currency.upper(), locale=self.locale, decimal_quantization=False)
+
+    def number(self, value: Decimal) -> str:
+        return format_decimal(value.normalize(), locale=self.locale)
+
+    def percent(self, percentage: Decimal) -> str:
+        return format_percent(percentage / 100, locale=self.locale, decimal_quantization=False)
+
+    def day(self, value: date | None) -> str:
+        return format_date(value, format="medium", locale=self.locale) if value else "—"

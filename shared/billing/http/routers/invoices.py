@@ -1,0 +1,256 @@
+"""/v1/invoices (SPEC I1-I12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from billing.domain.invoices import EInvoiceFormat
+from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
+from billing.http.dependencies import invoice_service
+from billing.http.idempotency import create_once
+from billing.http.routers.common import Cursor, IdempotencyKey, Limit, created, created_response, public_base
+from billing.http.schemas.common import ListPage, changes_of, page_of
+from billing.http.schemas.customers import ExportOut
+from billing.http.schemas.invoices import (
+    DocumentLinkOut,
+    HistoryEntryOut,
+    InvoiceCreate,
+    InvoiceExportRequest,
+    InvoiceOut,
+    InvoiceUpdate,
+    PaymentRecord,
+    ReceiptRequest,
+    SendRequest,
+    history_entry_out,
+    invoice_out,
+)
+
+router = ApiRouter()
+TAGS = ["Invoices"]
+STATUSES = ("draft", "open", "partially_paid", "paid", "void")
+
+StatusFilter = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        pattern=r"^(draft|open|partially_paid|paid|void)(,(draft|open|partially_paid|paid|void))*$",
+        description="One status or several separated by commas (any of them): open,partially_paid",
+    ),
+]
+DateFilter = Annotated[dt.date | None, Query(description="YYYY-MM-DD, inclusive")]
+AmountFilter = Annotated[int | None, Query(ge=0, le=99_999_999_999, description="Total in minor units, inclusive")]
+
+
+def _out(invoice) -> dict:
+    return _invoice_out(invoice).model_dump(mode="json")
+
+
+def _invoice_out(invoice) -> InvoiceOut:
+    return invoice_out(invoice, invoice_service().today(), public_base(router))
+
+
+@router.post(
+    "/v1/invoices",
+    tags=TAGS,
+    summary="Create an invoice (a draft, or finalized at once)",
+    responses=created_response(InvoiceOut),
+)
+def create_invoice(body: InvoiceCreate, idempotency_key: IdempotencyKey = None) -> Response[InvoiceOut]:
+    caller = caller_of(router)
+    request = body.model_dump()
+    return created(
+        create_once(
+            router,
+            caller,
+            idempotency_key,
+            "create_invoice",
+            body.model_dump(mode="json"),
+            lambda: _out(invoice_service().create(caller, request, idempotency_key)),
+        )
+    )
+
+
+@router.get("/v1/invoices", tags=TAGS, summary="List invoices, newest first, with filters that combine")
+def list_invoices(
+    status: StatusFilter = None,
+    customer_id: Annotated[str | None, Query(max_length=40, description="Only this customer's invoices")] = None,
+    number: Annotated[str | None, Query(max_length=40, description="The invoice number")] = None,
+    due_from: DateFilter = None,
+    due_to: DateFilter = None,
+    created_from: DateFilter = None,
+    created_to: DateFilter = None,
+    amount_min: AmountFilter = None,
+    amount_max: AmountFilter = None,
+    overdue: Annotated[bool | None, Query(description="Only open invoices past their due date")] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> ListPage[InvoiceOut]:
+    service = invoice_service()
+    where = service.filter(
+        statuses=tuple(status.split(",")) if status else (),
+        customer_id=customer_id,
+        number=number,
+        due_from=due_from,
+        due_to=due_to,
+        created_from=created_from,
+        created_to=created_to,
+        total_min=amount_min,
+        total_max=amount_max,
+        overdue=bool(overdue),
+    )
+    page = service.list(caller_of(router), where, limit=limit, cursor=cursor)
+    return ListPage[InvoiceOut](**page_of(page, _invoice_out))
+
+
+@router.post(
+    "/v1/invoices/export",
+    tags=TAGS,
+    summary="Export invoices as XLSX or CSV (presigned link)",
+    description="The chosen ids, else every invoice the filters select; columns as chosen.",
+    responses=created_response(ExportOut),
+)
+def export_invoices(body: InvoiceExportRequest | None = None) -> Response[ExportOut]:
+    body = body or InvoiceExportRequest()
+    service = invoice_service()
+    where = service.filter(
+        statuses=tuple(body.status),
+        customer_id=body.customer_id,
+        due_from=body.due_from,
+        due_to=body.due_to,
+        created_from=body.created_from,
+        created_to=body.created_to,
+        total_min=body.amount_min,
+        total_max=body.amount_max,
+        overdue=body.overdue,
+        ids=tuple(body.ids),
+    )
+    export = service.export(caller_of(router), where, body.columns, body.format)
+    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+
+
+@router.get("/v1/invoices/<invoice_id>", tags=TAGS, summary="Get an invoice")
+def get_invoice(invoice_id: str) -> InvoiceOut:
+    return _invoice_out(invoice_service().get(caller_of(router), invoice_id))
+
+
+@router.patch(
+    "/v1/invoices/<invoice_id>",
+    tags=TAGS,
+    summary="Edit an invoice",
+    description="Drafts freely. A finalized invoice only when the tenant's settings allow it, by an admin, "
+    "never after a payment and never a subscription's invoice (409 with the reasons otherwise).",
+)
+def update_invoice(invoice_id: str, body: InvoiceUpdate) -> InvoiceOut:
+    changes = changes_of(body)
+    return _invoice_out(invoice_service().update(caller_of(router), invoice_id, changes))
+
+
+@router.delete(
+    "/v1/invoices/<invoice_id>",
+    tags=TAGS,
+    summary="Delete an invoice",
+    description="Drafts (billing). A finalized invoice only when the tenant's settings allow it, by an admin, and "
+    "never once paid; its number stays a gap.",
+)
+def delete_invoice(invoice_id: str) -> Response[None]:
+    invoice_service().delete(caller_of(router), invoice_id)
+    return Response(status_code=204)
+
+
+@router.post("/v1/invoices/<invoice_id>/finalize", tags=TAGS, summary="Finalize: number the draft and open it")
+def finalize_invoice(invoice_id: str) -> InvoiceOut:
+    return _invoice_out(invoice_service().finalize(caller_of(router), invoice_id))
+
+
+@router.post("/v1/invoices/<invoice_id>/void", tags=TAGS, summary="Void an open invoice (irreversible)")
+def void_invoice(invoice_id: str) -> InvoiceOut:
+    return _invoice_out(invoice_service().void(caller_of(router), invoice_id))
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/clone",
+    tags=TAGS,
+    summary="Copy an invoice into a new draft",
+    responses=created_response(InvoiceOut),
+)
+def clone_invoice(invoice_id: str, idempotency_key: IdempotencyKey = None) -> Response[InvoiceOut]:
+    caller = caller_of(router)
+    clone = lambda: _out(invoice_service().clone(caller, invoice_id))  # noqa: E731
+    return created(create_once(router, caller, idempotency_key, f"clone_invoice:{invoice_id}", {}, clone))
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/payments",
+    tags=TAGS,
+    summary="Record a payment by hand, or apply one from the ledger",
+    description="No receipt is sent; send one with the receipt route.",
+)
+def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
+    request = body.model_dump()
+    return _invoice_out(invoice_service().record_payment(caller_of(router), invoice_id, request))
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/send",
+    tags=TAGS,
+    summary="Email the invoice with its PDF and hosted link (a draft is finalized first)",
+)
+def send_invoice(invoice_id: str, body: SendRequest | None = None) -> InvoiceOut:
+    request = body.model_dump() if body else {}
+    return _invoice_out(invoice_service().send(caller_of(router), invoice_id, request, public_base(router)))
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/payments/<payment_id>/receipt",
+    tags=TAGS,
+    summary="Email a receipt for a payment recorded on the invoice",
+)
+def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> InvoiceOut:
+    to = body.to if body else None
+    return _invoice_out(invoice_service().send_receipt(caller_of(router), invoice_id, payment_id, to or None))
+
+
+@router.delete(
+    "/v1/invoices/<invoice_id>/payments/<payment_id>",
+    tags=TAGS,
+    summary="Remove a payment recorded by hand (or applied from the ledger)",
+)
+def remove_invoice_payment(invoice_id: str, payment_id: str) -> Response[None]:
+    invoice_service().remove_payment(caller_of(router), invoice_id, payment_id)
+    return Response(status_code=204)
+
+
+@router.get("/v1/invoices/<invoice_id>/history", tags=TAGS, summary="Every change of an invoice, newest first")
+def invoice_history(invoice_id: str, limit: Limit = 25, cursor: Cursor = None) -> ListPage[HistoryEntryOut]:
+    page = invoice_service().history(caller_of(router), invoice_id, limit=limit, cursor=cursor)
+    return ListPage[HistoryEntryOut](**page_of(page, history_entry_out))
+
+
+@router.get(
+    "/v1/invoices/<invoice_id>/pdf",
+    tags=TAGS,
+    summary="The invoice as a PDF: a presigned download link",
+    description="Rendered once per version of the document and kept; a draft's PDF is stamped DRAFT, a void one VOID.",
+)
+def invoice_pdf(invoice_id: str) -> DocumentLinkOut:
+    link = invoice_service().pdf_link(caller_of(router), invoice_id, public_base(router))
+    return DocumentLinkOut(url=link.url, expires_at=link.expires_at)
+
+
+@router.get(
+    "/v1/invoices/<invoice_id>/e-invoice",
+    tags=TAGS,
+    summary="The invoice as an EN 16931 e-invoice: ZUGFeRD/Factur-X (PDF/A-3) or XRechnung (CII XML)",
+    description="409 lists every setting or field the invoice lacks for the chosen format.",
+)
+def invoice_einvoice(
+    invoice_id: str,
+    kind: Annotated[Literal["zugferd", "xrechnung"], Query(alias="format", description="The form")] = "zugferd",
+) -> DocumentLinkOut:
+    link = invoice_service().einvoice_link(caller_of(router), invoice_id, EInvoiceFormat(kind), public_base(router))
+    return DocumentLinkOut(url=link.url, expires_at=link.expires_at)

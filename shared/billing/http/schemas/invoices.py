@@ -1,0 +1,245 @@
+"""Invoice request and response bodies (SPEC I1-I12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import fields
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field
+
+from billing.domain.periods import BillingFrequency
+from billing.http.schemas.common import (
+    CurrencyCode,
+    Day,
+    Email,
+    Flag,
+    Integer,
+    LongText,
+    Request,
+    Response,
+    ShortText,
+    omittable,
+    out,
+)
+from billing.http.schemas.pricing import AdjustmentIn, LineIn
+
+if TYPE_CHECKING:
+    from billing.domain.invoices import HistoryEntry, Invoice
+
+RecordId = Annotated[str, Field(max_length=40)]
+Terms = Literal["due_on_receipt", "net_7", "net_14", "net_30", "net_60", "net_days", "due_date"]
+TERMS = (
+    "due_on_receipt, net_7, net_14, net_30, net_60; net_days with days_until_due; due_date with due_date. "
+    "The tenant's default payment days when omitted"
+)
+ManualMethod = Literal["bank_transfer", "cash", "check", "card", "direct_debit", "other"]
+
+
+class InvoiceLineIn(LineIn):
+    period_start: Day | None = Field(
+        None, description="Service period this line pays for; a recurring product's line gets one period from today"
+    )
+    period_end: Day | None = None
+
+
+class InvoiceCreate(Request):
+    customer_id: RecordId
+    currency: CurrencyCode | None = Field(None, description="The tenant's default currency when omitted")
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=500)
+    adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
+    payment_terms: Terms | None = Field(None, description=TERMS)
+    days_until_due: Integer | None = Field(None, ge=0, le=365)
+    due_date: Day | None = None
+    memo: LongText = ""
+    footer: LongText = ""
+    owner: ShortText | None = Field(None, description="The user who owns the invoice; the caller when omitted")
+    associated_customer_ids: list[RecordId] = Field(default_factory=list, max_length=20)
+    finalize: Flag = Field(False, description="Finalize at once (number it and open it) instead of saving a draft")
+
+
+class InvoiceUpdate(Request):
+    customer_id: RecordId = omittable(description="Drafts only")
+    currency: CurrencyCode = omittable()
+    lines: list[InvoiceLineIn] = omittable(min_length=1, max_length=500)
+    adjustments: list[AdjustmentIn] = omittable(max_length=50)
+    payment_terms: Terms = omittable(description=TERMS)
+    days_until_due: Integer = omittable(ge=0, le=365)
+    due_date: Day = omittable()
+    memo: LongText = omittable()
+    footer: LongText = omittable()
+    owner: ShortText = omittable()
+    associated_customer_ids: list[RecordId] = omittable(max_length=20)
+
+
+class PaymentRecord(Request):
+    amount: Integer | None = Field(None, ge=1, le=99_999_999_999, description="Minor units; required by hand")
+    paid_on: Day | None = Field(None, description="Today when omitted")
+    method: ManualMethod = "bank_transfer"
+    reference: ShortText = ""
+    payment_id: RecordId | None = Field(
+        None, description="Apply this succeeded payment of the ledger instead of recording one by hand"
+    )
+
+
+class SendRequest(Request):
+    to: Email = Field("", description="The customer's billing email when omitted")
+    cc: list[Email] = Field(default_factory=list, max_length=9, description="Up to 9 copies")
+    subject: ShortText = Field("", description="The tenant's invoice_email_subject when omitted")
+    message: LongText = Field("", description="The tenant's invoice_email_message when omitted")
+
+
+class ReceiptRequest(Request):
+    to: Email = Field("", description="The customer's billing email when omitted")
+
+
+class RecipientOut(Response):
+    name: str
+    company_name: str
+    email: str
+    line1: str
+    line2: str
+    postal_code: str
+    city: str
+    state: str
+    country: str
+    vat_id: str
+    debtor_number: int | None
+
+
+class InvoiceLineOut(Response):
+    name: str
+    description: str
+    product_id: str | None
+    quantity: str
+    unit_price: str
+    billing_frequency: BillingFrequency
+    discount_type: str | None
+    discount_value: str | None
+    tax_name: str | None
+    tax_percentage: str | None
+    tax_inclusive: bool
+    tax_rate_id: str | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    amount: int = Field(description="quantity x unit price, minor units")
+    discount: int
+    net: int
+    tax: int
+    total: int
+
+
+class InvoiceAdjustmentOut(Response):
+    kind: str
+    type: str
+    value: str
+    name: str
+    amount: int
+
+
+class TaxAmountOut(Response):
+    name: str
+    percentage: str
+    inclusive: bool
+    net: int
+    tax: int
+
+
+class InvoicePaymentOut(Response):
+    id: str
+    amount: int
+    paid_on: dt.date
+    source: Literal["manual", "ledger", "online"]
+    method: str
+    reference: str
+    payment_id: str | None
+    recorded_at: dt.datetime
+    recorded_by: str
+
+
+class InvoiceOut(Response):
+    id: str
+    object: Literal["invoice"] = "invoice"
+    number: str | None = Field(description="Given when finalized; drafts have none")
+    status: Literal["draft", "open", "partially_paid", "paid", "void"]
+    overdue: bool = Field(description="Open past its due date")
+    customer_id: str
+    currency: str
+    recipient: RecipientOut = Field(description="The buyer as on the invoice: copied from the customer when made")
+    lines: list[InvoiceLineOut]
+    adjustments: list[InvoiceAdjustmentOut]
+    tax_amounts: list[TaxAmountOut] = Field(description="Net and tax per rate, then each one-time tax")
+    lines_amount: int
+    line_discounts: int
+    subtotal: int
+    one_time_discounts: int
+    fees: int
+    taxes: int
+    taxes_included: int
+    total: int
+    amount_paid: int
+    amount_due: int
+    payments: list[InvoicePaymentOut]
+    payment_terms: Terms
+    days_until_due: int | None
+    due_date: dt.date | None
+    issued_on: dt.date | None
+    memo: str
+    footer: str
+    owner: str
+    associated_customer_ids: list[str]
+    subscription_id: str | None
+    cloned_from: str | None
+    hosted_url: str | None = Field(description="The hosted invoice page; anyone with the link sees the invoice")
+    last_sent_at: dt.datetime | None
+    finalized_at: dt.datetime | None
+    paid_at: dt.datetime | None
+    voided_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+def invoice_out(invoice: Invoice, today: dt.date, hosted_base: str = "") -> InvoiceOut:
+    totals = {f.name: getattr(invoice.totals, f.name) for f in fields(invoice.totals)}
+    return out(
+        InvoiceOut,
+        invoice,
+        overdue=invoice.overdue(today),
+        hosted_url=f"{hosted_base}/i/{invoice.hosted_token}" if invoice.hosted_token else None,
+        **totals,
+    )
+
+
+class HistoryEntryOut(Response):
+    id: str
+    type: str
+    at: dt.datetime
+    actor: str
+    summary: str
+    data: dict
+
+
+def history_entry_out(entry: HistoryEntry) -> HistoryEntryOut:
+    return out(HistoryEntryOut, entry)
+
+
+class DocumentLinkOut(Response):
+    url: str = Field(description="Presigned download link")
+    expires_at: dt.datetime
+
+
+class InvoiceExportRequest(Request):
+    format: Literal["xlsx", "csv"] = "xlsx"
+    columns: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=40, description="Columns in this order; every column when empty"
+    )
+    ids: list[RecordId] = Field(default_factory=list, max_length=1000, description="These invoices (else the filter)")
+    status: list[Literal["draft", "open", "partially_paid", "paid", "void"]] = Field(default_factory=list, max_length=5)
+    customer_id: RecordId | None = None
+    due_from: Day | None = None
+    due_to: Day | None = None
+    created_from: Day | None = None
+    created_to: Day | None = None
+    amount_min: Integer | None = Field(None, ge=0)
+    amount_max: Integer | None = Field(None, ge=0)
+    overdue: Flag = False

@@ -1,0 +1,155 @@
+"""The hosted invoice page and online payment (SPEC I6, W1, W2): opened by its token alone, paid
+through Stripe Checkout on the tenant's connected account (the Stripe stand-in's Checkout page),
+marked paid once whatever the order or number of webhook deliveries, the payment in the ledger."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import pytest
+import requests
+
+from tests.integration.conftest import connect_stripe_account
+
+
+@pytest.fixture
+def seller(shop, standin):
+    """A tenant with a connected Stripe account and one open invoice of 119.00 EUR."""
+    shop.account = connect_stripe_account(shop)
+    shop.invoice = shop.post(
+        "/v1/invoices",
+        json={
+            "customer_id": shop.customer["id"],
+            "lines": [{"name": "Beratung", "unit_price": "100.00", "tax_rate_id": shop.rate["id"]}],
+            "finalize": True,
+        },
+    ).json()
+    assert shop.invoice["total"] == 11900
+    return shop
+
+
+def page(url: str, **kwargs) -> requests.Response:
+    return requests.get(url, timeout=30, **kwargs)
+
+
+def pay_at_checkout(seller, card: str = "pm_card_visa") -> requests.Response:
+    """The buyer clicks Pay on the hosted page, picks a card on the Checkout page and pays;
+    returns Checkout's redirect back to the hosted page, not yet followed."""
+    to_checkout = requests.post(seller.invoice["hosted_url"] + "/pay", allow_redirects=False, timeout=30)
+    assert to_checkout.status_code == 303, to_checkout.text
+    checkout_url = to_checkout.headers["Location"]
+    assert page(checkout_url).status_code == 200
+    return requests.post(checkout_url, data={"card": card}, allow_redirects=False, timeout=30)
+
+
+def test_the_page_opens_by_its_token_alone_and_shows_the_invoice_and_a_pay_button(seller, new_tenant):
+    response = page(seller.invoice["hosted_url"])
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.text
+    assert seller.invoice["number"] in body and "119.00" in body and 'id="pay"' in body
+    assert "width=device-width" in body  # readable on a phone
+    # The token is its own capability; the API still answers other tenants 404.
+    assert new_tenant().get(f"/v1/invoices/{seller.invoice['id']}").status_code == 404
+    pdf = page(seller.invoice["hosted_url"] + "/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+
+
+def test_a_wrong_or_revoked_token_opens_nothing(seller):
+    base = seller.invoice["hosted_url"].rsplit("/", 1)[0]
+    for token in ("x" * 32, "short", "a" * 200, "%00" * 12):
+        assert page(f"{base}/{token}").status_code == 404, token
+    seller.post(f"/v1/invoices/{seller.invoice['id']}/void")
+    gone = page(seller.invoice["hosted_url"])
+    assert gone.status_code == 404 and "not valid" in gone.text
+    assert requests.post(seller.invoice["hosted_url"] + "/pay", timeout=30).status_code == 404
+
+
+def test_without_a_stripe_account_the_pay_button_says_so(shop):
+    invoice = shop.post(
+        "/v1/invoices",
+        json={"customer_id": shop.customer["id"], "lines": [{"name": "x", "unit_price": "5"}], "finalize": True},
+    ).json()
+    refused = requests.post(invoice["hosted_url"] + "/pay", allow_redirects=False, timeout=30)
+    assert refused.status_code == 409 and "online payment" in refused.text
+
+
+def test_paying_at_checkout_marks_the_invoice_paid_once_and_records_the_payment(seller, standin):
+    standin.switches.copies = 3  # every event delivered three times
+    back = pay_at_checkout(seller)
+    assert back.status_code == 303 and back.headers["Location"].startswith(seller.invoice["hosted_url"])
+    standin.drain()
+    invoice = seller.get(f"/v1/invoices/{seller.invoice['id']}").json()
+    assert invoice["status"] == "paid" and invoice["amount_due"] == 0
+    (payment,) = invoice["payments"]
+    assert payment["source"] == "online" and payment["amount"] == 11900 and payment["reference"].startswith("pi_")
+    ledger = seller.get("/v1/payments", params={"customer_id": seller.customer["id"]}).json()["data"]
+    assert [(p["id"], p["status"], p["amount"]) for p in ledger] == [(payment["payment_id"], "succeeded", 11900)]
+    assert ledger[0]["processor_payment_id"] == payment["reference"]
+    history = [e["type"] for e in seller.get(f"/v1/invoices/{seller.invoice['id']}/history").json()["data"]]
+    assert history.count("paid_online") == 1
+    shown = page(back.headers["Location"]).text
+    assert 'id="paid"' in shown and 'id="pay"' not in shown
+    # Paid online: it can be neither voided nor have this payment removed.
+    assert seller.post(f"/v1/invoices/{seller.invoice['id']}/void").status_code == 409
+    removed = seller.delete(f"/v1/invoices/{seller.invoice['id']}/payments/{payment['id']}")
+    assert removed.status_code == 409
+
+
+def test_the_buyer_back_before_the_webhook_sees_paid_and_the_late_events_change_nothing(seller, standin, stack):
+    standin.switches.hold = True  # Stripe's events are late
+    back = pay_at_checkout(seller)
+    shown = page(back.headers["Location"])
+    assert shown.status_code == 200 and 'id="paid"' in shown.text
+    standin.switches.hold = False
+    requests.post(f"{stack.stripe_url}/_standin/release", timeout=30)
+    standin.drain()
+    invoice = seller.get(f"/v1/invoices/{seller.invoice['id']}").json()
+    assert invoice["status"] == "paid" and len(invoice["payments"]) == 1
+    assert len(seller.get("/v1/payments", params={"customer_id": seller.customer["id"]}).json()["data"]) == 1
+
+
+def test_a_declined_card_leaves_the_invoice_open(seller, standin):
+    declined = pay_at_checkout(seller, "pm_card_chargeDeclined")
+    assert declined.status_code == 200 and "declined" in declined.text
+    standin.drain()
+    assert seller.get(f"/v1/invoices/{seller.invoice['id']}").json()["status"] == "open"
+
+
+# ---------------------------------------------------------------- in a real browser
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium when it runs as root")
+
+
+def test_a_buyer_pays_in_a_headless_browser_and_comes_back_to_paid(seller, standin):
+    from PIL import Image
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            view = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+            view.goto(seller.invoice["hosted_url"])
+            assert seller.invoice["number"] in view.inner_text("h1")
+            screenshot = view.screenshot(full_page=True)
+            view.click("#pay")
+            view.wait_for_selector("#card")  # Stripe's (stand-in's) Checkout page
+            view.select_option("#card", "pm_card_visa")
+            view.click("#pay")
+            view.wait_for_url(seller.invoice["hosted_url"] + "?checkout=*")
+            status = view.inner_text("#status")
+        finally:
+            browser.close()
+    assert status in ("Paid", "Bezahlt")
+    image = Image.open(io.BytesIO(screenshot)).convert("L")
+    colours = image.getcolors(maxcolors=1 << 16) or []
+    assert len(colours) > 20, "the hosted page rendered blank"
+    standin.drain()
+    assert seller.get(f"/v1/invoices/{seller.invoice['id']}").json()["status"] == "paid"
