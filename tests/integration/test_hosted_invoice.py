@@ -153,3 +153,56 @@ def test_a_buyer_pays_in_a_headless_browser_and_comes_back_to_paid(seller, stand
     assert len(colours) > 20, "the hosted page rendered blank"
     standin.drain()
     assert seller.get(f"/v1/invoices/{seller.invoice['id']}").json()["status"] == "paid"
+
+
+def test_a_void_or_an_edit_closes_the_open_checkout(seller, standin):
+    to_checkout = requests.post(seller.invoice["hosted_url"] + "/pay", allow_redirects=False, timeout=30)
+    first_checkout = to_checkout.headers["Location"]
+    seller.patch("/v1/settings", json={"invoice_editing_allowed": True})
+    assert seller.patch(f"/v1/invoices/{seller.invoice['id']}", json={"memo": "Neu"}).status_code == 200
+    closed = requests.post(first_checkout, data={"card": "pm_card_visa"}, allow_redirects=False, timeout=30)
+    assert closed.status_code == 200 and "expired" in closed.text  # the edited invoice is not paid by the old page
+    second = requests.post(seller.invoice["hosted_url"] + "/pay", allow_redirects=False, timeout=30)
+    assert second.headers["Location"] != first_checkout
+    assert seller.post(f"/v1/invoices/{seller.invoice['id']}/void").status_code == 200
+    too_late = requests.post(
+        second.headers["Location"], data={"card": "pm_card_visa"}, allow_redirects=False, timeout=30
+    )
+    assert too_late.status_code == 200 and "expired" in too_late.text
+    standin.drain()
+    assert seller.get("/v1/payments", params={"customer_id": seller.customer["id"]}).json()["data"] == []
+
+
+def test_charging_the_card_on_file_pays_the_invoice_once(seller, standin, stack):
+    import stripe
+
+    from local.run import STRIPE_SECRET_KEY
+    from tests.integration.test_payments_api import save_card
+
+    client = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
+    save_card(seller, client, standin)
+    url = f"/v1/invoices/{seller.invoice['id']}/charge"
+    charged = seller.as_role("billing").post(url)
+    assert charged.status_code == 200, charged.text
+    body = charged.json()
+    assert body["status"] == "paid" and body["payments"][0]["source"] == "online"
+    again = seller.post(url)
+    assert again.status_code == 409
+    objects = standin.accounts[seller.account].objects.values()
+    assert len([o for o in objects if o["object"] == "payment_intent"]) == 1
+    standin.drain()
+    ledger = seller.get("/v1/payments", params={"customer_id": seller.customer["id"]}).json()["data"]
+    assert [p["status"] for p in ledger] == ["succeeded"] and ledger[0]["id"] == body["payments"][0]["payment_id"]
+
+
+def test_a_declined_charge_is_a_402_and_leaves_the_invoice_open(seller, standin, stack):
+    import stripe
+
+    from local.run import STRIPE_SECRET_KEY
+    from tests.integration.test_payments_api import save_card
+
+    client = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
+    save_card(seller, client, standin, "pm_card_chargeCustomerFail")
+    declined = seller.post(f"/v1/invoices/{seller.invoice['id']}/charge")
+    assert declined.status_code == 402 and declined.json()["error"]["decline_code"] == "generic_decline"
+    assert seller.get(f"/v1/invoices/{seller.invoice['id']}").json()["status"] == "open"

@@ -97,3 +97,38 @@ def test_batches_and_single_finalizations_racing_leave_no_gap_and_no_duplicate(b
     assert sorted(sequences) == list(range(1, 47))
     for batch in results[:2]:  # a batch's numbers are one block, in its order
         assert [i.sequence for i in batch] == list(range(batch[0].sequence, batch[0].sequence + 20))
+
+
+def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(stack):
+    """The call the subscriptions' cycle makes: create, finalize and charge with one request key;
+    repeated (a retried run, a second worker), it returns the same invoice and charges once."""
+    import stripe
+
+    from billing.http.dependencies import invoice_service
+    from local.run import STRIPE_SECRET_KEY
+    from tests.integration.conftest import Api, connect_stripe_account
+    from tests.integration.test_payments_api import save_card
+
+    api = Api(stack.url, f"t{uuid.uuid4().hex[:12]}")
+    api.account = connect_stripe_account(api)
+    api.customer = api.post("/v1/customers", json={"type": "company", "company_name": "Abo GmbH"}).json()
+    stack.stripe.switches.copies, stack.stripe.switches.hold = 1, False
+    save_card(api, stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url}), stack.stripe)
+    caller = Caller(api.tenant, "billing-run", Role.BILLING)
+    request = {"customer_id": api.customer["id"], "lines": [{"name": "Abo März", "unit_price": "29.00"}]}
+    service = invoice_service()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        issued = list(
+            pool.map(
+                lambda _: service.issue(caller, request, "sub_1:2026-03", collect="charge", hosted_base=stack.url),
+                range(4),
+            )
+        )
+    assert {i.id for i in issued} == {issued[0].id}
+    final = service.get(caller, issued[0].id)
+    assert final.status.value == "paid" and len(final.payments) == 1 and final.number == "INV-000001"
+    # Workers that raced to the charge asked Stripe with one idempotency key: one PaymentIntent exists.
+    objects = stack.stripe.accounts[api.account].objects.values()
+    assert len([o for o in objects if o["object"] == "payment_intent"]) == 1
+    again = service.issue(caller, request, "sub_1:2026-03", collect="charge", hosted_base=stack.url)
+    assert again.id == final.id and len(again.payments) == 1

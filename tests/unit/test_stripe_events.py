@@ -83,9 +83,14 @@ class Recorder:
     def add_event(self, tenant_id, event):
         self.calls.append(("add_event", tenant_id, event))
 
+    def settle_checkout(self, tenant_id, account, session_id):
+        return self._answer("settle_checkout", tenant_id, account, session_id)
+
 
 def service(recorder: Recorder, log: Log, clock=None) -> StripeEventService:
-    return StripeEventService(SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, clock)
+    return StripeEventService(
+        SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, clock, invoices=recorder
+    )
 
 
 def payload(event_type="payment_intent.succeeded", obj=None, account="acct_a", event_id="evt_1") -> str:
@@ -175,6 +180,12 @@ def test_an_object_gone_from_the_account_is_acknowledged_and_not_retried():
         ("payment_intent.processing", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
         ("charge.refunded", {"id": "ch_1", "payment_intent": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
         ("charge.dispute.created", {"id": "dp_1", "payment_intent": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
+        ("checkout.session.completed", {"id": "cs_1"}, ("settle_checkout", "tenant-a", "acct_a", "cs_1")),
+        (
+            "checkout.session.async_payment_succeeded",
+            {"id": "cs_1"},
+            ("settle_checkout", "tenant-a", "acct_a", "cs_1"),
+        ),
     ],
 )
 def test_each_event_type_re_reads_the_object_it_names(event_type, obj, call):
@@ -194,6 +205,7 @@ def test_each_event_type_re_reads_the_object_it_names(event_type, obj, call):
         ("charge.refunded", {"id": "ch_1"}, "no payment intent"),
         ("setup_intent.setup_failed", {"customer": None}, NO_OBJECT),
         ("setup_intent.setup_failed", {"customer": "cus_unknown"}, "ignored: unknown customer"),
+        ("checkout.session.completed", {"id": None}, NO_OBJECT),
     ],
 )
 def test_an_object_that_names_nothing_usable_is_acknowledged_and_logged_done(event_type, obj, outcome):
@@ -228,3 +240,10 @@ def test_a_failed_setup_without_a_readable_error_says_so(error):
     entry = calls[-1][2]
     assert entry.summary == "Saving a payment method failed: unknown reason"
     assert entry.data == {"decline_code": None}
+
+
+def test_checkout_events_are_acknowledged_where_invoices_are_not_served():
+    recorder, log = Recorder(), Log()
+    events = StripeEventService(SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, None)
+    receipt = events.receive(payload("checkout.session.completed", {"id": "cs_1"}), "valid")
+    assert receipt.outcome == "ignored: invoices are not served here" and recorder.calls == []

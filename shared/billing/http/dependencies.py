@@ -167,6 +167,7 @@ def invoice_service() -> InvoiceService:
         mailer=SesMailer(os.environ["MAIL_FROM"]),
         gateway=gateway_from_environment(),
         connections=processor_connections(),
+        payment_service=payment_service(),
         exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
         spreadsheets=OpenpyxlWriter(),
         export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),

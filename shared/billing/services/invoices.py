@@ -51,7 +51,7 @@ from billing.domain.invoices import (
     without_payment,
 )
 from billing.domain.paging import MAX_PAGE_SIZE, Page
-from billing.domain.payments import PaymentStatus, new_payment
+from billing.domain.payments import Payment, PaymentStatus, new_payment
 from billing.domain.pricing import summarize
 from billing.domain.settings import Seller
 from billing.domain.timeline import TimelineEvent, timeline_event
@@ -71,6 +71,7 @@ from billing.ports import (
     SpreadsheetWriter,
 )
 from billing.services.exports import Export, stored_export
+from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService
 
 MAX_ASSOCIATIONS = 20
@@ -115,6 +116,7 @@ class InvoiceService:
         mailer: Mailer | None = None,
         gateway: PaymentGateway | None = None,
         connections: ProcessorConnections | None = None,
+        payment_service: PaymentService | None = None,
         exports: FileStore | None = None,
         spreadsheets: SpreadsheetWriter | None = None,
         export_seconds: int = 3600,
@@ -132,6 +134,7 @@ class InvoiceService:
         self._mailer = mailer
         self._gateway = gateway
         self._connections = connections
+        self._payment_service = payment_service
         self._exports = exports
         self._spreadsheets = spreadsheets
         self._export_seconds = export_seconds
@@ -287,7 +290,11 @@ class InvoiceService:
             )
             return updated, entry, None
 
-        return self._change(caller, invoice_id, change)
+        before = self._invoices.get(caller.tenant_id, invoice_id)
+        updated = self._change(caller, invoice_id, change)
+        if before.status is not InvoiceStatus.DRAFT:
+            self._close_checkout(before)
+        return updated
 
     def _change(self, caller: Caller, invoice_id: str, change) -> Invoice:
         return self._change_as_system(caller.tenant_id, invoice_id, change)
@@ -333,8 +340,9 @@ class InvoiceService:
     # ------------------------------------------------------------ void, clone, delete
 
     def void(self, caller: Caller, invoice_id: str) -> Invoice:
-        """I9: irreversible; the hosted link stops working."""
+        """I9: irreversible; the hosted link stops working and an open checkout is closed."""
         caller.require(Permission.WRITE)
+        before = self._invoices.get(caller.tenant_id, invoice_id)
 
         def change(invoice: Invoice):
             now = self._clock.now()
@@ -343,7 +351,24 @@ class InvoiceService:
             entry = history_entry(invoice.id, "voided", now, caller.user_id, summary)
             return updated, entry, self._event(updated, "invoice.voided", caller.user_id, summary)
 
-        return self._change(caller, invoice_id, change)
+        void = self._change(caller, invoice_id, change)
+        self._close_checkout(before)
+        return void
+
+    def _close_checkout(self, invoice: Invoice) -> None:
+        """Expire the invoice's open Checkout Session so it can no longer be paid (best effort: a
+        payment that still arrives is kept in the ledger and put on the timeline to refund)."""
+        if not invoice.checkout_session_id or self._gateway is None or self._connections is None:
+            return
+        account = self._connections.account_of(invoice.tenant_id)
+        if account is None:
+            return
+        try:
+            self._gateway.expire_checkout(account, invoice.checkout_session_id)
+        except Exception:  # the void or edit stands; the session expires by itself within 24 hours
+            from billing.observability import logger
+
+            logger.exception("expiring checkout session %s failed", invoice.checkout_session_id)
 
     def clone(self, caller: Caller, invoice_id: str) -> Invoice:
         caller.require(Permission.WRITE)
@@ -570,32 +595,79 @@ class InvoiceService:
             payment = self._payments.add(payment, event, request_key=f"checkout:{session.id}")
         except RequestTaken:
             payment = self._payments.for_request(tenant_id, f"checkout:{session.id}")
+        self._paid_online(tenant_id, invoice_id, payment, SYSTEM_ACTOR, "Stripe Checkout")
+        return f"invoice {invoice.number} paid online"
+
+    def _paid_online(self, tenant_id: str, invoice_id: str, payment: Payment, actor: str, how: str) -> Invoice:
+        """A succeeded ledger payment (Checkout, or a charge of the card on file) applied to its
+        invoice once: an invoice already holding it is left as it is."""
 
         def change(current: Invoice):
-            if any(p.reference == session.payment_reference for p in current.payments):
+            if any(p.payment_id == payment.id for p in current.payments):
                 return current, None, None
             at = self._clock.now()
+            if not current.status.collectable or current.amount_due <= 0:
+                # Paid at Stripe after the invoice was voided or settled otherwise: the money is in
+                # the ledger; a person decides on the refund.
+                note = (
+                    f"Payment {payment.id} of {_money(payment.amount, payment.currency)} arrived for invoice "
+                    f"{current.number}, which is {current.status.value}: refund it or apply it elsewhere"
+                )
+                self._customers.add_event(tenant_id, self._event(current, "invoice.payment_unapplied", actor, note))
+                return current, None, None
             applied = new_invoice_payment(
-                min(session.amount, current.amount_due) or session.amount,
+                min(payment.amount, current.amount_due) or payment.amount,
                 at.date(),
                 PaymentSource.ONLINE,
                 at,
-                SYSTEM_ACTOR,
-                method="card",
-                reference=session.payment_reference,
+                actor,
+                method=payment.method or "card",
+                reference=payment.processor_payment_id or "",
                 payment_id=payment.id,
             )
             updated = with_payment(current, applied, at)
-            summary = f"Paid online: {_money(applied.amount, current.currency)} (Stripe Checkout)"
-            entry = history_entry(current.id, "paid_online", at, SYSTEM_ACTOR, summary, payment=payment.id)
-            return (
-                updated,
-                entry,
-                self._event(updated, "invoice.paid", SYSTEM_ACTOR, f"Invoice {current.number}: {summary}"),
-            )
+            summary = f"Paid online: {_money(applied.amount, current.currency)} ({how})"
+            entry = history_entry(current.id, "paid_online", at, actor, summary, payment=payment.id)
+            event = self._event(updated, "invoice.paid", actor, f"Invoice {current.number}: {summary}")
+            return updated, entry, event
 
-        self._change_as_system(tenant_id, invoice_id, change)
-        return f"invoice {invoice.number} paid online"
+        return self._change_as_system(tenant_id, invoice_id, change)
+
+    # ------------------------------------------------------------ collection (the card on file)
+
+    def charge(self, caller: Caller, invoice_id: str, payment_method_id: str | None = None) -> Invoice:
+        """Charge the amount due to the customer's card on file (or the method given) and apply
+        the payment. One charge per invoice and amount due: a retry, or a second worker, finishes
+        the first charge instead of starting another. A decline is a PaymentFailed (402)."""
+        caller.require(Permission.WRITE)
+        invoice = self._invoices.get(caller.tenant_id, invoice_id)
+        if not invoice.status.collectable or invoice.amount_due <= 0:
+            raise Conflict(f"invoice {invoice.number or invoice.id} is {invoice.status.value}; nothing is due")
+        request = {
+            "customer_id": invoice.customer_id,
+            "amount": invoice.amount_due,
+            "currency": invoice.currency,
+            "payment_method_id": payment_method_id,
+            "description": f"Invoice {invoice.number}",
+        }
+        payment = self._payment_service.charge(caller, request, f"invoice:{invoice.id}:{invoice.amount_due}")
+        if payment.status is not PaymentStatus.SUCCEEDED:
+            return invoice  # pending (a bank debit): the invoice stays open until it succeeds
+        return self._paid_online(caller.tenant_id, invoice_id, payment, caller.user_id, "card on file")
+
+    def issue(
+        self, caller: Caller, request: dict, request_key: str, *, collect: str | None, hosted_base: str
+    ) -> Invoice:
+        """For callers other than the API (a subscription's billing cycle): create, finalize and
+        charge or send in one call, idempotently. Repeated with the same ``request_key`` it returns
+        the same invoice and does only what the first call did not finish: a charge is never made
+        twice, and an invoice already sent is not sent again."""
+        invoice = self.create(caller, {**request, "finalize": True}, request_key)
+        if collect == "charge" and invoice.status.collectable:
+            invoice = self.charge(caller, invoice.id, request.get("payment_method_id"))
+        elif collect == "send" and invoice.last_sent_at is None:
+            invoice = self.send(caller, invoice.id, {}, hosted_base)
+        return invoice
 
     def _change_as_system(self, tenant_id: str, invoice_id: str, change) -> Invoice:
         """Read, change and save over the version read; a concurrent change makes it read again.

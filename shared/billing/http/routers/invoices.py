@@ -17,6 +17,7 @@ from billing.http.routers.common import Cursor, IdempotencyKey, Limit, created, 
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.invoices import (
+    ChargeInvoice,
     DocumentLinkOut,
     HistoryEntryOut,
     InvoiceCreate,
@@ -203,6 +204,18 @@ def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
 def send_invoice(invoice_id: str, body: SendRequest | None = None) -> InvoiceOut:
     request = body.model_dump() if body else {}
     return _invoice_out(invoice_service().send(caller_of(router), invoice_id, request, public_base(router)))
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/charge",
+    tags=TAGS,
+    summary="Charge the amount due to the customer's card on file",
+    description="One charge per invoice and amount due: a retry finishes the first charge, never a second.",
+    responses={402: {"description": "Declined: error with decline_code and payment_id; the invoice stays open"}},
+)
+def charge_invoice(invoice_id: str, body: ChargeInvoice | None = None) -> InvoiceOut:
+    method = body.payment_method_id if body else None
+    return _invoice_out(invoice_service().charge(caller_of(router), invoice_id, method))
 
 
 @router.post(

@@ -89,6 +89,10 @@ class SendRequest(Request):
     message: LongText = Field("", description="The tenant's invoice_email_message when omitted")
 
 
+class ChargeInvoice(Request):
+    payment_method_id: str | None = Field(None, max_length=64, description="The customer's default when omitted")
+
+
 class ReceiptRequest(Request):
     to: Email = Field("", description="The customer's billing email when omitted")
 
