@@ -62,7 +62,8 @@ def report() -> None:
     ]
     session.patch(f"{url}/v1/settings", json={"datev_enabled": False})
     _print_counts("customer", session, url, calls)
-    _print_counts("invoice", session, url, _invoice_calls(session, url, cid))
+    buyer = session.post(f"{url}/v1/customers", json=company).json()["id"]  # the first was deleted above
+    _print_counts("invoice", session, url, _invoice_calls(session, url, buyer))
     stack.stop()
 
 

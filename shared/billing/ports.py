@@ -56,8 +56,11 @@ class CatalogRepository(Protocol):
 
     def save_product(self, product: Product, *, previous_sku: str) -> None: ...
 
-    def get_products(self, tenant_id: str, product_ids: set[str]) -> dict[str, Product]:
-        """The tenant's products among ``product_ids`` (unknown ids are simply absent)."""
+    def get_catalog(
+        self, tenant_id: str, product_ids: set[str], rate_ids: set[str]
+    ) -> tuple[dict[str, Product], dict[str, TaxRate]]:
+        """The tenant's products and tax rates among these ids, read together (unknown ids are
+        simply absent)."""
 
     def list_products(
         self, tenant_id: str, *, archived: bool, search: str, limit: int, cursor: str | None
@@ -68,8 +71,6 @@ class CatalogRepository(Protocol):
     def get_tax_rate(self, tenant_id: str, rate_id: str) -> TaxRate: ...
 
     def save_tax_rate(self, rate: TaxRate) -> None: ...
-
-    def get_tax_rates(self, tenant_id: str, rate_ids: set[str]) -> dict[str, TaxRate]: ...
 
     def list_tax_rates(self, tenant_id: str, *, archived: bool, limit: int, cursor: str | None) -> Page[TaxRate]: ...
 

@@ -138,11 +138,9 @@ class InMemoryCatalog:
         except KeyError:
             raise NotFound(f"product {product_id} not found") from None
 
-    def get_products(self, tenant_id, product_ids):
-        return {i: self.products[(tenant_id, i)] for i in product_ids if (tenant_id, i) in self.products}
-
-    def get_tax_rates(self, tenant_id, rate_ids):
-        return {i: self.rates[(tenant_id, i)] for i in rate_ids if (tenant_id, i) in self.rates}
+    def get_catalog(self, tenant_id, product_ids, rate_ids):
+        products = {i: self.products[(tenant_id, i)] for i in product_ids if (tenant_id, i) in self.products}
+        return products, {i: self.rates[(tenant_id, i)] for i in rate_ids if (tenant_id, i) in self.rates}
 
     def save_product(self, product, *, previous_sku):
         self._claim_sku(product, previous_sku)

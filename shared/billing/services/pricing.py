@@ -1,5 +1,5 @@
 """Preview what a set of line items costs (SPEC P2-P13, S5): what a line-item editor shows while
-the user types. Library products and tax rates are read in one batch each."""
+the user types. Library products and tax rates are read in one batch."""
 
 from __future__ import annotations
 
@@ -71,9 +71,12 @@ class PricingService:
         self, tenant_id: str, currency: str, lines: list[dict], raw_adjustments: list[dict], for_invoice: bool = False
     ) -> tuple[list[LineItem], list[Adjustment]]:
         """A document's request lines and one-time adjustments as the money engine takes them, with
-        library products and tax rates read in one batch each; every bad field is named at once."""
-        products = self._catalog.get_products(tenant_id, {x["product_id"] for x in lines if x.get("product_id")})
-        rates = self._catalog.get_tax_rates(tenant_id, {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")})
+        library products and tax rates read in one batch; every bad field is named at once."""
+        products, rates = self._catalog.get_catalog(
+            tenant_id,
+            {x["product_id"] for x in lines if x.get("product_id")},
+            {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")},
+        )
         items, errors = [], []
         for index, line in enumerate(lines):
             where = f"lines.{index}"

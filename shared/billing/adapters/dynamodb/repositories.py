@@ -275,20 +275,22 @@ class DynamoCatalogRepository(_Table):
     def get_product(self, tenant_id: str, product_id: str) -> Product:
         return domain_record(Product, self._get(tenant_id, "product", product_id, keys.product_sk))
 
-    def get_products(self, tenant_id: str, product_ids: set[str]) -> dict[str, Product]:
-        items = self._batch_get(tenant_id, "product", product_ids, keys.product_sk)
-        return {p.id: p for p in (domain_record(Product, i) for i in items)}
-
-    def get_tax_rates(self, tenant_id: str, rate_ids: set[str]) -> dict[str, TaxRate]:
-        items = self._batch_get(tenant_id, "tax_rate", rate_ids, keys.tax_rate_sk)
-        return {r.id: r for r in (domain_record(TaxRate, i) for i in items)}
-
-    def _batch_get(self, tenant_id: str, kind: str, record_ids: set[str], sort_key) -> list:
-        wanted = [(keys.tenant_pk(tenant_id), sort_key(i)) for i in sorted(record_ids) if is_valid_id(kind, i)]
+    def get_catalog(
+        self, tenant_id: str, product_ids: set[str], rate_ids: set[str]
+    ) -> tuple[dict[str, Product], dict[str, TaxRate]]:
+        """The tenant's products and tax rates among these ids, in one BatchGetItem (both live in
+        the tenant's partition); unknown or malformed ids are simply absent."""
+        wanted = [
+            *((keys.product_sk(i), i) for i in sorted(product_ids) if is_valid_id("product", i)),
+            *((keys.tax_rate_sk(i), i) for i in sorted(rate_ids) if is_valid_id("tax_rate", i)),
+        ]
         if not wanted:
-            return []
-        with translated(kind.replace("_", " ")):
-            return list(BillowItem.batch_get(wanted))
+            return {}, {}
+        with translated("product library"):
+            items = list(BillowItem.batch_get([(keys.tenant_pk(tenant_id), sk) for sk, _ in wanted]))
+        products = {i.id: domain_record(Product, i) for i in items if isinstance(i, ProductItem)}
+        rates = {i.id: domain_record(TaxRate, i) for i in items if isinstance(i, TaxRateItem)}
+        return products, rates
 
     def save_product(self, product: Product, *, previous_sku: str) -> None:
         t = product.tenant_id

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from billing.domain.invoices import EInvoiceFormat
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import invoice_service
@@ -265,5 +264,7 @@ def invoice_einvoice(
     invoice_id: str,
     kind: Annotated[Literal["zugferd", "xrechnung"], Query(alias="format", description="The form")] = "zugferd",
 ) -> DocumentLinkOut:
+    from billing.domain.invoices import EInvoiceFormat
+
     link = invoice_service().einvoice_link(caller_of(router), invoice_id, EInvoiceFormat(kind), public_base(router))
     return DocumentLinkOut(url=link.url, expires_at=link.expires_at)
