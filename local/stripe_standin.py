@@ -712,6 +712,15 @@ class StripeStandIn:
                 "url": f"{self._host_url}/c/pay/{session_id}?account={account or ''}",
                 "livemode": False,
                 "payment_method_types": ["card"],
+                "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+                "custom_fields": [],
+                "custom_text": {
+                    "after_submit": None,
+                    "shipping_address": None,
+                    "submit": None,
+                    "terms_of_service_acceptance": None,
+                },
+                "shipping_options": [],
                 "_payment_intent_data": params.get("payment_intent_data", {}),
             },
         )

@@ -22,6 +22,7 @@ TARGETS = [
     "billing/domain/pricing.py",
     "billing/services/payments.py",
     "billing/services/stripe_events.py",
+    "billing/domain/invoices.py",
 ]
 COPIED = {"shared/billing": "billing", "tests": "tests", "local": "local", "functions": "functions"}
 CONFIG = f"""

@@ -22,6 +22,7 @@ TYPES = {
     "refund": stripe.Refund,
     "dispute": stripe.Dispute,
     "event": stripe.Event,
+    "checkout.session": stripe.checkout.Session,
     "list": stripe.ListObject,
 }
 # Nullable fields Billow reads (billing.adapters.stripe.gateway) or the issue named: present always.
@@ -34,6 +35,7 @@ READ_BY_BILLOW = {
     "dispute": {"payment_intent"},
     "refund": {"charge", "payment_intent", "status"},
     "event": {"account", "request", "api_version"},
+    "checkout.session": {"url", "status", "payment_status", "payment_intent", "amount_total", "currency", "metadata"},
 }
 
 
@@ -100,6 +102,26 @@ def scenario(client: stripe.StripeClient, stack, account: str) -> list[dict]:
         f"{stack.stripe_url}/_standin/disputes", json={"account": account, "charge": paid.latest_charge.id}, timeout=10
     ).json()
     retrieved = client.v1.payment_intents.retrieve(paid.id, params={"expand": ["latest_charge"]}, options=options)
+    checkout = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {"currency": "eur", "unit_amount": 11900, "product_data": {"name": "Invoice RE-1"}},
+                }
+            ],
+            "success_url": "https://billow.example/i/t?checkout={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://billow.example/i/t",
+            "metadata": {"billow_invoice": "inv_1"},
+            "payment_intent_data": {"metadata": {"billow_invoice": "inv_1"}},
+        },
+        options={**options, "idempotency_key": "cs-1"},
+    )
+    paid_page = requests.post(checkout.url, data={"card": "pm_card_visa"}, allow_redirects=False, timeout=10)
+    assert paid_page.headers["Location"] == f"https://billow.example/i/t?checkout={checkout.id}"
+    completed = client.v1.checkout.sessions.retrieve(checkout.id, options=options)
+    assert (completed.status, completed.payment_status, completed.url) == ("complete", "paid", None)
     answers = [
         customer,
         setup,
@@ -107,6 +129,8 @@ def scenario(client: stripe.StripeClient, stack, account: str) -> list[dict]:
         refund,
         retrieved,
         client.v1.payment_methods.retrieve(setup.payment_method, options=options),
+        checkout,
+        completed,
     ]
     return [a.to_dict() for a in answers] + [dispute]
 
@@ -127,6 +151,7 @@ def test_every_object_and_event_carries_what_stripe_always_sends(client, stack):
         "refund.created",
         "charge.refunded",
         "charge.dispute.created",
+        "checkout.session.completed",
     }
     problems = [p for obj in answered for p in check(obj)]
     problems += [p for event in events for p in check(event) + check(event["data"]["object"], f"{event['type']}")]
