@@ -53,6 +53,17 @@ from billing.domain.settings import Seller
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 SELLER = Seller(business_name="Billow Demo GmbH", business_vat_id="DE999999999")
+FULL_SELLER = Seller(
+    business_name="Billow Demo GmbH",
+    business_country="DE",
+    business_city="Berlin",
+    business_postal_code="10119",
+    business_vat_id="DE999999999",
+    business_contact_name="Erika",
+    business_phone="+49 30 1",
+    business_email="r@billow.de",
+    bank_iban="DE89370400440532013000",
+)
 TODAY = NOW.date()
 
 
@@ -389,17 +400,7 @@ def test_a_one_time_tax_is_its_own_tax_amount():
 
 
 def test_an_e_invoice_needs_the_seller_and_buyer_data_its_format_requires():
-    seller = Seller(
-        business_name="Billow Demo GmbH",
-        business_country="DE",
-        business_city="Berlin",
-        business_postal_code="10119",
-        business_vat_id="DE999999999",
-        business_contact_name="Erika",
-        business_phone="+49 30 1",
-        business_email="r@billow.de",
-        bank_iban="DE89370400440532013000",
-    )
+    seller = FULL_SELLER
     buyer = Recipient(name="Muster GmbH", email="ap@m.de", postal_code="10115", city="Berlin", country="DE")
     invoice = replace(opened(), recipient=buyer)
     assert not einvoice_refusal(invoice, seller, EInvoiceFormat.XRECHNUNG)
@@ -488,18 +489,6 @@ def test_every_export_column_reads_its_field():
 
 
 # ---------------------------------------------------------------- the words a refusal says (each reason as sent)
-
-FULL_SELLER = Seller(
-    business_name="Billow Demo GmbH",
-    business_country="DE",
-    business_city="Berlin",
-    business_postal_code="10119",
-    business_vat_id="DE999999999",
-    business_contact_name="Erika",
-    business_phone="+49 30 1",
-    business_email="r@billow.de",
-    bank_iban="DE89370400440532013000",
-)
 
 
 def test_an_e_invoice_refusal_names_each_missing_setting_in_words():
