@@ -691,3 +691,13 @@ def test_priced_keeps_what_was_sold_and_leaves_an_untaxed_line_without_tax():
         False,
         0,
     )
+
+
+def test_a_clone_keeps_adjustments_and_terms_and_each_change_records_its_time():
+    fee = InvoiceAdjustment("fee", "amount", Decimal(5), 500, "Versand")
+    original = replace(opened(), adjustments=(fee,), payment_terms=PaymentTerms.NET_DAYS, days_until_due=45)
+    copy = cloned(original, NOW, "u")
+    assert (copy.adjustments, copy.payment_terms, copy.days_until_due) == ((fee,), PaymentTerms.NET_DAYS, 45)
+    later = datetime(2026, 3, 12, tzinfo=UTC)
+    assert finalized(draft(), "N", 1, later, later.date(), SELLER).updated_at == later
+    assert with_payment(opened(), paid_by_hand(5), later).updated_at == later
