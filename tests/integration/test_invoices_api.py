@@ -360,3 +360,27 @@ def test_export_the_chosen_invoices_or_the_filters_result_with_chosen_columns(sh
     assert rows[1][header.index("total")] == 10
     bad = shop.post("/v1/invoices/export", json={"columns": ["number", "secret"]})
     assert bad.status_code == 422 and fields_of(bad) == ["columns.1"]
+
+
+def test_an_invoice_racing_its_customers_delete_never_outlives_the_customer(api):
+    """C7: a create and a delete of its customer racing: either the delete fails (its version
+    moved, or it sees the invoice) or the create fails naming customer_id; never both succeed."""
+    for _ in range(6):
+        customer = api.post("/v1/customers", json={"type": "company", "company_name": "Race GmbH"}).json()
+        body = {"customer_id": customer["id"], "lines": [{"name": "x", "unit_price": "1"}]}
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            creates = [pool.submit(api.post, "/v1/invoices", json=body) for _ in range(3)]
+            deleted = pool.submit(api.delete, f"/v1/customers/{customer['id']}")
+            created = [c.result() for c in creates]
+            deleted = deleted.result()
+        assert deleted.status_code in (204, 409), deleted.text
+        for answer in created:
+            assert answer.status_code in (201, 422), answer.text
+            if answer.status_code == 422:
+                assert fields_of(answer) == ["customer_id"]
+        if deleted.status_code == 204:
+            assert [c.status_code for c in created] == [422, 422, 422]
+            assert api.get("/v1/invoices", params={"customer_id": customer["id"]}).json()["data"] == []
+        else:
+            made = [c.json()["id"] for c in created if c.status_code == 201]
+            assert made and all(api.get(f"/v1/invoices/{i}").status_code == 200 for i in made)

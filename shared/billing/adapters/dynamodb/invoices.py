@@ -20,6 +20,7 @@ from billing.adapters.dynamodb.errors import Unavailable, failed_conditions, tra
 from billing.adapters.dynamodb.models import (
     BillowItem,
     CounterItem,
+    CustomerItem,
     GuardItem,
     InvoiceHistoryItem,
     InvoiceItem,
@@ -33,7 +34,7 @@ from billing.adapters.dynamodb.repositories import (
     domain_record,
     stored_item,
 )
-from billing.domain.errors import NotFound, RequestTaken, StaleWrite
+from billing.domain.errors import NotFound, RequestTaken, StaleWrite, ValidationFailed
 from billing.domain.ids import is_valid_id
 from billing.domain.invoices import MAX_FINALIZE_BATCH, HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
@@ -78,7 +79,11 @@ class DynamoInvoices(_Table):
         self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, request_key: str | None = None
     ) -> Invoice:
         """A new draft, its first history entry and the customer's timeline entry; with a
-        ``request_key``, the guard that names this invoice for that request (RequestTaken)."""
+        ``request_key``, the guard that names this invoice for that request (RequestTaken).
+
+        C7: the same transaction moves the customer's version on (and needs the customer to
+        exist), so a delete that counted the customer's records before this invoice existed
+        fails on its version instead of leaving the invoice without its customer."""
         on_condition = [None, None, None]
         with translated("invoice", on_condition), self._transaction() as tx:
             tx.save(_invoice_item(invoice), condition=InvoiceItem.pk.does_not_exist())
@@ -90,6 +95,12 @@ class DynamoInvoices(_Table):
                 )
                 tx.save(guard, condition=GuardItem.pk.does_not_exist())
                 on_condition.append(lambda: RequestTaken(request_key))
+            # PynamoDB adds "version + 1" itself to an update of an item with a known version.
+            customer = CustomerItem(
+                pk=keys.customer_pk(invoice.tenant_id, invoice.customer_id), sk=keys.META, version=0
+            )
+            tx.update(customer, actions=[], condition=CustomerItem.pk.exists(), add_version_condition=False)
+            on_condition.append(lambda: ValidationFailed.of("customer_id", "the customer was deleted meanwhile"))
         return replace(invoice, version=invoice.version + 1)
 
     def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
