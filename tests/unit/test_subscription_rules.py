@@ -1,0 +1,149 @@
+"""The subscription's own rules (SPEC S6, S7, S10, S11): periods anchored on the start date, the
+statuses a payment or a failure leads to, a fixed term's end, cancellation and its prorated
+refund (figures worked out by hand in each test)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+
+from billing.domain.errors import Conflict, ValidationFailed
+from billing.domain.periods import BillingFrequency
+from billing.domain.subscriptions import (
+    CancelMode,
+    CollectionMethod,
+    Period,
+    Subscription,
+    SubscriptionStatus,
+    activated,
+    canceled,
+    deletion_refusal,
+    paid,
+    payment_failed,
+    period,
+    prorated_refund,
+)
+
+NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
+LATER = datetime(2026, 3, 10, 9, tzinfo=UTC)
+
+
+def subscription(**details) -> Subscription:
+    values = {
+        "tenant_id": "t",
+        "id": "sub_1",
+        "customer_id": "cus_1",
+        "currency": "eur",
+        "frequency": BillingFrequency.MONTHLY,
+        "starts_on": date(2026, 3, 1),
+        "status": SubscriptionStatus.ACTIVE,
+        "collection_method": CollectionMethod.CHARGE_AUTOMATICALLY,
+        "created_at": NOW,
+        "updated_at": NOW,
+    } | details
+    return Subscription(**values)
+
+
+def test_periods_are_anchored_on_the_start_date_and_never_drift():
+    assert period(date(2026, 1, 31), BillingFrequency.MONTHLY, 0) == Period(0, date(2026, 1, 31), date(2026, 2, 27))
+    assert period(date(2026, 1, 31), BillingFrequency.MONTHLY, 1) == Period(1, date(2026, 2, 28), date(2026, 3, 30))
+    assert period(date(2026, 1, 31), BillingFrequency.MONTHLY, 2) == Period(2, date(2026, 3, 31), date(2026, 4, 29))
+    weekly = period(date(2026, 3, 2), BillingFrequency.WEEKLY, 3)
+    assert (weekly.start, weekly.end, weekly.days) == (date(2026, 3, 23), date(2026, 3, 29), 7)
+    assert period(date(2024, 2, 29), BillingFrequency.ANNUALLY, 1).start == date(2025, 2, 28)
+    assert Period(4, date(2026, 3, 1), date(2026, 3, 31)).key("sub_9") == "sub_9:4"
+    with pytest.raises(ValueError):
+        period(date(2026, 3, 1), BillingFrequency.ONE_TIME, 0)
+
+
+def test_a_six_payment_term_from_1_march_ends_1_september_and_expires_with_its_last_payment():
+    term = subscription(payments=6)
+    assert (term.ends_on, term.payments_left, term.next_payment_on) == (date(2026, 9, 1), 6, date(2026, 3, 1))
+    for _ in range(5):
+        term = paid(term, term.next_period, NOW)
+    assert (term.status, term.payments_made, term.payments_left) == (SubscriptionStatus.ACTIVE, 5, 1)
+    assert (term.last_payment_on, term.next_payment_on) == (date(2026, 7, 1), date(2026, 8, 1))
+    last = paid(term, term.next_period, LATER)
+    assert (last.status, last.payments_left, last.next_payment_on) == (SubscriptionStatus.EXPIRED, 0, None)
+    assert (last.ended_on, last.ends_on, last.updated_at) == (date(2026, 9, 1), date(2026, 9, 1), LATER)
+    assert last.current_period == Period(5, date(2026, 8, 1), date(2026, 8, 31))
+
+
+def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_order_is_refused():
+    once = paid(subscription(), period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), NOW)
+    assert paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), LATER) is once
+    with pytest.raises(Conflict):
+        paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 2), LATER)
+    renewing = once
+    assert (renewing.payments_left, renewing.ends_on, renewing.next_payment_on) == (None, None, date(2026, 4, 1))
+
+
+def test_a_failed_payment_makes_it_unpaid_and_the_next_success_active_again():
+    unpaid = payment_failed(subscription(), LATER)
+    assert (unpaid.status, unpaid.updated_at) == (SubscriptionStatus.UNPAID, LATER)
+    assert unpaid.next_payment_on == date(2026, 3, 1)  # the failed cycle is still due
+    again = paid(unpaid, unpaid.next_period, LATER)
+    assert (again.status, again.payments_made) == (SubscriptionStatus.ACTIVE, 1)
+    gone = replace(subscription(), status=SubscriptionStatus.CANCELED)
+    assert payment_failed(gone, LATER) is gone
+    assert paid(gone, gone.next_period, LATER).status is SubscriptionStatus.CANCELED
+
+
+def test_a_scheduled_subscription_becomes_active_on_its_start_date():
+    scheduled = subscription(status=SubscriptionStatus.SCHEDULED, starts_on=date(2026, 4, 1))
+    assert activated(scheduled, date(2026, 3, 31), LATER) is scheduled
+    started = activated(scheduled, date(2026, 4, 1), LATER)
+    assert (started.status, started.updated_at) == (SubscriptionStatus.ACTIVE, LATER)
+    assert activated(started, date(2026, 5, 1), NOW) is started
+    assert [s for s in SubscriptionStatus if s.billable] == [SubscriptionStatus.ACTIVE, SubscriptionStatus.UNPAID]
+
+
+def test_the_refund_of_a_cancellation_is_the_unused_days_of_the_paid_period():
+    march = Period(0, date(2026, 3, 1), date(2026, 3, 31))
+    # 29.00 for 31 days, canceled on 10 March: 1-10 March used, 21 days unused, 29.00 x 21 / 31 = 19.645... -> 19.65
+    assert prorated_refund(2900, march, date(2026, 3, 10)) == 1965
+    # canceled on the first day: that day is used, 30 of 31 days unused, 28.064... -> 28.06
+    assert prorated_refund(2900, march, date(2026, 3, 1)) == 2806
+    assert prorated_refund(2900, march, date(2026, 3, 31)) == 0  # the last day: nothing unused
+    assert prorated_refund(2900, march, date(2026, 4, 2)) == 0
+    assert prorated_refund(2900, march, date(2026, 2, 27)) == 2900  # before the period began: all of it
+    # a half minor unit rounds up: 1 cent for 2 days, canceled on the first, refunds 0.5 -> 1
+    assert prorated_refund(1, Period(0, date(2026, 3, 1), date(2026, 3, 2)), date(2026, 3, 1)) == 1
+
+
+def test_cancelling_needs_confirmation_and_ends_it_now_or_at_the_end_of_the_paid_period():
+    active = paid(subscription(), period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), NOW)
+    with pytest.raises(ValidationFailed) as unconfirmed:
+        canceled(active, CancelMode.IMMEDIATELY, date(2026, 3, 10), LATER, confirm=False)
+    assert [(e.field, e.message) for e in unconfirmed.value.errors] == [
+        ("confirm", "must be true: the customer will not be charged again")
+    ]
+    now = canceled(active, CancelMode.IMMEDIATELY_WITH_REFUND, date(2026, 3, 10), LATER, confirm=True)
+    assert (now.status, now.ended_on, now.canceled_at, now.next_payment_on) == (
+        SubscriptionStatus.CANCELED,
+        date(2026, 3, 10),
+        LATER,
+        None,
+    )
+    later = canceled(active, CancelMode.AT_PERIOD_END, date(2026, 3, 10), LATER, confirm=True)
+    assert (later.status, later.cancel_at_period_end, later.next_payment_on, later.ends_on) == (
+        SubscriptionStatus.ACTIVE,
+        True,
+        None,
+        date(2026, 4, 1),
+    )
+    never_paid = canceled(subscription(), CancelMode.AT_PERIOD_END, date(2026, 3, 1), LATER, confirm=True)
+    assert never_paid.status is SubscriptionStatus.CANCELED  # no paid period to run out
+    with pytest.raises(Conflict) as twice:
+        canceled(now, CancelMode.IMMEDIATELY, date(2026, 3, 11), LATER, confirm=True)
+    assert twice.value.message == "subscription sub_1 is already canceled"
+
+
+def test_only_a_canceled_or_expired_subscription_is_deleted():
+    assert deletion_refusal(subscription()).reasons == [
+        "the subscription is active; cancel it first (only canceled or expired ones are deleted)"
+    ]
+    for status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+        assert not deletion_refusal(subscription(status=status))
