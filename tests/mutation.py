@@ -23,6 +23,7 @@ TARGETS = [
     "billing/services/payments.py",
     "billing/services/stripe_events.py",
     "billing/domain/invoices.py",
+    "billing/domain/subscriptions.py",
 ]
 COPIED = {"shared/billing": "billing", "tests": "tests", "local": "local", "functions": "functions"}
 CONFIG = f"""

@@ -54,7 +54,7 @@ def test_periods_are_anchored_on_the_start_date_and_never_drift():
     assert (weekly.start, weekly.end, weekly.days) == (date(2026, 3, 23), date(2026, 3, 29), 7)
     assert period(date(2024, 2, 29), BillingFrequency.ANNUALLY, 1).start == date(2025, 2, 28)
     assert Period(4, date(2026, 3, 1), date(2026, 3, 31)).key("sub_9") == "sub_9:4"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^a one-time line has no periods$"):
         period(date(2026, 3, 1), BillingFrequency.ONE_TIME, 0)
 
 
@@ -74,8 +74,9 @@ def test_a_six_payment_term_from_1_march_ends_1_september_and_expires_with_its_l
 def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_order_is_refused():
     once = paid(subscription(), period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), NOW)
     assert paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), LATER) is once
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as out_of_order:
         paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 2), LATER)
+    assert out_of_order.value.message == "period 2 is not the next period (1) to bill"
     renewing = once
     assert (renewing.payments_left, renewing.ends_on, renewing.next_payment_on) == (None, None, date(2026, 4, 1))
 
@@ -121,13 +122,15 @@ def test_cancelling_needs_confirmation_and_ends_it_now_or_at_the_end_of_the_paid
         ("confirm", "must be true: the customer will not be charged again")
     ]
     now = canceled(active, CancelMode.IMMEDIATELY_WITH_REFUND, date(2026, 3, 10), LATER, confirm=True)
-    assert (now.status, now.ended_on, now.canceled_at, now.next_payment_on) == (
+    assert (now.status, now.ended_on, now.canceled_at, now.updated_at, now.next_payment_on) == (
         SubscriptionStatus.CANCELED,
         date(2026, 3, 10),
+        LATER,
         LATER,
         None,
     )
     later = canceled(active, CancelMode.AT_PERIOD_END, date(2026, 3, 10), LATER, confirm=True)
+    assert (later.canceled_at, later.updated_at, later.ended_on) == (LATER, LATER, None)
     assert (later.status, later.cancel_at_period_end, later.next_payment_on, later.ends_on) == (
         SubscriptionStatus.ACTIVE,
         True,
