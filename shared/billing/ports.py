@@ -82,6 +82,22 @@ class SettingsRepository(Protocol):
     def save(self, settings: TenantSettings) -> None: ...
 
 
+@dataclass(frozen=True)
+class DocumentInputs:
+    """What pricing a document for a customer reads: the customer (None when there is none),
+    the tenant's settings, and the library products and tax rates its lines name."""
+
+    customer: Customer | None
+    settings: TenantSettings
+    products: dict[str, Product]
+    rates: dict[str, TaxRate]
+
+
+class DocumentReader(Protocol):
+    def read(self, tenant_id: str, customer_id: str, product_ids: set[str], rate_ids: set[str]) -> DocumentInputs:
+        """All of it in one round trip."""
+
+
 class FileStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 

@@ -146,7 +146,11 @@ def payment_notifier() -> PaymentNotifier:
 def invoice_service() -> InvoiceService:
     from billing.adapters.dynamodb.invoices import DynamoInvoices
     from billing.adapters.dynamodb.payments import DynamoPayments
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.dynamodb.repositories import (
+        DynamoCustomerRepository,
+        DynamoDocumentReader,
+        DynamoSettingsRepository,
+    )
     from billing.adapters.lazy import LazyEInvoices, LazyInvoicePdf
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.ses.mailer import SesMailer
@@ -172,4 +176,5 @@ def invoice_service() -> InvoiceService:
         spreadsheets=OpenpyxlWriter(),
         export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
         einvoices=LazyEInvoices(),
+        documents=DynamoDocumentReader(),
     )

@@ -59,6 +59,7 @@ from billing.ports import (
     Attachment,
     Clock,
     CustomerRepository,
+    DocumentReader,
     EInvoiceWriter,
     FileStore,
     InvoiceRenderer,
@@ -72,7 +73,7 @@ from billing.ports import (
 )
 from billing.services.exports import Export, stored_export
 from billing.services.payments import PaymentService
-from billing.services.pricing import PricingService
+from billing.services.pricing import PricingService, library_ids
 
 MAX_ASSOCIATIONS = 20
 SYSTEM_ACTOR = "billow"
@@ -121,6 +122,7 @@ class InvoiceService:
         spreadsheets: SpreadsheetWriter | None = None,
         export_seconds: int = 3600,
         einvoices: EInvoiceWriter | None = None,
+        documents: DocumentReader | None = None,
     ):
         self._invoices = invoices
         self._customers = customers
@@ -139,6 +141,7 @@ class InvoiceService:
         self._spreadsheets = spreadsheets
         self._export_seconds = export_seconds
         self._einvoices = einvoices
+        self._documents = documents
 
     # ------------------------------------------------------------ create, read
 
@@ -151,10 +154,15 @@ class InvoiceService:
             if earlier is not None:
                 return self._finished(caller, earlier, request)
         now = self._clock.now()
-        customer = self._customer(caller, request["customer_id"], "customer_id")
-        settings = self._settings.get(caller.tenant_id)
+        if self._documents is not None:  # one round trip for customer, settings and library
+            inputs = self._documents.read(caller.tenant_id, request["customer_id"], *library_ids(request["lines"]))
+            customer = self._usable(inputs.customer, "customer_id")
+            settings, catalog = inputs.settings, (inputs.products, inputs.rates)
+        else:
+            customer = self._customer(caller, request["customer_id"], "customer_id")
+            settings, catalog = self._settings.get(caller.tenant_id), None
         currency = settings.billing_currency(request.get("currency") or settings.default_currency)
-        details = self._priced(caller, currency, request, now.date())
+        details = self._priced(caller, currency, request, now.date(), catalog)
         terms = self._terms(request, settings.default_payment_terms_days)
         invoice = new_invoice(
             caller.tenant_id,
@@ -829,7 +837,13 @@ class InvoiceService:
         try:
             customer = self._customers.get(caller.tenant_id, customer_id)
         except NotFound:
-            raise ValidationFailed.of(field_name, "no such customer") from None
+            customer = None
+        return self._usable(customer, field_name)
+
+    @staticmethod
+    def _usable(customer: Customer | None, field_name: str) -> Customer:
+        if customer is None:
+            raise ValidationFailed.of(field_name, "no such customer")
         if customer.archived:
             raise ValidationFailed.of(field_name, "the customer is archived; restore it first")
         return customer
@@ -848,7 +862,7 @@ class InvoiceService:
             raise ValidationFailed(errors)
         return tuple(dict.fromkeys(customer_ids))
 
-    def _priced(self, caller: Caller, currency: str, request: dict, today: date) -> dict:
+    def _priced(self, caller: Caller, currency: str, request: dict, today: date, catalog=None) -> dict:
         """P6: every line is billed once, now; a recurring product's line shows its service period."""
         lines = request["lines"]
         errors = [
@@ -864,7 +878,7 @@ class InvoiceService:
         if errors:
             raise ValidationFailed(errors)
         items, adjustments = self._pricing.document_items(
-            caller.tenant_id, currency, lines, request.get("adjustments") or []
+            caller.tenant_id, currency, lines, request.get("adjustments") or [], catalog=catalog
         )
         periods = [
             service_period(item.frequency, today, line.get("period_start"), line.get("period_end"), f"lines.{i}")

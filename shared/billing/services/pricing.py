@@ -68,15 +68,18 @@ class PricingService:
         )
 
     def document_items(
-        self, tenant_id: str, currency: str, lines: list[dict], raw_adjustments: list[dict], for_invoice: bool = False
+        self,
+        tenant_id: str,
+        currency: str,
+        lines: list[dict],
+        raw_adjustments: list[dict],
+        for_invoice: bool = False,
+        catalog: tuple[dict, dict] | None = None,
     ) -> tuple[list[LineItem], list[Adjustment]]:
         """A document's request lines and one-time adjustments as the money engine takes them, with
-        library products and tax rates read in one batch; every bad field is named at once."""
-        products, rates = self._catalog.get_catalog(
-            tenant_id,
-            {x["product_id"] for x in lines if x.get("product_id")},
-            {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")},
-        )
+        library products and tax rates read in one batch (or as ``catalog`` already holds them);
+        every bad field is named at once."""
+        products, rates = catalog or self._catalog.get_catalog(tenant_id, *library_ids(lines))
         items, errors = [], []
         for index, line in enumerate(lines):
             where = f"lines.{index}"
@@ -100,6 +103,14 @@ class PricingService:
         if errors:
             raise ValidationFailed(errors)
         return items, adjustments
+
+
+def library_ids(lines: list[dict]) -> tuple[set[str], set[str]]:
+    """The library products and tax rates a document's lines name."""
+    return (
+        {x["product_id"] for x in lines if x.get("product_id")},
+        {x["tax_rate_id"] for x in lines if x.get("tax_rate_id")},
+    )
 
 
 def line_item(

@@ -31,6 +31,7 @@ from billing.domain.paging import Page, decode_cursor, encode_cursor
 from billing.domain.records import record_of, values_of
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
+from billing.ports import DocumentInputs
 
 ACTIVE_SUBSCRIPTION_STATUSES = ("scheduled", "active", "unpaid")
 Item = TypeVar("Item", bound=BillowItem)
@@ -373,6 +374,12 @@ class DynamoCatalogRepository(_Table):
 # ---------------------------------------------------------------- settings
 
 
+def _settings(tenant_id: str, item: SettingsItem | None) -> TenantSettings:
+    if item is None:
+        return TenantSettings(tenant_id=tenant_id)
+    return record_of(TenantSettings, item.values or {}, tenant_id=tenant_id, version=int(item.version or 0))
+
+
 class DynamoSettingsRepository(_Table):
     """The settings live as one JSON document: a new setting is a new field of TenantSettings only."""
 
@@ -381,8 +388,8 @@ class DynamoSettingsRepository(_Table):
             try:
                 item = SettingsItem.get(keys.tenant_pk(tenant_id), keys.SETTINGS, consistent_read=True)
             except DoesNotExist:
-                return TenantSettings(tenant_id=tenant_id)
-        return record_of(TenantSettings, item.values or {}, tenant_id=tenant_id, version=int(item.version or 0))
+                item = None
+        return _settings(tenant_id, item)
 
     def save(self, settings: TenantSettings) -> None:
         values = values_of(settings, (f.name for f in fields(settings) if f.name not in ("tenant_id", "version")))
@@ -391,3 +398,29 @@ class DynamoSettingsRepository(_Table):
         )
         with translated("settings"):
             item.save()
+
+
+class DynamoDocumentReader(_Table):
+    """A document's customer, the tenant's settings and the library items its lines name, in one
+    consistent BatchGetItem across their partitions."""
+
+    def read(self, tenant_id: str, customer_id: str, product_ids: set[str], rate_ids: set[str]) -> DocumentInputs:
+        tenant = keys.tenant_pk(tenant_id)
+        wanted = [(tenant, keys.SETTINGS)]
+        if is_valid_id("customer", customer_id):
+            wanted.append((keys.customer_pk(tenant_id, customer_id), keys.META))
+        wanted += [(tenant, keys.product_sk(i)) for i in sorted(product_ids) if is_valid_id("product", i)]
+        wanted += [(tenant, keys.tax_rate_sk(i)) for i in sorted(rate_ids) if is_valid_id("tax_rate", i)]
+        with translated("document inputs"):
+            items = list(BillowItem.batch_get(wanted, consistent_read=True))
+        by_kind: dict[type, list] = {}
+        for item in items:
+            by_kind.setdefault(type(item), []).append(item)
+        customers = [domain_record(Customer, i) for i in by_kind.get(CustomerItem, [])]
+        settings = by_kind.get(SettingsItem, [None])[0]
+        return DocumentInputs(
+            customer=customers[0] if customers else None,
+            settings=_settings(tenant_id, settings),
+            products={i.id: domain_record(Product, i) for i in by_kind.get(ProductItem, [])},
+            rates={i.id: domain_record(TaxRate, i) for i in by_kind.get(TaxRateItem, [])},
+        )
