@@ -76,6 +76,8 @@ def test_without_a_stripe_account_the_pay_button_says_so(shop):
 
 
 def test_paying_at_checkout_marks_the_invoice_paid_once_and_records_the_payment(seller, standin):
+    billing_email = f"ap-{seller.invoice['id'][-8:].lower()}@kunde.de"
+    seller.patch(f"/v1/customers/{seller.customer['id']}", json={"billing_email": billing_email})
     standin.switches.copies = 3  # every event delivered three times
     back = pay_at_checkout(seller)
     assert back.status_code == 303 and back.headers["Location"].startswith(seller.invoice["hosted_url"])
@@ -89,6 +91,10 @@ def test_paying_at_checkout_marks_the_invoice_paid_once_and_records_the_payment(
     assert ledger[0]["processor_payment_id"] == payment["reference"]
     history = [e["type"] for e in seller.get(f"/v1/invoices/{seller.invoice['id']}/history").json()["data"]]
     assert history.count("paid_online") == 1
+    from tests.integration.test_payments_api import mail_to
+
+    (receipt,) = mail_to(billing_email)  # one receipt, however often the events came (W4)
+    assert "119.00 EUR" in receipt.body and payment["payment_id"] in receipt.body
     shown = page(back.headers["Location"]).text
     assert 'id="paid"' in shown and 'id="pay"' not in shown
     # Paid online: it can be neither voided nor have this payment removed.

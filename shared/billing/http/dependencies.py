@@ -177,4 +177,5 @@ def invoice_service() -> InvoiceService:
         export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
         einvoices=LazyEInvoices(),
         documents=DynamoDocumentReader(),
+        notifier=payment_notifier(),
     )

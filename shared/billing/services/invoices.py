@@ -72,6 +72,7 @@ from billing.ports import (
     SpreadsheetWriter,
 )
 from billing.services.exports import Export, stored_export
+from billing.services.notifications import PaymentNotifier
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService, library_ids
 
@@ -123,6 +124,7 @@ class InvoiceService:
         export_seconds: int = 3600,
         einvoices: EInvoiceWriter | None = None,
         documents: DocumentReader | None = None,
+        notifier: PaymentNotifier | None = None,
     ):
         self._invoices = invoices
         self._customers = customers
@@ -142,6 +144,7 @@ class InvoiceService:
         self._export_seconds = export_seconds
         self._einvoices = einvoices
         self._documents = documents
+        self._notifier = notifier
 
     # ------------------------------------------------------------ create, read
 
@@ -603,6 +606,9 @@ class InvoiceService:
             payment = self._payments.add(payment, event, request_key=f"checkout:{session.id}")
         except RequestTaken:
             payment = self._payments.for_request(tenant_id, f"checkout:{session.id}")
+        else:  # recorded now, by this call only: the receipt and the admins' note go out once (W4)
+            if self._notifier is not None:
+                self._notifier.payment_changed(payment, PaymentStatus.PENDING)
         self._paid_online(tenant_id, invoice_id, payment, SYSTEM_ACTOR, "Stripe Checkout")
         return f"invoice {invoice.number} paid online"
 
