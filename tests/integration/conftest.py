@@ -4,6 +4,7 @@ once for the session and driven over real HTTP. Each test gets tenants of its ow
 from __future__ import annotations
 
 import logging
+import shutil
 import uuid
 from urllib.parse import parse_qsl, urlsplit
 
@@ -102,6 +103,14 @@ def standin(stack):
     stack.stripe.switches.copies = 1
     stack.stripe.switches.hold = False
     stack.stripe.held.clear()
+
+
+def chromium() -> str:
+    """Debian's Chromium (or another) for the browser tests, or a skip that says how to get it."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if path := shutil.which(name):
+            return path
+    pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium when it runs as root")
 
 
 def fields_of(response: requests.Response) -> list[str]:

@@ -5,12 +5,11 @@ marked paid once whatever the order or number of webhook deliveries, the payment
 from __future__ import annotations
 
 import io
-import shutil
 
 import pytest
 import requests
 
-from tests.integration.conftest import connect_stripe_account
+from tests.integration.conftest import chromium, connect_stripe_account
 
 
 @pytest.fixture
@@ -126,18 +125,11 @@ def test_a_declined_card_leaves_the_invoice_open(seller, standin):
 # ---------------------------------------------------------------- in a real browser
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium when it runs as root")
-
-
 def test_a_buyer_pays_in_a_headless_browser_and_comes_back_to_paid(seller, standin):
     from PIL import Image
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
         try:

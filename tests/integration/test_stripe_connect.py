@@ -3,13 +3,12 @@ Connect OAuth with a one-time state bound to the tenant. The raw account-id rout
 
 from __future__ import annotations
 
-import shutil
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.integration.conftest import authorize_at_stripe, connect_stripe_account
+from tests.integration.conftest import authorize_at_stripe, chromium, connect_stripe_account
 
 
 def start(api, **body):
@@ -99,17 +98,10 @@ def test_a_return_url_must_be_http(api):
 # ---------------------------------------------------------------- in a real browser
 
 
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if path := shutil.which(name):
-            return path
-    pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium when it runs as root")
-
-
 def test_an_admin_connects_in_a_headless_browser(api, stack):
     from playwright.sync_api import sync_playwright
 
-    executable = _chromium()
+    executable = chromium()
     url = start(api)["authorize_url"]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])

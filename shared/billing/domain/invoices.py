@@ -354,6 +354,11 @@ def cloned(invoice: Invoice, now: datetime, actor: str) -> Invoice:
     )
 
 
+def hosted_url(invoice: Invoice, base: str) -> str | None:
+    """The invoice's hosted page under the API's public address; None without a live token."""
+    return f"{base}/i/{invoice.hosted_token}" if invoice.hosted_token else None
+
+
 def format_number(prefix: str, digits: int, sequence: int) -> str:
     """X2: the tenant's prefix and the sequence number padded to its digits (``RE-2026-000123``)."""
     return f"{prefix}{sequence:0{digits}d}"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
+    from billing.adapters.ses.mailer import SesMailer
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
     from billing.services.invoices import InvoiceService
@@ -132,14 +133,19 @@ def stripe_event_service() -> StripeEventService:
 
 
 @cache
+def mailer() -> SesMailer:
+    """One SES client per environment: receipts, invoices and notifications share it."""
+    from billing.adapters.ses.mailer import SesMailer
+
+    return SesMailer(os.environ["MAIL_FROM"])
+
+
+@cache
 def payment_notifier() -> PaymentNotifier:
     from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
-    from billing.adapters.ses.mailer import SesMailer
     from billing.services.notifications import PaymentNotifier
 
-    return PaymentNotifier(
-        SesMailer(os.environ["MAIL_FROM"]), DynamoSettingsRepository(), DynamoCustomerRepository(), SystemClock()
-    )
+    return PaymentNotifier(mailer(), DynamoSettingsRepository(), DynamoCustomerRepository(), SystemClock())
 
 
 @cache
@@ -153,7 +159,6 @@ def invoice_service() -> InvoiceService:
     )
     from billing.adapters.lazy import LazyEInvoices, LazyInvoicePdf
     from billing.adapters.s3.files import S3FileStore
-    from billing.adapters.ses.mailer import SesMailer
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.adapters.xlsx import OpenpyxlWriter
     from billing.services.invoices import InvoiceService
@@ -168,7 +173,7 @@ def invoice_service() -> InvoiceService:
         files=S3FileStore(os.environ.get("DOCUMENT_BUCKET", "")),
         renderer=LazyInvoicePdf(),
         link_seconds=int(os.environ.get("DOCUMENT_LINK_SECONDS", "3600")),
-        mailer=SesMailer(os.environ["MAIL_FROM"]),
+        mailer=mailer(),
         gateway=gateway_from_environment(),
         connections=processor_connections(),
         payment_service=payment_service(),

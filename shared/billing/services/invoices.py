@@ -40,6 +40,7 @@ from billing.domain.invoices import (
     finalized,
     format_number,
     history_entry,
+    hosted_url,
     new_invoice,
     new_invoice_payment,
     priced,
@@ -72,7 +73,7 @@ from billing.ports import (
     SpreadsheetWriter,
 )
 from billing.services.exports import Export, stored_export
-from billing.services.notifications import PaymentNotifier
+from billing.services.notifications import PaymentNotifier, format_amount
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService, library_ids
 
@@ -254,7 +255,10 @@ class InvoiceService:
         caller.require(Permission.WRITE)
         settings = self._settings.get(caller.tenant_id)
 
+        seen: dict[str, Invoice] = {}  # the version the saved change was made from
+
         def change(invoice: Invoice) -> tuple[Invoice, HistoryEntry, TimelineEvent | None]:
+            seen["invoice"] = invoice
             refusal = edit_refusal(
                 invoice,
                 editing_allowed=settings.invoice_editing_allowed,
@@ -301,10 +305,9 @@ class InvoiceService:
             )
             return updated, entry, None
 
-        before = self._invoices.get(caller.tenant_id, invoice_id)
         updated = self._change(caller, invoice_id, change)
-        if before.status is not InvoiceStatus.DRAFT:
-            self._close_checkout(before)
+        if seen["invoice"].status is not InvoiceStatus.DRAFT:
+            self._close_checkout(seen["invoice"])
         return updated
 
     def _change(self, caller: Caller, invoice_id: str, change) -> Invoice:
@@ -353,9 +356,10 @@ class InvoiceService:
     def void(self, caller: Caller, invoice_id: str) -> Invoice:
         """I9: irreversible; the hosted link stops working and an open checkout is closed."""
         caller.require(Permission.WRITE)
-        before = self._invoices.get(caller.tenant_id, invoice_id)
+        seen: dict[str, Invoice] = {}  # the version the void was made from: its checkout is closed
 
         def change(invoice: Invoice):
+            seen["invoice"] = invoice
             now = self._clock.now()
             updated = voided(invoice, now)
             summary = f"Invoice {invoice.number} voided"
@@ -363,7 +367,7 @@ class InvoiceService:
             return updated, entry, self._event(updated, "invoice.voided", caller.user_id, summary)
 
         void = self._change(caller, invoice_id, change)
-        self._close_checkout(before)
+        self._close_checkout(seen["invoice"])
         return void
 
     def _close_checkout(self, invoice: Invoice) -> None:
@@ -449,7 +453,9 @@ class InvoiceService:
                     reference=request.get("reference", ""),
                 )
             updated = with_payment(invoice, payment, now)
-            summary = f"Payment of {_money(payment.amount, invoice.currency)} recorded ({payment.method or 'other'})"
+            summary = (
+                f"Payment of {format_amount(payment.amount, invoice.currency)} recorded ({payment.method or 'other'})"
+            )
             entry = history_entry(invoice.id, "payment_recorded", now, caller.user_id, summary, payment=payment.id)
             event = self._event(
                 updated, "invoice.payment_recorded", caller.user_id, f"Invoice {invoice.number}: {summary}"
@@ -464,7 +470,7 @@ class InvoiceService:
         def change(invoice: Invoice):
             now = self._clock.now()
             updated, removed = without_payment(invoice, payment_id, now)
-            summary = f"Payment of {_money(removed.amount, invoice.currency)} removed"
+            summary = f"Payment of {format_amount(removed.amount, invoice.currency)} removed"
             entry = history_entry(invoice.id, "payment_removed", now, caller.user_id, summary, payment=payment_id)
             return updated, entry, self._event(updated, "invoice.payment_removed", caller.user_id, summary)
 
@@ -488,9 +494,10 @@ class InvoiceService:
         and kept: the same content is the same file (a void, or an I4 edit, makes a new one)."""
         caller.require(Permission.READ)
         invoice = self._invoices.get(caller.tenant_id, invoice_id)
-        key = self.stored_pdf(invoice, hosted_base)[0]
-        expires_at = self._clock.now() + timedelta(seconds=self._link_seconds)
-        return Link(self._files.download_url(key, self._link_seconds), expires_at)
+        return self._link(self.stored_pdf(invoice, hosted_base)[0], self._link_seconds)
+
+    def _link(self, key: str, seconds: int) -> Link:
+        return Link(self._files.download_url(key, seconds), self._clock.now() + timedelta(seconds=seconds))
 
     def stored_pdf(self, invoice: Invoice, hosted_base: str, *, with_bytes: bool = False) -> tuple[str, bytes | None]:
         """The key of the invoice's PDF in the document store (rendered and stored when new), and
@@ -500,8 +507,7 @@ class InvoiceService:
         if not with_bytes and self._files.exists(key):
             return key, None
         seller = invoice.seller or self._settings.get(invoice.tenant_id).seller
-        hosted_url = f"{hosted_base}/i/{invoice.hosted_token}" if invoice.hosted_token else None
-        body = self._renderer.render(invoice, seller, hosted_url)
+        body = self._renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
         self._files.put(key, body, "application/pdf")
         return key, body
 
@@ -520,8 +526,7 @@ class InvoiceService:
 
     def hosted_pdf_link(self, token: str, hosted_base: str) -> Link:
         invoice = self.hosted(token)
-        key = self.stored_pdf(invoice, hosted_base)[0]
-        return Link(self._files.download_url(key, 300), self._clock.now() + timedelta(seconds=300))
+        return self._link(self.stored_pdf(invoice, hosted_base)[0], 300)
 
     def return_from_checkout(self, invoice: Invoice, session_id: str) -> Invoice:
         """The buyer is back from Checkout: settle the session now if it belongs to this invoice
@@ -624,7 +629,7 @@ class InvoiceService:
                 # Paid at Stripe after the invoice was voided or settled otherwise: the money is in
                 # the ledger; a person decides on the refund.
                 note = (
-                    f"Payment {payment.id} of {_money(payment.amount, payment.currency)} arrived for invoice "
+                    f"Payment {payment.id} of {format_amount(payment.amount, payment.currency)} arrived for invoice "
                     f"{current.number}, which is {current.status.value}: refund it or apply it elsewhere"
                 )
                 self._customers.add_event(tenant_id, self._event(current, "invoice.payment_unapplied", actor, note))
@@ -640,7 +645,7 @@ class InvoiceService:
                 payment_id=payment.id,
             )
             updated = with_payment(current, applied, at)
-            summary = f"Paid online: {_money(applied.amount, current.currency)} ({how})"
+            summary = f"Paid online: {format_amount(applied.amount, current.currency)} ({how})"
             entry = history_entry(current.id, "paid_online", at, actor, summary, payment=payment.id)
             event = self._event(updated, "invoice.paid", actor, f"Invoice {current.number}: {summary}")
             return updated, entry, event
@@ -711,7 +716,7 @@ class InvoiceService:
         extension = "pdf" if fmt is EInvoiceFormat.ZUGFERD else "xml"
         key = f"einvoices/{invoice.tenant_id}/{invoice.id}/{document_fingerprint(invoice)}-{fmt.value}.{extension}"
         if not self._files.exists(key):
-            payment_url = f"{hosted_base}/i/{invoice.hosted_token}" if invoice.hosted_token else None
+            payment_url = hosted_url(invoice, hosted_base)
             if fmt is EInvoiceFormat.ZUGFERD:
                 _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True)
                 body = self._einvoices.zugferd(invoice, seller, pdf, payment_url=payment_url)
@@ -719,8 +724,7 @@ class InvoiceService:
             else:
                 body = self._einvoices.xml(invoice, seller, xrechnung=True, payment_url=payment_url)
                 self._files.put(key, body, "application/xml")
-        expires_at = self._clock.now() + timedelta(seconds=self._link_seconds)
-        return Link(self._files.download_url(key, self._link_seconds), expires_at)
+        return self._link(key, self._link_seconds)
 
     # ------------------------------------------------------------ email (I7)
 
@@ -744,13 +748,12 @@ class InvoiceService:
         values = {
             "number": invoice.number,
             "business_name": settings.business_name or "us",
-            "total": _money(invoice.total, invoice.currency),
+            "total": format_amount(invoice.total, invoice.currency),
             "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
         }
         subject = request.get("subject") or _filled(settings.invoice_email_subject, values)
         message = request.get("message") or _filled(settings.invoice_email_message, values)
-        hosted_url = f"{hosted_base}/i/{invoice.hosted_token}"
-        text = f"{message}\n\nView and pay online: {hosted_url}\n"
+        text = f"{message}\n\nView and pay online: {hosted_url(invoice, hosted_base)}\n"
         _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True)
         cc = list(dict.fromkeys(request.get("cc") or []))
         message_id = self._mail(
@@ -782,12 +785,12 @@ class InvoiceService:
         if not to:
             raise ValidationFailed.of("to", "the customer has no billing email; give one")
         settings = self._settings.get(caller.tenant_id)
-        amount = _money(payment.amount, invoice.currency)
+        amount = format_amount(payment.amount, invoice.currency)
         text = (
             f"Thank you for your payment to {settings.business_name or 'us'}.\n\n"
             f"Amount paid:   {amount}\nPaid on:       {payment.paid_on.isoformat()}\n"
             f"Method:        {payment.method.replace('_', ' ')}\nInvoice:       {invoice.number}\n"
-            f"Still due:     {_money(invoice.amount_due, invoice.currency)}\n"
+            f"Still due:     {format_amount(invoice.amount_due, invoice.currency)}\n"
         )
         message_id = self._mail(settings, to=[to], subject=f"Receipt for invoice {invoice.number}", text=text)
 
@@ -924,13 +927,6 @@ class InvoiceService:
         )
 
 
-def _money(amount: int, currency: str) -> str:
-    from billing.domain.money import minor_units
-
-    digits = minor_units(currency)
-    return f"{amount / 10**digits:.{digits}f} {currency.upper()}"
-
-
 def _filled(template: str, values: dict) -> str:
     """A tenant's subject or message with its placeholders filled; unknown ones stay as written."""
 
@@ -945,4 +941,4 @@ def _filled(template: str, values: dict) -> str:
 
 
 def _amount(invoice: Invoice) -> str:
-    return _money(invoice.total, invoice.currency)
+    return format_amount(invoice.total, invoice.currency)

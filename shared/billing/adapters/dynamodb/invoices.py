@@ -32,6 +32,7 @@ from billing.adapters.dynamodb.repositories import (
     _start_after,
     _Table,
     domain_record,
+    entries_newest_first,
     stored_item,
 )
 from billing.domain.errors import NotFound, RequestTaken, StaleWrite, ValidationFailed
@@ -251,19 +252,10 @@ class DynamoInvoices(_Table):
                 batch.delete(item)
 
     def history(self, tenant_id: str, invoice_id: str, *, limit: int, cursor: str | None) -> Page[HistoryEntry]:
-        after = _start_after(cursor, "event")
         pk = keys.invoice_pk(tenant_id, invoice_id)
-        start = {"pk": {"S": pk}, "sk": {"S": keys.history_sk(after)}} if after else None
-        with translated("invoice history"):
-            results = InvoiceHistoryItem.query(
-                pk,
-                InvoiceHistoryItem.sk.startswith(keys.HISTORY_PREFIX),
-                limit=limit,
-                last_evaluated_key=start,
-                scan_index_forward=False,
-            )
-            items, next_cursor = _page(results, lambda i: i.id)
-        return Page([domain_record(HistoryEntry, i) for i in items], next_cursor)
+        return entries_newest_first(
+            "invoice history", InvoiceHistoryItem, HistoryEntry, pk, keys.HISTORY_PREFIX, keys.history_sk, limit, cursor
+        )
 
     def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]:
         after = _start_after(cursor, "invoice")

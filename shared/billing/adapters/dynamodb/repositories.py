@@ -64,6 +64,19 @@ def _start_after(cursor: str | None, kind: str) -> str | None:
     return after
 
 
+def entries_newest_first(what: str, item_class, record_class, pk: str, prefix: str, sort_key, limit: int, cursor):
+    """A page of a record's entries (a customer's timeline, an invoice's history), newest first;
+    ``sort_key(id)`` names an entry under ``prefix``, and the cursor is the last id given."""
+    after = _start_after(cursor, "event")
+    start = {"pk": {"S": pk}, "sk": {"S": sort_key(after)}} if after else None
+    with translated(what):
+        results = item_class.query(
+            pk, item_class.sk.startswith(prefix), limit=limit, last_evaluated_key=start, scan_index_forward=False
+        )
+        items, next_cursor = _page(results, lambda i: i.id)
+    return Page([domain_record(record_class, i) for i in items], next_cursor)
+
+
 def _search_filter(attribute, search: str):
     return attribute.contains(search) if search else None
 
@@ -226,19 +239,10 @@ class DynamoCustomerRepository(_Table):
                 batch.delete(item)
 
     def timeline(self, tenant_id: str, customer_id: str, *, limit: int, cursor: str | None) -> Page[TimelineEvent]:
-        after = _start_after(cursor, "event")
         pk = keys.customer_pk(tenant_id, customer_id)
-        start = {"pk": {"S": pk}, "sk": {"S": keys.event_sk(after)}} if after else None
-        with translated("customer timeline"):
-            results = TimelineEventItem.query(
-                pk,
-                TimelineEventItem.sk.startswith(keys.EVENT_PREFIX),
-                limit=limit,
-                last_evaluated_key=start,
-                scan_index_forward=False,
-            )
-            items, next_cursor = _page(results, lambda i: i.id)
-        return Page([domain_record(TimelineEvent, i) for i in items], next_cursor)
+        return entries_newest_first(
+            "customer timeline", TimelineEventItem, TimelineEvent, pk, keys.EVENT_PREFIX, keys.event_sk, limit, cursor
+        )
 
     def next_debtor_number(self, tenant_id: str, range_start: int) -> int:
         counter = CounterItem(pk=keys.tenant_pk(tenant_id), sk=keys.counter_sk("DEBTOR"))
@@ -281,17 +285,11 @@ class DynamoCatalogRepository(_Table):
     ) -> tuple[dict[str, Product], dict[str, TaxRate]]:
         """The tenant's products and tax rates among these ids, in one BatchGetItem (both live in
         the tenant's partition); unknown or malformed ids are simply absent."""
-        wanted = [
-            *((keys.product_sk(i), i) for i in sorted(product_ids) if is_valid_id("product", i)),
-            *((keys.tax_rate_sk(i), i) for i in sorted(rate_ids) if is_valid_id("tax_rate", i)),
-        ]
+        wanted = _library_keys(tenant_id, product_ids, rate_ids)
         if not wanted:
             return {}, {}
         with translated("product library"):
-            items = list(BillowItem.batch_get([(keys.tenant_pk(tenant_id), sk) for sk, _ in wanted]))
-        products = {i.id: domain_record(Product, i) for i in items if isinstance(i, ProductItem)}
-        rates = {i.id: domain_record(TaxRate, i) for i in items if isinstance(i, TaxRateItem)}
-        return products, rates
+            return _library(BillowItem.batch_get(wanted))
 
     def save_product(self, product: Product, *, previous_sku: str) -> None:
         t = product.tenant_id
@@ -405,22 +403,28 @@ class DynamoDocumentReader(_Table):
     consistent BatchGetItem across their partitions."""
 
     def read(self, tenant_id: str, customer_id: str, product_ids: set[str], rate_ids: set[str]) -> DocumentInputs:
-        tenant = keys.tenant_pk(tenant_id)
-        wanted = [(tenant, keys.SETTINGS)]
+        wanted = [(keys.tenant_pk(tenant_id), keys.SETTINGS)]
         if is_valid_id("customer", customer_id):
             wanted.append((keys.customer_pk(tenant_id, customer_id), keys.META))
-        wanted += [(tenant, keys.product_sk(i)) for i in sorted(product_ids) if is_valid_id("product", i)]
-        wanted += [(tenant, keys.tax_rate_sk(i)) for i in sorted(rate_ids) if is_valid_id("tax_rate", i)]
+        wanted += _library_keys(tenant_id, product_ids, rate_ids)
         with translated("document inputs"):
             items = list(BillowItem.batch_get(wanted, consistent_read=True))
-        by_kind: dict[type, list] = {}
-        for item in items:
-            by_kind.setdefault(type(item), []).append(item)
-        customers = [domain_record(Customer, i) for i in by_kind.get(CustomerItem, [])]
-        settings = by_kind.get(SettingsItem, [None])[0]
-        return DocumentInputs(
-            customer=customers[0] if customers else None,
-            settings=_settings(tenant_id, settings),
-            products={i.id: domain_record(Product, i) for i in by_kind.get(ProductItem, [])},
-            rates={i.id: domain_record(TaxRate, i) for i in by_kind.get(TaxRateItem, [])},
-        )
+        customer = next((domain_record(Customer, i) for i in items if isinstance(i, CustomerItem)), None)
+        settings = next((i for i in items if isinstance(i, SettingsItem)), None)
+        products, rates = _library(items)
+        return DocumentInputs(customer, _settings(tenant_id, settings), products, rates)
+
+
+def _library_keys(tenant_id: str, product_ids: set[str], rate_ids: set[str]) -> list[tuple[str, str]]:
+    """The keys of the library products and tax rates among these ids (malformed ids left out)."""
+    tenant = keys.tenant_pk(tenant_id)
+    return [
+        *((tenant, keys.product_sk(i)) for i in sorted(product_ids) if is_valid_id("product", i)),
+        *((tenant, keys.tax_rate_sk(i)) for i in sorted(rate_ids) if is_valid_id("tax_rate", i)),
+    ]
+
+
+def _library(items) -> tuple[dict[str, Product], dict[str, TaxRate]]:
+    items = list(items)
+    products = {i.id: domain_record(Product, i) for i in items if isinstance(i, ProductItem)}
+    return products, {i.id: domain_record(TaxRate, i) for i in items if isinstance(i, TaxRateItem)}

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
-from functools import cached_property
+from functools import cache, cached_property
 
 import boto3
 from botocore.config import Config
+
+
+@cache
+def _s3_client():
+    """One client per environment, shared by every store (documents, exports)."""
+    # Path-style addressing keeps presigned links valid for endpoints without bucket DNS (the local stack).
+    return boto3.client(
+        "s3",
+        config=Config(
+            signature_version="s3v4", s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}
+        ),
+    )
 
 
 class S3FileStore:
@@ -18,13 +30,7 @@ class S3FileStore:
     @cached_property
     def _client(self):
         """Made on first use: a handler that never touches S3 never pays for the client."""
-        # Path-style addressing keeps presigned links valid for endpoints without bucket DNS (the local stack).
-        return boto3.client(
-            "s3",
-            config=Config(
-                signature_version="s3v4", s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}
-            ),
-        )
+        return _s3_client()
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)

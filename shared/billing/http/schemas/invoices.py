@@ -204,12 +204,14 @@ class InvoiceOut(Response):
 
 
 def invoice_out(invoice: Invoice, today: dt.date, hosted_base: str = "") -> InvoiceOut:
+    from billing.domain.invoices import hosted_url
+
     totals = {f.name: getattr(invoice.totals, f.name) for f in fields(invoice.totals)}
     return out(
         InvoiceOut,
         invoice,
         overdue=invoice.overdue(today),
-        hosted_url=f"{hosted_base}/i/{invoice.hosted_token}" if invoice.hosted_token else None,
+        hosted_url=hosted_url(invoice, hosted_base),
         **totals,
     )
 
