@@ -33,12 +33,13 @@ from billing.http.schemas.invoices import (
 router = ApiRouter()
 TAGS = ["Invoices"]
 STATUSES = ("draft", "open", "partially_paid", "paid", "void")
+ONE_STATUS = "|".join(STATUSES)
 
 StatusFilter = Annotated[
     str | None,
     Query(
         max_length=100,
-        pattern=r"^(draft|open|partially_paid|paid|void)(,(draft|open|partially_paid|paid|void))*$",
+        pattern=rf"^({ONE_STATUS})(,({ONE_STATUS}))*$",
         description="One status or several separated by commas (any of them): open,partially_paid",
     ),
 ]
