@@ -13,8 +13,9 @@ from billing.domain.customers import Customer, CustomerRecords
 from billing.domain.errors import InvalidSignature  # noqa: F401  (raised by PaymentGateway.verified_event)
 from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
-from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
+from billing.domain.payments import Payment, PaymentMethod, PaymentStatus, ProcessorPayment
 from billing.domain.settings import Seller, TenantSettings
+from billing.domain.subscriptions import Subscription, SubscriptionFilter
 from billing.domain.timeline import TimelineEvent
 
 
@@ -289,10 +290,16 @@ class InvoiceRepository(Protocol):
     """Invoices, their history and the tenant's number sequence (SPEC I1-I12)."""
 
     def add(
-        self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, request_key: str | None = None
+        self,
+        invoice: Invoice,
+        entry: HistoryEntry,
+        event: TimelineEvent,
+        request_key: str | None = None,
+        subscription: Subscription | None = None,
     ) -> Invoice:
         """A new invoice with its first history and timeline entries; raises RequestTaken when
-        ``request_key`` already names an invoice."""
+        ``request_key`` already names an invoice. A ``subscription`` is saved over its version in
+        the same write (StaleWrite when it changed)."""
 
     def for_request(self, tenant_id: str, request_key: str) -> Invoice | None: ...
 
@@ -321,6 +328,42 @@ class InvoiceRepository(Protocol):
     def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]: ...
 
     def all(self, tenant_id: str, where: InvoiceFilter) -> Iterator[Invoice]: ...
+
+
+class SubscriptionRepository(Protocol):
+    """Subscriptions (SPEC S1-S12)."""
+
+    def add(
+        self, subscriptions: Sequence[Subscription], events: Sequence[TimelineEvent], request_key: str | None
+    ) -> list[Subscription]:
+        """New subscriptions of one customer in one write that needs the customer (C7); raises
+        RequestTaken when ``request_key`` already names subscriptions."""
+
+    def for_request(self, tenant_id: str, request_key: str) -> list[Subscription] | None: ...
+
+    def get(self, tenant_id: str, subscription_id: str) -> Subscription:
+        """Raises NotFound."""
+
+    def save(self, subscription: Subscription, event: TimelineEvent | None = None) -> Subscription:
+        """Optimistic on ``version``; raises StaleWrite. Returns the subscription as stored."""
+
+    def delete(self, subscription: Subscription, event: TimelineEvent) -> None: ...
+
+    def list(
+        self, tenant_id: str, where: SubscriptionFilter, *, limit: int, cursor: str | None
+    ) -> Page[Subscription]: ...
+
+    def all(self, tenant_id: str, where: SubscriptionFilter) -> Iterator[Subscription]: ...
+
+
+class PaymentListener(Protocol):
+    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
+        """Called once per status change of a payment, after it was saved."""
+
+
+class SubscriptionInvoices(Protocol):
+    def invoice_paid(self, invoice: Invoice) -> None:
+        """A subscription's invoice was paid in full, however (SubscriptionService)."""
 
 
 class WebhookLog(Protocol):

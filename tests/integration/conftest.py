@@ -10,9 +10,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
+import stripe
 
 from local.auth import issue_token
-from local.run import LocalStack
+from local.run import STRIPE_SECRET_KEY, LocalStack
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +104,24 @@ def standin(stack):
     stack.stripe.switches.copies = 1
     stack.stripe.switches.hold = False
     stack.stripe.held.clear()
+
+
+@pytest.fixture
+def stripe_client(stack) -> stripe.StripeClient:
+    """Stands in for Stripe.js in the buyer's browser and for the tenant's Stripe dashboard."""
+    return stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
+
+
+@pytest.fixture
+def merchant(api, standin):
+    """A tenant with its own connected Stripe account and one customer."""
+    account = connect_stripe_account(api)
+    customer = api.post(
+        "/v1/customers", json={"type": "company", "company_name": "Muster GmbH", "email": "ap@muster.de"}
+    ).json()
+    api.account = account
+    api.customer = customer
+    return api
 
 
 def chromium() -> str:

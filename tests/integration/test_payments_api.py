@@ -13,26 +13,7 @@ import requests
 import stripe
 from openpyxl import load_workbook
 
-from local.run import STRIPE_SECRET_KEY
 from tests.integration.conftest import connect_stripe_account, fields_of, signed_post
-
-
-@pytest.fixture
-def stripe_client(stack) -> stripe.StripeClient:
-    """Stands in for Stripe.js in the buyer's browser and for the tenant's Stripe dashboard."""
-    return stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
-
-
-@pytest.fixture
-def merchant(api, standin):
-    """A tenant with its own connected Stripe account and one customer."""
-    account = connect_stripe_account(api)
-    customer = api.post(
-        "/v1/customers", json={"type": "company", "company_name": "Muster GmbH", "email": "ap@muster.de"}
-    ).json()
-    api.account = account
-    api.customer = customer
-    return api
 
 
 def save_card(api, stripe_client, standin, token="pm_card_visa", customer=None, **setup_options):

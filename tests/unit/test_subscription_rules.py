@@ -18,6 +18,7 @@ from billing.domain.subscriptions import (
     Subscription,
     SubscriptionStatus,
     activated,
+    billed,
     canceled,
     deletion_refusal,
     paid,
@@ -46,6 +47,12 @@ def subscription(**details) -> Subscription:
     return Subscription(**values)
 
 
+def cycle(sub: Subscription, now: datetime) -> Subscription:
+    """The next period billed and paid."""
+    billed_period = sub.next_period
+    return paid(billed(sub, billed_period.number, now), billed_period, now)
+
+
 def test_periods_are_anchored_on_the_start_date_and_never_drift():
     assert period(date(2026, 1, 31), BillingFrequency.MONTHLY, 0) == Period(0, date(2026, 1, 31), date(2026, 2, 27))
     assert period(date(2026, 1, 31), BillingFrequency.MONTHLY, 1) == Period(1, date(2026, 2, 28), date(2026, 3, 30))
@@ -62,21 +69,22 @@ def test_a_six_payment_term_from_1_march_ends_1_september_and_expires_with_its_l
     term = subscription(payments=6)
     assert (term.ends_on, term.payments_left, term.next_payment_on) == (date(2026, 9, 1), 6, date(2026, 3, 1))
     for _ in range(5):
-        term = paid(term, term.next_period, NOW)
+        term = cycle(term, NOW)
     assert (term.status, term.payments_made, term.payments_left) == (SubscriptionStatus.ACTIVE, 5, 1)
-    assert (term.last_payment_on, term.next_payment_on) == (date(2026, 7, 1), date(2026, 8, 1))
-    last = paid(term, term.next_period, LATER)
+    assert (term.last_payment_on, term.next_payment_on) == (date(2026, 3, 1), date(2026, 8, 1))
+    last = cycle(term, LATER)
     assert (last.status, last.payments_left, last.next_payment_on) == (SubscriptionStatus.EXPIRED, 0, None)
     assert (last.ended_on, last.ends_on, last.updated_at) == (date(2026, 9, 1), date(2026, 9, 1), LATER)
     assert last.current_period == Period(5, date(2026, 8, 1), date(2026, 8, 31))
 
 
 def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_order_is_refused():
-    once = paid(subscription(), period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), NOW)
+    once = cycle(subscription(), NOW)
     assert paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), LATER) is once
     with pytest.raises(Conflict) as out_of_order:
-        paid(once, period(date(2026, 3, 1), BillingFrequency.MONTHLY, 2), LATER)
+        billed(once, 2, LATER)
     assert out_of_order.value.message == "period 2 is not the next period (1) to bill"
+    assert billed(once, 1, LATER).next_payment_on == date(2026, 5, 1)
     renewing = once
     assert (renewing.payments_left, renewing.ends_on, renewing.next_payment_on) == (None, None, date(2026, 4, 1))
 
@@ -84,8 +92,8 @@ def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_o
 def test_a_failed_payment_makes_it_unpaid_and_the_next_success_active_again():
     unpaid = payment_failed(subscription(), LATER)
     assert (unpaid.status, unpaid.updated_at) == (SubscriptionStatus.UNPAID, LATER)
-    assert unpaid.next_payment_on == date(2026, 3, 1)  # the failed cycle is still due
-    again = paid(unpaid, unpaid.next_period, LATER)
+    assert unpaid.next_payment_on == date(2026, 3, 1)
+    again = cycle(unpaid, LATER)
     assert (again.status, again.payments_made) == (SubscriptionStatus.ACTIVE, 1)
     gone = replace(subscription(), status=SubscriptionStatus.CANCELED)
     assert payment_failed(gone, LATER) is gone
@@ -115,7 +123,7 @@ def test_the_refund_of_a_cancellation_is_the_unused_days_of_the_paid_period():
 
 
 def test_cancelling_needs_confirmation_and_ends_it_now_or_at_the_end_of_the_paid_period():
-    active = paid(subscription(), period(date(2026, 3, 1), BillingFrequency.MONTHLY, 0), NOW)
+    active = cycle(subscription(), NOW)
     with pytest.raises(ValidationFailed) as unconfirmed:
         canceled(active, CancelMode.IMMEDIATELY, date(2026, 3, 10), LATER, confirm=False)
     assert [(e.field, e.message) for e in unconfirmed.value.errors] == [

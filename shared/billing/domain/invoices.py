@@ -217,6 +217,7 @@ class Invoice:
     payments: tuple[InvoicePayment, ...] = ()
     online_payment_made: bool = False  # once true, never false again (I4, I9)
     subscription_id: str | None = None
+    subscription_period: int | None = None  # the period of the subscription it bills
     hosted_token: str | None = None
     checkout_session_id: str | None = None
     last_sent_at: datetime | None = None
@@ -550,6 +551,7 @@ class InvoiceFilter:
     total_max: int | None = None
     overdue_on: str | None = None  # today, when only overdue invoices are wanted
     ids: tuple[str, ...] = ()
+    subscription_id: str | None = None
 
 
 @dataclass(frozen=True)

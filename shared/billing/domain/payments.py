@@ -38,6 +38,8 @@ class PaymentMethod:
     def describe(self) -> str:
         if self.type == "card":
             return f"{self.brand} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
+        if self.type == "sepa_debit":
+            return f"SEPA Direct Debit •••• {self.last4}"
         return f"{self.type} •••• {self.last4}"
 
 
@@ -90,6 +92,8 @@ class Payment:
     failure_code: str | None = None
     failure_message: str | None = None
     description: str = ""
+    invoice_id: str | None = None  # the invoice it pays, when Billow charged it for one
+    subscription_ids: tuple[str, ...] = ()  # the subscriptions whose first period it pays
     version: int = 0
 
     def following(self, state: ProcessorPayment, now: datetime) -> Payment:

@@ -14,8 +14,11 @@ from decimal import Decimal
 from enum import StrEnum
 
 from billing.domain.errors import Conflict, Refusal, ValidationFailed
+from billing.domain.ids import new_id
 from billing.domain.money import round_half_up
 from billing.domain.periods import BillingFrequency, billing_date
+from billing.domain.pricing import Adjustment, LineItem
+from billing.domain.records import plain
 
 
 class SubscriptionStatus(StrEnum):
@@ -66,6 +69,9 @@ def period(starts_on: date, frequency: BillingFrequency, number: int) -> Period:
 
 @dataclass(frozen=True)
 class Subscription:
+    """Period ``n`` is billed once: ``periods_billed`` moves from n to n + 1 in the transaction
+    that writes period n's invoice, and ``payments_made`` counts the periods paid."""
+
     tenant_id: str
     id: str
     customer_id: str
@@ -76,39 +82,64 @@ class Subscription:
     collection_method: CollectionMethod
     created_at: datetime
     updated_at: datetime
+    lines: tuple[LineItem, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()  # one-time (P9): on the first period's invoice only
     payments: int | None = None  # a fixed number of payments; None renews until canceled
+    periods_billed: int = 0
     payments_made: int = 0
+    last_paid_period: int = -1
     last_payment_on: date | None = None
-    payment_method_id: str | None = None
+    payment_method_id: str | None = None  # AutoPay: None charges the customer's default method
+    first_payment_id: str | None = None  # the payment taken at creation for the first period
     days_until_due: int | None = None  # invoice mode: payment terms of each cycle's invoice
+    address_id: str | None = None  # None follows the customer's default address (C5)
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
     ended_on: date | None = None
+    # S9: a moved next payment date re-anchors the schedule: period ``anchor_period`` onwards
+    # is counted from ``anchor_on``; the periods before keep the dates they were billed for.
+    anchor_on: date | None = None
+    anchor_period: int = 0
     version: int = 0
+
+    def period(self, number: int) -> Period:
+        if self.anchor_on is None or number < self.anchor_period:
+            return period(self.starts_on, self.frequency, number)
+        moved = period(self.anchor_on, self.frequency, number - self.anchor_period)
+        return replace(moved, number=number)
+
+    def payment_date(self, number: int) -> date:
+        return self.period(number).start
 
     @property
     def payments_left(self) -> int | None:
         return None if self.payments is None else self.payments - self.payments_made
 
     @property
+    def product_ids(self) -> list[str]:
+        return sorted({line.product_id for line in self.lines if line.product_id})
+
+    @property
     def next_payment_on(self) -> date | None:
         """The date the next period is billed; None once nothing is left to bill."""
-        if self.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED) or self.payments_left == 0:
+        if self.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
             return None
-        if self.cancel_at_period_end and self.payments_made:
+        if self.payments is not None and self.periods_billed >= self.payments:
             return None
-        return billing_date(self.starts_on, self.frequency, self.payments_made)
+        if self.cancel_at_period_end and self.periods_billed:
+            return None
+        return self.payment_date(self.periods_billed)
 
     @property
     def next_period(self) -> Period:
-        return period(self.starts_on, self.frequency, self.payments_made)
+        return self.period(self.periods_billed)
 
     @property
     def current_period(self) -> Period | None:
-        """The period the last payment paid for; None before the first payment."""
-        if self.payments_made == 0:
+        """The period billed last; None before the first."""
+        if self.periods_billed == 0:
             return None
-        return period(self.starts_on, self.frequency, self.payments_made - 1)
+        return self.period(self.periods_billed - 1)
 
     @property
     def ends_on(self) -> date | None:
@@ -117,10 +148,83 @@ class Subscription:
         if self.ended_on is not None:
             return self.ended_on
         if self.payments is not None:
-            return billing_date(self.starts_on, self.frequency, self.payments)
+            return self.payment_date(self.payments)
         if self.cancel_at_period_end and self.current_period is not None:
             return self.current_period.end + timedelta(days=1)
         return None
+
+
+@dataclass(frozen=True)
+class SubscriptionFilter:
+    """S12: the list's filters, AND across properties and OR within ``statuses``; dates as ISO text."""
+
+    statuses: tuple[str, ...] = ()
+    customer_id: str | None = None
+    product_id: str | None = None
+    collection_method: str | None = None
+    next_from: str | None = None
+    next_to: str | None = None
+    created_from: str | None = None
+    created_to: str | None = None
+    ids: tuple[str, ...] = ()
+
+
+def new_subscription(tenant_id: str, customer_id: str, currency: str, now: datetime, **details) -> Subscription:
+    starts_on = details["starts_on"]
+    status = SubscriptionStatus.ACTIVE if starts_on <= now.date() else SubscriptionStatus.SCHEDULED
+    return Subscription(
+        tenant_id=tenant_id,
+        id=new_id("subscription"),
+        customer_id=customer_id,
+        currency=currency,
+        status=status,
+        created_at=now,
+        updated_at=now,
+        **details,
+    )
+
+
+def billed(subscription: Subscription, number: int, now: datetime) -> Subscription:
+    """Period ``number``'s invoice is written: the next payment date moves on (S7)."""
+    if number != subscription.periods_billed:
+        raise Conflict(f"period {number} is not the next period ({subscription.periods_billed}) to bill")
+    return replace(subscription, periods_billed=number + 1, updated_at=now)
+
+
+def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> dict:
+    """What the invoice of one period holds, as the invoice service takes a request: the lines
+    at their current terms with the period they pay for, and the one-time adjustments on the
+    first period only."""
+    lines = []
+    for item in subscription.lines:
+        line = {
+            "name": item.name,
+            "description": item.description,
+            "quantity": plain(item.quantity),
+            "unit_price": plain(item.unit_price),
+            "unit_cost": plain(item.unit_cost),
+            "billing_frequency": item.frequency.value,
+            "discount": plain(item.discount),
+            "tax": plain(item.tax),
+            "period_start": billed_period.start,
+            "period_end": billed_period.end,
+        }
+        lines.append(line)
+    request = {
+        "customer_id": subscription.customer_id,
+        "currency": subscription.currency,
+        "lines": lines,
+        "adjustments": plain(list(subscription.adjustments)) if billed_period.number == 0 else [],
+        "subscription_id": subscription.id,
+        "subscription_period": billed_period.number,
+        "memo": f"Subscription {subscription.id}, period {billed_period.start} to {billed_period.end}",
+    }
+    days = subscription.days_until_due if subscription.collection_method is CollectionMethod.SEND_INVOICE else 0
+    if days:
+        request |= {"payment_terms": "net_days", "days_until_due": days}
+    else:
+        request |= {"payment_terms": "due_on_receipt"}
+    return request
 
 
 def activated(subscription: Subscription, today: date, now: datetime) -> Subscription:
@@ -130,13 +234,12 @@ def activated(subscription: Subscription, today: date, now: datetime) -> Subscri
     return subscription
 
 
-def paid(subscription: Subscription, billed: Period, now: datetime) -> Subscription:
-    """S7: the period ``billed`` is paid: the next period comes due (or the term expires). A
-    payment for a period already counted changes nothing, so a repeated outcome is harmless."""
-    if billed.number < subscription.payments_made:
+def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subscription:
+    """S7: the invoice of ``paid_period`` was paid: one more payment made, an unpaid subscription
+    active again, a fixed term whose last payment this was expired. The same period reported
+    again changes nothing, so a repeated outcome is harmless."""
+    if paid_period.number == subscription.last_paid_period:
         return subscription
-    if billed.number != subscription.payments_made:
-        raise Conflict(f"period {billed.number} is not the next period ({subscription.payments_made}) to bill")
     made = subscription.payments_made + 1
     expired = subscription.payments is not None and made >= subscription.payments
     status = SubscriptionStatus.EXPIRED if expired else SubscriptionStatus.ACTIVE
@@ -145,9 +248,10 @@ def paid(subscription: Subscription, billed: Period, now: datetime) -> Subscript
     return replace(
         subscription,
         payments_made=made,
-        last_payment_on=billed.start,
+        last_paid_period=paid_period.number,
+        last_payment_on=now.date(),
         status=status,
-        ended_on=billing_date(subscription.starts_on, subscription.frequency, made) if expired else None,
+        ended_on=subscription.payment_date(made) if expired else None,
         updated_at=now,
     )
 

@@ -13,12 +13,13 @@ if TYPE_CHECKING:
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
     from billing.services.invoices import InvoiceService
-    from billing.services.notifications import PaymentNotifier
+    from billing.services.notifications import PaymentListeners, PaymentNotifier
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
     from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
+    from billing.services.subscriptions import SubscriptionService
 
 
 class SystemClock:
@@ -108,8 +109,28 @@ def payment_service() -> PaymentService:
         payment_method_service(),
         DynamoSettingsRepository(),
         SystemClock(),
-        payment_notifier(),
+        payment_listeners(),
     )
+
+
+@cache
+def payment_listeners() -> PaymentListeners:
+    """What follows a payment's status change: its subscription and invoice, then the emails."""
+    from billing.services.notifications import PaymentListeners
+
+    return PaymentListeners(_SubscriptionOutcomes(), payment_notifier())
+
+
+class _SubscriptionOutcomes:
+    """Hands a changed payment Billow took for an invoice or a subscription, and a paid invoice
+    of a subscription, to the subscription service, loaded only when one comes."""
+
+    def payment_changed(self, payment, previous) -> None:
+        if payment.invoice_id or payment.subscription_ids:
+            subscription_service().payment_changed(payment, previous)
+
+    def invoice_paid(self, invoice) -> None:
+        subscription_service().invoice_paid(invoice)
 
 
 @cache
@@ -182,5 +203,31 @@ def invoice_service() -> InvoiceService:
         export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
         einvoices=LazyEInvoices(),
         documents=DynamoDocumentReader(),
-        notifier=payment_notifier(),
+        notifier=payment_listeners(),
+        subscriptions=_SubscriptionOutcomes(),
+    )
+
+
+@cache
+def subscription_service() -> SubscriptionService:
+    from billing.adapters.dynamodb.payments import DynamoPaymentMethods
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.dynamodb.subscriptions import DynamoSubscriptions
+    from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.xlsx import OpenpyxlWriter
+    from billing.services.subscriptions import SubscriptionService
+
+    return SubscriptionService(
+        DynamoSubscriptions(),
+        DynamoCustomerRepository(),
+        DynamoPaymentMethods(),
+        pricing_service(),
+        invoice_service(),
+        payment_service(),
+        DynamoSettingsRepository(),
+        SystemClock(),
+        mailer=mailer(),
+        exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        spreadsheets=OpenpyxlWriter(),
+        export_seconds=int(os.environ.get("SUBSCRIPTION_EXPORT_LINK_SECONDS", str(30 * 24 * 3600))),
     )

@@ -20,6 +20,7 @@ def openapi_document() -> str:
         pricing,
         stripe_connect,
         stripe_webhook,
+        subscriptions,
     )
 
     app = build_resolver(
@@ -28,6 +29,7 @@ def openapi_document() -> str:
         pricing.router,
         invoices.router,
         hosted.router,
+        subscriptions.router,
         payments.router,
         stripe_connect.router,
         stripe_connect.callback_router,

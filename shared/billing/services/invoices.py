@@ -55,6 +55,7 @@ from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import Payment, PaymentStatus, new_payment
 from billing.domain.pricing import summarize
 from billing.domain.settings import Seller
+from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import TimelineEvent, timeline_event
 from billing.ports import (
     Attachment,
@@ -67,15 +68,18 @@ from billing.ports import (
     InvoiceRepository,
     Mailer,
     PaymentGateway,
+    PaymentListener,
     PaymentRepository,
     ProcessorConnections,
     SettingsRepository,
     SpreadsheetWriter,
+    SubscriptionInvoices,
 )
 from billing.services.exports import Export, stored_export
-from billing.services.notifications import PaymentNotifier, format_amount
+from billing.services.notifications import format_amount
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService, library_ids
+from billing.services.retries import SAVE_ATTEMPTS, changed
 
 MAX_ASSOCIATIONS = 20
 SYSTEM_ACTOR = "billow"
@@ -87,7 +91,6 @@ class Link:
     expires_at: datetime
 
 
-SAVE_ATTEMPTS = 5
 # What a PATCH may change; the money fields re-price the invoice.
 EDITABLE = (
     "customer_id",
@@ -125,7 +128,8 @@ class InvoiceService:
         export_seconds: int = 3600,
         einvoices: EInvoiceWriter | None = None,
         documents: DocumentReader | None = None,
-        notifier: PaymentNotifier | None = None,
+        notifier: PaymentListener | None = None,
+        subscriptions: SubscriptionInvoices | None = None,
     ):
         self._invoices = invoices
         self._customers = customers
@@ -146,12 +150,16 @@ class InvoiceService:
         self._einvoices = einvoices
         self._documents = documents
         self._notifier = notifier
+        self._subscriptions = subscriptions
 
     # ------------------------------------------------------------ create, read
 
-    def create(self, caller: Caller, request: dict, request_key: str | None = None) -> Invoice:
+    def create(
+        self, caller: Caller, request: dict, request_key: str | None = None, subscription: Subscription | None = None
+    ) -> Invoice:
         """I1: a draft (or, with ``finalize``, an open invoice) for a customer. With a
-        ``request_key`` the invoice is made once per key."""
+        ``request_key`` the invoice is made once per key; a ``subscription`` (moved on to its next
+        period) is saved in the same write, so a period is invoiced once."""
         caller.require(Permission.WRITE)
         if request_key is not None:
             earlier = self._invoices.for_request(caller.tenant_id, request_key)
@@ -178,15 +186,19 @@ class InvoiceService:
             owner=request.get("owner") or caller.user_id,
             associated_customer_ids=self._associations(caller, request.get("associated_customer_ids", [])),
             subscription_id=request.get("subscription_id"),
+            subscription_period=request.get("subscription_period"),
             **details,
             **terms,
         )
         entry = history_entry(invoice.id, "created", now, caller.user_id, "Invoice created as a draft")
         event = self._event(invoice, "invoice.created", caller.user_id, f"Invoice draft created ({_amount(invoice)})")
         try:
-            invoice = self._invoices.add(invoice, entry, event, request_key)
-        except RequestTaken:
-            return self._finished(caller, self._invoices.for_request(caller.tenant_id, request_key), request)
+            invoice = self._invoices.add(invoice, entry, event, request_key, subscription)
+        except (RequestTaken, StaleWrite):
+            earlier = self._invoices.for_request(caller.tenant_id, request_key) if request_key else None
+            if earlier is None:  # the subscription moved on meanwhile without this period's invoice
+                raise
+            return self._finished(caller, earlier, request)
         return self.finalize(caller, invoice.id) if request.get("finalize") else invoice
 
     def _finished(self, caller: Caller, invoice: Invoice, request: dict) -> Invoice:
@@ -462,7 +474,13 @@ class InvoiceService:
             )
             return updated, entry, event
 
-        return self._change(caller, invoice_id, change)
+        return self._settled(self._change(caller, invoice_id, change))
+
+    def _settled(self, invoice: Invoice) -> Invoice:
+        """A subscription's invoice paid in full is that subscription's period paid (S7)."""
+        if invoice.status is InvoiceStatus.PAID and invoice.subscription_id and self._subscriptions is not None:
+            self._subscriptions.invoice_paid(invoice)
+        return invoice
 
     def remove_payment(self, caller: Caller, invoice_id: str, payment_id: str) -> Invoice:
         caller.require(Permission.WRITE)
@@ -596,6 +614,7 @@ class InvoiceService:
             processor_payment_id=session.payment_reference,
             method="card (Stripe Checkout)",
             description=f"Invoice {invoice.number}",
+            invoice_id=invoice.id,
         )
         payment = replace(payment, status=PaymentStatus.SUCCEEDED)
         event = timeline_event(
@@ -650,7 +669,7 @@ class InvoiceService:
             event = self._event(updated, "invoice.paid", actor, f"Invoice {current.number}: {summary}")
             return updated, entry, event
 
-        return self._change_as_system(tenant_id, invoice_id, change)
+        return self._settled(self._change_as_system(tenant_id, invoice_id, change))
 
     # ------------------------------------------------------------ collection (the card on file)
 
@@ -668,6 +687,7 @@ class InvoiceService:
             "currency": invoice.currency,
             "payment_method_id": payment_method_id,
             "description": f"Invoice {invoice.number}",
+            "invoice_id": invoice.id,
         }
         payment = self._payment_service.charge(caller, request, f"invoice:{invoice.id}:{invoice.amount_due}")
         if payment.status is not PaymentStatus.SUCCEEDED:
@@ -675,32 +695,44 @@ class InvoiceService:
         return self._paid_online(caller.tenant_id, invoice_id, payment, caller.user_id, "card on file")
 
     def issue(
-        self, caller: Caller, request: dict, request_key: str, *, collect: str | None, hosted_base: str
+        self,
+        caller: Caller,
+        request: dict,
+        request_key: str,
+        *,
+        collect: str | None,
+        hosted_base: str,
+        subscription: Subscription | None = None,
+        paid_by: Payment | None = None,
     ) -> Invoice:
         """For callers other than the API (a subscription's billing cycle): create, finalize and
         charge or send in one call, idempotently. Repeated with the same ``request_key`` it returns
         the same invoice and does only what the first call did not finish: a charge is never made
-        twice, and an invoice already sent is not sent again."""
-        invoice = self.create(caller, {**request, "finalize": True}, request_key)
-        if collect == "charge" and invoice.status.collectable:
+        twice, and an invoice already sent is not sent again. ``paid_by``, a payment taken before
+        the invoice existed (a subscription's first), is applied instead of a charge."""
+        invoice = self.create(caller, {**request, "finalize": True}, request_key, subscription)
+        if paid_by is not None:
+            if paid_by.status is PaymentStatus.SUCCEEDED:
+                invoice = self.apply_online_payment(caller.tenant_id, invoice.id, paid_by)
+        elif collect == "charge" and invoice.status.collectable:
             invoice = self.charge(caller, invoice.id, request.get("payment_method_id"))
         elif collect == "send" and invoice.last_sent_at is None:
             invoice = self.send(caller, invoice.id, {}, hosted_base)
         return invoice
 
+    def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
+        return self._invoices.for_request(tenant_id, request_key)
+
+    def apply_online_payment(self, tenant_id: str, invoice_id: str, payment: Payment) -> Invoice:
+        """A succeeded ledger payment Billow took for this invoice, applied once."""
+        return self._paid_online(tenant_id, invoice_id, payment, SYSTEM_ACTOR, payment.method or "card on file")
+
     def _change_as_system(self, tenant_id: str, invoice_id: str, change) -> Invoice:
         """Read, change and save over the version read; a concurrent change makes it read again.
         ``change`` answers the invoice itself when there is nothing to change."""
-        for _ in range(SAVE_ATTEMPTS):
-            invoice = self._invoices.get(tenant_id, invoice_id)
-            updated, entry, event = change(invoice)
-            if updated is invoice:
-                return invoice
-            try:
-                return self._invoices.save(updated, entry, event)
-            except StaleWrite:
-                continue
-        raise StaleWrite(f"invoice {invoice_id}")
+        return changed(
+            lambda: self._invoices.get(tenant_id, invoice_id), change, self._invoices.save, f"invoice {invoice_id}"
+        )
 
     # ------------------------------------------------------------ EN 16931 e-invoices
 

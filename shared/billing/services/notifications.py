@@ -9,12 +9,23 @@ from billing.domain.payments import Payment, PaymentStatus
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import timeline_event
 from billing.observability import logger
-from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository
+from billing.ports import Clock, CustomerRepository, Mailer, PaymentListener, SettingsRepository
 
 
 def format_amount(amount: int, currency: str) -> str:
     digits = minor_units(currency)
     return f"{amount / 10**digits:,.{digits}f} {currency.upper()}"
+
+
+class PaymentListeners:
+    """Several listeners of payment status changes, called in order."""
+
+    def __init__(self, *listeners: PaymentListener):
+        self._listeners = listeners
+
+    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
+        for listener in self._listeners:
+            listener.payment_changed(payment, previous)
 
 
 class PaymentNotifier:

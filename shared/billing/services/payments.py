@@ -31,12 +31,12 @@ from billing.ports import (
     Clock,
     CustomerRepository,
     PaymentGateway,
+    PaymentListener,
     PaymentMethodRepository,
     PaymentRepository,
     ProcessorConnections,
     SettingsRepository,
 )
-from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
 
 MAX_SYNC_ATTEMPTS = 5
@@ -55,7 +55,7 @@ class PaymentService:
         method_service: PaymentMethodService,
         settings: SettingsRepository,
         clock: Clock,
-        notifier: PaymentNotifier | None = None,
+        notifier: PaymentListener | None = None,
     ):
         self._customers = customers
         self._methods = methods
@@ -102,6 +102,8 @@ class PaymentService:
             method=method.describe(),
             payment_method_id=method.id,
             description=request.get("description", ""),
+            invoice_id=request.get("invoice_id"),
+            subscription_ids=tuple(request.get("subscription_ids", ())),
         )
         event = timeline_event(
             customer.id, "payment.created", now, caller.user_id, f"Payment {payment.id} started", payment_id=payment.id

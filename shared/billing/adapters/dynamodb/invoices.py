@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -26,19 +26,20 @@ from billing.adapters.dynamodb.models import (
     InvoiceItem,
 )
 from billing.adapters.dynamodb.repositories import (
+    RecordList,
     _and,
     _event_item,
-    _page,
-    _start_after,
-    _Table,
+    customer_touch,
     domain_record,
     entries_newest_first,
     stored_item,
 )
+from billing.adapters.dynamodb.subscriptions import subscription_item
 from billing.domain.errors import NotFound, RequestTaken, StaleWrite, ValidationFailed
 from billing.domain.ids import is_valid_id
 from billing.domain.invoices import MAX_FINALIZE_BATCH, HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
+from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import TimelineEvent
 
 MAX_TRANSACTION_ITEMS = 100
@@ -75,12 +76,21 @@ def _invoice(item: InvoiceItem) -> Invoice:
     return domain_record(Invoice, item)
 
 
-class DynamoInvoices(_Table):
+class DynamoInvoices(RecordList):
+    kind, what, prefix = "invoice", "invoices", keys.INVOICE_PREFIX
+
     def add(
-        self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, request_key: str | None = None
+        self,
+        invoice: Invoice,
+        entry: HistoryEntry,
+        event: TimelineEvent,
+        request_key: str | None = None,
+        subscription: Subscription | None = None,
     ) -> Invoice:
         """A new draft, its first history entry and the customer's timeline entry; with a
-        ``request_key``, the guard that names this invoice for that request (RequestTaken).
+        ``request_key``, the guard that names this invoice for that request (RequestTaken); with
+        a ``subscription``, that subscription saved over its version in the same write (the
+        period this invoice bills moves it on, once: StaleWrite otherwise).
 
         C7: the same transaction moves the customer's version on (and needs the customer to
         exist), so a delete that counted the customer's records before this invoice existed
@@ -96,11 +106,15 @@ class DynamoInvoices(_Table):
                 )
                 tx.save(guard, condition=GuardItem.pk.does_not_exist())
                 on_condition.append(lambda: RequestTaken(request_key))
-            # PynamoDB adds "version + 1" itself to an update of an item with a known version.
-            customer = CustomerItem(
-                pk=keys.customer_pk(invoice.tenant_id, invoice.customer_id), sk=keys.META, version=0
+            if subscription is not None:
+                tx.save(subscription_item(subscription))
+                on_condition.append(lambda: StaleWrite("subscription"))
+            tx.update(
+                customer_touch(invoice.tenant_id, invoice.customer_id),
+                actions=[],
+                condition=CustomerItem.pk.exists(),
+                add_version_condition=False,
             )
-            tx.update(customer, actions=[], condition=CustomerItem.pk.exists(), add_version_condition=False)
             on_condition.append(lambda: ValidationFailed.of("customer_id", "the customer was deleted meanwhile"))
         return replace(invoice, version=invoice.version + 1)
 
@@ -257,50 +271,17 @@ class DynamoInvoices(_Table):
             "invoice history", InvoiceHistoryItem, HistoryEntry, pk, keys.HISTORY_PREFIX, keys.history_sk, limit, cursor
         )
 
-    def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]:
-        after = _start_after(cursor, "invoice")
-        with translated("invoices"):
-            start = self._start_key(tenant_id, after) if after else None
-            results = self._query(tenant_id, where, limit=limit, start=start)
-            items, next_cursor = _page(results, lambda i: i.id)
-        return Page([_invoice(i) for i in items], next_cursor)
+    def _list_pk(self, tenant_id: str) -> str:
+        return keys.invoice_list_pk(tenant_id)
 
-    def all(self, tenant_id: str, where: InvoiceFilter) -> Iterator[Invoice]:
-        with translated("invoices"):
-            for item in self._query(tenant_id, where, limit=None, start=None):
-                yield _invoice(item)
+    def _item_of(self, record: Invoice) -> InvoiceItem:
+        return _invoice_item(record)
 
-    def _query(self, tenant_id: str, where: InvoiceFilter, *, limit: int | None, start: dict | None):
-        if where.customer_id:
-            index, sort_key, prefix = BillowItem.by_customer, BillowItem.gsi1sk, keys.INVOICE_PREFIX
-            hash_key = keys.customer_pk(tenant_id, where.customer_id)
-        else:
-            index, sort_key, prefix = BillowItem.by_status, BillowItem.gsi2sk, ""
-            hash_key = keys.invoice_list_pk(tenant_id)
-        # Created range: positions sort by creation time; "~" sorts after every id on the day.
-        low = prefix + where.created_from if where.created_from else None
-        high = prefix + where.created_to + "~" if where.created_to else None
-        if low and high:
-            range_condition = sort_key.between(low, high)
-        elif low:
-            range_condition = sort_key.between(low, prefix + "~") if prefix else sort_key >= low
-        elif high:
-            range_condition = sort_key <= high if not prefix else sort_key.between(prefix, high)
-        else:
-            range_condition = sort_key.startswith(prefix) if prefix else None
-        return index.query(
-            hash_key,
-            range_condition,
-            filter_condition=_filter(where),
-            limit=limit,
-            last_evaluated_key=start,
-            scan_index_forward=False,
-        )
+    def _record_of(self, item: InvoiceItem) -> Invoice:
+        return _invoice(item)
 
-    def _start_key(self, tenant_id: str, invoice_id: str) -> dict:
-        """Index positions are rebuilt from the invoice itself, never taken from the client."""
-        item = _invoice_item(self.get(tenant_id, invoice_id))
-        return {name: {"S": getattr(item, name)} for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+    def _filter(self, where: InvoiceFilter):
+        return _filter(where)
 
 
 class _LostRace(Exception):
@@ -332,4 +313,6 @@ def _filter(where: InvoiceFilter):
         conditions.append(collectable & (InvoiceItem.due_date < where.overdue_on))
     if where.ids:
         conditions.append(InvoiceItem.id.is_in(*where.ids))
+    if where.subscription_id:
+        conditions.append(InvoiceItem.subscription_id == where.subscription_id)
     return _and(*conditions)

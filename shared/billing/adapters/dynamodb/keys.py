@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 META = "#META"
 SETTINGS = "SETTINGS"
 
@@ -69,6 +71,35 @@ def hosted_token_key(token: str) -> str:
 
 
 INVOICE_COUNTER = "INVOICE"
+
+
+def subscription_pk(tenant_id: str, subscription_id: str) -> str:
+    return f"T#{tenant_id}#SUB#{subscription_id}"
+
+
+def subscription_list_pk(tenant_id: str) -> str:
+    """ "By status" index partition of a tenant's subscriptions, newest first."""
+    return f"T#{tenant_id}#SUBSCRIPTIONS"
+
+
+def subscription_request_sk(request_key: str) -> str:
+    """The subscriptions a caller's create request (its Idempotency-Key) made."""
+    return f"REQUEST#subscription#{request_key}"
+
+
+# The due index spreads a tenant's subscriptions over this many partitions, so the nightly run
+# reads them in parallel and no one index partition takes all of a large tenant's writes.
+DUE_SHARDS = 16
+
+
+def due_pk(tenant_id: str, subscription_id: str) -> str:
+    shard = int(hashlib.blake2b(subscription_id.encode(), digest_size=4).hexdigest(), 16) % DUE_SHARDS
+    return f"T#{tenant_id}#DUE#{shard:02d}"
+
+
+def due_sk(next_payment_on: str, subscription_id: str) -> str:
+    """Position in the due index: by next payment date, so "due on or before" is one range."""
+    return f"{next_payment_on}#{subscription_id}"
 
 
 def payment_method_sk(method_id: str) -> str:

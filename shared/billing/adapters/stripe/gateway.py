@@ -25,6 +25,10 @@ def _plain(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
 
 
+# What a buyer may save for off-session charges: a card, or a SEPA Direct Debit mandate (S14).
+SAVED_METHOD_TYPES = ("card", "sepa_debit")
+
+
 def _processor_payment(intent) -> ProcessorPayment:
     intent = _plain(intent)
     charge = intent.get("latest_charge")
@@ -148,7 +152,7 @@ class StripeGateway:
         params = {
             "customer": processor_customer_id,
             "usage": "off_session",
-            "payment_method_types": ["card"],
+            "payment_method_types": list(SAVED_METHOD_TYPES),
             "metadata": metadata,
         }
         intent = self._call(
@@ -161,13 +165,14 @@ class StripeGateway:
             self._call(lambda: self._client.v1.payment_methods.retrieve(method_id, options=self._options(account)))
         )
         card = method.get("card") or {}
+        debit = method.get("sepa_debit") or {}  # a bank account has no brand or expiry; its bank code
         return MethodDetails(
             id=method["id"],
             type=method["type"],
-            brand=card.get("brand", ""),
-            last4=card.get("last4", ""),
-            exp_month=int(card.get("exp_month", 0)),
-            exp_year=int(card.get("exp_year", 0)),
+            brand=card.get("brand") or debit.get("bank_code") or "",
+            last4=card.get("last4") or debit.get("last4") or "",
+            exp_month=int(card.get("exp_month") or 0),
+            exp_year=int(card.get("exp_year") or 0),
             processor_customer_id=method.get("customer"),
         )
 
@@ -191,6 +196,7 @@ class StripeGateway:
             "currency": currency,
             "customer": processor_customer_id,
             "payment_method": method_id,
+            "payment_method_types": list(SAVED_METHOD_TYPES),
             "off_session": True,
             "confirm": True,
             "metadata": metadata,

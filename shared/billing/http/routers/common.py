@@ -1,5 +1,6 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
+from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -11,6 +12,22 @@ Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
 Archived = Annotated[bool, Query(description="List archived records instead of active ones")]
 Search = Annotated[str, Query(max_length=100, description="Case-insensitive substring search")]
+DateFilter = Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")]
+
+
+def status_filter(statuses: tuple[str, ...], example: str):
+    """A query parameter taking one status or several separated by commas (any of them)."""
+    one = "|".join(statuses)
+    return Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=rf"^({one})(,({one}))*$",
+            description=f"One status or several separated by commas (any of them): {example}",
+        ),
+    ]
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,7 +11,16 @@ from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import invoice_service
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Cursor, IdempotencyKey, Limit, created, created_response, public_base
+from billing.http.routers.common import (
+    Cursor,
+    DateFilter,
+    IdempotencyKey,
+    Limit,
+    created,
+    created_response,
+    public_base,
+    status_filter,
+)
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.invoices import (
@@ -33,17 +41,7 @@ from billing.http.schemas.invoices import (
 router = ApiRouter()
 TAGS = ["Invoices"]
 STATUSES = ("draft", "open", "partially_paid", "paid", "void")
-ONE_STATUS = "|".join(STATUSES)
-
-StatusFilter = Annotated[
-    str | None,
-    Query(
-        max_length=100,
-        pattern=rf"^({ONE_STATUS})(,({ONE_STATUS}))*$",
-        description="One status or several separated by commas (any of them): open,partially_paid",
-    ),
-]
-DateFilter = Annotated[dt.date | None, Query(description="YYYY-MM-DD, inclusive")]
+StatusFilter = status_filter(STATUSES, "open,partially_paid")
 AmountFilter = Annotated[int | None, Query(ge=0, le=99_999_999_999, description="Total in minor units, inclusive")]
 
 

@@ -1,0 +1,141 @@
+"""DynamoDB repository of subscriptions (SPEC S1-S12): one item each under its own partition, on
+the customer's "by customer" index (what the deletion guard counts, C7), the tenant's list, and
+the sharded due index the nightly run reads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from pynamodb.exceptions import DoesNotExist
+
+from billing.adapters.dynamodb import keys
+from billing.adapters.dynamodb.errors import translated
+from billing.adapters.dynamodb.models import BillowItem, CustomerItem, GuardItem, SubscriptionItem
+from billing.adapters.dynamodb.repositories import (
+    RecordList,
+    _and,
+    _event_item,
+    customer_touch,
+    domain_record,
+    stored_item,
+)
+from billing.domain.errors import NotFound, RequestTaken, ValidationFailed
+from billing.domain.ids import is_valid_id
+from billing.domain.subscriptions import Subscription, SubscriptionFilter
+from billing.domain.timeline import TimelineEvent
+
+
+def subscription_item(subscription: Subscription) -> SubscriptionItem:
+    t = subscription.tenant_id
+    created = subscription.created_at.isoformat()
+    due = subscription.next_payment_on
+    return stored_item(
+        SubscriptionItem,
+        subscription,
+        pk=keys.subscription_pk(t, subscription.id),
+        sk=keys.META,
+        gsi1pk=keys.customer_pk(t, subscription.customer_id),
+        gsi1sk=keys.by_customer_sk(keys.SUBSCRIPTION_PREFIX, created, subscription.id),
+        gsi2pk=keys.subscription_list_pk(t),
+        gsi2sk=keys.created_sk(created, subscription.id),
+        gsi4pk=keys.due_pk(t, subscription.id) if due else None,
+        gsi4sk=keys.due_sk(due.isoformat(), subscription.id) if due else None,
+    )
+
+
+def _subscription(item: BillowItem) -> Subscription:
+    return domain_record(Subscription, item)
+
+
+class DynamoSubscriptions(RecordList):
+    kind, what, prefix = "subscription", "subscriptions", keys.SUBSCRIPTION_PREFIX
+
+    def add(self, subscriptions: Sequence[Subscription], events: Sequence[TimelineEvent], request_key: str | None):
+        """New subscriptions of one customer, their timeline entries and, with a ``request_key``,
+        the guard naming them for that request, in one transaction that needs the customer and
+        moves its version on (C7)."""
+        first = subscriptions[0]
+        t = first.tenant_id
+        on_condition: list = []
+        with translated("subscription", on_condition), self._transaction() as tx:
+            for subscription in subscriptions:
+                tx.save(subscription_item(subscription), condition=SubscriptionItem.pk.does_not_exist())
+                on_condition.append(None)
+            for event in events:
+                tx.save(_event_item(t, event))
+                on_condition.append(None)
+            if request_key is not None:
+                owners = ",".join(s.id for s in subscriptions)
+                guard = GuardItem(pk=keys.tenant_pk(t), sk=keys.subscription_request_sk(request_key), owner_id=owners)
+                tx.save(guard, condition=GuardItem.pk.does_not_exist())
+                on_condition.append(lambda: RequestTaken(request_key))
+            tx.update(
+                customer_touch(t, first.customer_id),
+                actions=[],
+                condition=CustomerItem.pk.exists(),
+                add_version_condition=False,
+            )
+            on_condition.append(lambda: ValidationFailed.of("customer_id", "the customer was deleted meanwhile"))
+        return [replace(s, version=s.version + 1) for s in subscriptions]
+
+    def for_request(self, tenant_id: str, request_key: str) -> list[Subscription] | None:
+        with translated("subscription"):
+            try:
+                guard = GuardItem.get(keys.tenant_pk(tenant_id), keys.subscription_request_sk(request_key))
+            except DoesNotExist:
+                return None
+        return [self.get(tenant_id, subscription_id) for subscription_id in guard.owner_id.split(",")]
+
+    def get(self, tenant_id: str, subscription_id: str) -> Subscription:
+        if not is_valid_id("subscription", subscription_id):
+            raise NotFound(f"subscription {subscription_id} not found")
+        with translated("subscription"):
+            try:
+                pk = keys.subscription_pk(tenant_id, subscription_id)
+                item = BillowItem.get(pk, keys.META, consistent_read=True)
+            except DoesNotExist:
+                raise NotFound(f"subscription {subscription_id} not found") from None
+        return _subscription(item)
+
+    def save(self, subscription: Subscription, event: TimelineEvent | None = None) -> Subscription:
+        """Over the version read (StaleWrite otherwise), with its timeline entry."""
+        with translated("subscription"), self._transaction() as tx:
+            tx.save(subscription_item(subscription))
+            if event is not None:
+                tx.save(_event_item(subscription.tenant_id, event))
+        return replace(subscription, version=subscription.version + 1)
+
+    def delete(self, subscription: Subscription, event: TimelineEvent) -> None:
+        with translated("subscription"), self._transaction() as tx:
+            tx.delete(subscription_item(subscription))
+            tx.save(_event_item(subscription.tenant_id, event))
+
+    def _list_pk(self, tenant_id: str) -> str:
+        return keys.subscription_list_pk(tenant_id)
+
+    def _item_of(self, record: Subscription) -> SubscriptionItem:
+        return subscription_item(record)
+
+    def _record_of(self, item: SubscriptionItem) -> Subscription:
+        return _subscription(item)
+
+    def _filter(self, where: SubscriptionFilter):
+        return _filter(where)
+
+
+def _filter(where: SubscriptionFilter):
+    conditions = []
+    if where.statuses:
+        conditions.append(SubscriptionItem.status.is_in(*where.statuses))
+    if where.product_id:
+        conditions.append(SubscriptionItem.product_ids.contains(where.product_id))
+    if where.collection_method:
+        conditions.append(SubscriptionItem.collection_method == where.collection_method)
+    if where.next_from:
+        conditions.append(SubscriptionItem.next_payment_on >= where.next_from)
+    if where.next_to:
+        conditions.append(SubscriptionItem.next_payment_on <= where.next_to)
+    if where.ids:
+        conditions.append(SubscriptionItem.id.is_in(*where.ids))
+    return _and(*conditions)

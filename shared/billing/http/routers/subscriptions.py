@@ -1,0 +1,166 @@
+"""/v1/subscriptions (SPEC S1-S12)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from billing.domain.subscriptions import CancelMode
+from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
+from billing.http.dependencies import subscription_service
+from billing.http.idempotency import create_once
+from billing.http.routers.common import (
+    Cursor,
+    DateFilter,
+    IdempotencyKey,
+    Limit,
+    created,
+    created_response,
+    public_base,
+    status_filter,
+)
+from billing.http.schemas.common import ListPage, changes_of, page_of
+from billing.http.schemas.customers import ExportOut
+from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
+from billing.http.schemas.subscriptions import (
+    CancelRequest,
+    CreatedSubscriptionsOut,
+    SubscriptionCreate,
+    SubscriptionExportRequest,
+    SubscriptionOut,
+    SubscriptionUpdate,
+    subscription_out,
+)
+
+router = ApiRouter()
+TAGS = ["Subscriptions"]
+STATUSES = ("scheduled", "active", "unpaid", "canceled", "expired")
+StatusFilter = status_filter(STATUSES, "unpaid,scheduled")
+PAYMENT_REQUIRED = {402: {"description": "AutoPay's first payment was declined: choose or add another method"}}
+
+
+@router.post(
+    "/v1/subscriptions/preview",
+    tags=TAGS,
+    summary="What the buyer will pay: the subscriptions, the first payment and the schedule (writes nothing)",
+)
+def preview_subscriptions(body: PreviewRequest) -> PreviewOut:
+    return preview_out(subscription_service().preview(caller_of(router), body.model_dump()))
+
+
+@router.post(
+    "/v1/subscriptions",
+    tags=TAGS,
+    summary="Create subscriptions for a customer (AutoPay or invoices)",
+    description="Lines with the same frequency, start and number of payments form one subscription. With AutoPay "
+    "a first payment due now is charged before anything is created: a decline is a 402 and creates nothing.",
+    responses={**created_response(CreatedSubscriptionsOut), **PAYMENT_REQUIRED},
+)
+def create_subscriptions(
+    body: SubscriptionCreate, idempotency_key: IdempotencyKey = None
+) -> Response[CreatedSubscriptionsOut]:
+    caller = caller_of(router)
+    request = body.model_dump()
+    base = public_base(router)
+
+    def make() -> dict:
+        made = subscription_service().create(caller, request, idempotency_key, base)
+        return CreatedSubscriptionsOut(data=[subscription_out(s) for s in made]).model_dump(mode="json")
+
+    return created(
+        create_once(router, caller, idempotency_key, "create_subscriptions", body.model_dump(mode="json"), make)
+    )
+
+
+@router.get("/v1/subscriptions", tags=TAGS, summary="List subscriptions, newest first, with filters that combine")
+def list_subscriptions(
+    status: StatusFilter = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    product_id: Annotated[
+        str | None, Query(max_length=40, description="Subscriptions with a line of this product")
+    ] = None,
+    collection_method: Annotated[str | None, Query(pattern="^(charge_automatically|send_invoice)$")] = None,
+    next_payment_from: DateFilter = None,
+    next_payment_to: DateFilter = None,
+    created_from: DateFilter = None,
+    created_to: DateFilter = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> ListPage[SubscriptionOut]:
+    service = subscription_service()
+    where = service.filter(
+        statuses=tuple(status.split(",")) if status else (),
+        customer_id=customer_id,
+        product_id=product_id,
+        collection_method=collection_method,
+        next_from=next_payment_from,
+        next_to=next_payment_to,
+        created_from=created_from,
+        created_to=created_to,
+    )
+    page = service.list(caller_of(router), where, limit=limit, cursor=cursor)
+    return ListPage[SubscriptionOut](**page_of(page, subscription_out))
+
+
+@router.post(
+    "/v1/subscriptions/export",
+    tags=TAGS,
+    summary="Export subscriptions as XLSX or CSV (a link valid 30 days)",
+    responses=created_response(ExportOut),
+)
+def export_subscriptions(body: SubscriptionExportRequest | None = None) -> Response[ExportOut]:
+    body = body or SubscriptionExportRequest()
+    service = subscription_service()
+    where = service.filter(
+        statuses=tuple(body.status),
+        customer_id=body.customer_id,
+        product_id=body.product_id,
+        collection_method=body.collection_method,
+        ids=tuple(body.ids),
+    )
+    export = service.export(caller_of(router), where, body.format)
+    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+
+
+@router.get("/v1/subscriptions/<subscription_id>", tags=TAGS, summary="A subscription with its lines and invoices")
+def get_subscription(subscription_id: str) -> SubscriptionOut:
+    service = subscription_service()
+    caller = caller_of(router)
+    subscription = service.get(caller, subscription_id)
+    return subscription_out(subscription, [i.id for i in service.invoices_of(caller, subscription)])
+
+
+@router.patch(
+    "/v1/subscriptions/<subscription_id>",
+    tags=TAGS,
+    summary="Edit lines (from the next period), the next payment date, the payment method or the address",
+)
+def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> SubscriptionOut:
+    changes = changes_of(body, nullable=("address_id",))
+    return subscription_out(subscription_service().update(caller_of(router), subscription_id, changes))
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/cancel",
+    tags=TAGS,
+    summary="Cancel now, at the end of the period, or now with the unused days refunded",
+    description="The body must confirm (confirm: true). A period paid by hand, or a bank debit still pending, "
+    "is not refunded: 409 with the reason.",
+)
+def cancel_subscription(subscription_id: str, body: CancelRequest) -> SubscriptionOut:
+    service = subscription_service()
+    canceled = service.cancel(caller_of(router), subscription_id, CancelMode(body.mode), confirm=body.confirm)
+    return subscription_out(canceled)
+
+
+@router.delete(
+    "/v1/subscriptions/<subscription_id>",
+    tags=TAGS,
+    summary="Delete a canceled or expired subscription, for good",
+)
+def delete_subscription(subscription_id: str) -> Response[None]:
+    subscription_service().delete(caller_of(router), subscription_id)
+    return Response(status_code=204)

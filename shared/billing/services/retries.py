@@ -1,0 +1,26 @@
+"""Read, change and save over the version read; a concurrent save makes it read and decide again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from billing.domain.errors import StaleWrite
+
+R = TypeVar("R")
+SAVE_ATTEMPTS = 5
+
+
+def changed(read: Callable[[], R], change: Callable[[R], tuple], save: Callable[..., R], what: str) -> R:
+    """``change(record)`` answers the changed record and what is saved with it (history and
+    timeline entries), or the record itself when there is nothing to change."""
+    for _ in range(SAVE_ATTEMPTS):
+        record = read()
+        updated, *entries = change(record)
+        if updated is record:
+            return record
+        try:
+            return save(updated, *entries)
+        except StaleWrite:
+            continue
+    raise StaleWrite(what)

@@ -1,0 +1,616 @@
+"""Subscriptions (SPEC S1-S12, S14, W3 where it touches a subscription): create in either collection
+mode, list, read, edit, cancel three ways, delete, export, and the cycle that bills "this
+subscription, this period" once, which the API (a first period due now) and the nightly run use.
+
+Creating with AutoPay charges the first payment before anything is written (charge-first): a
+decline leaves nothing but the failed payment in the ledger, and no invoice number is drawn for
+an invoice that would only be voided. The subscriptions then hold that payment's id, so whoever
+bills their first period (this request, its retry, or the nightly run) applies it instead of
+charging again."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date
+
+from billing.domain.access import Caller, Permission, Role
+from billing.domain.customers import Customer
+from billing.domain.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    PaymentFailed,
+    RequestTaken,
+    ValidationFailed,
+)
+from billing.domain.invoices import Invoice, InvoiceFilter, InvoicePayment, InvoiceStatus, PaymentSource
+from billing.domain.paging import MAX_PAGE_SIZE
+from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
+from billing.domain.periods import BillingFrequency
+from billing.domain.pricing import AmountType, LineItem, subscription_groups, summarize
+from billing.domain.subscriptions import (
+    CancelMode,
+    CollectionMethod,
+    Subscription,
+    SubscriptionFilter,
+    SubscriptionStatus,
+    billed,
+    canceled,
+    cycle_invoice_request,
+    deletion_refusal,
+    new_subscription,
+    paid,
+    payment_failed,
+    prorated_refund,
+)
+from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    FileStore,
+    Mailer,
+    PaymentMethodRepository,
+    SettingsRepository,
+    SpreadsheetWriter,
+    SubscriptionRepository,
+)
+from billing.services.exports import Export, stored_export
+from billing.services.invoices import SYSTEM_ACTOR, InvoiceService
+from billing.services.notifications import format_amount
+from billing.services.payments import PaymentService
+from billing.services.pricing import Preview, PricingService
+from billing.services.retries import changed
+
+MAX_SUBSCRIPTIONS_PER_ORDER = 20
+MAX_DAYS_UNTIL_DUE = 365
+
+# S12: the export's columns; associated record ids are separated by semicolons.
+EXPORT_COLUMNS = {
+    "id": lambda s: s.id,
+    "status": lambda s: s.status.value,
+    "customer_id": lambda s: s.customer_id,
+    "collection_method": lambda s: s.collection_method.value,
+    "frequency": lambda s: s.frequency.value,
+    "currency": lambda s: s.currency.upper(),
+    "starts_on": lambda s: s.starts_on.isoformat(),
+    "next_payment_on": lambda s: s.next_payment_on.isoformat() if s.next_payment_on else "",
+    "last_payment_on": lambda s: s.last_payment_on.isoformat() if s.last_payment_on else "",
+    "payments_made": lambda s: s.payments_made,
+    "payments_left": lambda s: "" if s.payments_left is None else s.payments_left,
+    "ends_on": lambda s: s.ends_on.isoformat() if s.ends_on else "",
+    "lines": lambda s: "; ".join(f"{line.quantity} x {line.name}" for line in s.lines),
+    "product_ids": lambda s: ";".join(s.product_ids),
+    "created_at": lambda s: s.created_at.isoformat(),
+}
+
+
+class SubscriptionService:
+    def __init__(
+        self,
+        subscriptions: SubscriptionRepository,
+        customers: CustomerRepository,
+        methods: PaymentMethodRepository,
+        pricing: PricingService,
+        invoices: InvoiceService,
+        payments: PaymentService,
+        settings: SettingsRepository,
+        clock: Clock,
+        mailer: Mailer | None = None,
+        exports: FileStore | None = None,
+        spreadsheets: SpreadsheetWriter | None = None,
+        export_seconds: int = 30 * 24 * 3600,
+    ):
+        self._subscriptions = subscriptions
+        self._customers = customers
+        self._methods = methods
+        self._pricing = pricing
+        self._invoices = invoices
+        self._payments = payments
+        self._settings = settings
+        self._clock = clock
+        self._mailer = mailer
+        self._exports = exports
+        self._spreadsheets = spreadsheets
+        self._export_seconds = export_seconds
+
+    # ------------------------------------------------------------ preview, create
+
+    def preview(self, caller: Caller, request: dict) -> Preview:
+        """S1: what the buyer will pay, the subscriptions the lines form and their schedule; writes nothing."""
+        _recurring_only(request["lines"])
+        preview = self._pricing.preview(caller, request)
+        _recurring_only(request["lines"], [line.item for line in preview.summary.lines])
+        return preview
+
+    def create(self, caller: Caller, request: dict, request_key: str | None, hosted_base: str) -> list[Subscription]:
+        """S1-S5: one subscription per group of lines (S5), the first period billed when it is due
+        today: AutoPay charges it first (a decline is a 402 and creates nothing), invoice mode
+        sends its invoice."""
+        caller.require(Permission.WRITE)
+        if request_key is not None:
+            earlier = self._subscriptions.for_request(caller.tenant_id, request_key)
+            if earlier is not None:
+                return self._first_periods(caller, earlier, hosted_base)
+        now = self._clock.now()
+        today = now.date()
+        settings = self._settings.get(caller.tenant_id)
+        currency = settings.billing_currency(request["currency"])
+        customer = self._customer(caller, request["customer_id"])
+        _recurring_only(request["lines"])
+        items, adjustments = self._pricing.document_items(
+            caller.tenant_id, currency, request["lines"], request.get("adjustments") or []
+        )
+        _recurring_only(request["lines"], items)
+        summary = summarize(items, adjustments, currency, today)
+        groups = sorted(subscription_groups(summary.lines), key=lambda g: (g.starts_on, g.line_indexes))
+        if len(groups) > MAX_SUBSCRIPTIONS_PER_ORDER:
+            raise ValidationFailed.of("lines", f"the lines form {len(groups)} subscriptions; at most 20 per request")
+        collection = CollectionMethod(request.get("collection_method") or CollectionMethod.CHARGE_AUTOMATICALLY)
+        method = None
+        if collection is CollectionMethod.CHARGE_AUTOMATICALLY:
+            method = self._usable_method(caller, customer, request.get("payment_method_id"), today)
+        elif not customer.invoice_email:
+            raise ValidationFailed.of(
+                "collection_method", "send_invoice emails each invoice: give the customer a billing email first"
+            )
+        days = request.get("days_until_due")
+        if days is not None and collection is not CollectionMethod.SEND_INVOICE:
+            raise ValidationFailed.of("days_until_due", "only for collection_method send_invoice")
+        earliest = groups[0].starts_on
+        subscriptions = [
+            new_subscription(
+                caller.tenant_id,
+                customer.id,
+                currency,
+                now,
+                frequency=group.frequency,
+                starts_on=group.starts_on,
+                payments=group.payments,
+                lines=tuple(items[i] for i in group.line_indexes),
+                # P9: one-time adjustments go on the first invoices only: percentages on each
+                # subscription starting first, amounts once.
+                adjustments=tuple(
+                    a
+                    for a in adjustments
+                    if group.starts_on == earliest and (index == 0 or a.type is AmountType.PERCENT)
+                ),
+                collection_method=collection,
+                payment_method_id=request.get("payment_method_id"),
+                days_until_due=days,
+            )
+            for index, group in enumerate(groups)
+        ]
+        due_now = [s for s in subscriptions if s.starts_on <= today]
+        first_payment = None
+        if method is not None and due_now:
+            first_payment = self._charge_first(caller, customer, method, due_now, today, request_key)
+            subscriptions = [
+                replace(s, first_payment_id=first_payment.id) if s in due_now else s for s in subscriptions
+            ]
+        events = [self._event(s, "subscription.created", caller.user_id, _created_summary(s)) for s in subscriptions]
+        try:
+            subscriptions = self._subscriptions.add(subscriptions, events, request_key)
+        except RequestTaken:
+            return self._first_periods(
+                caller, self._subscriptions.for_request(caller.tenant_id, request_key), hosted_base
+            )
+        except Exception:
+            if first_payment is not None and first_payment.status is PaymentStatus.SUCCEEDED:
+                self._payments.refund(caller, first_payment.id, None)  # nothing was created for it
+            raise
+        return self._first_periods(caller, subscriptions, hosted_base)
+
+    def _charge_first(self, caller, customer, method, due_now, today, request_key) -> Payment:
+        amount = sum(_first_total(s, today) for s in due_now)
+        request = {
+            "customer_id": customer.id,
+            "amount": amount,
+            "currency": due_now[0].currency,
+            "payment_method_id": method.id,
+            "description": "First payment of subscription " + ", ".join(s.id for s in due_now),
+            "subscription_ids": [s.id for s in due_now],
+        }
+        # The payment is named by the creation request, so a retry finishes this charge.
+        key = f"subscribe:{request_key or uuid.uuid4().hex}"
+        return self._payments.charge(caller, request, key)
+
+    def _first_periods(self, caller: Caller, subscriptions: list[Subscription], hosted_base: str):
+        """Bill each first period that is due, or finish what an earlier attempt left of it (its
+        invoice not yet paid by the first payment, or not yet sent); answer the subscriptions as
+        they are now."""
+        today = self._clock.now().date()
+        for subscription in subscriptions:
+            if subscription.starts_on <= today and subscription.status.billable:
+                self.bill_period(caller, subscription, hosted_base, number=0)
+        return [self._subscriptions.get(caller.tenant_id, s.id) for s in subscriptions]
+
+    # ------------------------------------------------------------ the cycle (S7)
+
+    def bill(self, caller: Caller, subscription_id: str, hosted_base: str) -> Invoice | None:
+        """Bill the subscription's next period if it is due today or earlier (the nightly run)."""
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        due = subscription.next_payment_on
+        if not subscription.status.billable or due is None or due > self._clock.now().date():
+            return None
+        return self.bill_period(caller, subscription, hosted_base)
+
+    def bill_period(
+        self, caller: Caller, subscription: Subscription, hosted_base: str, number: int | None = None
+    ) -> Invoice:
+        """Bill one subscription for its next period (or period ``number``), once: the period's
+        invoice is written with a condition on the period's key, in the write that moves the
+        subscription on; then it is charged (AutoPay; the charge is named by the invoice, so a
+        resumed call finishes the same charge), paid by the first payment taken at creation, or
+        sent. Called again for a period already invoiced, it finishes only what is left."""
+        number = subscription.periods_billed if number is None else number
+        billed_period = subscription.period(number)
+        moved = billed(subscription, number, self._clock.now()) if number == subscription.periods_billed else None
+        paid_by = None
+        if billed_period.number == 0 and subscription.first_payment_id:
+            paid_by = self._payments.get_payment(caller, subscription.first_payment_id)
+        collect = "send" if subscription.collection_method is CollectionMethod.SEND_INVOICE else "charge"
+        request = cycle_invoice_request(subscription, billed_period)
+        request["payment_method_id"] = subscription.payment_method_id
+        try:
+            invoice = self._invoices.issue(
+                caller,
+                request,
+                billed_period.key(subscription.id),
+                collect=collect,
+                hosted_base=hosted_base,
+                subscription=moved,
+                paid_by=paid_by,
+            )
+        except PaymentFailed:
+            self._payment_failed(caller.tenant_id, subscription.id)
+            raise
+        if invoice.status is InvoiceStatus.PAID:
+            self._period_paid(caller.tenant_id, subscription.id, billed_period.number)
+        return invoice
+
+    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
+        """W2/W3: a payment Billow took for a subscription's invoice changed at the processor (a
+        bank debit succeeded or failed days later, a card charge answered): the invoice and the
+        subscription follow, once, whatever the order the outcomes arrive in."""
+        if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED) or payment.status == previous:
+            return
+        invoices = []
+        if payment.invoice_id:
+            invoices.append(self._invoice_or_none(payment.tenant_id, payment.invoice_id))
+        for subscription_id in payment.subscription_ids:  # a first payment, taken before the invoices
+            invoices.append(self._invoices.for_request(payment.tenant_id, f"{subscription_id}:0"))
+            if invoices[-1] is None and payment.status is PaymentStatus.FAILED:
+                self._payment_failed(payment.tenant_id, subscription_id)
+        for invoice in invoices:
+            if invoice is None or invoice.subscription_id is None:
+                continue
+            if payment.status is PaymentStatus.FAILED:
+                self._payment_failed(payment.tenant_id, invoice.subscription_id)
+                continue
+            self._invoices.apply_online_payment(payment.tenant_id, invoice.id, payment)  # paid: invoice_paid follows
+
+    def invoice_paid(self, invoice: Invoice) -> None:
+        """S7: the invoice of a period was paid in full (charged, paid online, or recorded by hand)."""
+        if invoice.subscription_id and invoice.subscription_period is not None:
+            try:
+                self._period_paid(invoice.tenant_id, invoice.subscription_id, invoice.subscription_period)
+            except NotFound:  # the subscription was deleted since; the invoice stands on its own
+                return
+
+    def _invoice_or_none(self, tenant_id: str, invoice_id: str) -> Invoice | None:
+        try:
+            return self._invoices.get(Caller(tenant_id, SYSTEM_ACTOR, Role.ADMIN), invoice_id)
+        except NotFound:
+            return None
+
+    def _period_paid(self, tenant_id: str, subscription_id: str, number: int) -> None:
+        def change(subscription: Subscription):
+            after = paid(subscription, subscription.period(number), self._clock.now())
+            if after is subscription:
+                return subscription, None
+            summary = f"Period {number + 1} paid"
+            if after.status is SubscriptionStatus.EXPIRED:
+                summary += "; every payment of the term is made, the subscription expired"
+            return after, self._event(after, "subscription.period_paid", SYSTEM_ACTOR, summary)
+
+        self._change(tenant_id, subscription_id, change)
+
+    def _payment_failed(self, tenant_id: str, subscription_id: str) -> None:
+        def change(subscription: Subscription):
+            after = payment_failed(subscription, self._clock.now())
+            if after is subscription or after.status is subscription.status:
+                return subscription, None
+            summary = "The payment of the current period failed; the buyer is asked to update the payment method"
+            return after, self._event(after, "subscription.unpaid", SYSTEM_ACTOR, summary)
+
+        try:
+            self._change(tenant_id, subscription_id, change)
+        except NotFound:
+            return
+
+    def _change(self, tenant_id: str, subscription_id: str, change) -> Subscription:
+        return changed(
+            lambda: self._subscriptions.get(tenant_id, subscription_id),
+            change,
+            self._subscriptions.save,
+            f"subscription {subscription_id}",
+        )
+
+    # ------------------------------------------------------------ read
+
+    def get(self, caller: Caller, subscription_id: str) -> Subscription:
+        caller.require(Permission.READ)
+        return self._subscriptions.get(caller.tenant_id, subscription_id)
+
+    def invoices_of(self, caller: Caller, subscription: Subscription) -> list[Invoice]:
+        """The subscription's invoices, newest first (the latest 100)."""
+        where = InvoiceFilter(customer_id=subscription.customer_id, subscription_id=subscription.id)
+        return self._invoices.list(caller, where, limit=MAX_PAGE_SIZE, cursor=None).items
+
+    def filter(
+        self,
+        *,
+        statuses: tuple[str, ...] = (),
+        customer_id: str | None = None,
+        product_id: str | None = None,
+        collection_method: str | None = None,
+        next_from: date | None = None,
+        next_to: date | None = None,
+        created_from: date | None = None,
+        created_to: date | None = None,
+        ids: tuple[str, ...] = (),
+    ) -> SubscriptionFilter:
+        if next_from and next_to and next_from > next_to:
+            raise ValidationFailed.of("next_payment_to", "must not be before next_payment_from")
+        if created_from and created_to and created_from > created_to:
+            raise ValidationFailed.of("created_to", "must not be before created_from")
+        return SubscriptionFilter(
+            statuses=tuple(dict.fromkeys(statuses)),
+            customer_id=customer_id,
+            product_id=product_id,
+            collection_method=collection_method,
+            next_from=next_from.isoformat() if next_from else None,
+            next_to=next_to.isoformat() if next_to else None,
+            created_from=created_from.isoformat() if created_from else None,
+            created_to=created_to.isoformat() if created_to else None,
+            ids=ids,
+        )
+
+    def list(self, caller: Caller, where: SubscriptionFilter, *, limit: int, cursor: str | None):
+        caller.require(Permission.READ)
+        return self._subscriptions.list(caller.tenant_id, where, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+
+    def export(self, caller: Caller, where: SubscriptionFilter, file_format: str) -> Export:
+        """S12: the subscriptions the filter selects as XLSX or CSV, behind a link valid 30 days."""
+        caller.require(Permission.READ)
+        columns = list(EXPORT_COLUMNS)
+        rows = [[EXPORT_COLUMNS[c](s) for c in columns] for s in self._subscriptions.all(caller.tenant_id, where)]
+        if file_format == "csv":
+            body = self._spreadsheets.to_csv(columns, rows)
+        else:
+            body = self._spreadsheets.to_xlsx("Subscriptions", columns, rows)
+        return stored_export(
+            self._exports,
+            self._clock,
+            caller.tenant_id,
+            "subscriptions",
+            file_format,
+            body,
+            len(rows),
+            self._export_seconds,
+        )
+
+    # ------------------------------------------------------------ edit (S9)
+
+    def update(self, caller: Caller, subscription_id: str, changes: dict) -> Subscription:
+        """S9: lines (from the next period on), the next payment date, the payment method, the
+        address the subscription bills to (the customer's, C5)."""
+        caller.require(Permission.WRITE)
+        today = self._clock.now().date()
+
+        def change(subscription: Subscription):
+            if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+                raise Conflict(f"subscription {subscription.id} is {subscription.status.value}; it is not edited")
+            updates: dict = {}
+            said = []
+            if "lines" in changes:
+                updates["lines"] = self._edited_lines(caller, subscription, changes["lines"])
+                said.append("line items (from the next period on)")
+            if "payment_method_id" in changes:
+                customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+                method = self._usable_method(caller, customer, changes["payment_method_id"], today)
+                updates["payment_method_id"] = method.id
+                said.append(f"payment method {method.describe()}")
+            if "address_id" in changes:
+                customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+                address_id = changes["address_id"]
+                if address_id is not None and address_id not in customer.addresses:
+                    raise ValidationFailed.of("address_id", "the customer has no such address")
+                updates["address_id"] = address_id
+                said.append("billing address")
+            if "next_payment_date" in changes:
+                updates |= _moved_schedule(subscription, changes["next_payment_date"], today)
+                said.append(f"next payment date {changes['next_payment_date']}")
+            if not updates:
+                return subscription, None
+            after = replace(subscription, **updates, updated_at=self._clock.now())
+            return after, self._event(after, "subscription.updated", caller.user_id, "Changed " + ", ".join(said))
+
+        return self._change(caller.tenant_id, subscription_id, change)
+
+    def _edited_lines(self, caller: Caller, subscription: Subscription, lines: list[dict]):
+        items, _ = self._pricing.document_items(caller.tenant_id, subscription.currency, lines, [])
+        _recurring_only(lines, items)
+        errors = [
+            FieldError(f"lines.{i}.billing_frequency", f"must be {subscription.frequency.value}, as the subscription")
+            for i, item in enumerate(items)
+            if item.frequency is not subscription.frequency
+        ]
+        errors += [
+            FieldError(f"lines.{i}.{name}", "is the subscription's; not set per line when editing")
+            for i, line in enumerate(lines)
+            for name in ("payments", "billing_start")
+            if line.get(name)
+        ]
+        if errors:
+            raise ValidationFailed(errors)
+        summarize(items, [], subscription.currency, self._clock.now().date())  # every line priceable
+        return tuple(replace(item, payments=subscription.payments) for item in items)
+
+    # ------------------------------------------------------------ cancel (S10), delete (S11)
+
+    def cancel(self, caller: Caller, subscription_id: str, mode: CancelMode, *, confirm: bool) -> Subscription:
+        """S10: immediately, at the end of the paid period, or immediately with the unused days
+        of the paid period refunded through Stripe on that period's payment."""
+        caller.require(Permission.WRITE)
+        now = self._clock.now()
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        after = canceled(subscription, mode, now.date(), now, confirm=confirm)
+        refund = None
+        if mode is CancelMode.IMMEDIATELY_WITH_REFUND:
+            refund = self._refundable(caller, subscription, now.date())
+        summary = {
+            CancelMode.IMMEDIATELY: "Canceled now; no further payments",
+            CancelMode.AT_PERIOD_END: f"Canceled at the end of the current period ({after.ends_on or now.date()})",
+            CancelMode.IMMEDIATELY_WITH_REFUND: "Canceled now",
+        }[mode]
+        if refund is not None:
+            summary += f"; {format_amount(refund[1], subscription.currency)} refunded for the unused days"
+        saved = self._subscriptions.save(after, self._event(after, "subscription.canceled", caller.user_id, summary))
+        if refund is not None and refund[1] > 0:
+            self._payments.refund(caller, refund[0], refund[1])
+        self._email_cancellation(saved, summary)
+        return saved
+
+    def _refundable(self, caller: Caller, subscription: Subscription, today: date) -> tuple[str, int]:
+        """The payment and amount to refund for the unused days of the current period; a period
+        paid by hand, or by a bank debit still pending, is refused with the reason (409)."""
+        current = subscription.current_period
+        if current is None:
+            raise Conflict("no period was billed yet; cancel immediately instead (nothing to refund)")
+        invoice = self._invoices.for_request(caller.tenant_id, current.key(subscription.id))
+        if invoice is None or invoice.amount_paid == 0:
+            raise Conflict("the current period is not paid; cancel immediately instead (nothing to refund)")
+        online: list[InvoicePayment] = [
+            p for p in invoice.payments if p.source is PaymentSource.ONLINE and p.payment_id
+        ]
+        if len(online) != len(invoice.payments):
+            raise Conflict(
+                "the current period was paid by hand (or by invoice outside Stripe); Billow cannot refund it - "
+                "cancel immediately and refund the customer yourself"
+            )
+        applied = online[-1]
+        payment = self._payments.get_payment(caller, applied.payment_id)
+        if payment.status is PaymentStatus.PENDING:
+            raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
+        return payment.id, prorated_refund(sum(p.amount for p in online), current, today)
+
+    def _email_cancellation(self, subscription: Subscription, summary: str) -> None:
+        if self._mailer is None:
+            return
+        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        if not customer.invoice_email:
+            return
+        settings = self._settings.get(subscription.tenant_id)
+        lines = ", ".join(line.name for line in subscription.lines)
+        try:
+            message_id = self._mailer.send(
+                sender_name=settings.business_name,
+                reply_to=settings.default_sender_email or None,
+                to=[customer.invoice_email],
+                subject=f"Your subscription with {settings.business_name or 'us'} is canceled",
+                text=f"Your subscription ({lines}) is canceled.\n\n{summary}.\n\nYou will not be charged again.\n",
+            )
+            entry = self._event(subscription, "subscription.cancellation_sent", SYSTEM_ACTOR, "Cancellation emailed")
+            entry = replace(entry, data={**entry.data, "message_id": message_id})
+        except Exception as error:  # the cancellation stands; the failed email is on the timeline
+            entry = self._event(subscription, "subscription.cancellation_failed", SYSTEM_ACTOR, str(error))
+        self._customers.add_event(subscription.tenant_id, entry)
+
+    def delete(self, caller: Caller, subscription_id: str) -> None:
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        refusal = deletion_refusal(subscription)
+        if refusal:
+            raise Conflict("; ".join(refusal.reasons))
+        event = self._event(
+            subscription, "subscription.deleted", caller.user_id, f"Subscription {subscription.id} deleted"
+        )
+        self._subscriptions.delete(subscription, event)
+
+    # ------------------------------------------------------------ helpers
+
+    def _customer(self, caller: Caller, customer_id: str) -> Customer:
+        try:
+            customer = self._customers.get(caller.tenant_id, customer_id)
+        except NotFound:
+            raise ValidationFailed.of("customer_id", "no such customer") from None
+        if customer.archived:
+            raise ValidationFailed.of("customer_id", "the customer is archived; restore it first")
+        return customer
+
+    def _usable_method(self, caller: Caller, customer: Customer, method_id: str | None, today: date) -> PaymentMethod:
+        """S4: AutoPay needs a method on file that has not expired."""
+        methods = self._methods.list(caller.tenant_id, customer.id)
+        chosen = method_id or customer.default_payment_method_id
+        method = next((m for m in methods if m.id == chosen), None)
+        if method is None:
+            raise ValidationFailed.of(
+                "payment_method_id",
+                "the customer has no such payment method on file"
+                if method_id
+                else "AutoPay needs a payment method on file: save one for the customer, give payment_method_id, "
+                "or choose collection_method send_invoice",
+            )
+        if method.exp_year and (method.exp_year, method.exp_month) < (today.year, today.month):
+            raise ValidationFailed.of("payment_method_id", f"{method.describe()} has expired; choose or add another")
+        return method
+
+    def _event(self, subscription: Subscription, event_type: str, actor: str, summary: str) -> TimelineEvent:
+        return timeline_event(
+            subscription.customer_id, event_type, self._clock.now(), actor, summary, subscription_id=subscription.id
+        )
+
+
+def _recurring_only(lines: list[dict], items: list[LineItem] | None = None) -> None:
+    """A subscription bills recurring lines (a library product's frequency counts when the line
+    gives none); one-time lines go on an invoice."""
+    message = "a subscription bills recurring lines; put one-time lines on an invoice"
+    if items is None:
+        refused = [i for i, line in enumerate(lines) if line.get("billing_frequency") == BillingFrequency.ONE_TIME]
+    else:
+        refused = [i for i, item in enumerate(items) if not item.frequency.is_recurring]
+    if refused:
+        raise ValidationFailed([FieldError(f"lines.{i}.billing_frequency", message) for i in refused])
+
+
+def _first_total(subscription: Subscription, today: date) -> int:
+    """What the first period's invoice will total: the same engine, lines and adjustments."""
+    items = [item.as_one_time() for item in subscription.lines]
+    return summarize(items, subscription.adjustments, subscription.currency, today).due_now.total
+
+
+def _created_summary(subscription: Subscription) -> str:
+    lines = ", ".join(line.name for line in subscription.lines)
+    when = "now" if subscription.status is SubscriptionStatus.ACTIVE else f"on {subscription.starts_on}"
+    return f"Subscription created: {lines}, {subscription.frequency.value}, billing starts {when}"
+
+
+def _moved_schedule(subscription: Subscription, next_on: date, today: date) -> dict:
+    """S9: a new next payment date: the schedule continues from it (the periods billed so far keep
+    their dates)."""
+    if next_on < today:
+        raise ValidationFailed.of("next_payment_date", "must not lie in the past")
+    current = subscription.current_period
+    if current is not None and next_on <= current.start:
+        raise ValidationFailed.of("next_payment_date", "must be after the start of the period billed last")
+    updates: dict = {"anchor_on": next_on, "anchor_period": subscription.periods_billed}
+    if subscription.periods_billed == 0:
+        updates = {"starts_on": next_on, "anchor_on": None, "anchor_period": 0}
+        if subscription.status is SubscriptionStatus.SCHEDULED and next_on <= today:
+            updates["status"] = SubscriptionStatus.ACTIVE
+        if subscription.status is SubscriptionStatus.ACTIVE and next_on > today:
+            updates["status"] = SubscriptionStatus.SCHEDULED
+    return updates

@@ -1,0 +1,361 @@
+"""Subscriptions over HTTP on the embedded stack (SPEC S1-S12): the real `stripe` client against the
+Stripe stand-in, DynamoDB on moto's server, mail through moto's SES."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import requests
+from openpyxl import load_workbook
+
+from tests.integration.conftest import fields_of
+from tests.integration.test_invoice_documents import raw_mail_to
+from tests.integration.test_payments_api import mail_to, save_card, timeline_types
+
+MONTHLY = {"name": "Hosting", "unit_price": "29.00", "billing_frequency": "monthly"}
+
+
+@pytest.fixture
+def shop(merchant):
+    """A connected merchant whose customer has a billing email."""
+    email = f"ap-{uuid.uuid4().hex[:8]}@kunde.de"
+    merchant.patch(f"/v1/customers/{merchant.customer['id']}", json={"billing_email": email})
+    merchant.patch("/v1/settings", json={"business_name": "Billow Demo GmbH"})
+    merchant.email = email
+    return merchant
+
+
+def subscribe(api, *lines, headers=None, **extra):
+    body = {"customer_id": api.customer["id"], "currency": "eur", "lines": list(lines) or [MONTHLY], **extra}
+    return api.post("/v1/subscriptions", json=body, headers=headers)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def stripe_intents(standin, account):
+    return [o for o in standin.accounts[account].objects.values() if o.get("object") == "payment_intent"]
+
+
+def test_a_monthly_autopay_subscription_is_charged_at_creation_and_its_first_invoice_paid(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    response = subscribe(shop, {**MONTHLY, "tax": {"name": "USt", "percentage": "19"}})
+    assert response.status_code == 201, response.text
+    standin.drain()
+    (subscription,) = response.json()["data"]
+    start = today()
+    assert (subscription["status"], subscription["frequency"], subscription["collection_method"]) == (
+        "active",
+        "monthly",
+        "charge_automatically",
+    )
+    assert (subscription["payments_made"], subscription["periods_billed"], subscription["last_payment_on"]) == (
+        1,
+        1,
+        start.isoformat(),
+    )
+    assert subscription["current_period"]["start"] == start.isoformat()
+    got = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    (invoice_id,) = got["invoice_ids"]
+    invoice = shop.get(f"/v1/invoices/{invoice_id}").json()
+    assert (invoice["status"], invoice["total"], invoice["amount_due"], invoice["subscription_id"]) == (
+        "paid",
+        3451,  # 29.00 + 19 % = 34.51
+        0,
+        subscription["id"],
+    )
+    assert invoice["number"] and invoice["lines"][0]["period_start"] == start.isoformat()
+    payment = shop.get(f"/v1/payments/{subscription['first_payment_id']}").json()
+    assert (payment["status"], payment["amount"]) == ("succeeded", 3451)
+    (receipt,) = mail_to(shop.email)
+    assert receipt.subject == "Receipt from Billow Demo GmbH" and "34.51 EUR" in receipt.body
+    types = timeline_types(shop)
+    assert {"subscription.created", "invoice.paid", "subscription.period_paid", "receipt.sent"} <= set(types)
+
+
+def test_a_declined_first_payment_creates_nothing_and_says_why(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin, "pm_card_insufficientFunds")
+    response = subscribe(shop)
+    assert response.status_code == 402, response.text
+    error = response.json()["error"]
+    assert (error["type"], error["decline_code"]) == ("card_declined", "insufficient_funds")
+    assert shop.get("/v1/subscriptions").json()["data"] == []
+    assert shop.get("/v1/invoices").json()["data"] == []
+
+
+def test_a_mixed_monthly_and_annual_order_forms_two_subscriptions_paid_by_one_first_payment(
+    shop, stripe_client, standin
+):
+    save_card(shop, stripe_client, standin)
+    annual = {"name": "Support", "unit_price": "120.00", "billing_frequency": "annually"}
+    response = subscribe(shop, MONTHLY, annual, {**MONTHLY, "name": "Backup", "unit_price": "5.00"})
+    assert response.status_code == 201, response.text
+    made = response.json()["data"]
+    assert sorted((s["frequency"], [line["name"] for line in s["lines"]]) for s in made) == [
+        ("annually", ["Support"]),
+        ("monthly", ["Hosting", "Backup"]),
+    ]
+    assert {s["first_payment_id"] for s in made} == {made[0]["first_payment_id"]}
+    payment = shop.get(f"/v1/payments/{made[0]['first_payment_id']}").json()
+    assert payment["amount"] == 2900 + 500 + 12000
+    invoices = shop.get("/v1/invoices").json()["data"]
+    assert sorted((i["total"], i["status"]) for i in invoices) == [(3400, "paid"), (12000, "paid")]
+
+
+def test_a_six_payment_term_from_1_march_is_scheduled_and_ends_1_september(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    start = date(today().year + 1, 3, 1)
+    line = {**MONTHLY, "payments": 6, "billing_start": {"type": "custom_date", "date": start.isoformat()}}
+    (subscription,) = subscribe(shop, line).json()["data"]
+    assert (subscription["status"], subscription["next_payment_on"], subscription["ends_on"]) == (
+        "scheduled",
+        start.isoformat(),
+        date(start.year, 9, 1).isoformat(),
+    )
+    assert (subscription["payments"], subscription["payments_left"], subscription["periods_billed"]) == (6, 6, 0)
+    assert stripe_intents(standin, shop.account) == []  # nothing is charged before billing starts
+    scheduled = shop.get("/v1/subscriptions", params={"status": "scheduled"}).json()["data"]
+    assert [s["id"] for s in scheduled] == [subscription["id"]]
+    assert shop.get("/v1/subscriptions", params={"status": "unpaid"}).json()["data"] == []
+
+
+def test_invoice_mode_sends_the_first_invoice_with_its_terms_and_leaves_it_open(shop):
+    response = subscribe(shop, collection_method="send_invoice", days_until_due=14)
+    assert response.status_code == 201, response.text
+    (subscription,) = response.json()["data"]
+    assert (subscription["status"], subscription["payments_made"], subscription["periods_billed"]) == ("active", 0, 1)
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert (invoice["status"], invoice["payment_terms"], invoice["due_date"]) == (
+        "open",
+        "net_days",
+        (today() + timedelta(days=14)).isoformat(),
+    )
+    assert invoice["last_sent_at"] and invoice["hosted_url"]
+    (mail,) = raw_mail_to(shop.email)
+    assert mail["Subject"] == f"Invoice {invoice['number']} from Billow Demo GmbH"
+    assert invoice["hosted_url"] in mail.get_body(("plain",)).get_content()
+
+
+def cancel(api, subscription_id, mode, confirm=True):
+    return api.post(f"/v1/subscriptions/{subscription_id}/cancel", json={"mode": mode, "confirm": confirm})
+
+
+def test_cancel_immediately_at_period_end_and_with_the_prorated_refund(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    now_one, end_one, refund_one = (subscribe(shop).json()["data"][0] for _ in range(3))
+
+    stopped = cancel(shop, now_one["id"], "immediately").json()
+    assert (stopped["status"], stopped["ended_on"], stopped["next_payment_on"]) == (
+        "canceled",
+        today().isoformat(),
+        None,
+    )
+
+    later = cancel(shop, end_one["id"], "at_period_end").json()
+    period_end = date.fromisoformat(end_one["current_period"]["end"])
+    assert (later["status"], later["cancel_at_period_end"], later["next_payment_on"]) == ("active", True, None)
+    assert later["ends_on"] == (period_end + timedelta(days=1)).isoformat()
+
+    refunded = cancel(shop, refund_one["id"], "immediately_with_refund")
+    assert refunded.status_code == 200, refunded.text
+    standin.drain()
+    # By hand: 29.00 paid for the period; today is used; the days after it are refunded.
+    period = refund_one["current_period"]
+    days = (date.fromisoformat(period["end"]) - date.fromisoformat(period["start"])).days + 1
+    unused = (date.fromisoformat(period["end"]) - today()).days
+    expected = int((2900 * unused / days) + 0.5)  # e.g. 30-day period: 29 unused days -> 2803.33 -> 28.03
+    payment = shop.get(f"/v1/payments/{refund_one['first_payment_id']}").json()
+    assert payment["amount_refunded"] == expected
+    assert "subscription.canceled" in timeline_types(shop)
+    notices = [m for m in mail_to(shop.email) if m.subject == "Your subscription with Billow Demo GmbH is canceled"]
+    assert len(notices) == 3 and "You will not be charged again" in notices[0].body
+
+    assert cancel(shop, stopped["id"], "immediately").status_code == 409
+    unconfirmed = cancel(shop, later["id"], "immediately", confirm=False)
+    assert (unconfirmed.status_code, fields_of(unconfirmed)) == (422, ["confirm"])
+
+
+def test_a_period_paid_by_hand_is_not_refunded_by_billow(shop):
+    (subscription,) = subscribe(shop, collection_method="send_invoice").json()["data"]
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    recorded = shop.post(
+        f"/v1/invoices/{invoice['id']}/payments",
+        json={"amount": invoice["total"], "paid_on": today().isoformat(), "method": "bank_transfer"},
+    )
+    assert recorded.status_code == 200, recorded.text
+    paid = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (paid["payments_made"], paid["last_payment_on"]) == (1, today().isoformat())
+    refused = cancel(shop, subscription["id"], "immediately_with_refund")
+    assert refused.status_code == 409
+    assert "paid by hand" in refused.json()["error"]["message"]
+
+
+def test_delete_only_canceled_or_expired(shop):
+    (subscription,) = subscribe(shop, collection_method="send_invoice").json()["data"]
+    refused = shop.delete(f"/v1/subscriptions/{subscription['id']}")
+    assert refused.status_code == 409
+    assert "cancel it first" in refused.json()["error"]["message"]
+    cancel(shop, subscription["id"], "immediately")
+    assert shop.delete(f"/v1/subscriptions/{subscription['id']}").status_code == 204
+    assert shop.get(f"/v1/subscriptions/{subscription['id']}").status_code == 404
+
+
+def test_tenants_see_only_their_own_and_a_viewer_cannot_write(shop, new_tenant):
+    (subscription,) = subscribe(shop, collection_method="send_invoice").json()["data"]
+    other = new_tenant()
+    assert other.get(f"/v1/subscriptions/{subscription['id']}").status_code == 404
+    assert other.get("/v1/subscriptions").json()["data"] == []
+    assert cancel(other, subscription["id"], "immediately").status_code == 404
+    viewer = shop.as_role("viewer")
+    viewer.customer = shop.customer
+    assert viewer.get(f"/v1/subscriptions/{subscription['id']}").status_code == 200
+    assert subscribe(viewer, collection_method="send_invoice").status_code == 403
+    assert cancel(viewer, subscription["id"], "immediately").status_code == 403
+
+
+def test_bad_input_names_the_field_and_writes_nothing(shop, stripe_client, standin):
+    shop.patch("/v1/settings", json={"currencies": ["eur", "usd"]})
+    usd = shop.post(
+        "/v1/products", json={"name": "US", "unit_price": "5", "currency": "usd", "billing_frequency": "monthly"}
+    )
+    cases = [
+        ({"lines": [{"product_id": "prod_00000000000000000000000000"}]}, ["lines.0.product_id"]),
+        ({"lines": [{"name": "Setup", "unit_price": "10"}]}, ["lines.0.billing_frequency"]),
+        ({"lines": [{**MONTHLY, "billing_frequency": "one_time"}]}, ["lines.0.billing_frequency"]),
+        ({"lines": [{"product_id": usd.json()["id"]}]}, ["lines.0.product_id"]),
+        ({}, ["payment_method_id"]),  # AutoPay without a card on file
+        ({"customer_id": "cus_00000000000000000000000000"}, ["customer_id"]),
+    ]
+    for extra, expected in cases:
+        response = subscribe(shop, **extra)
+        assert (response.status_code, fields_of(response)) == (422, expected), (extra, response.text)
+    assert shop.get("/v1/subscriptions").json()["data"] == []
+    assert shop.get("/v1/invoices").json()["data"] == []
+
+
+def test_an_idempotency_key_makes_a_retried_create_one_set_of_subscriptions_and_one_charge(
+    shop, stripe_client, standin
+):
+    save_card(shop, stripe_client, standin)
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    first = subscribe(shop, headers=headers)
+    again = subscribe(shop, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert [s["id"] for s in first.json()["data"]] == [s["id"] for s in again.json()["data"]]
+    assert len(stripe_intents(standin, shop.account)) == 1
+    assert len(shop.get("/v1/invoices").json()["data"]) == 1
+
+
+def test_creating_a_subscription_races_the_customers_delete_and_never_outlives_it(api):
+    """C7: the creating write needs the customer and moves its version on; a delete that counted
+    the customer's records before fails on that version. Never both succeed."""
+    for _ in range(6):
+        customer = api.post(
+            "/v1/customers", json={"type": "company", "company_name": "Race GmbH", "email": "ap@race.de"}
+        ).json()
+        body = {
+            "customer_id": customer["id"],
+            "currency": "eur",
+            "lines": [MONTHLY],
+            "collection_method": "send_invoice",
+        }
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            creates = [pool.submit(api.post, "/v1/subscriptions", json=body) for _ in range(3)]
+            deleted = pool.submit(api.delete, f"/v1/customers/{customer['id']}")
+            created = [c.result() for c in creates]
+            deleted = deleted.result()
+        assert deleted.status_code in (204, 409), deleted.text
+        for answer in created:
+            assert answer.status_code in (201, 422), answer.text
+            if answer.status_code == 422:
+                assert fields_of(answer) == ["customer_id"]
+        if deleted.status_code == 204:
+            assert [c.status_code for c in created] == [422, 422, 422]
+            assert api.get("/v1/subscriptions", params={"customer_id": customer["id"]}).json()["data"] == []
+        else:
+            made = [s["id"] for c in created if c.status_code == 201 for s in c.json()["data"]]
+            assert made and all(api.get(f"/v1/subscriptions/{i}").status_code == 200 for i in made)
+
+
+def test_filters_and_export(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    product = shop.post(
+        "/v1/products", json={"name": "Plan", "unit_price": "9", "currency": "eur", "billing_frequency": "quarterly"}
+    ).json()
+    by_card = subscribe(shop, {"product_id": product["id"]}).json()["data"][0]
+    by_invoice = subscribe(shop, collection_method="send_invoice").json()["data"][0]
+
+    def ids(**params):
+        return [s["id"] for s in shop.get("/v1/subscriptions", params=params).json()["data"]]
+
+    assert ids(product_id=product["id"]) == [by_card["id"]]
+    assert ids(collection_method="send_invoice") == [by_invoice["id"]]
+    assert ids(customer_id=shop.customer["id"], status="active") == [by_invoice["id"], by_card["id"]]
+    next_quarter = by_card["next_payment_on"]
+    assert ids(next_payment_from=next_quarter, next_payment_to=next_quarter) == [by_card["id"]]
+    export = shop.post("/v1/subscriptions/export", json={"format": "xlsx"})
+    assert export.status_code == 201, export.text
+    expires = datetime.fromisoformat(export.json()["expires_at"])
+    assert timedelta(days=29) < expires - datetime.now(UTC) <= timedelta(days=30)
+    rows = list(load_workbook(io.BytesIO(requests.get(export.json()["url"], timeout=10).content)).active.values)
+    header = rows[0]
+    assert {r[header.index("id")] for r in rows[1:]} == {by_card["id"], by_invoice["id"]}
+    assert (
+        dict(zip(header, rows[[r[0] for r in rows].index(by_card["id"])], strict=True))["product_ids"] == product["id"]
+    )
+
+
+def test_a_failure_between_the_invoice_and_its_sending_is_finished_by_the_retry_once(stack, shop):
+    """The first period's invoice is written and numbered, then the mail service refuses (the
+    sender's identity is gone): 503, and the subscription stands with its invoice open and
+    unsent. The retry with the same Idempotency-Key sends that invoice; nothing is made twice."""
+    import boto3
+
+    from local.stack import LOCAL_MAIL_FROM
+
+    ses = boto3.client("ses")  # the embedded stack set the endpoint and region
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    ses.delete_identity(Identity=LOCAL_MAIL_FROM)
+    try:
+        failed = subscribe(shop, collection_method="send_invoice", headers=headers)
+    finally:
+        ses.verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
+    assert failed.status_code == 503, failed.text
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert (invoice["status"], invoice["last_sent_at"]) == ("open", None)
+    retried = subscribe(shop, collection_method="send_invoice", headers=headers)
+    assert retried.status_code == 201, retried.text
+    (subscription,) = retried.json()["data"]
+    (again,) = shop.get("/v1/invoices").json()["data"]
+    assert (again["id"], again["number"], again["subscription_id"]) == (
+        invoice["id"],
+        invoice["number"],
+        subscription["id"],
+    )
+    assert again["last_sent_at"] and len(raw_mail_to(shop.email)) == 1
+    assert [s["id"] for s in shop.get("/v1/subscriptions").json()["data"]] == [subscription["id"]]
+
+
+def test_a_first_charge_whose_answer_was_lost_is_made_once_by_the_retry(stack, shop, stripe_client, standin):
+    """Stripe charges and every answer is lost: 503 and nothing but the pending payment exists;
+    the retry with the same Idempotency-Key finishes that charge and creates the subscription."""
+    save_card(shop, stripe_client, standin)
+    lose = {"path": "/v1/payment_intents", "times": 3}  # the gateway's try and its two retries
+    requests.post(f"{stack.stripe_url}/_standin/lose-answers", json=lose, timeout=10)
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    failed = subscribe(shop, headers=headers)
+    assert failed.status_code == 503, failed.text
+    assert shop.get("/v1/subscriptions").json()["data"] == []
+    assert shop.get("/v1/invoices").json()["data"] == []
+    retried = subscribe(shop, headers=headers)
+    assert retried.status_code == 201, retried.text
+    (subscription,) = retried.json()["data"]
+    assert (subscription["status"], subscription["payments_made"]) == ("active", 1)
+    assert [(i["amount"], i["status"]) for i in stripe_intents(standin, shop.account)] == [(2900, "succeeded")]
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert invoice["status"] == "paid"
