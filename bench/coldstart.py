@@ -29,6 +29,7 @@ REQUESTS = {  # one read per function, answered from the table
     "CatalogFunction": ("GET", "/v1/products"),
     "PaymentsFunction": ("GET", "/v1/payments"),
     "InvoicesFunction": ("GET", "/v1/invoices"),
+    "SubscriptionsFunction": ("GET", "/v1/subscriptions"),
     "StripeWebhookFunction": ("POST", "/v1/webhooks/stripe"),
 }
 

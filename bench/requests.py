@@ -64,6 +64,7 @@ def report() -> None:
     _print_counts("customer", session, url, calls)
     buyer = session.post(f"{url}/v1/customers", json=company).json()["id"]  # the first was deleted above
     _print_counts("invoice", session, url, _invoice_calls(session, url, buyer))
+    _print_counts("subscription", session, url, _subscription_calls(stack, session, url, buyer))
     stack.stop()
 
 
@@ -92,6 +93,45 @@ def _invoice_calls(session, url: str, customer_id: str) -> list[tuple]:
         ("list (page of 25)", "GET", "/v1/invoices", {}),
         ("record a payment by hand", "POST", f"/v1/invoices/{draft['id']}/payments", {"json": {"amount": 100}}),
         ("history", "GET", f"/v1/invoices/{draft['id']}/history", {}),
+    ]
+
+
+def _subscription_calls(stack, session, url: str, customer_id: str) -> list[tuple]:
+    """A create with AutoPay: the customer, settings, library and methods read, the first payment
+    recorded and charged, the subscription written, its first invoice written, numbered and paid."""
+    import stripe
+
+    from local.run import STRIPE_SECRET_KEY
+    from tests.integration.conftest import authorize_at_stripe
+
+    start = session.post(f"{url}/v1/settings/stripe/connect").json()
+    session.get(authorize_at_stripe(start["authorize_url"]).headers["Location"])
+    account = session.get(f"{url}/v1/settings/stripe").json()["account_id"]
+    setup = session.post(f"{url}/v1/customers/{customer_id}/payment-methods/setup").json()
+    client = stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url})
+    client.v1.setup_intents.confirm(
+        setup["setup_intent_id"], params={"payment_method": "pm_card_visa"}, options={"stripe_account": account}
+    )
+    stack.stripe.drain()
+    monthly = {"name": "Hosting", "unit_price": "29.00", "billing_frequency": "monthly"}
+    order = {"customer_id": customer_id, "currency": "eur", "lines": [monthly]}
+    made = session.post(f"{url}/v1/subscriptions", json=order).json()["data"][0]
+    return [
+        ("create with AutoPay (charged now)", "POST", "/v1/subscriptions", {"json": order}),
+        (
+            "create, invoice mode (sent now)",
+            "POST",
+            "/v1/subscriptions",
+            {"json": {**order, "collection_method": "send_invoice"}},
+        ),
+        ("get (with its invoices)", "GET", f"/v1/subscriptions/{made['id']}", {}),
+        ("list (page of 25)", "GET", "/v1/subscriptions", {}),
+        (
+            "cancel with the prorated refund",
+            "POST",
+            f"/v1/subscriptions/{made['id']}/cancel",
+            {"json": {"mode": "immediately_with_refund", "confirm": True}},
+        ),
     ]
 
 

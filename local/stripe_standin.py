@@ -13,7 +13,12 @@ caused them (`request.id`, `request.idempotency_key`), creations emit their `*.c
 Test switches (under /_standin/, never part of Stripe's API): deliver each event N times, hold
 deliveries and release them in reverse order, drain the queue, open a dispute on a charge, and
 lose the answers to the next N requests to a path after doing their work (a timeout on the way
-back, which the client sees as a network error).
+back, which the client sees as a network error), and settle the SEPA debits still processing (the
+days a bank takes, passed at once).
+
+SEPA Direct Debit: a SetupIntent confirmed with ``payment_method_data[type]=sepa_debit`` and a
+test IBAN saves a ``sepa_debit`` method and its mandate; a debit is ``processing`` at first
+(``payment_intent.processing``) and succeeds or fails, as its IBAN says, when settled.
 
 Connect OAuth for Standard accounts: /oauth/authorize shows the page where a business grants
 the platform access (approving creates its account), /oauth/token exchanges the one-time code,
@@ -60,6 +65,13 @@ TEST_CARDS = {
     "pm_card_chargeCustomerFail": ("visa", "0341", "charge:generic_decline"),
     "pm_card_authenticationRequired": ("visa", "3184", "charge:authentication_required"),
 }
+# Stripe's SEPA Direct Debit test IBANs: the debit is "processing" at first and succeeds or fails
+# later (here: when the /_standin/settle-debits switch says the days have passed).
+TEST_IBANS = {
+    "DE89370400440532013000": "succeed",
+    "DE62370400440532013001": "fail",
+}
+DEBIT_FAILURE = {"code": "insufficient_funds", "message": "The customer's bank account has insufficient funds."}
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
@@ -201,6 +213,7 @@ class StripeStandIn:
         self.requests_seen: list[tuple[str, str, str | None]] = []
         self.behaviours: dict[str, str] = {}  # pm_... -> how the test card behaves
         self.lost_answers: dict[str, int] = {}  # path -> answers still to lose
+        self.processing: list[tuple[str | None, str]] = []  # SEPA debits the bank has not answered yet
         self._request: dict = {"id": None, "idempotency_key": None}  # the API request being served
         self._lock = threading.RLock()
         self._host_url = ""  # where this stand-in was reached: Checkout pages live here
@@ -436,6 +449,43 @@ class StripeStandIn:
         self.behaviours[method["id"]] = behaviour
         return method
 
+    def _sepa_method(self, acct: Account, intent: dict, data: dict) -> dict:
+        if "sepa_debit" not in intent["payment_method_types"]:
+            raise invalid("The payment method type provided: sepa_debit is invalid.", "payment_method_data[type]")
+        iban = re.sub(r"\s", "", (data.get("sepa_debit") or {}).get("iban", "")).upper()
+        if iban not in TEST_IBANS:
+            raise invalid("The IBAN you provided is invalid.", "payment_method_data[sepa_debit][iban]")
+        details = {**NO_BILLING_DETAILS, **(data.get("billing_details") or {})}
+        if not details.get("name") or not details.get("email"):
+            raise invalid(
+                "Missing required param: payment_method_data[billing_details][name] and [email] for sepa_debit.",
+                "payment_method_data[billing_details]",
+            )
+        method = self._store(
+            acct,
+            {
+                "id": new_id("pm"),
+                "object": "payment_method",
+                "type": "sepa_debit",
+                "created": int(time.time()),
+                "customer": None,
+                "livemode": False,
+                "metadata": {},
+                "billing_details": details,
+                "sepa_debit": {
+                    "bank_code": iban[4:12],
+                    "branch_code": "",
+                    "country": iban[:2],
+                    "last4": iban[-4:],
+                    "fingerprint": hashlib.sha1(iban.encode()).hexdigest()[:16],
+                    "generated_from": {"charge": None, "setup_attempt": None},
+                },
+            },
+        )
+        self.behaviours[method["id"]] = f"debit:{TEST_IBANS[iban]}"
+        intent["mandate"] = new_id("mandate")
+        return method
+
     def _attach_to(self, acct: Account, method: dict, customer_id: str, account: str | None) -> None:
         self._find(acct, "customer", customer_id, "customer")
         if method["customer"] and method["customer"] != customer_id:
@@ -512,7 +562,10 @@ class StripeStandIn:
         intent = self._find(acct, "setup_intent", id)
         if intent["status"] == "succeeded":
             raise invalid("You cannot confirm this SetupIntent because it has already succeeded.")
-        method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
+        if (params.get("payment_method_data") or {}).get("type") == "sepa_debit":
+            method = self._sepa_method(acct, intent, params["payment_method_data"])
+        else:
+            method = self._method_from_token(acct, params.get("payment_method", ""), "payment_method")
         behaviour = self.behaviours[method["id"]]
         if behaviour.startswith("decline:"):
             code = behaviour.split(":", 1)[1]
@@ -617,12 +670,24 @@ class StripeStandIn:
                 "balance_transaction": None,
                 "receipt_email": intent["receipt_email"],
                 "outcome": {},
-                "payment_method_details": {"type": "card", "card": dict(method["card"])},
+                "payment_method_details": {"type": method["type"], method["type"]: dict(method[method["type"]])},
                 "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": ""},
             },
         )
         charge["refunds"]["url"] = f"/v1/charges/{charge['id']}/refunds"
         intent["latest_charge"] = charge["id"]
+        if behaviour.startswith("debit:"):
+            if method["type"] not in intent["payment_method_types"]:
+                raise invalid(
+                    f"The PaymentMethod provided ({method['type']}) is not allowed for this PaymentIntent.",
+                    "payment_method",
+                )
+            charge.update(status="pending")
+            intent.update(status="processing")
+            self.processing.append((account, intent["id"]))
+            self._emit("charge.pending", charge, account)
+            self._emit("payment_intent.processing", intent, account)
+            return self._expanded(acct, intent, params)
         if behaviour.split(":", 1)[0] in ("decline", "charge"):
             code = behaviour.split(":", 1)[1]
             error_code = "authentication_required" if code == "authentication_required" else "card_declined"
@@ -669,13 +734,20 @@ class StripeStandIn:
     # ------------------------------------------------------------------ Checkout
 
     def _create_checkout_session(self, acct: Account, params: dict, account: str | None, **_) -> dict:
-        if params.get("mode") != "payment":
-            raise invalid("The stand-in takes mode=payment only.", "mode")
+        mode = params.get("mode")
+        if mode not in ("payment", "setup"):
+            raise invalid("The stand-in takes mode=payment or mode=setup.", "mode")
         for name in ("success_url", "cancel_url"):
             if not params.get(name, "").startswith(("http://", "https://")):
                 raise invalid(f"Not a valid URL: {name}", name)
         items = params.get("line_items") or []
-        if not items:
+        if mode == "setup":
+            if items:
+                raise invalid("line_items cannot be used in setup mode.", "line_items")
+            if not params.get("customer"):
+                raise invalid("A customer is required in setup mode (the method is saved to it).", "customer")
+            self._find(acct, "customer", params["customer"], "customer")
+        elif not items:
             raise invalid("line_items is required in payment mode.", "line_items")
         amount, currency = 0, None
         for index, item in enumerate(items):
@@ -696,9 +768,10 @@ class StripeStandIn:
                 "object": "checkout.session",
                 "created": int(time.time()),
                 "expires_at": int(time.time()) + 24 * 3600,
-                "mode": "payment",
+                "mode": mode,
                 "status": "open",
-                "payment_status": "unpaid",
+                "payment_status": "unpaid" if mode == "payment" else "no_payment_required",
+                "setup_intent": None,
                 "amount_total": amount,
                 "amount_subtotal": amount,
                 "currency": currency,
@@ -711,7 +784,7 @@ class StripeStandIn:
                 "cancel_url": params["cancel_url"],
                 "url": f"{self._host_url}/c/pay/{session_id}?account={account or ''}",
                 "livemode": False,
-                "payment_method_types": ["card"],
+                "payment_method_types": params.get("payment_method_types") or ["card"],
                 "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
                 "custom_fields": [],
                 "custom_text": {
@@ -722,6 +795,7 @@ class StripeStandIn:
                 },
                 "shipping_options": [],
                 "_payment_intent_data": params.get("payment_intent_data", {}),
+                "_setup_intent_data": params.get("setup_intent_data", {}),
             },
         )
         return self._public(session)
@@ -754,22 +828,32 @@ class StripeStandIn:
             error = ""
             if request.method == "POST" and session["status"] == "open":
                 try:
-                    self._pay_checkout(acct, session, request.form.get("card", "pm_card_visa"), account)
+                    if session["mode"] == "setup":
+                        self._setup_checkout(acct, session, request.form.get("card", "pm_card_visa"), account)
+                    else:
+                        self._pay_checkout(acct, session, request.form.get("card", "pm_card_visa"), account)
                 except StripeError as failure:
                     error = failure.error.get("message", "The payment failed.")
                 else:
                     target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session["id"])
                     return Response(status=303, headers={"Location": target})
-        amount = f"{session['amount_total'] / 100:.2f} {str(session['currency']).upper()}"
-        options = "".join(f'<option value="{card}">{card}</option>' for card in TEST_CARDS)
+        choices = list(TEST_CARDS)
+        if session["mode"] == "setup":
+            heading, action = "Save a payment method", "Save"
+            if "sepa_debit" in session["payment_method_types"]:
+                choices += list(TEST_IBANS)
+        else:
+            heading = f"Pay {session['amount_total'] / 100:.2f} {str(session['currency']).upper()}"
+            action = "Pay"
+        options = "".join(f'<option value="{choice}">{choice}</option>' for choice in choices)
         state = "" if session["status"] == "open" else f"<p>This session is {session['status']}.</p>"
         page = (
             "<!doctype html><html><head><meta name='viewport' content='width=device-width'>"
             "<title>Checkout (Stripe stand-in)</title></head><body>"
-            f"<h1>Pay {html.escape(amount)}</h1>{state}"
+            f"<h1>{html.escape(heading)}</h1>{state}"
             + (f"<p id='error' role='alert'>{html.escape(error)}</p>" if error else "")
-            + f"<form method='post'><label>Test card <select name='card' id='card'>{options}</select></label>"
-            "<button type='submit' id='pay'>Pay</button></form>"
+            + f"<form method='post'><label>Test card or IBAN <select name='card' id='card'>{options}</select></label>"
+            f"<button type='submit' id='pay'>{action}</button></form>"
             f"<p><a href='{html.escape(session['cancel_url'])}'>Cancel</a></p></body></html>"
         )
         return Response(page, content_type="text/html; charset=utf-8")
@@ -788,6 +872,30 @@ class StripeStandIn:
             params["customer"] = session["customer"]
         intent = self._create_payment_intent(acct, params, account, None)
         session.update(status="complete", payment_status="paid", payment_intent=intent["id"], url=None)
+        self._emit("checkout.session.completed", self._public(session), account)
+
+    def _setup_checkout(self, acct: Account, session: dict, choice: str, account: str | None) -> None:
+        """The buyer saves a card (a test token) or a bank account (a test IBAN, with the mandate
+        the page's terms grant) to the session's customer, through a SetupIntent."""
+        data = session["_setup_intent_data"]
+        intent = self._create_setup_intent(
+            acct,
+            {
+                "customer": session["customer"],
+                "payment_method_types": session["payment_method_types"],
+                "metadata": data.get("metadata", {}),
+            },
+            account,
+        )
+        if choice in TEST_IBANS:
+            buyer = {"name": "Test Buyer", "email": session.get("customer_email") or "buyer@example.com"}
+            params = {
+                "payment_method_data": {"type": "sepa_debit", "sepa_debit": {"iban": choice}, "billing_details": buyer}
+            }
+        else:
+            params = {"payment_method": choice}
+        intent = self._confirm_setup_intent(acct, params, intent["id"], account)
+        session.update(status="complete", setup_intent=intent["id"], url=None)
         self._emit("checkout.session.completed", self._public(session), account)
 
     def _create_refund(self, acct: Account, params: dict, account: str | None, **_) -> dict:
@@ -925,6 +1033,31 @@ class StripeStandIn:
     def drain(self) -> None:
         self._queue.join()
 
+    def settle_debits(self) -> list[str]:
+        """The bank's answer to every SEPA debit still processing, as its test IBAN says."""
+        with self._lock:
+            pending, self.processing = self.processing, []
+            self._request = {"id": None, "idempotency_key": None}  # the bank's answer, not a request
+            for account, intent_id in pending:
+                acct = self._account(account)
+                intent = acct.objects[intent_id]
+                charge = acct.objects[intent["latest_charge"]]
+                if self.behaviours[intent["payment_method"]] == "debit:succeed":
+                    charge.update(paid=True, captured=True, amount_captured=charge["amount"], status="succeeded")
+                    intent.update(status="succeeded", amount_received=intent["amount"])
+                    self._emit("charge.succeeded", charge, account)
+                    self._emit("payment_intent.succeeded", intent, account)
+                else:
+                    charge.update(
+                        status="failed", failure_code=DEBIT_FAILURE["code"], failure_message=DEBIT_FAILURE["message"]
+                    )
+                    error = {"type": "invalid_request_error", **DEBIT_FAILURE, "charge": charge["id"]}
+                    intent.update(status="requires_payment_method", last_payment_error=error)
+                    self._emit("charge.failed", charge, account)
+                    self._emit("payment_intent.payment_failed", intent, account)
+        self.drain()
+        return [intent_id for _, intent_id in pending]
+
     # ------------------------------------------------------------------ test switches
 
     def _control(self, request: Request) -> Response:
@@ -990,6 +1123,8 @@ class StripeStandIn:
                 )
                 self._emit("charge.dispute.created", dispute, account)
             return _json(200, dispute)
+        if request.path == "/_standin/settle-debits":
+            return _json(200, {"settled": self.settle_debits()})
         if request.path == "/_standin/lose-answers":
             with self._lock:
                 self.lost_answers[body["path"]] = int(body.get("times", 1))

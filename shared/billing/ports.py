@@ -161,6 +161,7 @@ class CheckoutSession:
     amount: int
     currency: str
     metadata: dict
+    setup_reference: str | None = None  # seti_...: what a session in setup mode saved
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,21 @@ class PaymentGateway(Protocol):
     ) -> CheckoutSession: ...
 
     def checkout(self, account: str, session_id: str) -> CheckoutSession: ...
+
+    def create_setup_checkout(
+        self,
+        account: str,
+        *,
+        processor_customer_id: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict,
+        idempotency_key: str,
+    ) -> CheckoutSession:
+        """A hosted page where the buyer saves a card or a bank account (a mandate) to the customer."""
+
+    def setup_method(self, account: str, setup_reference: str) -> str | None:
+        """The payment method a SetupIntent saved, once it succeeded."""
 
     def expire_checkout(self, account: str, session_id: str) -> None:
         """Close an open session so it can no longer be paid (an edit or a void of its invoice)."""
@@ -348,6 +364,12 @@ class SubscriptionRepository(Protocol):
         """Optimistic on ``version``; raises StaleWrite. Returns the subscription as stored."""
 
     def delete(self, subscription: Subscription, event: TimelineEvent) -> None: ...
+
+    def add_link(self, tenant_id: str, subscription_id: str, token: str, expires_at: datetime) -> None:
+        """A payment-method link's token, valid until ``expires_at``."""
+
+    def by_link(self, token: str) -> tuple[str, str, datetime] | None:
+        """(tenant, subscription, expiry) of a link's token, or None."""
 
     def list(
         self, tenant_id: str, where: SubscriptionFilter, *, limit: int, cursor: str | None

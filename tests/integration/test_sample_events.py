@@ -17,6 +17,7 @@ EXPECTED = {
     "webhooks-stripe-post.json": {400},  # the sample's signature is long past Stripe's tolerance
     "stripe-oauth-callback-get.json": {400},  # no tenant was issued the sample's state
     "i-get.json": {404},  # the sample's token opens no invoice
+    "s-get.json": {404},  # nor any subscription's payment-method page
 }
 
 

@@ -359,3 +359,196 @@ def test_a_first_charge_whose_answer_was_lost_is_made_once_by_the_retry(stack, s
     assert [(i["amount"], i["status"]) for i in stripe_intents(standin, shop.account)] == [(2900, "succeeded")]
     (invoice,) = shop.get("/v1/invoices").json()["data"]
     assert invoice["status"] == "paid"
+
+
+# ---------------------------------------------------------------- SEPA Direct Debit (S14)
+
+GOOD_IBAN, FAILING_IBAN = "DE89370400440532013000", "DE62370400440532013001"
+
+
+def save_bank_account(api, stripe_client, standin, iban: str) -> dict:
+    """What the buyer's browser does with Stripe.js: confirm the SetupIntent with the IBAN and the
+    mandate's name and email; the webhook saves the method."""
+    setup = api.post(f"/v1/customers/{api.customer['id']}/payment-methods/setup").json()
+    stripe_client.v1.setup_intents.confirm(
+        setup["setup_intent_id"],
+        params={
+            "payment_method_data": {
+                "type": "sepa_debit",
+                "sepa_debit": {"iban": iban},
+                "billing_details": {"name": "Muster GmbH", "email": "ap@muster.de"},
+            }
+        },
+        options={"stripe_account": api.account},
+    )
+    standin.drain()
+    (method,) = api.get(f"/v1/customers/{api.customer['id']}/payment-methods").json()["data"]
+    return method
+
+
+def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when_it_succeeds(
+    shop, stripe_client, standin
+):
+    method = save_bank_account(shop, stripe_client, standin, GOOD_IBAN)
+    assert (method["type"], method["last4"], method["description"]) == (
+        "sepa_debit",
+        "3000",
+        "SEPA Direct Debit •••• 3000",
+    )
+    response = subscribe(shop)
+    assert response.status_code == 201, response.text
+    standin.drain()
+    (subscription,) = response.json()["data"]
+    assert (subscription["status"], subscription["payments_made"], subscription["periods_billed"]) == ("active", 0, 1)
+    payment = shop.get(f"/v1/payments/{subscription['first_payment_id']}").json()
+    assert payment["status"] == "pending"
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert (invoice["status"], invoice["amount_due"]) == ("open", 2900)
+    assert mail_to(shop.email) == []  # no receipt for money not yet received
+
+    assert standin.settle_debits() == [payment["processor_payment_id"]]  # the bank's days pass
+    assert shop.get(f"/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+    assert shop.get(f"/v1/invoices/{invoice['id']}").json()["status"] == "paid"
+    paid = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (paid["status"], paid["payments_made"]) == ("active", 1)
+    (receipt,) = mail_to(shop.email)
+    assert "29.00 EUR" in receipt.body and "SEPA Direct Debit •••• 3000" in receipt.body
+    refused = cancel(shop, subscription["id"], "immediately_with_refund")
+    assert refused.status_code == 200, refused.text  # the debit succeeded: refundable
+
+
+def test_a_sepa_debit_that_fails_days_later_makes_the_subscription_unpaid(shop, stripe_client, standin):
+    save_bank_account(shop, stripe_client, standin, FAILING_IBAN)
+    (subscription,) = subscribe(shop).json()["data"]
+    standin.drain()
+    pending = cancel(shop, subscription["id"], "immediately_with_refund")
+    assert pending.status_code == 409 and "pending" in pending.json()["error"]["message"]
+    standin.settle_debits()
+    payment = shop.get(f"/v1/payments/{subscription['first_payment_id']}").json()
+    assert (payment["status"], payment["failure_code"]) == ("failed", "insufficient_funds")
+    unpaid = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (unpaid["status"], unpaid["payments_made"]) == ("unpaid", 0)
+    assert shop.get("/v1/subscriptions", params={"status": "unpaid"}).json()["data"][0]["id"] == subscription["id"]
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert invoice["status"] == "open"
+    assert "subscription.unpaid" in timeline_types(shop)
+
+
+# ---------------------------------------------------------------- the buyer's payment-method page (S9, W3)
+
+
+def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_period_is_charged(
+    shop, stripe_client, standin
+):
+    from playwright.sync_api import sync_playwright
+
+    from tests.integration.conftest import chromium
+
+    save_bank_account(shop, stripe_client, standin, FAILING_IBAN)
+    (subscription,) = subscribe(shop).json()["data"]
+    standin.drain()
+    standin.settle_debits()
+    assert shop.get(f"/v1/subscriptions/{subscription['id']}").json()["status"] == "unpaid"
+    viewer = shop.as_role("viewer")
+    assert viewer.post(f"/v1/subscriptions/{subscription['id']}/payment-method-link").status_code == 403
+    sent = shop.post(f"/v1/subscriptions/{subscription['id']}/payment-method-link")
+    assert sent.status_code == 201, sent.text
+    link = sent.json()
+    assert link["sent_to"] == shop.email and "/s/" in link["url"]
+    (mail,) = [m for m in mail_to(shop.email) if m.subject.startswith("Update the payment method")]
+    assert link["url"] in mail.body and "did not go through" in mail.body
+    executable = chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            page.goto(link["url"])
+            assert page.inner_text("#method") == "SEPA Direct Debit •••• 3001"
+            page.click("#update")
+            page.wait_for_selector("#card")  # Stripe's (stand-in's) Checkout page in setup mode
+            page.select_option("#card", "pm_card_visa")
+            page.click("#pay")
+            page.wait_for_url(link["url"] + "?setup=*")
+            saved, method = page.inner_text("#saved"), page.inner_text("#method")
+        finally:
+            browser.close()
+    assert saved == "Your new payment method is saved."
+    assert method.startswith("visa •••• 4242")
+    standin.drain()
+    after = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (after["status"], after["payments_made"]) == ("active", 1)
+    assert after["payment_method_id"] != subscription["payment_method_id"]
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert invoice["status"] == "paid"
+    assert requests.get(link["url"].replace("/s/", "/s/x"), timeout=10).status_code == 404
+
+
+# ---------------------------------------------------------------- preview (S1) and edits (S9)
+
+
+def test_the_preview_shows_the_subscriptions_first_payment_and_schedule_and_writes_nothing(shop):
+    body = {
+        "currency": "eur",
+        "lines": [MONTHLY, {"name": "Support", "unit_price": "120.00", "billing_frequency": "annually", "payments": 3}],
+        "schedule_length": 3,
+        "date": "2027-03-01",
+    }
+    preview = shop.post("/v1/subscriptions/preview", json=body)
+    assert preview.status_code == 200, preview.text
+    result = preview.json()
+    assert result["due_now"]["total"] == 2900 + 12000
+    assert sorted((g["billing_frequency"], g["ends_on"]) for g in result["subscriptions"]) == [
+        ("annually", "2030-03-01"),  # 3 annual payments from 1 March 2027
+        ("monthly", None),
+    ]
+    assert [(p["date"], p["amount"]) for p in result["schedule"]] == [
+        ("2027-03-01", 14900),
+        ("2027-04-01", 2900),
+        ("2027-05-01", 2900),
+    ]
+    one_time = shop.post("/v1/subscriptions/preview", json={**body, "lines": [{"name": "Setup", "unit_price": "5"}]})
+    assert (one_time.status_code, fields_of(one_time)) == (422, ["lines.0.billing_frequency"])
+    assert shop.get("/v1/subscriptions").json()["data"] == []
+
+
+def test_edits_change_lines_from_the_next_period_the_next_date_the_method_and_the_address(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    save_card(shop, stripe_client, standin, "pm_card_mastercard")
+    other_card = next(
+        m
+        for m in shop.get(f"/v1/customers/{shop.customer['id']}/payment-methods").json()["data"]
+        if not m["is_default"]
+    )
+    (subscription,) = subscribe(shop).json()["data"]
+    path = f"/v1/subscriptions/{subscription['id']}"
+    next_date = (today() + timedelta(days=45)).isoformat()
+    changed = shop.patch(
+        path,
+        json={
+            "lines": [{**MONTHLY, "quantity": "2"}],
+            "next_payment_date": next_date,
+            "payment_method_id": other_card["id"],
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    after = changed.json()
+    assert (after["next_payment_on"], after["payment_method_id"], after["lines"][0]["quantity"]) == (
+        next_date,
+        other_card["id"],
+        "2",
+    )
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert invoice["total"] == 2900  # the period billed keeps its lines
+    assert "subscription.updated" in timeline_types(shop)
+    bad = shop.patch(
+        path, json={"lines": [{**MONTHLY, "billing_frequency": "annually"}], "next_payment_date": "2020-01-01"}
+    )
+    assert (bad.status_code, fields_of(bad)) == (422, ["lines.0.billing_frequency"])
+    past = shop.patch(path, json={"next_payment_date": "2020-01-01"})
+    assert (past.status_code, fields_of(past)) == (422, ["next_payment_date"])
+    nobody = shop.patch(path, json={"payment_method_id": "pm_unknown"})
+    assert (nobody.status_code, fields_of(nobody)) == (422, ["payment_method_id"])
+    address = shop.patch(path, json={"address_id": "adr_unknown"})
+    assert (address.status_code, fields_of(address)) == (422, ["address_id"])
+    cancel(shop, subscription["id"], "immediately")
+    assert shop.patch(path, json={"next_payment_date": next_date}).status_code == 409

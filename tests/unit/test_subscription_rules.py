@@ -20,6 +20,7 @@ from billing.domain.subscriptions import (
     activated,
     billed,
     canceled,
+    cycle_invoice_request,
     deletion_refusal,
     paid,
     payment_failed,
@@ -158,3 +159,63 @@ def test_only_a_canceled_or_expired_subscription_is_deleted():
     ]
     for status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
         assert not deletion_refusal(subscription(status=status))
+
+
+def test_a_moved_next_payment_date_reanchors_only_the_periods_from_then_on():
+    sub = cycle(subscription(), NOW)  # period 0: 1-31 March paid
+    moved = replace(sub, anchor_on=date(2026, 4, 15), anchor_period=1)
+    assert moved.period(0) == Period(0, date(2026, 3, 1), date(2026, 3, 31))
+    assert moved.period(1) == Period(1, date(2026, 4, 15), date(2026, 5, 14))
+    assert moved.period(2) == Period(2, date(2026, 5, 15), date(2026, 6, 14))
+    assert moved.next_payment_on == date(2026, 4, 15)
+    term = replace(moved, payments=3)
+    assert term.ends_on == date(2026, 6, 15)
+
+
+def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of_the_collection_method():
+    from decimal import Decimal
+
+    from billing.domain.pricing import Adjustment, AdjustmentKind, AmountType, LineItem, LineTax, UnitDiscount
+
+    line = LineItem(
+        "Hosting",
+        Decimal("2"),
+        Decimal("29.00"),
+        BillingFrequency.MONTHLY,
+        discount=UnitDiscount(AmountType.PERCENT, Decimal("10")),
+        tax=LineTax("USt", Decimal("19"), False, "tax_1"),
+        product_id="prod_1",
+    )
+    welcome = Adjustment(AdjustmentKind.DISCOUNT, AmountType.AMOUNT, Decimal("5"), "Welcome")
+    sub = subscription(lines=(line,), adjustments=(welcome,))
+    first = cycle_invoice_request(sub, sub.period(0))
+    assert first["lines"] == [
+        {
+            "name": "Hosting",
+            "description": "",
+            "quantity": "2",
+            "unit_price": "29.00",
+            "unit_cost": None,
+            "billing_frequency": "monthly",
+            "discount": {"type": "percent", "value": "10"},
+            "tax": {"name": "USt", "percentage": "19", "inclusive": False, "tax_rate_id": "tax_1"},
+            "period_start": date(2026, 3, 1),
+            "period_end": date(2026, 3, 31),
+        }
+    ]
+    assert first["adjustments"] == [{"kind": "discount", "type": "amount", "value": "5", "name": "Welcome"}]
+    assert (first["customer_id"], first["currency"], first["subscription_id"], first["subscription_period"]) == (
+        "cus_1",
+        "eur",
+        "sub_1",
+        0,
+    )
+    assert first["payment_terms"] == "due_on_receipt"
+    second = cycle_invoice_request(sub, sub.period(1))
+    assert second["adjustments"] == [] and second["subscription_period"] == 1
+    assert second["lines"][0]["period_start"] == date(2026, 4, 1)
+    by_invoice = replace(sub, collection_method=CollectionMethod.SEND_INVOICE, days_until_due=14)
+    assert cycle_invoice_request(by_invoice, sub.period(1))["payment_terms"] == "net_days"
+    assert cycle_invoice_request(by_invoice, sub.period(1))["days_until_due"] == 14
+    on_receipt = replace(by_invoice, days_until_due=None)
+    assert cycle_invoice_request(on_receipt, sub.period(1))["payment_terms"] == "due_on_receipt"

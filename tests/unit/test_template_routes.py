@@ -32,9 +32,10 @@ def test_template_routes_and_handler_routes_are_the_same(name):
 
 def test_only_stripe_callers_and_hosted_pages_are_outside_the_jwt_authorizer():
     # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback;
-    # the invoice's unguessable token (revoked by a void) guards its hosted page.
+    # the invoice's unguessable token (revoked by a void) guards its hosted page; the emailed
+    # payment-method link's expiring token guards the buyer's page of a subscription.
     public = {r.path for r in template.routes() if not r.authorized}
-    hosted = {"/i/{token}", "/i/{token}/pay", "/i/{token}/pdf"}
+    hosted = {"/i/{token}", "/i/{token}/pay", "/i/{token}/pdf", "/s/{token}", "/s/{token}/setup"}
     assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE, *hosted}
 
 

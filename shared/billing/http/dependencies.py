@@ -132,6 +132,9 @@ class _SubscriptionOutcomes:
     def invoice_paid(self, invoice) -> None:
         subscription_service().invoice_paid(invoice)
 
+    def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
+        return subscription_service().settle_setup(tenant_id, account, session_id)
+
 
 @cache
 def stripe_event_service() -> StripeEventService:
@@ -150,6 +153,7 @@ def stripe_event_service() -> StripeEventService:
         payment_service(),
         SystemClock(),
         invoices=invoice_service(),
+        subscriptions=_SubscriptionOutcomes(),
     )
 
 
@@ -214,6 +218,7 @@ def subscription_service() -> SubscriptionService:
     from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
     from billing.adapters.dynamodb.subscriptions import DynamoSubscriptions
     from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.adapters.xlsx import OpenpyxlWriter
     from billing.services.subscriptions import SubscriptionService
 
@@ -230,4 +235,7 @@ def subscription_service() -> SubscriptionService:
         exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
         spreadsheets=OpenpyxlWriter(),
         export_seconds=int(os.environ.get("SUBSCRIPTION_EXPORT_LINK_SECONDS", str(30 * 24 * 3600))),
+        gateway=gateway_from_environment(),
+        connections=processor_connections(),
+        method_service=payment_method_service(),
     )

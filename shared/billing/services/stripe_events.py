@@ -43,6 +43,7 @@ class StripeEventService:
         payment_service: PaymentService,
         clock: Clock,
         invoices: CheckoutSettlement | None = None,
+        subscriptions: SetupSettlement | None = None,
     ):
         self._gateway = gateway
         self._log = log
@@ -53,6 +54,7 @@ class StripeEventService:
         self._payment_service = payment_service
         self._clock = clock
         self._invoices = invoices
+        self._subscriptions = subscriptions
         self._handlers: dict[str, Callable[[str, str, ProcessorEvent], str]] = {
             "setup_intent.succeeded": self._payment_method_from_setup,
             "setup_intent.setup_failed": self._setup_failed,
@@ -134,6 +136,11 @@ class StripeEventService:
         session_id = _reference(event, "id")
         if session_id is None:
             return NO_OBJECT
+        metadata = event.object.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("billow_subscription"):
+            if self._subscriptions is None:
+                return "ignored: subscriptions are not served here"
+            return self._subscriptions.settle_setup(tenant_id, account, session_id)
         if self._invoices is None:
             return "ignored: invoices are not served here"
         return self._invoices.settle_checkout(tenant_id, account, session_id)
@@ -142,6 +149,11 @@ class StripeEventService:
 class CheckoutSettlement(Protocol):
     def settle_checkout(self, tenant_id: str, account: str, session_id: str) -> str:
         """Pay the invoice a completed Checkout Session names, once (InvoiceService)."""
+
+
+class SetupSettlement(Protocol):
+    def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
+        """Make the method a completed setup session saved the subscription's (SubscriptionService)."""
 
 
 NO_OBJECT = "ignored: the event names no object"

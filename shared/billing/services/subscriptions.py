@@ -10,9 +10,10 @@ charging again."""
 
 from __future__ import annotations
 
+import secrets
 import uuid
-from dataclasses import replace
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 from billing.domain.access import Caller, Permission, Role
 from billing.domain.customers import Customer
@@ -50,7 +51,9 @@ from billing.ports import (
     CustomerRepository,
     FileStore,
     Mailer,
+    PaymentGateway,
     PaymentMethodRepository,
+    ProcessorConnections,
     SettingsRepository,
     SpreadsheetWriter,
     SubscriptionRepository,
@@ -58,12 +61,33 @@ from billing.ports import (
 from billing.services.exports import Export, stored_export
 from billing.services.invoices import SYSTEM_ACTOR, InvoiceService
 from billing.services.notifications import format_amount
+from billing.services.payment_methods import PaymentMethodService, connected_account
 from billing.services.payments import PaymentService
 from billing.services.pricing import Preview, PricingService
 from billing.services.retries import changed
 
 MAX_SUBSCRIPTIONS_PER_ORDER = 20
 MAX_DAYS_UNTIL_DUE = 365
+LINK_DAYS = 7  # how long an emailed payment-method link opens its page
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    expires_at: datetime
+    sent_to: str
+
+
+@dataclass(frozen=True)
+class MethodPage:
+    """What the buyer's payment-method page shows."""
+
+    business: str
+    lines: list[str]
+    next_payment: str
+    method: str
+    notice: str
+
 
 # S12: the export's columns; associated record ids are separated by semicolons.
 EXPORT_COLUMNS = {
@@ -100,6 +124,10 @@ class SubscriptionService:
         exports: FileStore | None = None,
         spreadsheets: SpreadsheetWriter | None = None,
         export_seconds: int = 30 * 24 * 3600,
+        gateway: PaymentGateway | None = None,
+        connections: ProcessorConnections | None = None,
+        method_service: PaymentMethodService | None = None,
+        link_days: int = LINK_DAYS,
     ):
         self._subscriptions = subscriptions
         self._customers = customers
@@ -113,6 +141,10 @@ class SubscriptionService:
         self._exports = exports
         self._spreadsheets = spreadsheets
         self._export_seconds = export_seconds
+        self._gateway = gateway
+        self._connections = connections
+        self._method_service = method_service
+        self._link_days = link_days
 
     # ------------------------------------------------------------ preview, create
 
@@ -301,7 +333,7 @@ class SubscriptionService:
 
     def _invoice_or_none(self, tenant_id: str, invoice_id: str) -> Invoice | None:
         try:
-            return self._invoices.get(Caller(tenant_id, SYSTEM_ACTOR, Role.ADMIN), invoice_id)
+            return self._invoices.get(_system(tenant_id), invoice_id)
         except NotFound:
             return None
 
@@ -459,6 +491,129 @@ class SubscriptionService:
         summarize(items, [], subscription.currency, self._clock.now().date())  # every line priceable
         return tuple(replace(item, payments=subscription.payments) for item in items)
 
+    # ------------------------------------------------------------ the buyer's payment method (S9, W3)
+
+    def payment_method_link(self, caller: Caller, subscription_id: str, hosted_base: str) -> Link:
+        """Email the buyer a link to a page where they save a new card or bank account, which
+        becomes the subscription's method. The link's token is unguessable and expires."""
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+            raise Conflict(
+                f"subscription {subscription.id} is {subscription.status.value}; nothing is charged any more"
+            )
+        customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+        if not customer.invoice_email:
+            raise Conflict("the customer has no billing email to send the link to")
+        connected_account(self._connections, caller.tenant_id)  # the page saves at the tenant's Stripe account
+        now = self._clock.now()
+        token = secrets.token_urlsafe(24)
+        expires_at = now + timedelta(days=self._link_days)
+        self._subscriptions.add_link(caller.tenant_id, subscription.id, token, expires_at)
+        url = f"{hosted_base}/s/{token}"
+        self._email_method_link(subscription, customer, url, expires_at)
+        summary = f"Payment-method link sent to {customer.invoice_email}"
+        self._customers.add_event(
+            caller.tenant_id,
+            self._event(subscription, "subscription.payment_method_link_sent", caller.user_id, summary),
+        )
+        return Link(url, expires_at, customer.invoice_email)
+
+    def _email_method_link(self, subscription: Subscription, customer: Customer, url: str, expires_at: datetime):
+        settings = self._settings.get(subscription.tenant_id)
+        business = settings.business_name or "us"
+        problem = (
+            "The last payment of your subscription did not go through. "
+            if subscription.status is SubscriptionStatus.UNPAID
+            else ""
+        )
+        self._mailer.send(
+            sender_name=settings.business_name,
+            reply_to=settings.default_sender_email or None,
+            to=[customer.invoice_email],
+            subject=f"Update the payment method of your subscription with {business}",
+            text=f"{problem}You can update the card or bank account we charge for your subscription here:\n\n"
+            f"{url}\n\nThe link works until {expires_at:%Y-%m-%d %H:%M} UTC.\n",
+        )
+
+    def _by_link(self, token: str) -> Subscription:
+        found = self._subscriptions.by_link(token)
+        if found is None or found[2] <= self._clock.now():
+            raise NotFound("this link is not valid, or it expired; ask for a new one")
+        return self._subscriptions.get(found[0], found[1])
+
+    def method_page(self, token: str, setup_session_id: str | None) -> MethodPage:
+        subscription = self._by_link(token)
+        notice = ""
+        if setup_session_id:  # back from Stripe: settle now rather than wait for the webhook (both are idempotent)
+            account = connected_account(self._connections, subscription.tenant_id)
+            outcome = self.settle_setup(subscription.tenant_id, account, setup_session_id)
+            notice = "Your new payment method is saved." if outcome.startswith("payment method") else ""
+            subscription = self._subscriptions.get(subscription.tenant_id, subscription.id)
+        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        chosen = subscription.payment_method_id or customer.default_payment_method_id
+        method = next((m for m in self._methods.list(subscription.tenant_id, customer.id) if m.id == chosen), None)
+        settings = self._settings.get(subscription.tenant_id)
+        return MethodPage(
+            business=settings.business_name or "Your subscription",
+            lines=[f"{line.quantity} x {line.name}" for line in subscription.lines],
+            next_payment=subscription.next_payment_on.isoformat() if subscription.next_payment_on else "none",
+            method=method.describe() if method else "none on file",
+            notice=notice,
+        )
+
+    def start_method_setup(self, token: str, hosted_base: str) -> str:
+        subscription = self._by_link(token)
+        if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+            raise Conflict(f"the subscription is {subscription.status.value}")
+        tenant_id = subscription.tenant_id
+        account = connected_account(self._connections, tenant_id)
+        customer = self._customers.get(tenant_id, subscription.customer_id)
+        customer = self._method_service.processor_customer(_system(tenant_id), customer, account)
+        page = f"{hosted_base}/s/{token}"
+        session = self._gateway.create_setup_checkout(
+            account,
+            processor_customer_id=customer.processor_customer_id,
+            success_url=f"{page}?setup={{CHECKOUT_SESSION_ID}}",
+            cancel_url=page,
+            metadata={"billow_tenant": tenant_id, "billow_subscription": subscription.id},
+            idempotency_key=f"setup:{subscription.id}:{token}:{subscription.version}",
+        )
+        return session.url
+
+    def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
+        """A completed setup session: its method becomes the subscription's (the webhook and the
+        buyer's return both come here; the second finds it done). An unpaid subscription's open
+        invoice is charged to the new method at once (W3)."""
+        session = self._gateway.checkout(account, session_id)
+        subscription_id = session.metadata.get("billow_subscription")
+        if session.metadata.get("billow_tenant") != tenant_id or not subscription_id:
+            return "ignored: the session is not for a Billow subscription of this tenant"
+        if session.status != "complete" or not session.setup_reference:
+            return f"ignored: the session is {session.status}"
+        method_id = self._gateway.setup_method(account, session.setup_reference)
+        if method_id is None:
+            return "ignored: the setup did not succeed"
+        self._method_service.reconcile(tenant_id, account, method_id)
+
+        def change(subscription: Subscription):
+            if subscription.payment_method_id == method_id:
+                return subscription, None
+            after = replace(subscription, payment_method_id=method_id, updated_at=self._clock.now())
+            return after, self._event(
+                after, "subscription.payment_method_updated", "buyer", "The buyer saved a new payment method"
+            )
+
+        subscription = self._change(tenant_id, subscription_id, change)
+        if subscription.status is SubscriptionStatus.UNPAID and subscription.current_period is not None:
+            invoice = self._invoices.for_request(tenant_id, subscription.current_period.key(subscription.id))
+            if invoice is not None and invoice.status.collectable:
+                try:
+                    self._invoices.charge(_system(tenant_id), invoice.id, method_id)
+                except PaymentFailed:
+                    return "payment method updated; the open invoice was declined again"
+        return "payment method updated"
+
     # ------------------------------------------------------------ cancel (S10), delete (S11)
 
     def cancel(self, caller: Caller, subscription_id: str, mode: CancelMode, *, confirm: bool) -> Subscription:
@@ -492,6 +647,8 @@ class SubscriptionService:
             raise Conflict("no period was billed yet; cancel immediately instead (nothing to refund)")
         invoice = self._invoices.for_request(caller.tenant_id, current.key(subscription.id))
         if invoice is None or invoice.amount_paid == 0:
+            if invoice is not None and self._debit_pending(caller, subscription, invoice):
+                raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
             raise Conflict("the current period is not paid; cancel immediately instead (nothing to refund)")
         online: list[InvoicePayment] = [
             p for p in invoice.payments if p.source is PaymentSource.ONLINE and p.payment_id
@@ -506,6 +663,17 @@ class SubscriptionService:
         if payment.status is PaymentStatus.PENDING:
             raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
         return payment.id, prorated_refund(sum(p.amount for p in online), current, today)
+
+    def _debit_pending(self, caller: Caller, subscription: Subscription, invoice: Invoice) -> bool:
+        """Whether a payment Billow took for this invoice (or the first payment, for the first
+        period) is still pending at the bank."""
+        pending = self._payments.list_payments(
+            caller, status=PaymentStatus.PENDING.value, customer_id=subscription.customer_id, limit=MAX_PAGE_SIZE
+        ).items
+        return any(
+            p.invoice_id == invoice.id or (p.id == subscription.first_payment_id and invoice.subscription_period == 0)
+            for p in pending
+        )
 
     def _email_cancellation(self, subscription: Subscription, summary: str) -> None:
         if self._mailer is None:
@@ -572,6 +740,11 @@ class SubscriptionService:
         return timeline_event(
             subscription.customer_id, event_type, self._clock.now(), actor, summary, subscription_id=subscription.id
         )
+
+
+def _system(tenant_id: str) -> Caller:
+    """Billow itself acting for the tenant (a webhook, the buyer's page, the nightly run)."""
+    return Caller(tenant_id, SYSTEM_ACTOR, Role.ADMIN)
 
 
 def _recurring_only(lines: list[dict], items: list[LineItem] | None = None) -> None:

@@ -87,6 +87,11 @@ def subscription_request_sk(request_key: str) -> str:
     return f"REQUEST#subscription#{request_key}"
 
 
+def method_link_pk(token: str) -> str:
+    """A payment-method link, tenant-free: the token is its own capability."""
+    return f"LINK#{token}"
+
+
 # The due index spreads a tenant's subscriptions over this many partitions, so the nightly run
 # reads them in parallel and no one index partition takes all of a large tenant's writes.
 DUE_SHARDS = 16

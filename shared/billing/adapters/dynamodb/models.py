@@ -328,3 +328,12 @@ class SubscriptionItem(CustomerRecordItem, discriminator="subscription"):
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
+class SubscriptionLinkItem(BillowItem, discriminator="subscription_link"):
+    """A payment-method link's token: the subscription it opens, until ``expires_at`` (DynamoDB's
+    TTL deletes it some time after; reads check the time themselves)."""
+
+    tenant_id = UnicodeAttribute()
+    subscription_id = UnicodeAttribute()
+    valid_until = UTCDateTimeAttribute()

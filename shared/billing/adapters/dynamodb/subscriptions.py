@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import translated
-from billing.adapters.dynamodb.models import BillowItem, CustomerItem, GuardItem, SubscriptionItem
+from billing.adapters.dynamodb.models import (
+    BillowItem,
+    CustomerItem,
+    GuardItem,
+    SubscriptionItem,
+    SubscriptionLinkItem,
+)
 from billing.adapters.dynamodb.repositories import (
     RecordList,
     _and,
@@ -110,6 +117,26 @@ class DynamoSubscriptions(RecordList):
         with translated("subscription"), self._transaction() as tx:
             tx.delete(subscription_item(subscription))
             tx.save(_event_item(subscription.tenant_id, event))
+
+    def add_link(self, tenant_id: str, subscription_id: str, token: str, expires_at: datetime) -> None:
+        item = SubscriptionLinkItem(
+            pk=keys.method_link_pk(token),
+            sk=keys.META,
+            tenant_id=tenant_id,
+            subscription_id=subscription_id,
+            valid_until=expires_at,
+            expires_at=expires_at,
+        )
+        with translated("payment-method link"):
+            item.save(condition=SubscriptionLinkItem.pk.does_not_exist())
+
+    def by_link(self, token: str) -> tuple[str, str, datetime] | None:
+        with translated("payment-method link"):
+            try:
+                item = SubscriptionLinkItem.get(keys.method_link_pk(token), keys.META)
+            except DoesNotExist:
+                return None
+        return item.tenant_id, item.subscription_id, item.valid_until
 
     def _list_pk(self, tenant_id: str) -> str:
         return keys.subscription_list_pk(tenant_id)

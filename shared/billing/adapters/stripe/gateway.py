@@ -288,6 +288,39 @@ class StripeGateway:
             self._call(lambda: self._client.v1.checkout.sessions.retrieve(session_id, options=self._options(account)))
         )
 
+    def create_setup_checkout(
+        self,
+        account: str,
+        *,
+        processor_customer_id: str,
+        success_url: str,
+        cancel_url: str,
+        metadata: dict,
+        idempotency_key: str,
+    ) -> CheckoutSession:
+        params = {
+            "mode": "setup",
+            "customer": processor_customer_id,
+            "payment_method_types": list(SAVED_METHOD_TYPES),
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "setup_intent_data": {"metadata": metadata},
+        }
+        session = self._call(
+            lambda: self._client.v1.checkout.sessions.create(
+                params=params, options=self._options(account, idempotency_key)
+            )
+        )
+        return _checkout(session)
+
+    def setup_method(self, account: str, setup_reference: str) -> str | None:
+        intent = _plain(
+            self._call(lambda: self._client.v1.setup_intents.retrieve(setup_reference, options=self._options(account)))
+        )
+        method = intent.get("payment_method")
+        return method if intent.get("status") == "succeeded" and _is_text(method) else None
+
     def expire_checkout(self, account: str, session_id: str) -> None:
         session = self.checkout(account, session_id)
         if session.status == "open":
@@ -337,4 +370,5 @@ def _checkout(session) -> CheckoutSession:
         amount=int(session.get("amount_total") or 0),
         currency=session.get("currency") or "",
         metadata=dict(session.get("metadata") or {}),
+        setup_reference=session.get("setup_intent") if _is_text(session.get("setup_intent")) else None,
     )

@@ -28,6 +28,7 @@ from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
 from billing.http.schemas.subscriptions import (
     CancelRequest,
     CreatedSubscriptionsOut,
+    PaymentMethodLinkOut,
     SubscriptionCreate,
     SubscriptionExportRequest,
     SubscriptionOut,
@@ -154,6 +155,21 @@ def cancel_subscription(subscription_id: str, body: CancelRequest) -> Subscripti
     service = subscription_service()
     canceled = service.cancel(caller_of(router), subscription_id, CancelMode(body.mode), confirm=body.confirm)
     return subscription_out(canceled)
+
+
+@router.post(
+    "/v1/subscriptions/<subscription_id>/payment-method-link",
+    tags=TAGS,
+    summary="Email the buyer a link to a page where they save a new card or bank account",
+    description="The page (/s/{token}, outside the authorizer) saves the method through Stripe Checkout in setup "
+    "mode on the tenant's account; it becomes the subscription's method. The link expires after 7 days.",
+    responses=created_response(PaymentMethodLinkOut),
+)
+def send_payment_method_link(subscription_id: str) -> Response[PaymentMethodLinkOut]:
+    link = subscription_service().payment_method_link(caller_of(router), subscription_id, public_base(router))
+    return created(
+        PaymentMethodLinkOut(url=link.url, expires_at=link.expires_at, sent_to=link.sent_to).model_dump(mode="json")
+    )
 
 
 @router.delete(

@@ -123,6 +123,12 @@ class SubscriptionOut(Response):
     updated_at: dt.datetime
 
 
+class PaymentMethodLinkOut(Response):
+    url: str = Field(description="The buyer's page; anyone with the link may save a method for this subscription")
+    expires_at: dt.datetime
+    sent_to: str
+
+
 class CreatedSubscriptionsOut(Response):
     data: list[SubscriptionOut] = Field(description="Every subscription the lines formed, each with its lines")
 
