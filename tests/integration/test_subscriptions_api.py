@@ -431,7 +431,9 @@ def test_a_sepa_debit_that_fails_days_later_makes_the_subscription_unpaid(shop, 
     assert shop.get("/v1/subscriptions", params={"status": "unpaid"}).json()["data"][0]["id"] == subscription["id"]
     (invoice,) = shop.get("/v1/invoices").json()["data"]
     assert invoice["status"] == "open"
-    assert "subscription.unpaid" in timeline_types(shop)
+    assert {"subscription.unpaid", "subscription.payment_method_link_sent"} <= set(timeline_types(shop))
+    (asked,) = [m for m in mail_to(shop.email) if m.subject.startswith("Update the payment method")]
+    assert "did not go through" in asked.body and "/s/" in asked.body  # W3: the webhook's failure asks at once
 
 
 # ---------------------------------------------------------------- the buyer's payment-method page (S9, W3)
@@ -455,8 +457,8 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
     assert sent.status_code == 201, sent.text
     link = sent.json()
     assert link["sent_to"] == shop.email and "/s/" in link["url"]
-    (mail,) = [m for m in mail_to(shop.email) if m.subject.startswith("Update the payment method")]
-    assert link["url"] in mail.body and "did not go through" in mail.body
+    (mail,) = [m for m in mail_to(shop.email) if link["url"] in m.body]
+    assert mail.subject.startswith("Update the payment method") and "did not go through" in mail.body
     executable = chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
@@ -552,3 +554,40 @@ def test_edits_change_lines_from_the_next_period_the_next_date_the_method_and_th
     assert (address.status_code, fields_of(address)) == (422, ["address_id"])
     cancel(shop, subscription["id"], "immediately")
     assert shop.patch(path, json={"next_payment_date": next_date}).status_code == 409
+
+
+# ---------------------------------------------------------------- webhook outcomes, once, whatever the order (W2)
+
+
+def test_sepa_outcomes_delivered_three_times_in_reverse_order_pay_the_period_once(stack, shop, stripe_client, standin):
+    save_bank_account(shop, stripe_client, standin, GOOD_IBAN)
+    (subscription,) = subscribe(shop).json()["data"]
+    standin.drain()
+    standin.switches.copies, standin.switches.hold = 3, True
+    standin.settle_debits()
+    released = requests.post(f"{stack.stripe_url}/_standin/release", json={"order": "reverse"}, timeout=60).json()
+    assert released["released"] >= 2  # charge.succeeded, payment_intent.succeeded
+    after = shop.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (after["status"], after["payments_made"]) == ("active", 1)
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    assert (invoice["status"], len(invoice["payments"])) == ("paid", 1)
+    assert len([m for m in mail_to(shop.email) if m.subject.startswith("Receipt")]) == 1
+    assert timeline_types(shop).count("subscription.period_paid") == 1
+
+
+def test_a_refund_or_dispute_at_stripe_shows_on_the_invoice_and_the_subscription(stack, shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    (subscription,) = subscribe(shop).json()["data"]
+    standin.drain()
+    payment = shop.get(f"/v1/payments/{subscription['first_payment_id']}").json()
+    requests.post(
+        f"{stack.stripe_url}/_standin/disputes",
+        timeout=10,
+        json={"account": shop.account, "charge": payment["processor_charge_id"]},
+    )
+    standin.drain()
+    assert shop.get(f"/v1/payments/{payment['id']}").json()["status"] == "disputed"
+    (invoice,) = shop.get("/v1/invoices").json()["data"]
+    history = [e["type"] for e in shop.get(f"/v1/invoices/{invoice['id']}/history").json()["data"]]
+    assert history[0] == "payment_disputed"
+    assert "subscription.payment_disputed" in timeline_types(shop)

@@ -59,7 +59,17 @@ def lambda_handler_for(app: APIGatewayHttpResolver) -> Callable[[dict, object], 
     @metrics.log_metrics
     def lambda_handler(event: dict, context) -> dict:
         readable, refusal = readable_request(event)
-        return refusal if refusal else app.resolve(readable, context)
+        if refusal:
+            return refusal
+        from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+        from billing.http.routers.common import REQUEST_BASE, base_of
+
+        serving = REQUEST_BASE.set(base_of(APIGatewayProxyEventV2(readable)))
+        try:
+            return app.resolve(readable, context)
+        finally:
+            REQUEST_BASE.reset(serving)
 
     return lambda_handler
 

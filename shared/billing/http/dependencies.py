@@ -127,7 +127,9 @@ class _SubscriptionOutcomes:
 
     def payment_changed(self, payment, previous) -> None:
         if payment.invoice_id or payment.subscription_ids:
-            subscription_service().payment_changed(payment, previous)
+            from billing.http.routers.common import REQUEST_BASE
+
+            subscription_service().payment_changed(payment, previous, REQUEST_BASE.get())
 
     def invoice_paid(self, invoice) -> None:
         subscription_service().invoice_paid(invoice)

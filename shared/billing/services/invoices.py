@@ -723,6 +723,17 @@ class InvoiceService:
     def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
         return self._invoices.for_request(tenant_id, request_key)
 
+    def note_payment_outcome(self, tenant_id: str, invoice_id: str, payment: Payment) -> Invoice:
+        """A payment of this invoice was refunded or disputed at the processor: its history says so."""
+
+        def change(invoice: Invoice):
+            now = self._clock.now()
+            summary = f"Payment {payment.id} {payment.status.value} at Stripe"
+            entry = history_entry(invoice.id, f"payment_{payment.status.value}", now, SYSTEM_ACTOR, summary)
+            return replace(invoice, updated_at=now), entry, None
+
+        return self._change_as_system(tenant_id, invoice_id, change)
+
     def apply_online_payment(self, tenant_id: str, invoice_id: str, payment: Payment) -> Invoice:
         """A succeeded ledger payment Billow took for this invoice, applied once."""
         return self._paid_online(tenant_id, invoice_id, payment, SYSTEM_ACTOR, payment.method or "card on file")

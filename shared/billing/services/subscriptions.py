@@ -46,6 +46,7 @@ from billing.domain.subscriptions import (
     prorated_refund,
 )
 from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.observability import logger
 from billing.ports import (
     Clock,
     CustomerRepository,
@@ -296,17 +297,20 @@ class SubscriptionService:
                 paid_by=paid_by,
             )
         except PaymentFailed:
-            self._payment_failed(caller.tenant_id, subscription.id)
+            self._payment_failed(caller.tenant_id, subscription.id, hosted_base)
             raise
         if invoice.status is InvoiceStatus.PAID:
             self._period_paid(caller.tenant_id, subscription.id, billed_period.number)
         return invoice
 
-    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
+    def payment_changed(self, payment: Payment, previous: PaymentStatus, hosted_base: str = "") -> None:
         """W2/W3: a payment Billow took for a subscription's invoice changed at the processor (a
         bank debit succeeded or failed days later, a card charge answered): the invoice and the
         subscription follow, once, whatever the order the outcomes arrive in."""
-        if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED) or payment.status == previous:
+        if payment.status == previous or payment.status is PaymentStatus.PENDING:
+            return
+        if payment.status in (PaymentStatus.REFUNDED, PaymentStatus.DISPUTED):
+            self._money_returned(payment)
             return
         invoices = []
         if payment.invoice_id:
@@ -314,14 +318,36 @@ class SubscriptionService:
         for subscription_id in payment.subscription_ids:  # a first payment, taken before the invoices
             invoices.append(self._invoices.for_request(payment.tenant_id, f"{subscription_id}:0"))
             if invoices[-1] is None and payment.status is PaymentStatus.FAILED:
-                self._payment_failed(payment.tenant_id, subscription_id)
+                self._payment_failed(payment.tenant_id, subscription_id, hosted_base)
         for invoice in invoices:
             if invoice is None or invoice.subscription_id is None:
                 continue
             if payment.status is PaymentStatus.FAILED:
-                self._payment_failed(payment.tenant_id, invoice.subscription_id)
+                self._payment_failed(payment.tenant_id, invoice.subscription_id, hosted_base)
                 continue
             self._invoices.apply_online_payment(payment.tenant_id, invoice.id, payment)  # paid: invoice_paid follows
+
+    def _money_returned(self, payment: Payment) -> None:
+        """A payment of a subscription's invoice refunded in full or disputed: the invoice's
+        history and the subscription's timeline say so (what to do is a person's decision)."""
+        invoice_ids = [payment.invoice_id] if payment.invoice_id else []
+        for subscription_id in payment.subscription_ids:
+            first = self._invoices.for_request(payment.tenant_id, f"{subscription_id}:0")
+            invoice_ids += [first.id] if first else []
+        for invoice_id in invoice_ids:
+            invoice = self._invoices.note_payment_outcome(payment.tenant_id, invoice_id, payment)
+            if invoice.subscription_id:
+                summary = f"The payment of invoice {invoice.number} was {payment.status.value}"
+                event = timeline_event(
+                    invoice.customer_id,
+                    f"subscription.payment_{payment.status.value}",
+                    self._clock.now(),
+                    SYSTEM_ACTOR,
+                    summary,
+                    subscription_id=invoice.subscription_id,
+                    payment_id=payment.id,
+                )
+                self._customers.add_event(payment.tenant_id, event)
 
     def invoice_paid(self, invoice: Invoice) -> None:
         """S7: the invoice of a period was paid in full (charged, paid online, or recorded by hand)."""
@@ -349,7 +375,7 @@ class SubscriptionService:
 
         self._change(tenant_id, subscription_id, change)
 
-    def _payment_failed(self, tenant_id: str, subscription_id: str) -> None:
+    def _payment_failed(self, tenant_id: str, subscription_id: str, hosted_base: str = "") -> None:
         def change(subscription: Subscription):
             after = payment_failed(subscription, self._clock.now())
             if after is subscription or after.status is subscription.status:
@@ -357,10 +383,14 @@ class SubscriptionService:
             summary = "The payment of the current period failed; the buyer is asked to update the payment method"
             return after, self._event(after, "subscription.unpaid", SYSTEM_ACTOR, summary)
 
+        before = None
         try:
-            self._change(tenant_id, subscription_id, change)
+            before = self._subscriptions.get(tenant_id, subscription_id)
+            after = self._change(tenant_id, subscription_id, change)
         except NotFound:
             return
+        if before.status is not SubscriptionStatus.UNPAID and after.status is SubscriptionStatus.UNPAID:
+            self._ask_for_new_method(after, hosted_base)
 
     def _change(self, tenant_id: str, subscription_id: str, change) -> Subscription:
         return changed(
@@ -506,18 +536,41 @@ class SubscriptionService:
         if not customer.invoice_email:
             raise Conflict("the customer has no billing email to send the link to")
         connected_account(self._connections, caller.tenant_id)  # the page saves at the tenant's Stripe account
+        return self._send_link(subscription, customer, hosted_base, caller.user_id)
+
+    def _send_link(self, subscription: Subscription, customer: Customer, hosted_base: str, actor: str) -> Link:
         now = self._clock.now()
         token = secrets.token_urlsafe(24)
         expires_at = now + timedelta(days=self._link_days)
-        self._subscriptions.add_link(caller.tenant_id, subscription.id, token, expires_at)
+        self._subscriptions.add_link(subscription.tenant_id, subscription.id, token, expires_at)
         url = f"{hosted_base}/s/{token}"
         self._email_method_link(subscription, customer, url, expires_at)
         summary = f"Payment-method link sent to {customer.invoice_email}"
-        self._customers.add_event(
-            caller.tenant_id,
-            self._event(subscription, "subscription.payment_method_link_sent", caller.user_id, summary),
-        )
+        event = self._event(subscription, "subscription.payment_method_link_sent", actor, summary)
+        self._customers.add_event(subscription.tenant_id, event)
         return Link(url, expires_at, customer.invoice_email)
+
+    def _ask_for_new_method(self, subscription: Subscription, hosted_base: str) -> None:
+        """W3: an unpaid subscription's buyer is emailed the payment-method link. Best effort: the
+        status stands whatever the mail does, and what did not happen is on the timeline."""
+        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        reason = None
+        if not hosted_base:
+            reason = "no public address to link to outside a request; the billing run's dunning sends it"
+        elif not customer.invoice_email:
+            reason = "the customer has no billing email"
+        elif self._connections.account_of(subscription.tenant_id) is None:
+            reason = "no Stripe account is connected"
+        if reason is None:
+            try:
+                self._send_link(subscription, customer, hosted_base, SYSTEM_ACTOR)
+                return
+            except Exception as error:  # the unpaid status stands; the failed email is on the timeline
+                logger.exception("sending the payment-method link failed")
+                reason = f"sending it failed: {error}"
+        summary = f"The payment-method link was not sent: {reason}"
+        event = self._event(subscription, "subscription.payment_method_link_failed", SYSTEM_ACTOR, summary)
+        self._customers.add_event(subscription.tenant_id, event)
 
     def _email_method_link(self, subscription: Subscription, customer: Customer, url: str, expires_at: datetime):
         settings = self._settings.get(subscription.tenant_id)

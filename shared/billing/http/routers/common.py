@@ -1,5 +1,6 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
+from contextvars import ContextVar
 from datetime import date
 from typing import Annotated
 
@@ -53,8 +54,16 @@ def created_response(model: type) -> dict[int, dict]:
 def public_base(router) -> str:
     """This API's own address as the caller reached it (API Gateway sets X-Forwarded-Proto): where
     its public pages (the hosted invoice, the Connect callback) live."""
-    event = router.current_event
+    return base_of(router.current_event)
+
+
+def base_of(event) -> str:
     context = event.request_context
     scheme = event.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
     stage = "" if context.stage in ("$default", None) else f"/{context.stage}"
     return f"{scheme}://{context.domain_name}{stage}"
+
+
+# The address of the request being served, for what is built deep below a route and links to a
+# public page (a dunning email sent while a webhook is processed); empty outside a request.
+REQUEST_BASE: ContextVar[str] = ContextVar("request_base", default="")
