@@ -591,3 +591,23 @@ def test_a_refund_or_dispute_at_stripe_shows_on_the_invoice_and_the_subscription
     history = [e["type"] for e in shop.get(f"/v1/invoices/{invoice['id']}/history").json()["data"]]
     assert history[0] == "payment_disputed"
     assert "subscription.payment_disputed" in timeline_types(shop)
+
+
+def test_a_subscription_bills_to_the_address_it_chose(shop):
+    customer = shop.patch(
+        f"/v1/customers/{shop.customer['id']}",
+        json={
+            "address": {"line1": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
+            "billing_address": {"line1": "Rechnungsweg 5", "postal_code": "20095", "city": "Hamburg", "country": "DE"},
+        },
+    ).json()
+    billing = customer["billing_address"]
+    office = shop.get(f"/v1/customers/{shop.customer['id']}").json()["address"]
+    chosen = subscribe(shop, collection_method="send_invoice", address_id=office["id"])
+    assert chosen.status_code == 201, chosen.text
+    default = subscribe(shop, collection_method="send_invoice")
+    invoices = {i["subscription_id"]: i for i in shop.get("/v1/invoices").json()["data"]}
+    assert invoices[chosen.json()["data"][0]["id"]]["recipient"]["line1"] == office["line1"] == "Hauptstr. 1"
+    assert invoices[default.json()["data"][0]["id"]]["recipient"]["city"] == billing["city"] == "Hamburg"
+    unknown = subscribe(shop, collection_method="send_invoice", address_id="adr_unknown")
+    assert (unknown.status_code, fields_of(unknown)) == (422, ["address_id"])

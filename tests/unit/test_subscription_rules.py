@@ -210,7 +210,8 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
         "sub_1",
         0,
     )
-    assert first["payment_terms"] == "due_on_receipt"
+    assert (first["payment_terms"], first["address_id"]) == ("due_on_receipt", None)
+    assert cycle_invoice_request(replace(sub, address_id="adr_2"), sub.period(0))["address_id"] == "adr_2"
     second = cycle_invoice_request(sub, sub.period(1))
     assert second["adjustments"] == [] and second["subscription_period"] == 1
     assert second["lines"][0]["period_start"] == date(2026, 4, 1)

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.domain.customers import Customer
+from billing.domain.customers import Address, Customer
 from billing.domain.errors import Conflict, FieldError, Refusal, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.periods import BillingFrequency, billing_date
@@ -98,8 +98,10 @@ class Recipient:
     debtor_number: int | None = None
 
 
-def recipient_of(customer: Customer) -> Recipient:
-    address = customer.billing_address
+def recipient_of(customer: Customer, address: Address | None = None) -> Recipient:
+    """The buyer as the invoice shows it: at its billing address, or at ``address`` (the one a
+    subscription bills to, C5)."""
+    address = address or customer.billing_address
     return Recipient(
         name=customer.display_name,
         company_name=customer.company_name,
@@ -317,7 +319,9 @@ def service_period(
     return starts_on, billing_date(starts_on, frequency, 1) - timedelta(days=1)
 
 
-def new_invoice(tenant_id: str, customer: Customer, now: datetime, **details) -> Invoice:
+def new_invoice(
+    tenant_id: str, customer: Customer, now: datetime, address: Address | None = None, **details
+) -> Invoice:
     return Invoice(
         tenant_id=tenant_id,
         id=new_id("invoice"),
@@ -325,7 +329,7 @@ def new_invoice(tenant_id: str, customer: Customer, now: datetime, **details) ->
         status=InvoiceStatus.DRAFT,
         created_at=now,
         updated_at=now,
-        recipient=recipient_of(customer),
+        recipient=recipient_of(customer, address),
         **details,
     )
 

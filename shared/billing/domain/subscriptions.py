@@ -217,6 +217,7 @@ def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> 
         "adjustments": plain(list(subscription.adjustments)) if billed_period.number == 0 else [],
         "subscription_id": subscription.id,
         "subscription_period": billed_period.number,
+        "address_id": subscription.address_id,
         "memo": f"Subscription {subscription.id}, period {billed_period.start} to {billed_period.end}",
     }
     days = subscription.days_until_due if subscription.collection_method is CollectionMethod.SEND_INVOICE else 0

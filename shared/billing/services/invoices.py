@@ -176,10 +176,12 @@ class InvoiceService:
         currency = settings.billing_currency(request.get("currency") or settings.default_currency)
         details = self._priced(caller, currency, request, now.date(), catalog)
         terms = self._terms(request, settings.default_payment_terms_days)
+        address = customer.address_for_subscription(request["address_id"]) if request.get("address_id") else None
         invoice = new_invoice(
             caller.tenant_id,
             customer,
             now,
+            address=address,
             currency=currency,
             memo=request.get("memo", ""),
             footer=request.get("footer", ""),

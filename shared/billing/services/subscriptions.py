@@ -187,6 +187,9 @@ class SubscriptionService:
             raise ValidationFailed.of(
                 "collection_method", "send_invoice emails each invoice: give the customer a billing email first"
             )
+        address_id = request.get("address_id")
+        if address_id is not None and address_id not in customer.addresses:
+            raise ValidationFailed.of("address_id", "the customer has no such address")
         days = request.get("days_until_due")
         if days is not None and collection is not CollectionMethod.SEND_INVOICE:
             raise ValidationFailed.of("days_until_due", "only for collection_method send_invoice")
@@ -211,6 +214,7 @@ class SubscriptionService:
                 collection_method=collection,
                 payment_method_id=request.get("payment_method_id"),
                 days_until_due=days,
+                address_id=address_id,
             )
             for index, group in enumerate(groups)
         ]
@@ -669,10 +673,11 @@ class SubscriptionService:
 
     # ------------------------------------------------------------ cancel (S10), delete (S11)
 
-    def cancel(self, caller: Caller, subscription_id: str, mode: CancelMode, *, confirm: bool) -> Subscription:
+    def cancel(self, caller: Caller, subscription_id: str, mode: str, *, confirm: bool) -> Subscription:
         """S10: immediately, at the end of the paid period, or immediately with the unused days
         of the paid period refunded through Stripe on that period's payment."""
         caller.require(Permission.WRITE)
+        mode = CancelMode(mode)
         now = self._clock.now()
         subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
         after = canceled(subscription, mode, now.date(), now, confirm=confirm)

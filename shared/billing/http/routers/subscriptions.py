@@ -7,7 +7,6 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from billing.domain.subscriptions import CancelMode
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import subscription_service
@@ -153,7 +152,7 @@ def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> Subsc
 )
 def cancel_subscription(subscription_id: str, body: CancelRequest) -> SubscriptionOut:
     service = subscription_service()
-    canceled = service.cancel(caller_of(router), subscription_id, CancelMode(body.mode), confirm=body.confirm)
+    canceled = service.cancel(caller_of(router), subscription_id, body.mode, confirm=body.confirm)
     return subscription_out(canceled)
 
 

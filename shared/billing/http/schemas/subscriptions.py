@@ -40,6 +40,9 @@ class SubscriptionCreate(Request):
     days_until_due: Integer | None = Field(
         None, ge=0, le=365, description="send_invoice: the payment terms of each invoice (0 or omitted: on receipt)"
     )
+    address_id: RecordId | None = Field(
+        None, description="One of the customer's addresses to bill to; omitted: its billing address, as it changes"
+    )
 
 
 class SubscriptionUpdate(Request):
