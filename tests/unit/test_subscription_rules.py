@@ -22,6 +22,7 @@ from billing.domain.subscriptions import (
     canceled,
     cycle_invoice_request,
     deletion_refusal,
+    new_subscription,
     paid,
     payment_failed,
     period,
@@ -85,7 +86,8 @@ def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_o
     with pytest.raises(Conflict) as out_of_order:
         billed(once, 2, LATER)
     assert out_of_order.value.message == "period 2 is not the next period (1) to bill"
-    assert billed(once, 1, LATER).next_payment_on == date(2026, 5, 1)
+    moved_on = billed(once, 1, LATER)
+    assert (moved_on.next_payment_on, moved_on.periods_billed, moved_on.updated_at) == (date(2026, 5, 1), 2, LATER)
     renewing = once
     assert (renewing.payments_left, renewing.ends_on, renewing.next_payment_on) == (None, None, date(2026, 4, 1))
 
@@ -117,6 +119,7 @@ def test_the_refund_of_a_cancellation_is_the_unused_days_of_the_paid_period():
     # canceled on the first day: that day is used, 30 of 31 days unused, 28.064... -> 28.06
     assert prorated_refund(2900, march, date(2026, 3, 1)) == 2806
     assert prorated_refund(2900, march, date(2026, 3, 31)) == 0  # the last day: nothing unused
+    assert prorated_refund(2900, march, date(2026, 3, 30)) == 94  # one day unused: 29.00 / 31 = 0.935 -> 0.94
     assert prorated_refund(2900, march, date(2026, 4, 2)) == 0
     assert prorated_refund(2900, march, date(2026, 2, 27)) == 2900  # before the period began: all of it
     # a half minor unit rounds up: 1 cent for 2 days, canceled on the first, refunds 0.5 -> 1
@@ -184,6 +187,7 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
         BillingFrequency.MONTHLY,
         discount=UnitDiscount(AmountType.PERCENT, Decimal("10")),
         tax=LineTax("USt", Decimal("19"), False, "tax_1"),
+        unit_cost=Decimal("3.5"),
         product_id="prod_1",
     )
     welcome = Adjustment(AdjustmentKind.DISCOUNT, AmountType.AMOUNT, Decimal("5"), "Welcome")
@@ -195,7 +199,7 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
             "description": "",
             "quantity": "2",
             "unit_price": "29.00",
-            "unit_cost": None,
+            "unit_cost": "3.5",
             "billing_frequency": "monthly",
             "discount": {"type": "percent", "value": "10"},
             "tax": {"name": "USt", "percentage": "19", "inclusive": False, "tax_rate_id": "tax_1"},
@@ -211,6 +215,9 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
         0,
     )
     assert (first["payment_terms"], first["address_id"]) == ("due_on_receipt", None)
+    assert first["memo"] == "Subscription sub_1, period 2026-03-01 to 2026-03-31"
+    autopay_with_days = replace(sub, days_until_due=14)  # payment terms are for invoice mode only
+    assert cycle_invoice_request(autopay_with_days, sub.period(1))["payment_terms"] == "due_on_receipt"
     assert cycle_invoice_request(replace(sub, address_id="adr_2"), sub.period(0))["address_id"] == "adr_2"
     second = cycle_invoice_request(sub, sub.period(1))
     assert second["adjustments"] == [] and second["subscription_period"] == 1
@@ -218,5 +225,30 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
     by_invoice = replace(sub, collection_method=CollectionMethod.SEND_INVOICE, days_until_due=14)
     assert cycle_invoice_request(by_invoice, sub.period(1))["payment_terms"] == "net_days"
     assert cycle_invoice_request(by_invoice, sub.period(1))["days_until_due"] == 14
+    assert cycle_invoice_request(by_invoice, sub.period(1))["customer_id"] == "cus_1"
     on_receipt = replace(by_invoice, days_until_due=None)
     assert cycle_invoice_request(on_receipt, sub.period(1))["payment_terms"] == "due_on_receipt"
+
+
+def test_a_new_subscription_is_active_from_today_or_scheduled_for_a_later_start():
+    now = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    details = {"frequency": BillingFrequency.MONTHLY, "collection_method": CollectionMethod.SEND_INVOICE}
+    today = new_subscription("t", "cus_1", "eur", now, starts_on=date(2026, 3, 1), **details)
+    later = new_subscription("t", "cus_1", "eur", now, starts_on=date(2026, 3, 2), **details)
+    assert (today.status, later.status) == (SubscriptionStatus.ACTIVE, SubscriptionStatus.SCHEDULED)
+    assert (today.tenant_id, today.customer_id, today.currency, today.created_at, today.updated_at) == (
+        "t",
+        "cus_1",
+        "eur",
+        now,
+        now,
+    )
+    assert today.id.startswith("sub_") and today.id != later.id
+    assert (today.periods_billed, today.payments_made, today.last_paid_period, today.version) == (0, 0, -1, 0)
+    assert later.next_payment_on == date(2026, 3, 2)
+
+
+def test_the_last_payment_of_a_term_expires_it_at_that_moment():
+    term = subscription(payments=1)
+    done = cycle(term, LATER)
+    assert (done.status, done.updated_at, done.ended_on) == (SubscriptionStatus.EXPIRED, LATER, date(2026, 4, 1))
