@@ -611,3 +611,17 @@ def test_a_subscription_bills_to_the_address_it_chose(shop):
     assert invoices[default.json()["data"][0]["id"]]["recipient"]["city"] == billing["city"] == "Hamburg"
     unknown = subscribe(shop, collection_method="send_invoice", address_id="adr_unknown")
     assert (unknown.status_code, fields_of(unknown)) == (422, ["address_id"])
+
+
+def test_a_scheduled_autopay_subscription_needs_a_card_that_has_not_expired(shop, stripe_client, standin):
+    save_card(shop, stripe_client, standin)
+    (card,) = shop.get(f"/v1/customers/{shop.customer['id']}/payment-methods").json()["data"]
+    stripe_client.v1.payment_methods.update(
+        card["id"], params={"card": {"exp_month": 1, "exp_year": 2024}}, options={"stripe_account": shop.account}
+    )
+    standin.drain()
+    later = {**MONTHLY, "billing_start": {"type": "delay_days", "days": 10}}
+    expired = subscribe(shop, later)
+    assert (expired.status_code, fields_of(expired)) == (422, ["payment_method_id"])
+    assert "has expired; choose or add another" in expired.json()["error"]["fields"][0]["message"]
+    assert stripe_intents(standin, shop.account) == [] and shop.get("/v1/subscriptions").json()["data"] == []
