@@ -124,6 +124,16 @@ def merchant(api, standin):
     return api
 
 
+@pytest.fixture
+def subscriber(merchant):
+    """A connected merchant whose customer has a billing email."""
+    email = f"ap-{uuid.uuid4().hex[:8]}@kunde.de"
+    merchant.patch(f"/v1/customers/{merchant.customer['id']}", json={"billing_email": email})
+    merchant.patch("/v1/settings", json={"business_name": "Billow Demo GmbH"})
+    merchant.email = email
+    return merchant
+
+
 def chromium() -> str:
     """Debian's Chromium (or another) for the browser tests, or a skip that says how to get it."""
     for name in ("chromium", "chromium-browser", "google-chrome"):

@@ -100,6 +100,10 @@ class Subscription:
     # is counted from ``anchor_on``; the periods before keep the dates they were billed for.
     anchor_on: date | None = None
     anchor_period: int = 0
+    # The period whose invoice is written but whose collection (charge, send) has not finished:
+    # it keeps the subscription in the due index, so a run that stopped after the invoice and
+    # before the charge is finished by the next one.
+    collecting_period: int | None = None
     version: int = 0
 
     def period(self, number: int) -> Period:
@@ -129,6 +133,14 @@ class Subscription:
         if self.cancel_at_period_end and self.periods_billed:
             return None
         return self.payment_date(self.periods_billed)
+
+    @property
+    def due_on(self) -> date | None:
+        """When the billing run must look at it next: the period still being collected, else the
+        next payment (a scheduled subscription's start)."""
+        if self.collecting_period is not None:
+            return self.payment_date(self.collecting_period)
+        return self.next_payment_on
 
     @property
     def next_period(self) -> Period:
@@ -188,7 +200,14 @@ def billed(subscription: Subscription, number: int, now: datetime) -> Subscripti
     """Period ``number``'s invoice is written: the next payment date moves on (S7)."""
     if number != subscription.periods_billed:
         raise Conflict(f"period {number} is not the next period ({subscription.periods_billed}) to bill")
-    return replace(subscription, periods_billed=number + 1, updated_at=now)
+    return replace(subscription, periods_billed=number + 1, collecting_period=number, updated_at=now)
+
+
+def collected(subscription: Subscription, number: int, now: datetime) -> Subscription:
+    """Period ``number``'s collection finished (charged, declined, sent, or its debit answered)."""
+    if subscription.collecting_period != number:
+        return subscription
+    return replace(subscription, collecting_period=None, updated_at=now)
 
 
 def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> dict:
@@ -235,6 +254,18 @@ def activated(subscription: Subscription, today: date, now: datetime) -> Subscri
     return subscription
 
 
+def ended_at_period_end(subscription: Subscription, today: date, now: datetime) -> Subscription:
+    """S10: a subscription canceled at the end of its period is canceled once that period is over."""
+    current = subscription.current_period
+    if not subscription.cancel_at_period_end or not subscription.status.billable or current is None:
+        return subscription
+    if current.end >= today:
+        return subscription
+    return replace(
+        subscription, status=SubscriptionStatus.CANCELED, ended_on=current.end + timedelta(days=1), updated_at=now
+    )
+
+
 def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subscription:
     """S7: the invoice of ``paid_period`` was paid: one more payment made, an unpaid subscription
     active again, a fixed term whose last payment this was expired. The same period reported
@@ -247,7 +278,7 @@ def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subs
     if subscription.status is SubscriptionStatus.CANCELED:
         status = SubscriptionStatus.CANCELED
     return replace(
-        subscription,
+        collected(subscription, paid_period.number, now),
         payments_made=made,
         last_paid_period=paid_period.number,
         last_payment_on=now.date(),
@@ -261,7 +292,9 @@ def payment_failed(subscription: Subscription, now: datetime) -> Subscription:
     """W3: the current cycle's payment failed; the buyer is asked for another method."""
     if not subscription.status.billable:
         return subscription
-    return replace(subscription, status=SubscriptionStatus.UNPAID, updated_at=now)
+    collecting = subscription.collecting_period
+    after = collected(subscription, collecting, now) if collecting is not None else subscription
+    return replace(after, status=SubscriptionStatus.UNPAID, updated_at=now)
 
 
 def prorated_refund(amount: int, paid_for: Period, canceled_on: date) -> int:

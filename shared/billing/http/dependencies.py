@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
     from billing.adapters.ses.mailer import SesMailer
+    from billing.services.billing_runs import BillingRunService
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerService
     from billing.services.invoices import InvoiceService
@@ -241,3 +242,12 @@ def subscription_service() -> SubscriptionService:
         connections=processor_connections(),
         method_service=payment_method_service(),
     )
+
+
+@cache
+def billing_run_service() -> BillingRunService:
+    from billing.adapters.dynamodb.billing_runs import DynamoBillingRuns
+    from billing.adapters.dynamodb.keys import DUE_SHARDS
+    from billing.services.billing_runs import BillingRunService
+
+    return BillingRunService(DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS)

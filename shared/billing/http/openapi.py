@@ -12,6 +12,7 @@ from billing.http.contract import complete_document
 @cache
 def openapi_document() -> str:
     from billing.http.routers import (
+        billing_runs,
         catalog,
         customers,
         hosted,
@@ -32,6 +33,7 @@ def openapi_document() -> str:
         hosted.router,
         subscriptions.router,
         hosted_subscription.router,
+        billing_runs.router,
         payments.router,
         stripe_connect.router,
         stripe_connect.callback_router,

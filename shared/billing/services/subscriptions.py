@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from billing.domain.access import Caller, Permission, Role
+from billing.domain.billing_runs import Outcome
 from billing.domain.customers import Customer
 from billing.domain.errors import (
     Conflict,
@@ -36,10 +37,13 @@ from billing.domain.subscriptions import (
     Subscription,
     SubscriptionFilter,
     SubscriptionStatus,
+    activated,
     billed,
     canceled,
+    collected,
     cycle_invoice_request,
     deletion_refusal,
+    ended_at_period_end,
     new_subscription,
     paid,
     payment_failed,
@@ -264,14 +268,47 @@ class SubscriptionService:
 
     # ------------------------------------------------------------ the cycle (S7)
 
-    def bill(self, caller: Caller, subscription_id: str, hosted_base: str) -> Invoice | None:
-        """Bill the subscription's next period if it is due today or earlier (the nightly run)."""
+    def run_due(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> list[Outcome]:
+        """The night's work for one subscription (B1, B2): a scheduled one whose start came is
+        activated, one canceled at period end whose period is over is canceled, and a period due
+        on or before the run's date is billed, once, whoever else runs it."""
         caller.require(Permission.WRITE)
-        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
-        due = subscription.next_payment_on
-        if not subscription.status.billable or due is None or due > self._clock.now().date():
-            return None
-        return self.bill_period(caller, subscription, hosted_base)
+        outcomes: list[Outcome] = []
+        now = self._clock.now()
+
+        def start(subscription: Subscription):
+            after = activated(subscription, run_date, now)
+            if after is subscription:
+                return subscription, None
+            return after, self._event(after, "subscription.activated", SYSTEM_ACTOR, "Billing started")
+
+        def end(subscription: Subscription):
+            after = ended_at_period_end(subscription, run_date, now)
+            if after is subscription:
+                return subscription, None
+            summary = f"Canceled at the end of its period ({after.ended_on})"
+            return after, self._event(after, "subscription.ended", SYSTEM_ACTOR, summary)
+
+        before = self._subscriptions.get(caller.tenant_id, subscription_id)
+        subscription = self._change(caller.tenant_id, subscription_id, start)
+        if subscription.status is not before.status:
+            outcomes.append(Outcome.ACTIVATED)
+        ended = self._change(caller.tenant_id, subscription_id, end)
+        if ended.status is SubscriptionStatus.CANCELED and subscription.status is not SubscriptionStatus.CANCELED:
+            return [*outcomes, Outcome.CANCELED]
+        due = subscription.due_on
+        if not subscription.status.billable or due is None or due > run_date:
+            return outcomes or [Outcome.SKIPPED]
+        try:
+            invoice = self.bill_period(caller, subscription, hosted_base, subscription.collecting_period)
+        except PaymentFailed:
+            return [*outcomes, Outcome.INVOICED, Outcome.FAILED]
+        outcomes.append(Outcome.INVOICED)
+        if subscription.collection_method is CollectionMethod.SEND_INVOICE:
+            outcomes.append(Outcome.SENT if invoice.last_sent_at else Outcome.FAILED)
+        elif invoice.status is InvoiceStatus.PAID or invoice.amount_paid:
+            outcomes.append(Outcome.CHARGED)
+        return outcomes
 
     def bill_period(
         self, caller: Caller, subscription: Subscription, hosted_base: str, number: int | None = None
@@ -305,7 +342,15 @@ class SubscriptionService:
             raise
         if invoice.status is InvoiceStatus.PAID:
             self._period_paid(caller.tenant_id, subscription.id, billed_period.number)
+        elif collect == "send" and invoice.last_sent_at is not None:
+            self._collected(caller.tenant_id, subscription.id, billed_period.number)
         return invoice
+
+    def _collected(self, tenant_id: str, subscription_id: str, number: int) -> None:
+        def change(subscription: Subscription):
+            return collected(subscription, number, self._clock.now()), None
+
+        self._change(tenant_id, subscription_id, change)
 
     def payment_changed(self, payment: Payment, previous: PaymentStatus, hosted_base: str = "") -> None:
         """W2/W3: a payment Billow took for a subscription's invoice changed at the processor (a
@@ -363,7 +408,7 @@ class SubscriptionService:
 
     def _invoice_or_none(self, tenant_id: str, invoice_id: str) -> Invoice | None:
         try:
-            return self._invoices.get(_system(tenant_id), invoice_id)
+            return self._invoices.get(system_caller(tenant_id), invoice_id)
         except NotFound:
             return None
 
@@ -382,8 +427,10 @@ class SubscriptionService:
     def _payment_failed(self, tenant_id: str, subscription_id: str, hosted_base: str = "") -> None:
         def change(subscription: Subscription):
             after = payment_failed(subscription, self._clock.now())
-            if after is subscription or after.status is subscription.status:
+            if after is subscription:
                 return subscription, None
+            if after.status is subscription.status:  # already unpaid: only the collection finished
+                return after, None
             summary = "The payment of the current period failed; the buyer is asked to update the payment method"
             return after, self._event(after, "subscription.unpaid", SYSTEM_ACTOR, summary)
 
@@ -626,7 +673,7 @@ class SubscriptionService:
         tenant_id = subscription.tenant_id
         account = connected_account(self._connections, tenant_id)
         customer = self._customers.get(tenant_id, subscription.customer_id)
-        customer = self._method_service.processor_customer(_system(tenant_id), customer, account)
+        customer = self._method_service.processor_customer(system_caller(tenant_id), customer, account)
         page = f"{hosted_base}/s/{token}"
         session = self._gateway.create_setup_checkout(
             account,
@@ -666,7 +713,7 @@ class SubscriptionService:
             invoice = self._invoices.for_request(tenant_id, subscription.current_period.key(subscription.id))
             if invoice is not None and invoice.status.collectable:
                 try:
-                    self._invoices.charge(_system(tenant_id), invoice.id, method_id)
+                    self._invoices.charge(system_caller(tenant_id), invoice.id, method_id)
                 except PaymentFailed:
                     return "payment method updated; the open invoice was declined again"
         return "payment method updated"
@@ -800,7 +847,7 @@ class SubscriptionService:
         )
 
 
-def _system(tenant_id: str) -> Caller:
+def system_caller(tenant_id: str) -> Caller:
     """Billow itself acting for the tenant (a webhook, the buyer's page, the nightly run)."""
     return Caller(tenant_id, SYSTEM_ACTOR, Role.ADMIN)
 

@@ -87,6 +87,14 @@ def subscription_request_sk(request_key: str) -> str:
     return f"REQUEST#subscription#{request_key}"
 
 
+RUN_PREFIX = "RUN#"
+
+
+def billing_run_sk(run_id: str) -> str:
+    """A tenant's billing run of one date, under the tenant; the ids sort by date."""
+    return f"{RUN_PREFIX}{run_id}"
+
+
 def method_link_pk(token: str) -> str:
     """A payment-method link, tenant-free: the token is its own capability."""
     return f"LINK#{token}"
@@ -99,6 +107,10 @@ DUE_SHARDS = 16
 
 def due_pk(tenant_id: str, subscription_id: str) -> str:
     shard = int(hashlib.blake2b(subscription_id.encode(), digest_size=4).hexdigest(), 16) % DUE_SHARDS
+    return due_shard_pk(tenant_id, shard)
+
+
+def due_shard_pk(tenant_id: str, shard: int) -> str:
     return f"T#{tenant_id}#DUE#{shard:02d}"
 
 

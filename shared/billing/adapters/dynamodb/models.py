@@ -316,6 +316,7 @@ class SubscriptionItem(CustomerRecordItem, discriminator="subscription"):
     periods_billed = NumberAttribute(default=0)
     payments_made = NumberAttribute(default=0)
     last_paid_period = NumberAttribute(default=-1)
+    collecting_period = NumberAttribute(null=True)
     last_payment_on = UnicodeAttribute(null=True)
     next_payment_on = UnicodeAttribute(null=True)  # ISO dates compare as text: the filters use it
     payment_method_id = UnicodeAttribute(null=True)
@@ -337,3 +338,24 @@ class SubscriptionLinkItem(BillowItem, discriminator="subscription_link"):
     tenant_id = UnicodeAttribute()
     subscription_id = UnicodeAttribute()
     valid_until = UTCDateTimeAttribute()
+
+
+class BillingRunItem(BillowItem, discriminator="billing_run"):
+    """A tenant's billing run of one date; its counts grow by atomic ADDs from every worker."""
+
+    tenant_id = UnicodeAttribute()
+    id = UnicodeAttribute()
+    run_date = UnicodeAttribute()
+    started_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    due = NumberAttribute(default=0)
+    invoiced = NumberAttribute(default=0)
+    charged = NumberAttribute(default=0)
+    sent = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    skipped = NumberAttribute(default=0)
+    activated = NumberAttribute(default=0)
+    canceled = NumberAttribute(default=0)
+    expired = NumberAttribute(default=0)
+    reminders = NumberAttribute(default=0)
+    last_error = UnicodeAttribute(default="")

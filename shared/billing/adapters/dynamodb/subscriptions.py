@@ -36,7 +36,7 @@ from billing.domain.timeline import TimelineEvent
 def subscription_item(subscription: Subscription) -> SubscriptionItem:
     t = subscription.tenant_id
     created = subscription.created_at.isoformat()
-    due = subscription.next_payment_on
+    due = subscription.due_on
     return stored_item(
         SubscriptionItem,
         subscription,
