@@ -30,6 +30,7 @@ REQUESTS = {  # one read per function, answered from the table
     "PaymentsFunction": ("GET", "/v1/payments"),
     "InvoicesFunction": ("GET", "/v1/invoices"),
     "SubscriptionsFunction": ("GET", "/v1/subscriptions"),
+    "BillingRunFunction": ("GET", "/v1/billing-runs"),
     "StripeWebhookFunction": ("POST", "/v1/webhooks/stripe"),
 }
 
@@ -181,7 +182,7 @@ def report() -> None:
                 f"  {'':<24}{'no bytecode':>16}{'bytecode':>10}{'lazy init':>16}{'primed':>12}"
                 f"{'req.':>8}{'(snap)':>8}   ms"
             )
-            for function, spec in sorted(template.functions().items()):
+            for function, spec in sorted(template.api_functions().items()):
                 handler = spec.handler_file
                 paths = [runtime, spec.code_uri]
                 snap = {"AWS_LAMBDA_INITIALIZATION_TYPE": "snap-start"}

@@ -182,7 +182,7 @@ def _route_pattern(path: str) -> re.Pattern:
 class Gateway:
     def __init__(self, sandboxes_per_function: int = 4, in_process: bool = False):
         self.functions = {
-            name: FunctionPool(f, sandboxes_per_function, in_process) for name, f in template.functions().items()
+            name: FunctionPool(f, sandboxes_per_function, in_process) for name, f in template.api_functions().items()
         }
         routes = template.routes()
         # API Gateway prefers the most specific route: fewer path variables first; what no route

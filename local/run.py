@@ -43,6 +43,7 @@ class LocalStack:
         self.stripe_port = stripe_port or free_port()
         self.stripe_url = f"http://127.0.0.1:{self.stripe_port}"
         self.gateway = None
+        self.queues = None
         self.sandboxes_per_function = sandboxes_per_function
         self.in_process = in_process
         self._servers = []
@@ -79,6 +80,9 @@ class LocalStack:
 
         self.gateway = Gateway(self.sandboxes_per_function, self.in_process)
         self._serve(self.gateway, self.port, "billow-gateway")
+        from local.queues import QueueWorker
+
+        self.queues = QueueWorker().start()  # the billing run's workers, fed by moto's SQS
         return self
 
     def stop(self) -> None:
@@ -87,6 +91,8 @@ class LocalStack:
             server.server_close()
         if self.gateway:
             self.gateway.stop()
+        if self.queues:
+            self.queues.stop()
         self.aws.stop()
 
 

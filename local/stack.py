@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sys
@@ -84,6 +85,22 @@ def create_resources() -> None:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
     # What SES needs before it sends: the platform's sender identity, verified.
     boto3.client("ses").verify_email_identity(EmailAddress=LOCAL_MAIL_FROM)
+    sqs = boto3.client("sqs")
+    queues = template.resources("AWS::SQS::Queue")
+    arns = {}
+    # Dead-letter queues first: a queue's redrive policy names its dead-letter queue's ARN.
+    for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q].get("Properties", {})):
+        props = queues[logical_id].get("Properties", {})
+        attributes = {}
+        if "RedrivePolicy" in props:
+            target = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            redrive = {
+                "deadLetterTargetArn": arns[target],
+                "maxReceiveCount": str(props["RedrivePolicy"]["maxReceiveCount"]),
+            }
+            attributes["RedrivePolicy"] = json.dumps(redrive)
+        url = sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)["QueueUrl"]
+        arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     existing = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}  # a second stack in one process
     for logical_id in template.resources("AWS::S3::Bucket"):
         if template.physical_name(logical_id) not in existing:

@@ -91,6 +91,12 @@ def functions() -> dict[str, Function]:
     return result
 
 
+def api_functions() -> dict[str, Function]:
+    """The functions the HTTP API invokes (the others are started by a schedule or a queue)."""
+    with_routes = {r.function for r in routes()}
+    return {name: f for name, f in functions().items() if name in with_routes}
+
+
 def routes() -> list[Route]:
     found = []
     for name, resource in resources("AWS::Serverless::Function").items():

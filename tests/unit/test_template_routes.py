@@ -7,7 +7,7 @@ import pytest
 
 from local import template
 
-FUNCTIONS = template.functions()
+FUNCTIONS = template.api_functions()
 
 
 def served_routes(function: template.Function) -> set[tuple[str, str]]:

@@ -45,3 +45,12 @@ class BillingRun:
 
 def run_id(run_date: date) -> str:
     return f"run_{run_date.isoformat()}"
+
+
+def scheduled_run_date(scheduled_time: str | None, zone: str, now: datetime) -> date:
+    """The date a scheduled run bills: the scheduled time's date in the schedule's time zone (02:00
+    in Berlin on the 24th is 01:00 UTC on the 24th; 00:30 in Berlin is still the 23rd in UTC)."""
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(scheduled_time.replace("Z", "+00:00")) if scheduled_time else now
+    return moment.astimezone(ZoneInfo(zone)).date()

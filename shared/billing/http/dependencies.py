@@ -250,4 +250,10 @@ def billing_run_service() -> BillingRunService:
     from billing.adapters.dynamodb.keys import DUE_SHARDS
     from billing.services.billing_runs import BillingRunService
 
-    return BillingRunService(DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS)
+    queue = os.environ.get("BILLING_QUEUE_URL")
+    dispatch = None
+    if queue:  # else the work runs in the request that starts it
+        from billing.adapters.sqs import SqsDispatch
+
+        dispatch = SqsDispatch(queue)
+    return BillingRunService(DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS, dispatch)

@@ -22,6 +22,8 @@ from billing.services.subscriptions import SubscriptionService, system_caller
 class BillingRunRepository(Protocol):
     def due(self, tenant_id: str, shard: int, on_or_before: date) -> Iterable[str]: ...
 
+    def tenants(self) -> Iterable[str]: ...
+
     def started(self, tenant_id: str, run_id: str, run_date: date, now) -> None: ...
 
     def counted(self, tenant_id: str, run_id: str, outcomes: dict[Outcome, int], now, error: str = "") -> None: ...
@@ -62,6 +64,14 @@ class BillingRunService:
         self._runs.counted(caller.tenant_id, rid, {Outcome.DUE: len(due)}, self._clock.now())
         self._dispatch(caller.tenant_id, rid, run_date, due, hosted_base)
         return self._runs.get(caller.tenant_id, rid)
+
+    def nightly(self, run_date: date, public_base: str) -> list[str]:
+        """The scheduled run: every tenant with subscriptions, each planned and queued for the date."""
+        started = []
+        for tenant_id in self._runs.tenants():
+            self.start(system_caller(tenant_id), run_date, public_base)
+            started.append(tenant_id)
+        return started
 
     def plan(self, tenant_id: str, run_date: date) -> list[str]:
         """Every subscription of the tenant due on or before the date, shard by shard (each shard is

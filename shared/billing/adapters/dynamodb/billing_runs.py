@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import translated
-from billing.adapters.dynamodb.models import BillingRunItem, BillowItem
+from billing.adapters.dynamodb.models import BillingRunItem, BillowItem, GuardItem
 from billing.adapters.dynamodb.repositories import _Table, domain_record
 from billing.domain.billing_runs import BillingRun, Outcome
 from billing.domain.errors import NotFound
@@ -32,6 +32,12 @@ class DynamoBillingRuns(_Table):
         with translated("due subscriptions"):
             for item in BillowItem.due_for_billing.query(keys.due_shard_pk(tenant_id, shard), condition):
                 yield item.gsi4sk.split("#", 1)[1]
+
+    def tenants(self) -> Iterator[str]:
+        """Every tenant that ever had a subscription."""
+        with translated("billing tenants"):
+            for item in GuardItem.query(keys.BILLING_TENANTS):
+                yield item.owner_id
 
     def started(self, tenant_id: str, run_id: str, run_date: date, now: datetime) -> None:
         """The run's record, made by the first run of the date; later ones add to it."""

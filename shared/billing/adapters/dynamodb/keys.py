@@ -87,6 +87,9 @@ def subscription_request_sk(request_key: str) -> str:
     return f"REQUEST#subscription#{request_key}"
 
 
+# The tenants that have subscriptions: the nightly planner runs each of them.
+BILLING_TENANTS = "BILLING#TENANTS"
+
 RUN_PREFIX = "RUN#"
 
 

@@ -72,6 +72,9 @@ class DynamoSubscriptions(RecordList):
             for event in events:
                 tx.save(_event_item(t, event))
                 on_condition.append(None)
+            # The nightly planner finds the tenant here (written again with each order: no condition).
+            tx.save(GuardItem(pk=keys.BILLING_TENANTS, sk=keys.tenant_pk(t), owner_id=t))
+            on_condition.append(None)
             if request_key is not None:
                 owners = ",".join(s.id for s in subscriptions)
                 guard = GuardItem(pk=keys.tenant_pk(t), sk=keys.subscription_request_sk(request_key), owner_id=owners)

@@ -1,0 +1,47 @@
+"""The billing run's queue: planned work goes onto SQS in batches of ten; workers consume it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from functools import cached_property
+
+BATCH = 10  # SQS SendMessageBatch takes at most ten messages
+
+
+class SqsDispatch:
+    def __init__(self, queue: str):
+        self._queue = queue  # a queue URL (what CloudFormation's Ref gives), or a name (locally)
+
+    @cached_property
+    def _client(self):
+        import boto3
+
+        return boto3.client("sqs")
+
+    @cached_property
+    def _url(self) -> str:
+        if self._queue.startswith(("http://", "https://")):
+            return self._queue
+        return self._client.get_queue_url(QueueName=self._queue)["QueueUrl"]
+
+    def __call__(self, tenant_id: str, run_id: str, run_date: date, due: list[str], hosted_base: str) -> None:
+        for start in range(0, len(due), BATCH):
+            entries = [
+                {
+                    "Id": str(index),
+                    "MessageBody": json.dumps(
+                        {
+                            "tenant_id": tenant_id,
+                            "run_id": run_id,
+                            "run_date": run_date.isoformat(),
+                            "subscription_id": subscription_id,
+                            "hosted_base": hosted_base,
+                        }
+                    ),
+                }
+                for index, subscription_id in enumerate(due[start : start + BATCH])
+            ]
+            answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(answer['Failed'])} messages: {answer['Failed'][0]}")

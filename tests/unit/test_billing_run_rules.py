@@ -1,0 +1,24 @@
+"""The billing run's date and record (SPEC B1)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from billing.domain.billing_runs import run_id, scheduled_run_date
+
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+def test_a_scheduled_run_bills_the_date_of_its_own_time_zone():
+    # 02:00 in Berlin (CET, UTC+1) on the 24th is 01:00 UTC on the 24th: the 24th is billed
+    assert scheduled_run_date("2026-11-24T01:00:00Z", "Europe/Berlin", NOW) == date(2026, 11, 24)
+    # 00:30 in Berlin on the 24th is still the 23rd in UTC, and the 24th in Berlin
+    assert scheduled_run_date("2026-11-23T23:30:00Z", "Europe/Berlin", NOW) == date(2026, 11, 24)
+    assert scheduled_run_date("2026-11-23T23:30:00Z", "UTC", NOW) == date(2026, 11, 23)
+    # summer time (CEST, UTC+2): 01:30 in Berlin on 1 July is 23:30 UTC on 30 June
+    assert scheduled_run_date("2026-06-30T23:30:00+00:00", "Europe/Berlin", NOW) == date(2026, 7, 1)
+    assert scheduled_run_date(None, "America/New_York", NOW) == date(2026, 11, 23)  # 07:00 there
+
+
+def test_every_run_of_a_date_shares_one_record():
+    assert run_id(date(2026, 11, 24)) == "run_2026-11-24"
