@@ -24,11 +24,11 @@ def bill_one(record) -> None:
         work["tenant_id"],
         work["run_id"],
         date.fromisoformat(work["run_date"]),
-        work["subscription_id"],
+        work["work"],
         work.get("hosted_base", ""),
     )
     if outcomes == [Outcome.FAILED]:  # it could not be worked (a decline is billed, and dunning's)
-        raise BillingFailed(work["subscription_id"])
+        raise BillingFailed(work["work"]["subscription_id"])
 
 
 @logger.inject_lambda_context

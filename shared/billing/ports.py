@@ -365,6 +365,9 @@ class SubscriptionRepository(Protocol):
 
     def delete(self, subscription: Subscription, event: TimelineEvent) -> None: ...
 
+    def claim_reminder(self, tenant_id: str, period_key: str) -> bool:
+        """True the first time, False ever after."""
+
     def add_link(self, tenant_id: str, subscription_id: str, token: str, expires_at: datetime) -> None:
         """A payment-method link's token, valid until ``expires_at``."""
 

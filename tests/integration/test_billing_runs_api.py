@@ -107,3 +107,24 @@ def test_invoice_mode_periods_are_sent_and_a_future_date_or_a_billing_user_is_re
     assert subscriber.as_role("billing").get("/v1/billing-runs").status_code == 200
     assert subscriber.as_role("viewer").get("/v1/billing-runs").status_code == 403
     assert subscriber.get("/v1/billing-runs/run_1999-01-01").status_code == 404
+
+
+def test_a_reminder_goes_out_once_the_set_number_of_days_before_a_payment(stack, subscriber):
+    from datetime import timedelta
+
+    from tests.integration.test_payments_api import mail_to
+
+    (subscription,) = subscribe(subscriber, collection_method="send_invoice").json()["data"]
+    payment_on = (today() + timedelta(days=14)).isoformat()
+    moved = subscriber.patch(f"/v1/subscriptions/{subscription['id']}", json={"next_payment_date": payment_on})
+    assert moved.status_code == 200, moved.text
+    first = run(subscriber, stack)
+    assert (first["reminders"], first["due"]) == (1, 0), str(first)
+    (reminder,) = [m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]
+    assert reminder.subject == f"Your next payment to Billow Demo GmbH on {payment_on}"
+    assert "29.00 EUR will be invoiced" in reminder.body and "1 x Hosting" in reminder.body
+    again = run(subscriber, stack)  # the same period is reminded once
+    assert again["reminders"] == 1
+    assert len([m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]) == 1
+    subscriber.patch("/v1/settings", json={"reminder_days": 20})
+    assert subscriber.get("/v1/settings").json()["reminder_days"] == 20

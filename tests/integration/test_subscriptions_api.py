@@ -538,6 +538,8 @@ def test_edits_change_lines_from_the_next_period_the_next_date_the_method_and_th
         other_card["id"],
         "2",
     )
+    stored = subscriber.get(path).json()  # as stored, not only as answered
+    assert (stored["next_payment_on"], stored["payment_method_id"]) == (next_date, other_card["id"])
     (invoice,) = subscriber.get("/v1/invoices").json()["data"]
     assert invoice["total"] == 2900  # the period billed keeps its lines
     assert "subscription.updated" in timeline_types(subscriber)

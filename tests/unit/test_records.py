@@ -99,3 +99,24 @@ def test_the_customer_and_the_settings_survive_the_round_trip():
     assert list(record_of(Customer, plain(customer)).addresses) == ["adr_1", "adr_2"]
     settings = TenantSettings(tenant_id="t", currencies=("eur", "usd"), invoice_number_digits=4)
     assert record_of(TenantSettings, plain(settings)) == settings
+
+
+def test_every_field_of_a_stored_record_has_its_attribute_on_the_item():
+    """A field the item lacks would be dropped on every save without a word (one mapping by name)."""
+    import dataclasses
+
+    from billing.adapters.dynamodb import models
+    from billing.domain.billing_runs import BillingRun
+    from billing.domain.invoices import Invoice
+    from billing.domain.payments import Payment
+    from billing.domain.subscriptions import Subscription
+
+    pairs = [
+        (Subscription, models.SubscriptionItem),
+        (Invoice, models.InvoiceItem),
+        (Payment, models.PaymentItem),
+        (BillingRun, models.BillingRunItem),
+    ]
+    for record, item in pairs:
+        missing = [f.name for f in dataclasses.fields(record) if f.name not in item.get_attributes()]
+        assert missing == [], f"{item.__name__} lacks {missing}"

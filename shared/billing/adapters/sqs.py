@@ -25,8 +25,8 @@ class SqsDispatch:
             return self._queue
         return self._client.get_queue_url(QueueName=self._queue)["QueueUrl"]
 
-    def __call__(self, tenant_id: str, run_id: str, run_date: date, due: list[str], hosted_base: str) -> None:
-        for start in range(0, len(due), BATCH):
+    def __call__(self, tenant_id: str, run_id: str, run_date: date, work: list[dict], hosted_base: str) -> None:
+        for start in range(0, len(work), BATCH):
             entries = [
                 {
                     "Id": str(index),
@@ -35,12 +35,12 @@ class SqsDispatch:
                             "tenant_id": tenant_id,
                             "run_id": run_id,
                             "run_date": run_date.isoformat(),
-                            "subscription_id": subscription_id,
+                            "work": item,
                             "hosted_base": hosted_base,
                         }
                     ),
                 }
-                for index, subscription_id in enumerate(due[start : start + BATCH])
+                for index, item in enumerate(work[start : start + BATCH])
             ]
             answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
             if answer.get("Failed"):

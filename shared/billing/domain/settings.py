@@ -46,6 +46,7 @@ class TenantSettings(Seller):
     invoice_editing_allowed: bool = False
     invoice_deleting_allowed: bool = False
     reminders_enabled: bool = True
+    reminder_days: int = 14  # S8: the reminder goes out this many days before each payment
     admin_notifications_enabled: bool = True
     default_payment_terms_days: int = 14
     default_currency: str = "eur"

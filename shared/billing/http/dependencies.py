@@ -256,4 +256,8 @@ def billing_run_service() -> BillingRunService:
         from billing.adapters.sqs import SqsDispatch
 
         dispatch = SqsDispatch(queue)
-    return BillingRunService(DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS, dispatch)
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
+
+    return BillingRunService(
+        DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS, dispatch, DynamoSettingsRepository()
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from billing.domain.access import Caller, Permission
@@ -15,12 +15,14 @@ from billing.domain.billing_runs import BillingRun, Outcome, run_id
 from billing.domain.errors import DomainError, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.observability import logger
-from billing.ports import Clock
+from billing.ports import Clock, SettingsRepository
 from billing.services.subscriptions import SubscriptionService, system_caller
+
+BILL, REMIND = "bill", "remind"  # the kinds of work a run hands its workers
 
 
 class BillingRunRepository(Protocol):
-    def due(self, tenant_id: str, shard: int, on_or_before: date) -> Iterable[str]: ...
+    def due(self, tenant_id: str, shard: int, on_or_before: date, on: bool = False) -> Iterable[str]: ...
 
     def tenants(self) -> Iterable[str]: ...
 
@@ -40,10 +42,12 @@ class BillingRunService:
         subscriptions: SubscriptionService,
         clock: Clock,
         shards: int,
-        dispatch: Callable[[str, str, date, list[str], str], None] | None = None,
+        dispatch: Callable[[str, str, date, list[dict], str], None] | None = None,
+        settings: SettingsRepository | None = None,
     ):
         self._runs = runs
         self._subscriptions = subscriptions
+        self._settings = settings
         self._clock = clock
         self._shards = shards
         # Where planned work goes: in process (the embedded stack, and a run started by hand for a
@@ -62,7 +66,15 @@ class BillingRunService:
         self._runs.started(caller.tenant_id, rid, run_date, self._clock.now())
         due = self.plan(caller.tenant_id, run_date)
         self._runs.counted(caller.tenant_id, rid, {Outcome.DUE: len(due)}, self._clock.now())
-        self._dispatch(caller.tenant_id, rid, run_date, due, hosted_base)
+        work = [{"kind": BILL, "subscription_id": s} for s in due]
+        settings = self._settings.get(caller.tenant_id) if self._settings else None
+        if settings is not None and settings.reminders_enabled:
+            payment_on = run_date + timedelta(days=settings.reminder_days)
+            work += [
+                {"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()}
+                for s in self.plan(caller.tenant_id, payment_on, on=True)
+            ]
+        self._dispatch(caller.tenant_id, rid, run_date, work, hosted_base)
         return self._runs.get(caller.tenant_id, rid)
 
     def nightly(self, run_date: date, public_base: str) -> list[str]:
@@ -73,30 +85,37 @@ class BillingRunService:
             started.append(tenant_id)
         return started
 
-    def plan(self, tenant_id: str, run_date: date) -> list[str]:
-        """Every subscription of the tenant due on or before the date, shard by shard (each shard is
-        its own index partition, so no one partition carries a large tenant's whole read)."""
+    def plan(self, tenant_id: str, run_date: date, on: bool = False) -> list[str]:
+        """Every subscription of the tenant due on or before the date (with ``on``: on that date),
+        shard by shard (each shard is its own index partition, so no one partition carries a large
+        tenant's whole read)."""
         seen: dict[str, None] = {}
         for shard in range(self._shards):
-            for subscription_id in self._runs.due(tenant_id, shard, run_date):
+            for subscription_id in self._runs.due(tenant_id, shard, run_date, on):
                 seen[subscription_id] = None
         return list(seen)
 
-    def work(self, tenant_id: str, rid: str, run_date: date, subscription_id: str, hosted_base: str) -> list[Outcome]:
-        """One subscription's night. A failure is counted and reported, never raised to its
-        neighbours; the subscription stays due, so the next run (or a retry) takes it again."""
+    def work(self, tenant_id: str, rid: str, run_date: date, item: dict, hosted_base: str) -> list[Outcome]:
+        """One subscription's night (its billing, or its reminder). A failure is counted and
+        reported, never raised to its neighbours; the subscription stays due, so the next run (or
+        a retry) takes it again."""
         error = ""
+        subscription_id = item["subscription_id"]
+        caller = system_caller(tenant_id)
         try:
-            outcomes = self._subscriptions.run_due(system_caller(tenant_id), subscription_id, run_date, hosted_base)
+            if item["kind"] == REMIND:
+                outcomes = self._subscriptions.remind(caller, subscription_id, date.fromisoformat(item["payment_on"]))
+            else:
+                outcomes = self._subscriptions.run_due(caller, subscription_id, run_date, hosted_base)
         except DomainError as failure:
             logger.warning("billing %s failed: %s", subscription_id, failure)
             outcomes, error = [Outcome.FAILED], f"{subscription_id}: {failure}"
         self._runs.counted(tenant_id, rid, dict(Counter(outcomes)), self._clock.now(), error)
         return outcomes
 
-    def _work_all(self, tenant_id: str, rid: str, run_date: date, due: list[str], hosted_base: str) -> None:
-        for subscription_id in due:
-            self.work(tenant_id, rid, run_date, subscription_id, hosted_base)
+    def _work_all(self, tenant_id: str, rid: str, run_date: date, work: list[dict], hosted_base: str) -> None:
+        for item in work:
+            self.work(tenant_id, rid, run_date, item, hosted_base)
 
     def get(self, caller: Caller, rid: str) -> BillingRun:
         caller.require(Permission.WRITE)

@@ -406,6 +406,41 @@ class SubscriptionService:
             except NotFound:  # the subscription was deleted since; the invoice stands on its own
                 return
 
+    def remind(self, caller: Caller, subscription_id: str, payment_on: date) -> list[Outcome]:
+        """S8: the buyer hears of the payment due on ``payment_on``, once per period."""
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        live = subscription.status.billable or subscription.status is SubscriptionStatus.SCHEDULED
+        if not live or subscription.next_payment_on != payment_on:
+            return [Outcome.SKIPPED]
+        customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+        upcoming = subscription.next_period
+        if not customer.invoice_email or not self._subscriptions.claim_reminder(
+            caller.tenant_id, upcoming.key(subscription.id)
+        ):
+            return [Outcome.SKIPPED]
+        settings = self._settings.get(caller.tenant_id)
+        amount = format_amount(_period_total(subscription, upcoming.number, payment_on), subscription.currency)
+        how = (
+            "charged to your payment method on file"
+            if subscription.collection_method is CollectionMethod.CHARGE_AUTOMATICALLY
+            else "invoiced"
+        )
+        lines = "\n".join(f"  {line.quantity} x {line.name}" for line in subscription.lines)
+        self._mailer.send(
+            sender_name=settings.business_name,
+            reply_to=settings.default_sender_email or None,
+            to=[customer.invoice_email],
+            subject=f"Your next payment to {settings.business_name or 'us'} on {payment_on}",
+            text=f"Your subscription's next payment of {amount} will be {how} on {payment_on}, for "
+            f"{upcoming.start} to {upcoming.end}:\n{lines}\n",
+        )
+        summary = f"Payment reminder sent to {customer.invoice_email} ({amount} on {payment_on})"
+        self._customers.add_event(
+            caller.tenant_id, self._event(subscription, "subscription.reminder_sent", SYSTEM_ACTOR, summary)
+        )
+        return [Outcome.REMINDERS]
+
     def _invoice_or_none(self, tenant_id: str, invoice_id: str) -> Invoice | None:
         try:
             return self._invoices.get(system_caller(tenant_id), invoice_id)
@@ -866,8 +901,14 @@ def _recurring_only(lines: list[dict], items: list[LineItem] | None = None) -> N
 
 def _first_total(subscription: Subscription, today: date) -> int:
     """What the first period's invoice will total: the same engine, lines and adjustments."""
+    return _period_total(subscription, 0, today)
+
+
+def _period_total(subscription: Subscription, number: int, today: date) -> int:
+    """What period ``number``'s invoice will total (one-time adjustments on the first only)."""
     items = [item.as_one_time() for item in subscription.lines]
-    return summarize(items, subscription.adjustments, subscription.currency, today).due_now.total
+    adjustments = subscription.adjustments if number == 0 else ()
+    return summarize(items, adjustments, subscription.currency, today).due_now.total
 
 
 def _created_summary(subscription: Subscription) -> str:

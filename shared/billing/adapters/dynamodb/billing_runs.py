@@ -25,10 +25,11 @@ def _run_key(tenant_id: str, run_id: str) -> BillingRunItem:
 
 
 class DynamoBillingRuns(_Table):
-    def due(self, tenant_id: str, shard: int, on_or_before: date) -> Iterator[str]:
+    def due(self, tenant_id: str, shard: int, on_or_before: date, on: bool = False) -> Iterator[str]:
         """The ids of the tenant's subscriptions in one shard of the due index whose next payment
-        (or start) is on or before the date, oldest first."""
-        condition = BillowItem.gsi4sk <= f"{on_or_before.isoformat()}~"
+        (or start) is on or before the date (or, with ``on``, on that very date), oldest first."""
+        day = on_or_before.isoformat()
+        condition = BillowItem.gsi4sk.between(day, f"{day}~") if on else BillowItem.gsi4sk <= f"{day}~"
         with translated("due subscriptions"):
             for item in BillowItem.due_for_billing.query(keys.due_shard_pk(tenant_id, shard), condition):
                 yield item.gsi4sk.split("#", 1)[1]

@@ -98,6 +98,11 @@ def billing_run_sk(run_id: str) -> str:
     return f"{RUN_PREFIX}{run_id}"
 
 
+def reminder_sk(period_key: str) -> str:
+    """The reminder of one subscription period, sent once."""
+    return f"REMINDER#{period_key}"
+
+
 def method_link_pk(token: str) -> str:
     """A payment-method link, tenant-free: the token is its own capability."""
     return f"LINK#{token}"

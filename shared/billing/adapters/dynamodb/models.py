@@ -317,6 +317,8 @@ class SubscriptionItem(CustomerRecordItem, discriminator="subscription"):
     payments_made = NumberAttribute(default=0)
     last_paid_period = NumberAttribute(default=-1)
     collecting_period = NumberAttribute(null=True)
+    anchor_on = UnicodeAttribute(null=True)
+    anchor_period = NumberAttribute(default=0)
     last_payment_on = UnicodeAttribute(null=True)
     next_payment_on = UnicodeAttribute(null=True)  # ISO dates compare as text: the filters use it
     payment_method_id = UnicodeAttribute(null=True)

@@ -27,7 +27,7 @@ from billing.adapters.dynamodb.repositories import (
     domain_record,
     stored_item,
 )
-from billing.domain.errors import NotFound, RequestTaken, ValidationFailed
+from billing.domain.errors import NotFound, RequestTaken, StaleWrite, ValidationFailed
 from billing.domain.ids import is_valid_id
 from billing.domain.subscriptions import Subscription, SubscriptionFilter
 from billing.domain.timeline import TimelineEvent
@@ -120,6 +120,16 @@ class DynamoSubscriptions(RecordList):
         with translated("subscription"), self._transaction() as tx:
             tx.delete(subscription_item(subscription))
             tx.save(_event_item(subscription.tenant_id, event))
+
+    def claim_reminder(self, tenant_id: str, period_key: str) -> bool:
+        """True the first time a period's reminder is claimed, False ever after (S8: once per period)."""
+        guard = GuardItem(pk=keys.tenant_pk(tenant_id), sk=keys.reminder_sk(period_key), owner_id=period_key)
+        try:
+            with translated("reminder"):
+                guard.save(condition=GuardItem.pk.does_not_exist())
+        except StaleWrite:
+            return False
+        return True
 
     def add_link(self, tenant_id: str, subscription_id: str, token: str, expires_at: datetime) -> None:
         item = SubscriptionLinkItem(

@@ -139,7 +139,8 @@ class SettingsUpdate(Request):
     admin_notification_emails: list[Email] = omittable(max_length=10)
     invoice_editing_allowed: Flag = omittable()
     invoice_deleting_allowed: Flag = omittable()
-    reminders_enabled: Flag = omittable()
+    reminders_enabled: Flag = omittable(description="Email the buyer before each subscription payment (S8)")
+    reminder_days: Integer = omittable(ge=1, le=60, description="How many days before the payment")
     admin_notifications_enabled: Flag = omittable()
     default_payment_terms_days: Integer = omittable(ge=0, le=365)
     default_currency: CurrencyCode = omittable()
@@ -178,6 +179,7 @@ class SettingsOut(Response):
     invoice_editing_allowed: bool
     invoice_deleting_allowed: bool
     reminders_enabled: bool
+    reminder_days: int
     admin_notifications_enabled: bool
     default_payment_terms_days: int
     default_currency: str
