@@ -252,3 +252,31 @@ def test_the_last_payment_of_a_term_expires_it_at_that_moment():
     term = subscription(payments=1)
     done = cycle(term, LATER)
     assert (done.status, done.updated_at, done.ended_on) == (SubscriptionStatus.EXPIRED, LATER, date(2026, 4, 1))
+
+
+def test_a_subscription_canceled_at_period_end_ends_the_day_after_its_period():
+    from billing.domain.subscriptions import ended_at_period_end
+
+    sub = cycle(subscription(), NOW)  # March paid
+    ending = canceled(sub, CancelMode.AT_PERIOD_END, date(2026, 3, 10), LATER, confirm=True)
+    assert ended_at_period_end(ending, date(2026, 3, 31), LATER) is ending  # the period's last day
+    over = ended_at_period_end(ending, date(2026, 4, 1), LATER)
+    assert (over.status, over.ended_on, over.updated_at) == (SubscriptionStatus.CANCELED, date(2026, 4, 1), LATER)
+    assert ended_at_period_end(sub, date(2026, 5, 1), LATER) is sub  # not canceled: nothing ends
+
+
+def test_a_period_being_collected_keeps_the_subscription_due_until_its_collection_finished():
+    from billing.domain.subscriptions import collected
+
+    sub = subscription()
+    invoiced = billed(sub, 0, NOW)
+    assert (invoiced.collecting_period, invoiced.next_payment_on, invoiced.due_on) == (
+        0,
+        date(2026, 4, 1),
+        date(2026, 3, 1),  # still due on the period's date: a stopped charge is finished
+    )
+    done = collected(invoiced, 0, LATER)
+    assert (done.collecting_period, done.due_on, done.updated_at) == (None, date(2026, 4, 1), LATER)
+    assert collected(done, 0, LATER) is done
+    assert paid(invoiced, invoiced.period(0), LATER).collecting_period is None
+    assert payment_failed(invoiced, LATER).collecting_period is None
