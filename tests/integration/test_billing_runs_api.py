@@ -12,11 +12,13 @@ from tests.integration.test_payments_api import save_card
 from tests.integration.test_subscriptions_api import MONTHLY, stripe_intents, subscribe, today
 
 
-def due_today(api, **extra) -> dict:
+def due_today(api, payments: int | None = None, **extra) -> dict:
     """A subscription scheduled to start in ten days whose start is then moved to today (S9): its
     first period is due, with nothing charged yet - the run bills it, invoice first, then the
     charge."""
     later = {**MONTHLY, "billing_start": {"type": "delay_days", "days": 10}}
+    if payments:
+        later["payments"] = payments
     (subscription,) = subscribe(api, later, **extra).json()["data"]
     assert subscription["status"] == "scheduled"
     moved = api.patch(f"/v1/subscriptions/{subscription['id']}", json={"next_payment_date": today().isoformat()})
@@ -128,3 +130,15 @@ def test_a_reminder_goes_out_once_the_set_number_of_days_before_a_payment(stack,
     assert len([m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]) == 1
     subscriber.patch("/v1/settings", json={"reminder_days": 20})
     assert subscriber.get("/v1/settings").json()["reminder_days"] == 20
+
+
+def test_the_last_payment_of_a_term_expires_the_subscription_and_the_run_counts_it(
+    stack, subscriber, stripe_client, standin
+):
+    save_card(subscriber, stripe_client, standin)
+    subscription = due_today(subscriber, payments=1)
+    record = run(subscriber, stack)
+    assert (record["invoiced"], record["charged"], record["expired"]) == (1, 1, 1)
+    after = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
+    assert (after["status"], after["payments_left"], after["next_payment_on"]) == ("expired", 0, None)
+    assert subscriber.delete(f"/v1/subscriptions/{subscription['id']}").status_code == 204  # S11: expired ones go

@@ -308,6 +308,9 @@ class SubscriptionService:
             outcomes.append(Outcome.SENT if invoice.last_sent_at else Outcome.FAILED)
         elif invoice.status is InvoiceStatus.PAID or invoice.amount_paid:
             outcomes.append(Outcome.CHARGED)
+        last = subscription.payments is not None and subscription.payments - subscription.periods_billed <= 1
+        if last and self._subscriptions.get(caller.tenant_id, subscription_id).status is SubscriptionStatus.EXPIRED:
+            outcomes.append(Outcome.EXPIRED)  # B2: the term's last payment was made
         return outcomes
 
     def bill_period(
