@@ -76,7 +76,7 @@ from billing.ports import (
     SubscriptionInvoices,
 )
 from billing.services.exports import Export, stored_export
-from billing.services.notifications import format_amount
+from billing.services.notifications import format_amount, send_as_tenant
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService, library_ids
 from billing.services.retries import SAVE_ATTEMPTS, changed
@@ -851,9 +851,7 @@ class InvoiceService:
 
     def _mail(self, settings, **message) -> str:
         try:
-            return self._mailer.send(
-                sender_name=settings.business_name, reply_to=settings.default_sender_email or None, **message
-            )
+            return send_as_tenant(self._mailer, settings, **message)
         except Exception as error:  # the mail service refused or is down: nothing is recorded as sent
             from billing.observability import logger
 

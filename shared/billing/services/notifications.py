@@ -17,6 +17,11 @@ def format_amount(amount: int, currency: str) -> str:
     return f"{amount / 10**digits:,.{digits}f} {currency.upper()}"
 
 
+def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message) -> str:
+    """Mail from the platform's address in the tenant's name, replies going to the tenant."""
+    return mailer.send(sender_name=settings.business_name, reply_to=settings.default_sender_email or None, **message)
+
+
 class PaymentListeners:
     """Several listeners of payment status changes, called in order."""
 
@@ -75,9 +80,9 @@ class PaymentNotifier:
         text: str,
     ) -> None:
         try:
-            message_id = self._mailer.send(
-                sender_name=settings.business_name,
-                reply_to=settings.default_sender_email or None,
+            message_id = send_as_tenant(
+                self._mailer,
+                settings,
                 to=to,
                 subject=subject,
                 text=text,

@@ -65,7 +65,7 @@ from billing.ports import (
 )
 from billing.services.exports import Export, stored_export
 from billing.services.invoices import SYSTEM_ACTOR, InvoiceService
-from billing.services.notifications import format_amount
+from billing.services.notifications import format_amount, send_as_tenant
 from billing.services.payment_methods import PaymentMethodService, connected_account
 from billing.services.payments import PaymentService
 from billing.services.pricing import Preview, PricingService
@@ -276,26 +276,24 @@ class SubscriptionService:
         outcomes: list[Outcome] = []
         now = self._clock.now()
 
-        def start(subscription: Subscription):
-            after = activated(subscription, run_date, now)
+        read: list[Subscription] = []  # the version the night's change was decided on
+
+        def night(subscription: Subscription):
+            read[:] = [subscription]
+            # A scheduled one has no period yet, so at most one of the two applies.
+            after = ended_at_period_end(activated(subscription, run_date, now), run_date, now)
             if after is subscription:
                 return subscription, None
+            if after.status is SubscriptionStatus.CANCELED:
+                summary = f"Canceled at the end of its period ({after.ended_on})"
+                return after, self._event(after, "subscription.ended", SYSTEM_ACTOR, summary)
             return after, self._event(after, "subscription.activated", SYSTEM_ACTOR, "Billing started")
 
-        def end(subscription: Subscription):
-            after = ended_at_period_end(subscription, run_date, now)
-            if after is subscription:
-                return subscription, None
-            summary = f"Canceled at the end of its period ({after.ended_on})"
-            return after, self._event(after, "subscription.ended", SYSTEM_ACTOR, summary)
-
-        before = self._subscriptions.get(caller.tenant_id, subscription_id)
-        subscription = self._change(caller.tenant_id, subscription_id, start)
-        if subscription.status is not before.status:
+        subscription = self._change(caller.tenant_id, subscription_id, night)
+        if subscription.status is not read[-1].status:
+            if subscription.status is SubscriptionStatus.CANCELED:
+                return [Outcome.CANCELED]
             outcomes.append(Outcome.ACTIVATED)
-        ended = self._change(caller.tenant_id, subscription_id, end)
-        if ended.status is SubscriptionStatus.CANCELED and subscription.status is not SubscriptionStatus.CANCELED:
-            return [*outcomes, Outcome.CANCELED]
         due = subscription.due_on
         if not subscription.status.billable or due is None or due > run_date:
             return outcomes or [Outcome.SKIPPED]
@@ -323,7 +321,8 @@ class SubscriptionService:
         sent. Called again for a period already invoiced, it finishes only what is left."""
         number = subscription.periods_billed if number is None else number
         billed_period = subscription.period(number)
-        moved = billed(subscription, number, self._clock.now()) if number == subscription.periods_billed else None
+        started = self._clock.now()
+        moved = billed(subscription, number, started) if number == subscription.periods_billed else None
         paid_by = None
         if billed_period.number == 0 and subscription.first_payment_id:
             paid_by = self._payments.get_payment(caller, subscription.first_payment_id)
@@ -343,7 +342,9 @@ class SubscriptionService:
         except PaymentFailed:
             self._payment_failed(caller.tenant_id, subscription.id, hosted_base)
             raise
-        if invoice.status is InvoiceStatus.PAID:
+        if invoice.status is InvoiceStatus.PAID and invoice.paid_at and invoice.paid_at < started:
+            # Paid before this call (an earlier attempt stopped after it): count the period now. A
+            # payment made in this call was counted as the invoice was paid (invoice_paid).
             self._period_paid(caller.tenant_id, subscription.id, billed_period.number)
         elif collect == "send" and invoice.last_sent_at is not None:
             self._collected(caller.tenant_id, subscription.id, billed_period.number)
@@ -430,9 +431,9 @@ class SubscriptionService:
             else "invoiced"
         )
         lines = "\n".join(f"  {line.quantity} x {line.name}" for line in subscription.lines)
-        self._mailer.send(
-            sender_name=settings.business_name,
-            reply_to=settings.default_sender_email or None,
+        send_as_tenant(
+            self._mailer,
+            settings,
             to=[customer.invoice_email],
             subject=f"Your next payment to {settings.business_name or 'us'} on {payment_on}",
             text=f"Your subscription's next payment of {amount} will be {how} on {payment_on}, for "
@@ -463,22 +464,23 @@ class SubscriptionService:
         self._change(tenant_id, subscription_id, change)
 
     def _payment_failed(self, tenant_id: str, subscription_id: str, hosted_base: str = "") -> None:
+        turned_unpaid: list[bool] = []  # decided on the version the change was saved over
+
         def change(subscription: Subscription):
             after = payment_failed(subscription, self._clock.now())
+            turned_unpaid[:] = [after.status is not subscription.status]
             if after is subscription:
                 return subscription, None
-            if after.status is subscription.status:  # already unpaid: only the collection finished
+            if not turned_unpaid[-1]:  # already unpaid: only the collection finished
                 return after, None
             summary = "The payment of the current period failed; the buyer is asked to update the payment method"
             return after, self._event(after, "subscription.unpaid", SYSTEM_ACTOR, summary)
 
-        before = None
         try:
-            before = self._subscriptions.get(tenant_id, subscription_id)
             after = self._change(tenant_id, subscription_id, change)
         except NotFound:
             return
-        if before.status is not SubscriptionStatus.UNPAID and after.status is SubscriptionStatus.UNPAID:
+        if turned_unpaid[-1]:
             self._ask_for_new_method(after, hosted_base)
 
     def _change(self, tenant_id: str, subscription_id: str, change) -> Subscription:
@@ -669,9 +671,9 @@ class SubscriptionService:
             if subscription.status is SubscriptionStatus.UNPAID
             else ""
         )
-        self._mailer.send(
-            sender_name=settings.business_name,
-            reply_to=settings.default_sender_email or None,
+        send_as_tenant(
+            self._mailer,
+            settings,
             to=[customer.invoice_email],
             subject=f"Update the payment method of your subscription with {business}",
             text=f"{problem}You can update the card or bank account we charge for your subscription here:\n\n"
@@ -827,9 +829,9 @@ class SubscriptionService:
         settings = self._settings.get(subscription.tenant_id)
         lines = ", ".join(line.name for line in subscription.lines)
         try:
-            message_id = self._mailer.send(
-                sender_name=settings.business_name,
-                reply_to=settings.default_sender_email or None,
+            message_id = send_as_tenant(
+                self._mailer,
+                settings,
                 to=[customer.invoice_email],
                 subject=f"Your subscription with {settings.business_name or 'us'} is canceled",
                 text=f"Your subscription ({lines}) is canceled.\n\n{summary}.\n\nYou will not be charged again.\n",
