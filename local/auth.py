@@ -21,6 +21,7 @@ def issue_token(
     ttl_seconds: int = 12 * 3600,
     tenant_claim: str = "custom:tenant_id",
     role_claim: str = "custom:role",
+    mode: str | None = None,
 ) -> str:
     now = int(time.time())
     claims = {
@@ -31,6 +32,7 @@ def issue_token(
         "exp": now + ttl_seconds,
         tenant_claim: tenant,
         role_claim: role,
+        **({"custom:mode": mode} if mode else {}),  # "sandbox": a test tenant (the test clock)
     }
     return jwt.encode(claims, SECRET, algorithm="HS256")
 
@@ -63,8 +65,9 @@ def main() -> None:
     parser.add_argument("--tenant", default="acme")
     parser.add_argument("--role", default="admin", choices=["admin", "billing", "viewer"])
     parser.add_argument("--subject")
+    parser.add_argument("--sandbox", action="store_true", help="a test tenant: it may use /v1/test-clock")
     args = parser.parse_args()
-    print(issue_token(args.tenant, args.role, subject=args.subject))
+    print(issue_token(args.tenant, args.role, subject=args.subject, mode="sandbox" if args.sandbox else None))
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ TEST_CARDS = {
     "pm_card_insufficientFunds": ("visa", "9995", "charge:insufficient_funds"),
     "pm_card_chargeCustomerFail": ("visa", "0341", "charge:generic_decline"),
     "pm_card_authenticationRequired": ("visa", "3184", "charge:authentication_required"),
+    "pm_card_chargeDeclinedStolenCard": ("visa", "9979", "charge:stolen_card"),
+    "pm_card_chargeDeclinedLostCard": ("visa", "9987", "charge:lost_card"),
 }
 # Stripe's SEPA Direct Debit test IBANs: the debit is "processing" at first and succeeds or fails
 # later (here: when the /_standin/settle-debits switch says the days have passed).
@@ -75,6 +77,8 @@ DEBIT_FAILURE = {"code": "insufficient_funds", "message": "The customer's bank a
 DECLINE_MESSAGES = {
     "generic_decline": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
+    "stolen_card": "Your card was declined.",
+    "lost_card": "Your card was declined.",
     "authentication_required": "Your card was declined. This transaction requires authentication.",
 }
 API_VERSION = "2025-01-27.acacia"

@@ -104,6 +104,9 @@ class FileStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def get(self, key: str) -> bytes | None:
+        """The stored bytes; None when nothing is stored under the key."""
+
     def download_url(self, key: str, expires_in_seconds: int) -> str: ...
 
 

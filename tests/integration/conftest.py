@@ -27,18 +27,24 @@ def stack():
 class Api:
     """A web client of one tenant, with one role."""
 
-    def __init__(self, base_url: str, tenant: str, role: str = "admin"):
+    def __init__(self, base_url: str, tenant: str, role: str = "admin", mode: str | None = None):
         self.base_url = base_url
         self.tenant = tenant
         self.role = role
+        self.mode = mode
         self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {issue_token(tenant, role)}"
+        self.session.headers["Authorization"] = f"Bearer {issue_token(tenant, role, mode=mode)}"
 
     def as_role(self, role: str) -> Api:
-        return Api(self.base_url, self.tenant, role)
+        return Api(self.base_url, self.tenant, role, self.mode)
+
+    def as_mode(self, mode: str) -> Api:
+        """The same tenant with a token of another mode (``sandbox``: a test tenant)."""
+        return Api(self.base_url, self.tenant, self.role, mode)
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.session.request(method, self.base_url + path, timeout=30, **kwargs)
+        kwargs.setdefault("timeout", 30)
+        return self.session.request(method, self.base_url + path, **kwargs)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -14,6 +14,7 @@ from billing.domain.periods import BillingFrequency
 from billing.domain.subscriptions import (
     CancelMode,
     CollectionMethod,
+    DunningPolicy,
     Period,
     Subscription,
     SubscriptionStatus,
@@ -93,13 +94,13 @@ def test_a_payment_for_a_period_already_counted_changes_nothing_and_one_out_of_o
 
 
 def test_a_failed_payment_makes_it_unpaid_and_the_next_success_active_again():
-    unpaid = payment_failed(subscription(), LATER)
+    unpaid = payment_failed(subscription(), 0, LATER, DunningPolicy())
     assert (unpaid.status, unpaid.updated_at) == (SubscriptionStatus.UNPAID, LATER)
     assert unpaid.next_payment_on == date(2026, 3, 1)
     again = cycle(unpaid, LATER)
     assert (again.status, again.payments_made) == (SubscriptionStatus.ACTIVE, 1)
     gone = replace(subscription(), status=SubscriptionStatus.CANCELED)
-    assert payment_failed(gone, LATER) is gone
+    assert payment_failed(gone, 0, LATER, DunningPolicy()) is gone
     assert paid(gone, gone.next_period, LATER).status is SubscriptionStatus.CANCELED
 
 
@@ -279,4 +280,4 @@ def test_a_period_being_collected_keeps_the_subscription_due_until_its_collectio
     assert (done.collecting_period, done.due_on, done.updated_at) == (None, date(2026, 4, 1), LATER)
     assert collected(done, 0, LATER) is done
     assert paid(invoiced, invoiced.period(0), LATER).collecting_period is None
-    assert payment_failed(invoiced, LATER).collecting_period is None
+    assert payment_failed(invoiced, 0, LATER, DunningPolicy()).collecting_period is None

@@ -26,6 +26,9 @@ class SqsDispatch:
         return self._client.get_queue_url(QueueName=self._queue)["QueueUrl"]
 
     def __call__(self, tenant_id: str, run_id: str, run_date: date, work: list[dict], hosted_base: str) -> None:
+        from billing.clock import clock_override
+
+        today = clock_override()  # a sandbox tenant's test clock goes with its work
         for start in range(0, len(work), BATCH):
             entries = [
                 {
@@ -37,6 +40,7 @@ class SqsDispatch:
                             "run_date": run_date.isoformat(),
                             "work": item,
                             "hosted_base": hosted_base,
+                            **({"today": today.isoformat()} if today else {}),
                         }
                     ),
                 }

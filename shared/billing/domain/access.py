@@ -32,6 +32,11 @@ class Caller:
     tenant_id: str
     user_id: str
     role: Role
+    sandbox: bool = False  # a test tenant (a claim of its token): it may use the test clock
+
+    def require_sandbox(self) -> None:
+        if not self.sandbox:
+            raise Forbidden("this is a live tenant; the test clock is for sandbox tenants only")
 
     def require(self, permission: Permission) -> None:
         if permission not in _GRANTS[self.role]:

@@ -21,6 +21,7 @@ class Outcome(StrEnum):
     CANCELED = "canceled"  # canceled at the end of its period
     EXPIRED = "expired"
     REMINDERS = "reminders"
+    RETRIED = "retried"  # a failed charge tried again (W3)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class BillingRun:
     canceled: int = 0
     expired: int = 0
     reminders: int = 0
+    retried: int = 0
     last_error: str = ""
 
 

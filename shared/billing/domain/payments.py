@@ -55,6 +55,7 @@ class ProcessorPayment:
     amount_refunded: int = 0
     disputed: bool = False
     failure_code: str | None = None
+    decline_code: str | None = None  # the issuer's reason of a card decline (stolen_card, ...)
     failure_message: str | None = None
     payment_method_id: str | None = None
 
@@ -90,6 +91,7 @@ class Payment:
     processor_charge_id: str | None = None  # ch_...
     amount_refunded: int = 0
     failure_code: str | None = None
+    decline_code: str | None = None  # the issuer's reason of a card decline: dunning retries none of the hard ones
     failure_message: str | None = None
     description: str = ""
     invoice_id: str | None = None  # the invoice it pays, when Billow charged it for one
@@ -105,6 +107,7 @@ class Payment:
             processor_charge_id=state.charge_id or self.processor_charge_id,
             amount_refunded=state.amount_refunded,
             failure_code=state.failure_code,
+            decline_code=state.decline_code,
             failure_message=state.failure_message,
             updated_at=now,
         )

@@ -48,6 +48,11 @@ class TenantSettings(Seller):
     reminders_enabled: bool = True
     reminder_days: int = 14  # S8: the reminder goes out this many days before each payment
     admin_notifications_enabled: bool = True
+    # W3: a failed AutoPay charge is retried this many days after the first failure (an overdue
+    # invoice-mode invoice is reminded of on the same days after its due date) ...
+    dunning_retry_days: tuple[int, ...] = (1, 3, 5, 7)
+    # ... and when the retries run out: "cancel" the subscription, or "keep_unpaid" it (invoice open)
+    dunning_final_action: str = "cancel"
     default_payment_terms_days: int = 14
     default_currency: str = "eur"
     currencies: tuple[str, ...] = field(default=("eur",))
@@ -96,12 +101,16 @@ def updated_settings(settings: TenantSettings, changes: dict) -> TenantSettings:
         )
     if "admin_notification_emails" in changes:
         changes["admin_notification_emails"] = tuple(changes["admin_notification_emails"])
+    if "dunning_retry_days" in changes:
+        changes["dunning_retry_days"] = tuple(changes["dunning_retry_days"])
     if "default_currency" in changes:
         changes["default_currency"] = normalize_currency(changes["default_currency"], "default_currency")
     candidate = replace(settings, **changes)
     errors = []
     if candidate.debtor_number_start > candidate.debtor_number_end:
         errors.append(FieldError("debtor_number_end", "must not be below debtor_number_start"))
+    if list(candidate.dunning_retry_days) != sorted(set(candidate.dunning_retry_days)):
+        errors.append(FieldError("dunning_retry_days", "must be distinct days in ascending order"))
     if candidate.default_currency not in candidate.currencies:
         errors.append(FieldError("default_currency", "must be one of the tenant's currencies"))
     if errors:

@@ -44,6 +44,62 @@ class CancelMode(StrEnum):
     IMMEDIATELY_WITH_REFUND = "immediately_with_refund"
 
 
+class FinalAction(StrEnum):
+    """W3: what happens when a failed payment's retries run out."""
+
+    CANCEL = "cancel"
+    KEEP_UNPAID = "keep_unpaid"  # the subscription stays unpaid, its invoice open
+
+
+# Decline codes after which charging the same method again cannot succeed (Stripe's "do not try
+# again" declines, and a card that is no longer valid): no retries, only the buyer's new method.
+HARD_DECLINES = frozenset(
+    {
+        "expired_card",
+        "fraudulent",
+        "incorrect_number",
+        "invalid_account",
+        "invalid_number",
+        "lost_card",
+        "merchant_blacklist",
+        "pickup_card",
+        "restricted_card",
+        "revocation_of_all_authorizations",
+        "revocation_of_authorization",
+        "security_violation",
+        "stolen_card",
+        "stop_payment_order",
+        "transaction_not_allowed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class DunningPolicy:
+    """The tenant's dunning (W3): retries (AutoPay) or overdue reminders (invoice mode) this many
+    days after the first failure (after the due date), then the final action (AutoPay only)."""
+
+    retry_days: tuple[int, ...] = (1, 3, 5, 7)
+    final_action: FinalAction = FinalAction.CANCEL
+
+    @classmethod
+    def of(cls, settings) -> DunningPolicy:
+        return cls(tuple(settings.dunning_retry_days), FinalAction(settings.dunning_final_action))
+
+
+@dataclass(frozen=True)
+class Dunning:
+    """W3: the open invoice of ``period`` is being collected again: its charge failed on ``since``
+    (AutoPay), or it fell due on ``since`` unpaid (invoice mode)."""
+
+    period: int
+    since: date
+    steps: int = 0  # retries made (AutoPay) or overdue reminders sent (invoice mode)
+    next_on: date | None = None  # the next retry or reminder; None: nothing more is tried
+    hard: bool = False  # a hard decline: no retry; the last retry day only ends the dunning
+    failed_payment_id: str | None = None  # the last failure counted: reported again, it changes nothing
+
+
 @dataclass(frozen=True)
 class Period:
     number: int  # 0 = the first
@@ -104,6 +160,7 @@ class Subscription:
     # it keeps the subscription in the due index, so a run that stopped after the invoice and
     # before the charge is finished by the next one.
     collecting_period: int | None = None
+    dunning: Dunning | None = None
     version: int = 0
 
     def period(self, number: int) -> Period:
@@ -138,9 +195,20 @@ class Subscription:
     def due_on(self) -> date | None:
         """When the billing run must look at it next: the period still being collected, else the
         next payment (a scheduled subscription's start)."""
+        candidates = [self.next_payment_on]
         if self.collecting_period is not None:
-            return self.payment_date(self.collecting_period)
-        return self.next_payment_on
+            candidates.append(self.payment_date(self.collecting_period))
+        if self.status.billable and self.cancel_at_period_end and self.current_period is not None:
+            candidates.append(self.current_period.end + timedelta(days=1))  # the run cancels it then
+        due = [day for day in candidates if day is not None]
+        return min(due) if due else None
+
+    @property
+    def dunning_due(self) -> Dunning | None:
+        """The dunning whose next step (retry, overdue reminder, final action) has a date."""
+        if self.status.billable and self.dunning is not None and self.dunning.next_on is not None:
+            return self.dunning
+        return None
 
     @property
     def next_period(self) -> Period:
@@ -277,8 +345,12 @@ def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subs
     status = SubscriptionStatus.EXPIRED if expired else SubscriptionStatus.ACTIVE
     if subscription.status is SubscriptionStatus.CANCELED:
         status = SubscriptionStatus.CANCELED
+    dunning = subscription.dunning
+    if dunning is not None and dunning.period <= paid_period.number:
+        dunning = None
     return replace(
         collected(subscription, paid_period.number, now),
+        dunning=dunning,
         payments_made=made,
         last_paid_period=paid_period.number,
         last_payment_on=now.date(),
@@ -288,13 +360,88 @@ def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subs
     )
 
 
-def payment_failed(subscription: Subscription, now: datetime) -> Subscription:
-    """W3: the current cycle's payment failed; the buyer is asked for another method."""
+def payment_failed(
+    subscription: Subscription,
+    number: int,
+    now: datetime,
+    policy: DunningPolicy,
+    *,
+    payment_id: str | None = None,
+    decline_code: str | None = None,
+) -> Subscription:
+    """W3: the charge of period ``number`` failed: the subscription is unpaid and its dunning
+    starts (a first failure) or goes on (a retry failed). A hard decline is not retried. When
+    nothing is left to try, the final action applies. The same failed payment reported again
+    changes nothing."""
     if not subscription.status.billable:
         return subscription
-    collecting = subscription.collecting_period
-    after = collected(subscription, collecting, now) if collecting is not None else subscription
-    return replace(after, status=SubscriptionStatus.UNPAID, updated_at=now)
+    dunning = subscription.dunning
+    if payment_id is not None and dunning is not None and dunning.failed_payment_id == payment_id:
+        return subscription
+    today = now.date()
+    hard = decline_code in HARD_DECLINES
+    if dunning is None or dunning.period != number:
+        dunning = Dunning(period=number, since=today, hard=hard, failed_payment_id=payment_id)
+    else:
+        dunning = replace(dunning, steps=dunning.steps + 1, hard=dunning.hard or hard, failed_payment_id=payment_id)
+    dunning = replace(dunning, next_on=next_dunning_on(dunning, policy, today))
+    after = replace(
+        collected(subscription, number, now), status=SubscriptionStatus.UNPAID, dunning=dunning, updated_at=now
+    )
+    return after if dunning.next_on is not None else dunning_exhausted(after, policy, now)
+
+
+def next_dunning_on(dunning: Dunning, policy: DunningPolicy, today: date) -> date | None:
+    """The next retry (reminder) day of the policy after ``dunning.steps`` of them; after a hard
+    decline, only the last day (when the final action applies); None when none is left."""
+    days = policy.retry_days
+    if dunning.hard:
+        last = dunning.since + timedelta(days=days[-1]) if days else today
+        return last if last > today else None
+    if dunning.steps >= len(days):
+        return None
+    return dunning.since + timedelta(days=days[dunning.steps])
+
+
+def dunning_exhausted(subscription: Subscription, policy: DunningPolicy, now: datetime) -> Subscription:
+    """W3: the retries ran out: the tenant's final action (the invoice stays open either way)."""
+    dunning = replace(subscription.dunning, next_on=None) if subscription.dunning else None
+    if policy.final_action is FinalAction.CANCEL and subscription.status.billable:
+        return replace(
+            subscription,
+            status=SubscriptionStatus.CANCELED,
+            dunning=dunning,
+            canceled_at=now,
+            ended_on=now.date(),
+            updated_at=now,
+        )
+    return replace(subscription, dunning=dunning, updated_at=now)
+
+
+def sent_for_payment(
+    subscription: Subscription, number: int, due_date: date, policy: DunningPolicy, now: datetime
+) -> Subscription:
+    """Invoice mode: period ``number``'s invoice was sent; unpaid after ``due_date``, the buyer is
+    reminded on the policy's days after it."""
+    watch = Dunning(period=number, since=due_date)
+    watch = replace(watch, next_on=next_dunning_on(watch, policy, due_date))
+    return replace(collected(subscription, number, now), dunning=watch, updated_at=now)
+
+
+def overdue_reminded(subscription: Subscription, policy: DunningPolicy, now: datetime) -> Subscription:
+    """Invoice mode: one more overdue reminder was sent; the next on the policy's next day."""
+    dunning = subscription.dunning
+    if dunning is None:
+        return subscription
+    dunning = replace(dunning, steps=dunning.steps + 1)
+    return replace(subscription, dunning=replace(dunning, next_on=next_dunning_on(dunning, policy, now.date())))
+
+
+def dunning_over(subscription: Subscription, now: datetime) -> Subscription:
+    """The dunned invoice was paid or voided another way: nothing more is tried."""
+    if subscription.dunning is None:
+        return subscription
+    return replace(subscription, dunning=None, updated_at=now)
 
 
 def prorated_refund(amount: int, paid_for: Period, canceled_on: date) -> int:

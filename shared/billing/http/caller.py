@@ -19,7 +19,14 @@ def caller_of(router: Router) -> Caller:
     role = str(claims.get(os.environ.get("ROLE_CLAIM", "custom:role"), ""))
     if not _TENANT_ID.match(tenant):
         raise Forbidden("the token names no valid tenant")
+    sandbox = str(claims.get(os.environ.get("MODE_CLAIM", "custom:mode"), "live")) == "sandbox"
     try:
-        return Caller(tenant_id=tenant, user_id=str(claims.get("sub", "")), role=Role(role))
+        caller = Caller(tenant_id=tenant, user_id=str(claims.get("sub", "")), role=Role(role), sandbox=sandbox)
     except ValueError:
         raise Forbidden("the token names no known role (admin, billing, viewer)") from None
+    if sandbox:  # its requests see its test clock's day
+        from billing.clock import set_clock
+        from billing.http.dependencies import test_clock_service
+
+        set_clock(test_clock_service().today_of(tenant))
+    return caller

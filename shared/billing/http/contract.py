@@ -71,7 +71,7 @@ STATUS_DESCRIPTIONS = {
     400: "The body is not UTF-8, or a webhook's signature or payload is invalid",
     401: "No valid bearer token",
     402: "The card was declined or needs authentication; the payment is recorded as failed",
-    403: "The caller's role may not do this",
+    403: "The caller's role may not do this (or a live tenant asked for the test clock)",
     404: "No such record for this tenant",
     409: "Conflicts with the record's current state, another record, or a request still running "
     "with the same Idempotency-Key (idempotency_key_in_use)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -21,11 +20,10 @@ if TYPE_CHECKING:
     from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
     from billing.services.subscriptions import SubscriptionService
+    from billing.services.test_clocks import TestClockService
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
+from billing.clock import SystemClock
 
 
 @cache
@@ -261,3 +259,12 @@ def billing_run_service() -> BillingRunService:
     return BillingRunService(
         DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS, dispatch, DynamoSettingsRepository()
     )
+
+
+@cache
+def test_clock_service() -> TestClockService:
+    from billing.adapters.dynamodb.billing_runs import DynamoBillingRuns, DynamoTestClocks
+    from billing.adapters.dynamodb.keys import DUE_SHARDS
+    from billing.services.test_clocks import TestClockService
+
+    return TestClockService(DynamoTestClocks(), billing_run_service(), DynamoBillingRuns(), SystemClock(), DUE_SHARDS)

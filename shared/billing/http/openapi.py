@@ -23,6 +23,7 @@ def openapi_document() -> str:
         stripe_connect,
         stripe_webhook,
         subscriptions,
+        test_clock,
     )
 
     app = build_resolver(
@@ -34,6 +35,7 @@ def openapi_document() -> str:
         subscriptions.router,
         hosted_subscription.router,
         billing_runs.router,
+        test_clock.router,
         payments.router,
         stripe_connect.router,
         stripe_connect.callback_router,

@@ -24,6 +24,8 @@ BILL, REMIND = "bill", "remind"  # the kinds of work a run hands its workers
 class BillingRunRepository(Protocol):
     def due(self, tenant_id: str, shard: int, on_or_before: date, on: bool = False) -> Iterable[str]: ...
 
+    def dunning(self, tenant_id: str, shard: int, on_or_before: date) -> Iterable[str]: ...
+
     def tenants(self) -> Iterable[str]: ...
 
     def started(self, tenant_id: str, run_id: str, run_date: date, now) -> None: ...
@@ -54,27 +56,47 @@ class BillingRunService:
         # few subscriptions), or a queue that workers consume (AWS).
         self._dispatch = dispatch or self._work_all
 
-    def start(self, caller: Caller, run_date: date | None, hosted_base: str) -> BillingRun:
-        """B1: plan the tenant's run of the date and hand the work on. Started again for the same
-        date it adds to the same record and bills only what is still due (B3)."""
+    def start(self, caller: Caller, run_date: date | None, hosted_base: str, *, in_process: bool = False) -> BillingRun:
+        """B1: plan the tenant's run of the date and hand the work on (``in_process``: do it
+        here, as the test clock does). Started again for the same date it adds to the same record
+        and bills only what is still due (B3)."""
         caller.require(Permission.ADMINISTER)
         today = self._clock.now().date()
         run_date = run_date or today
         if run_date > today:
             raise ValidationFailed.of("date", "must not lie in the future")
+        due = self.plan(caller.tenant_id, run_date)
+        reminders = self.reminder_day(caller.tenant_id, run_date)
+        remind = self.plan(caller.tenant_id, reminders, on=True) if reminders else []
+        return self.run_planned(caller, run_date, due, remind, reminders, hosted_base, in_process=in_process)
+
+    def reminder_day(self, tenant_id: str, run_date: date) -> date | None:
+        """S8: the payment day a run of ``run_date`` reminds of (None: the tenant sends none)."""
+        settings = self._settings.get(tenant_id) if self._settings else None
+        if settings is None or not settings.reminders_enabled:
+            return None
+        return run_date + timedelta(days=settings.reminder_days)
+
+    def run_planned(
+        self,
+        caller: Caller,
+        run_date: date,
+        due: list[str],
+        remind: list[str],
+        payment_on: date | None,
+        hosted_base: str,
+        *,
+        in_process: bool = False,
+    ) -> BillingRun:
+        """The run of a date whose work is known: ``due`` to bill, ``remind`` of ``payment_on``."""
+        caller.require(Permission.ADMINISTER)
         rid = run_id(run_date)
         self._runs.started(caller.tenant_id, rid, run_date, self._clock.now())
-        due = self.plan(caller.tenant_id, run_date)
         self._runs.counted(caller.tenant_id, rid, {Outcome.DUE: len(due)}, self._clock.now())
         work = [{"kind": BILL, "subscription_id": s} for s in due]
-        settings = self._settings.get(caller.tenant_id) if self._settings else None
-        if settings is not None and settings.reminders_enabled:
-            payment_on = run_date + timedelta(days=settings.reminder_days)
-            work += [
-                {"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()}
-                for s in self.plan(caller.tenant_id, payment_on, on=True)
-            ]
-        self._dispatch(caller.tenant_id, rid, run_date, work, hosted_base)
+        work += [{"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()} for s in remind]
+        dispatch = self._work_all if in_process else self._dispatch
+        dispatch(caller.tenant_id, rid, run_date, work, hosted_base)
         return self._runs.get(caller.tenant_id, rid)
 
     def nightly(self, run_date: date, public_base: str) -> list[str]:
@@ -93,6 +115,9 @@ class BillingRunService:
         for shard in range(self._shards):
             for subscription_id in self._runs.due(tenant_id, shard, run_date, on):
                 seen[subscription_id] = None
+            if not on:  # W3: a retry, an overdue reminder or a dunning's end is due too
+                for subscription_id in self._runs.dunning(tenant_id, shard, run_date):
+                    seen[subscription_id] = None
         return list(seen)
 
     def work(self, tenant_id: str, rid: str, run_date: date, item: dict, hosted_base: str) -> list[Outcome]:

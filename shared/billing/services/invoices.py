@@ -526,6 +526,8 @@ class InvoiceService:
         key = f"{folder}/{invoice.tenant_id}/{invoice.id}/{document_fingerprint(invoice)}.pdf"
         if not with_bytes and self._files.exists(key):
             return key, None
+        if with_bytes and (stored := self._files.get(key)) is not None:
+            return key, stored  # sent again (an overdue reminder): the document as it was stored
         seller = invoice.seller or self._settings.get(invoice.tenant_id).seller
         body = self._renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
         self._files.put(key, body, "application/pdf")
@@ -675,10 +677,13 @@ class InvoiceService:
 
     # ------------------------------------------------------------ collection (the card on file)
 
-    def charge(self, caller: Caller, invoice_id: str, payment_method_id: str | None = None) -> Invoice:
+    def charge(
+        self, caller: Caller, invoice_id: str, payment_method_id: str | None = None, attempt: int = 0
+    ) -> Invoice:
         """Charge the amount due to the customer's card on file (or the method given) and apply
-        the payment. One charge per invoice and amount due: a retry, or a second worker, finishes
-        the first charge instead of starting another. A decline is a PaymentFailed (402)."""
+        the payment. One charge per invoice, amount due and ``attempt`` (a dunning retry's
+        number): a retry of the call, or a second worker, finishes that charge instead of starting
+        another. A decline is a PaymentFailed (402)."""
         caller.require(Permission.WRITE)
         invoice = self._invoices.get(caller.tenant_id, invoice_id)
         if not invoice.status.collectable or invoice.amount_due <= 0:
@@ -691,7 +696,8 @@ class InvoiceService:
             "description": f"Invoice {invoice.number}",
             "invoice_id": invoice.id,
         }
-        payment = self._payment_service.charge(caller, request, f"invoice:{invoice.id}:{invoice.amount_due}")
+        key = f"invoice:{invoice.id}:{invoice.amount_due}" + (f":retry-{attempt}" if attempt else "")
+        payment = self._payment_service.charge(caller, request, key)
         if payment.status is not PaymentStatus.SUCCEEDED:
             return invoice  # pending (a bank debit): the invoice stays open until it succeeds
         return self._paid_online(caller.tenant_id, invoice_id, payment, caller.user_id, "card on file")

@@ -139,6 +139,7 @@ class PaymentService:
                 amount=payment.amount,
                 currency=payment.currency,
                 failure_code=declined.code,
+                decline_code=declined.decline_code,
                 failure_message=declined.message,
             )
             failed = self._settle(payment, state, actor, account)
@@ -277,5 +278,12 @@ class PaymentService:
 
 
 def _same_facts(a: Payment, b: Payment) -> bool:
-    fields = ("processor_payment_id", "processor_charge_id", "amount_refunded", "failure_code", "failure_message")
+    fields = (
+        "processor_payment_id",
+        "processor_charge_id",
+        "amount_refunded",
+        "failure_code",
+        "decline_code",
+        "failure_message",
+    )
     return all(getattr(a, f) == getattr(b, f) for f in fields)

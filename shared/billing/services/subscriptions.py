@@ -34,20 +34,24 @@ from billing.domain.pricing import AmountType, LineItem, subscription_groups, su
 from billing.domain.subscriptions import (
     CancelMode,
     CollectionMethod,
+    DunningPolicy,
     Subscription,
     SubscriptionFilter,
     SubscriptionStatus,
     activated,
     billed,
     canceled,
-    collected,
     cycle_invoice_request,
     deletion_refusal,
+    dunning_exhausted,
+    dunning_over,
     ended_at_period_end,
     new_subscription,
+    overdue_reminded,
     paid,
     payment_failed,
     prorated_refund,
+    sent_for_payment,
 )
 from billing.domain.timeline import TimelineEvent, timeline_event
 from billing.observability import logger
@@ -294,8 +298,12 @@ class SubscriptionService:
             if subscription.status is SubscriptionStatus.CANCELED:
                 return [Outcome.CANCELED]
             outcomes.append(Outcome.ACTIVATED)
-        due = subscription.due_on
-        if not subscription.status.billable or due is None or due > run_date:
+        if subscription.dunning_due and subscription.dunning_due.next_on <= run_date:
+            outcomes += self._dunning_step(caller, subscription, hosted_base)
+            subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        next_on = subscription.next_payment_on
+        billing_due = subscription.collecting_period is not None or (next_on is not None and next_on <= run_date)
+        if not subscription.status.billable or not billing_due:
             return outcomes or [Outcome.SKIPPED]
         try:
             invoice = self.bill_period(caller, subscription, hosted_base, subscription.collecting_period)
@@ -310,6 +318,70 @@ class SubscriptionService:
         if last and self._subscriptions.get(caller.tenant_id, subscription_id).status is SubscriptionStatus.EXPIRED:
             outcomes.append(Outcome.EXPIRED)  # B2: the term's last payment was made
         return outcomes
+
+    def _dunning_step(self, caller: Caller, subscription: Subscription, hosted_base: str) -> list[Outcome]:
+        """W3, one day of dunning: retry the failed charge (its own charge per retry, so a worker
+        run twice retries once), remind the buyer of an overdue invoice (invoice mode), or, after
+        a hard decline, apply the final action on the last retry day."""
+        dunning = subscription.dunning
+        invoice = self._invoices.for_request(caller.tenant_id, f"{subscription.id}:{dunning.period}")
+        now = self._clock.now()
+        if invoice is None or not invoice.status.collectable or invoice.amount_due <= 0:
+            self._change(caller.tenant_id, subscription.id, lambda s: (dunning_over(s, now), None))
+            return [Outcome.SKIPPED]
+        policy = DunningPolicy.of(self._settings.get(caller.tenant_id))
+        if subscription.collection_method is CollectionMethod.SEND_INVOICE:
+            days = (now.date() - dunning.since).days
+            message = (
+                f"Invoice {invoice.number} of {format_amount(invoice.amount_due, invoice.currency)} was due on "
+                f"{dunning.since} and is {days} day{'s' if days != 1 else ''} overdue. Please pay it by the link below."
+            )
+            self._invoices.send(
+                caller, invoice.id, {"subject": f"Overdue: invoice {invoice.number}", "message": message}, hosted_base
+            )
+
+            def reminded(current: Subscription):
+                if current.dunning != dunning:
+                    return current, None
+                summary = f"Overdue reminder {dunning.steps + 1} of invoice {invoice.number} sent"
+                after = overdue_reminded(current, policy, now)
+                return after, self._event(after, "subscription.overdue_reminder_sent", SYSTEM_ACTOR, summary)
+
+            self._change(caller.tenant_id, subscription.id, reminded)
+            return [Outcome.REMINDERS]
+        if dunning.hard:  # the last retry day after a hard decline: nothing was retried
+
+            def ended(current: Subscription):
+                if current.dunning != dunning:
+                    return current, None
+                after = dunning_exhausted(current, policy, now)
+                summary = "The failed payment was not retried (a hard decline) and no new method came: " + (
+                    "canceled" if after.status is SubscriptionStatus.CANCELED else "it stays unpaid"
+                )
+                return after, self._event(after, "subscription.dunning_ended", SYSTEM_ACTOR, summary)
+
+            after = self._change(caller.tenant_id, subscription.id, ended)
+            if after.status is SubscriptionStatus.CANCELED:
+                self._tell_admins(after, f"Subscription {after.id} canceled after its payment failed")
+                return [Outcome.CANCELED]
+            return [Outcome.SKIPPED]
+        try:
+            charged = self._invoices.charge(
+                caller, invoice.id, subscription.payment_method_id, attempt=dunning.steps + 1
+            )
+        except PaymentFailed as declined:
+            self._payment_failed(
+                caller.tenant_id,
+                subscription.id,
+                dunning.period,
+                hosted_base,
+                declined.payment_id,
+                declined.decline_code,
+            )
+            after = self._subscriptions.get(caller.tenant_id, subscription.id)
+            canceled_now = [Outcome.CANCELED] if after.status is SubscriptionStatus.CANCELED else []
+            return [Outcome.RETRIED, Outcome.FAILED, *canceled_now]
+        return [Outcome.RETRIED, Outcome.CHARGED] if charged.status is InvoiceStatus.PAID else [Outcome.RETRIED]
 
     def bill_period(
         self, caller: Caller, subscription: Subscription, hosted_base: str, number: int | None = None
@@ -339,20 +411,28 @@ class SubscriptionService:
                 subscription=moved,
                 paid_by=paid_by,
             )
-        except PaymentFailed:
-            self._payment_failed(caller.tenant_id, subscription.id, hosted_base)
+        except PaymentFailed as declined:
+            self._payment_failed(
+                caller.tenant_id, subscription.id, number, hosted_base, declined.payment_id, declined.decline_code
+            )
             raise
         if invoice.status is InvoiceStatus.PAID and invoice.paid_at and invoice.paid_at < started:
             # Paid before this call (an earlier attempt stopped after it): count the period now. A
             # payment made in this call was counted as the invoice was paid (invoice_paid).
             self._period_paid(caller.tenant_id, subscription.id, billed_period.number)
         elif collect == "send" and invoice.last_sent_at is not None:
-            self._collected(caller.tenant_id, subscription.id, billed_period.number)
+            self._sent(caller.tenant_id, subscription.id, billed_period.number, invoice)
         return invoice
 
-    def _collected(self, tenant_id: str, subscription_id: str, number: int) -> None:
+    def _sent(self, tenant_id: str, subscription_id: str, number: int, invoice: Invoice) -> None:
+        """Invoice mode: the period's invoice is out; its overdue reminders are scheduled."""
+        policy = DunningPolicy.of(self._settings.get(tenant_id))
+        due_date = invoice.due_date or self._clock.now().date()
+
         def change(subscription: Subscription):
-            return collected(subscription, number, self._clock.now()), None
+            if subscription.collecting_period != number:
+                return subscription, None
+            return sent_for_payment(subscription, number, due_date, policy, self._clock.now()), None
 
         self._change(tenant_id, subscription_id, change)
 
@@ -371,12 +451,17 @@ class SubscriptionService:
         for subscription_id in payment.subscription_ids:  # a first payment, taken before the invoices
             invoices.append(self._invoices.for_request(payment.tenant_id, f"{subscription_id}:0"))
             if invoices[-1] is None and payment.status is PaymentStatus.FAILED:
-                self._payment_failed(payment.tenant_id, subscription_id, hosted_base)
+                self._payment_failed(
+                    payment.tenant_id, subscription_id, 0, hosted_base, payment.id, payment.decline_code
+                )
         for invoice in invoices:
             if invoice is None or invoice.subscription_id is None:
                 continue
             if payment.status is PaymentStatus.FAILED:
-                self._payment_failed(payment.tenant_id, invoice.subscription_id, hosted_base)
+                number = invoice.subscription_period or 0
+                self._payment_failed(
+                    payment.tenant_id, invoice.subscription_id, number, hosted_base, payment.id, payment.decline_code
+                )
                 continue
             self._invoices.apply_online_payment(payment.tenant_id, invoice.id, payment)  # paid: invoice_paid follows
 
@@ -463,25 +548,68 @@ class SubscriptionService:
 
         self._change(tenant_id, subscription_id, change)
 
-    def _payment_failed(self, tenant_id: str, subscription_id: str, hosted_base: str = "") -> None:
-        turned_unpaid: list[bool] = []  # decided on the version the change was saved over
+    def _payment_failed(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        number: int,
+        hosted_base: str = "",
+        payment_id: str | None = None,
+        decline_code: str | None = None,
+    ) -> None:
+        """W3: period ``number``'s charge failed (the first time, or a retry): unpaid, dunning on.
+        The buyer is asked for a new method when it turns unpaid; the admins hear when the
+        retries ran out. Reported twice (the decline, then the webhook), it is counted once."""
+        policy = DunningPolicy.of(self._settings.get(tenant_id))
+        before: list[Subscription] = []  # the version the change was decided on
 
         def change(subscription: Subscription):
-            after = payment_failed(subscription, self._clock.now())
-            turned_unpaid[:] = [after.status is not subscription.status]
+            before[:] = [subscription]
+            now = self._clock.now()
+            after = payment_failed(subscription, number, now, policy, payment_id=payment_id, decline_code=decline_code)
             if after is subscription:
                 return subscription, None
-            if not turned_unpaid[-1]:  # already unpaid: only the collection finished
-                return after, None
+            if after.status is SubscriptionStatus.CANCELED:
+                summary = f"Canceled: the payment of period {number + 1} failed and its retries ran out"
+                return after, self._event(after, "subscription.canceled", SYSTEM_ACTOR, summary)
+            if subscription.status is SubscriptionStatus.UNPAID:
+                summary = f"A retry of the payment of period {number + 1} failed"
+                if after.dunning and after.dunning.next_on:
+                    summary += f"; the next on {after.dunning.next_on}"
+                return after, self._event(after, "subscription.retry_failed", SYSTEM_ACTOR, summary)
             summary = "The payment of the current period failed; the buyer is asked to update the payment method"
+            if after.dunning and after.dunning.next_on and not after.dunning.hard:
+                summary += f"; it is retried on {after.dunning.next_on}"
+            elif after.dunning and after.dunning.hard:
+                summary += f" (declined: {decline_code}; not retried)"
             return after, self._event(after, "subscription.unpaid", SYSTEM_ACTOR, summary)
 
         try:
             after = self._change(tenant_id, subscription_id, change)
         except NotFound:
             return
-        if turned_unpaid[-1]:
+        if after is before[-1]:
+            return
+        if before[-1].status is not SubscriptionStatus.UNPAID and after.status is SubscriptionStatus.UNPAID:
             self._ask_for_new_method(after, hosted_base)
+        if after.status is SubscriptionStatus.CANCELED:
+            self._tell_admins(after, f"Subscription {after.id} canceled after its payment failed")
+
+    def _tell_admins(self, subscription: Subscription, subject: str) -> None:
+        """Admin notification (switchable), best effort: the change stands whatever the mail does."""
+        settings = self._settings.get(subscription.tenant_id)
+        if not (settings.admin_notifications_enabled and settings.admin_notification_emails):
+            return
+        try:
+            send_as_tenant(
+                self._mailer,
+                settings,
+                to=list(settings.admin_notification_emails),
+                subject=subject,
+                text=f"{subject}.\nCustomer: {subscription.customer_id}\nSubscription: {subscription.id}\n",
+            )
+        except Exception:  # the subscription's change stands; the log keeps the failure
+            logger.exception("notifying the admins failed")
 
     def _change(self, tenant_id: str, subscription_id: str, change) -> Subscription:
         return changed(

@@ -11,7 +11,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import translated
-from billing.adapters.dynamodb.models import BillingRunItem, BillowItem, GuardItem
+from billing.adapters.dynamodb.models import BillingRunItem, BillowItem, GuardItem, TestClockItem
 from billing.adapters.dynamodb.repositories import _Table, domain_record
 from billing.domain.billing_runs import BillingRun, Outcome
 from billing.domain.errors import NotFound
@@ -33,6 +33,25 @@ class DynamoBillingRuns(_Table):
         with translated("due subscriptions"):
             for item in BillowItem.due_for_billing.query(keys.due_shard_pk(tenant_id, shard), condition):
                 yield item.gsi4sk.split("#", 1)[1]
+
+    def dunning(self, tenant_id: str, shard: int, on_or_before: date) -> Iterator[str]:
+        """The ids of the tenant's subscriptions in one shard whose next retry (or overdue
+        reminder, or final action) is on or before the date."""
+        condition = BillowItem.gsi5sk <= f"{on_or_before.isoformat()}~"
+        with translated("subscriptions in dunning"):
+            for item in BillowItem.in_dunning.query(keys.dunning_shard_pk(tenant_id, shard), condition):
+                yield item.gsi5sk.split("#", 1)[1]
+
+    def scheduled(self, tenant_id: str, shard: int) -> Iterator[tuple[date, str, bool]]:
+        """Everything one shard of the tenant has scheduled: (day, subscription, whether it is a
+        dunning day) from its due index and its dunning index."""
+        with translated("scheduled days"):
+            for item in BillowItem.due_for_billing.query(keys.due_shard_pk(tenant_id, shard)):
+                day, subscription_id = item.gsi4sk.split("#", 1)
+                yield date.fromisoformat(day), subscription_id, False
+            for item in BillowItem.in_dunning.query(keys.dunning_shard_pk(tenant_id, shard)):
+                day, subscription_id = item.gsi5sk.split("#", 1)
+                yield date.fromisoformat(day), subscription_id, True
 
     def tenants(self) -> Iterator[str]:
         """Every tenant that ever had a subscription."""
@@ -92,3 +111,20 @@ class DynamoBillingRuns(_Table):
             items = list(results)
         next_cursor = items[-1].id if results.last_evaluated_key is not None and items else None
         return Page([domain_record(BillingRun, i) for i in items], next_cursor)
+
+
+class DynamoTestClocks(_Table):
+    """Sandbox tenants' test clocks, one item under each tenant's partition."""
+
+    def today_of(self, tenant_id: str) -> date | None:
+        with translated("test clock"):
+            try:
+                item = TestClockItem.get(keys.tenant_pk(tenant_id), keys.TEST_CLOCK, consistent_read=True)
+            except DoesNotExist:
+                return None
+        return date.fromisoformat(item.today)
+
+    def moved(self, tenant_id: str, today: date, now: datetime) -> None:
+        item = TestClockItem(pk=keys.tenant_pk(tenant_id), sk=keys.TEST_CLOCK, today=today.isoformat(), updated_at=now)
+        with translated("test clock"):
+            item.save()

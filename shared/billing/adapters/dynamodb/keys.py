@@ -89,6 +89,7 @@ def subscription_request_sk(request_key: str) -> str:
 
 # The tenants that have subscriptions: the nightly planner runs each of them.
 BILLING_TENANTS = "BILLING#TENANTS"
+TEST_CLOCK = "TEST_CLOCK"
 
 RUN_PREFIX = "RUN#"
 
@@ -113,13 +114,24 @@ def method_link_pk(token: str) -> str:
 DUE_SHARDS = 16
 
 
+def _shard_of(subscription_id: str) -> int:
+    return int(hashlib.blake2b(subscription_id.encode(), digest_size=4).hexdigest(), 16) % DUE_SHARDS
+
+
 def due_pk(tenant_id: str, subscription_id: str) -> str:
-    shard = int(hashlib.blake2b(subscription_id.encode(), digest_size=4).hexdigest(), 16) % DUE_SHARDS
-    return due_shard_pk(tenant_id, shard)
+    return due_shard_pk(tenant_id, _shard_of(subscription_id))
 
 
 def due_shard_pk(tenant_id: str, shard: int) -> str:
     return f"T#{tenant_id}#DUE#{shard:02d}"
+
+
+def dunning_pk(tenant_id: str, subscription_id: str) -> str:
+    return dunning_shard_pk(tenant_id, _shard_of(subscription_id))
+
+
+def dunning_shard_pk(tenant_id: str, shard: int) -> str:
+    return f"T#{tenant_id}#DUNNING#{shard:02d}"
 
 
 def due_sk(next_payment_on: str, subscription_id: str) -> str:

@@ -85,6 +85,18 @@ class DueForBillingIndex(GlobalSecondaryIndex):
     gsi4sk = UnicodeAttribute(range_key=True)
 
 
+class InDunningIndex(GlobalSecondaryIndex):
+    """Subscriptions whose failed or overdue payment is tried again on a day (W3), sharded like
+    the due index; sparse: only those in dunning have an entry."""
+
+    class Meta(_Meta):
+        index_name = "InDunning"
+        projection = IncludeProjection(["kind"])
+
+    gsi5pk = UnicodeAttribute(hash_key=True)
+    gsi5sk = UnicodeAttribute(range_key=True)
+
+
 class BillowItem(Model):
     class Meta(_Meta):
         pass
@@ -99,12 +111,15 @@ class BillowItem(Model):
     gsi3pk = UnicodeAttribute(null=True)
     gsi4pk = UnicodeAttribute(null=True)
     gsi4sk = UnicodeAttribute(null=True)
+    gsi5pk = UnicodeAttribute(null=True)
+    gsi5sk = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
 
     by_customer = ByCustomerIndex()
     by_status = ByStatusIndex()
     by_external_id = ByExternalIdIndex()
     due_for_billing = DueForBillingIndex()
+    in_dunning = InDunningIndex()
 
 
 class CustomerItem(BillowItem, discriminator="customer"):
@@ -147,6 +162,13 @@ class GuardItem(BillowItem, discriminator="guard"):
     """Holds a value unique per tenant (an SKU, a debtor number, an invoice number)."""
 
     owner_id = UnicodeAttribute()
+
+
+class TestClockItem(BillowItem, discriminator="test_clock"):
+    """A sandbox tenant's test clock: the day its work is done on."""
+
+    today = UnicodeAttribute()
+    updated_at = UTCDateTimeAttribute()
 
 
 class CounterItem(BillowItem, discriminator="counter"):
@@ -225,6 +247,7 @@ class PaymentItem(CustomerRecordItem, discriminator="payment"):
     processor_charge_id = UnicodeAttribute(null=True)
     amount_refunded = NumberAttribute(default=0)
     failure_code = UnicodeAttribute(null=True)
+    decline_code = UnicodeAttribute(null=True)
     failure_message = UnicodeAttribute(null=True)
     description = UnicodeAttribute(default="")
     invoice_id = UnicodeAttribute(null=True)
@@ -317,6 +340,7 @@ class SubscriptionItem(CustomerRecordItem, discriminator="subscription"):
     payments_made = NumberAttribute(default=0)
     last_paid_period = NumberAttribute(default=-1)
     collecting_period = NumberAttribute(null=True)
+    dunning = JSONAttribute(null=True)
     anchor_on = UnicodeAttribute(null=True)
     anchor_period = NumberAttribute(default=0)
     last_payment_on = UnicodeAttribute(null=True)
@@ -360,4 +384,5 @@ class BillingRunItem(BillowItem, discriminator="billing_run"):
     canceled = NumberAttribute(default=0)
     expired = NumberAttribute(default=0)
     reminders = NumberAttribute(default=0)
+    retried = NumberAttribute(default=0)
     last_error = UnicodeAttribute(default="")

@@ -37,6 +37,7 @@ def subscription_item(subscription: Subscription) -> SubscriptionItem:
     t = subscription.tenant_id
     created = subscription.created_at.isoformat()
     due = subscription.due_on
+    dunning = subscription.dunning_due
     return stored_item(
         SubscriptionItem,
         subscription,
@@ -48,6 +49,8 @@ def subscription_item(subscription: Subscription) -> SubscriptionItem:
         gsi2sk=keys.created_sk(created, subscription.id),
         gsi4pk=keys.due_pk(t, subscription.id) if due else None,
         gsi4sk=keys.due_sk(due.isoformat(), subscription.id) if due else None,
+        gsi5pk=keys.dunning_pk(t, subscription.id) if dunning else None,
+        gsi5sk=keys.due_sk(dunning.next_on.isoformat(), subscription.id) if dunning else None,
     )
 
 

@@ -36,15 +36,22 @@ class S3FileStore:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
 
     def exists(self, key: str) -> bool:
+        return self._missing_as_none(lambda: self._client.head_object(Bucket=self._bucket, Key=key)) is not None
+
+    def get(self, key: str) -> bytes | None:
+        answer = self._missing_as_none(lambda: self._client.get_object(Bucket=self._bucket, Key=key))
+        return None if answer is None else answer["Body"].read()
+
+    @staticmethod
+    def _missing_as_none(call):
         from botocore.exceptions import ClientError
 
         try:
-            self._client.head_object(Bucket=self._bucket, Key=key)
+            return call()
         except ClientError as error:
             if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-                return False
+                return None
             raise
-        return True
 
     def download_url(self, key: str, expires_in_seconds: int) -> str:
         return self._client.generate_presigned_url(

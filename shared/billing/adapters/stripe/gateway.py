@@ -43,6 +43,7 @@ def _processor_payment(intent) -> ProcessorPayment:
         amount_refunded=charge["amount_refunded"] if charge else 0,
         disputed=bool(charge and charge.get("disputed")),
         failure_code=error.get("code"),
+        decline_code=error.get("decline_code"),
         failure_message=error.get("message"),
         payment_method_id=intent.get("payment_method") if isinstance(intent.get("payment_method"), str) else None,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -142,6 +142,14 @@ class SettingsUpdate(Request):
     reminders_enabled: Flag = omittable(description="Email the buyer before each subscription payment (S8)")
     reminder_days: Integer = omittable(ge=1, le=60, description="How many days before the payment")
     admin_notifications_enabled: Flag = omittable()
+    dunning_retry_days: list[Annotated[Integer, Field(ge=1, le=60)]] = omittable(
+        max_length=10,
+        description="W3: days after a failed AutoPay charge on which it is retried (and after an invoice-mode "
+        "invoice's due date on which the buyer is reminded), ascending; empty: no retries",
+    )
+    dunning_final_action: Literal["cancel", "keep_unpaid"] = omittable(
+        description="When the retries run out: cancel the subscription, or keep it unpaid with its invoice open"
+    )
     default_payment_terms_days: Integer = omittable(ge=0, le=365)
     default_currency: CurrencyCode = omittable()
     currencies: list[CurrencyCode] = omittable(min_length=1, max_length=50)
@@ -181,6 +189,8 @@ class SettingsOut(Response):
     reminders_enabled: bool
     reminder_days: int
     admin_notifications_enabled: bool
+    dunning_retry_days: list[int]
+    dunning_final_action: str
     default_payment_terms_days: int
     default_currency: str
     currencies: list[str]

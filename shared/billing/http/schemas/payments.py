@@ -76,6 +76,9 @@ class PaymentOut(Response):
     processor_payment_id: str | None
     processor_charge_id: str | None
     failure_code: str | None
+    decline_code: str | None = Field(
+        description="The issuer's reason of a card decline (insufficient_funds, stolen_card)"
+    )
     failure_message: str | None
     description: str
     created_at: datetime

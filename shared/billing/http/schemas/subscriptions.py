@@ -96,6 +96,15 @@ class PeriodOut(Response):
     end: dt.date
 
 
+class DunningOut(Response):
+    period: int = Field(description="The period whose invoice is being collected again")
+    since: dt.date = Field(description="When its charge first failed (AutoPay) or it fell due (invoice mode)")
+    steps: int = Field(description="Retries made (AutoPay) or overdue reminders sent (invoice mode)")
+    next_on: dt.date | None = Field(description="The next retry or reminder; null: nothing more is tried")
+    hard: bool = Field(description="A hard decline (a stolen card, say): not retried")
+    failed_payment_id: str | None
+
+
 class SubscriptionOut(Response):
     id: str
     object: Literal["subscription"] = "subscription"
@@ -121,6 +130,7 @@ class SubscriptionOut(Response):
     cancel_at_period_end: bool
     canceled_at: dt.datetime | None
     ended_on: dt.date | None
+    dunning: DunningOut | None = Field(description="W3: the failed or overdue payment being collected again")
     invoice_ids: list[str] | None = Field(None, description="Its invoices, newest first (when one is read)")
     created_at: dt.datetime
     updated_at: dt.datetime

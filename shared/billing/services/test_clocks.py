@@ -1,0 +1,105 @@
+"""A test clock per sandbox tenant (beyond what the schedule's anchors offer): Stripe's test
+clocks move at most two billing intervals at a time and Kill Bill's clock is server-wide; here
+each sandbox tenant has its own day, and advancing it runs that tenant's billing work for every
+day up to the target, in order, on that day's date. A live tenant cannot use it (403)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from billing.clock import clock_at
+from billing.domain.access import Caller, Permission
+from billing.domain.errors import ValidationFailed
+from billing.ports import Clock
+from billing.services.billing_runs import BillingRunService
+
+MAX_ADVANCE_DAYS = 366  # a year (a leap year's too) per call
+
+
+@dataclass(frozen=True)
+class TestClock:
+    today: date
+    advanced: bool  # False: the tenant's clock still follows the real date
+    days_run: tuple[date, ...] = ()  # the billing days an advance ran (the days with work to do)
+
+
+class TestClockRepository(Protocol):
+    def today_of(self, tenant_id: str) -> date | None: ...
+
+    def moved(self, tenant_id: str, today: date, now: datetime) -> None: ...
+
+
+class Schedule(Protocol):
+    def scheduled(self, tenant_id: str, shard: int) -> Iterable[tuple[date, str, bool]]: ...
+
+
+class TestClockService:
+    def __init__(
+        self,
+        clocks: TestClockRepository,
+        runs: BillingRunService,
+        schedule: Schedule,
+        clock: Clock,
+        shards: int,
+    ):
+        self._clocks = clocks
+        self._runs = runs
+        self._schedule = schedule
+        self._clock = clock
+        self._shards = shards
+
+    def today_of(self, tenant_id: str) -> date | None:
+        return self._clocks.today_of(tenant_id)
+
+    def get(self, caller: Caller) -> TestClock:
+        caller.require(Permission.READ)
+        caller.require_sandbox()
+        today = self._clocks.today_of(caller.tenant_id)
+        return TestClock(today or self._clock.now().date(), today is not None)
+
+    def advance(self, caller: Caller, to: date, hosted_base: str) -> TestClock:
+        """Move the tenant's day to ``to``, running its billing (bills, retries, reminders,
+        activations, expiries) on each day in between that has work, in order. The clock is
+        saved after each day, so an advance cut short continues from where it stopped."""
+        caller.require(Permission.ADMINISTER)
+        caller.require_sandbox()
+        tenant = caller.tenant_id
+        current = self._clocks.today_of(tenant) or self._clock.now().date()
+        if to <= current:
+            raise ValidationFailed.of("date", f"must be after the test clock's day, {current}")
+        if (to - current).days > MAX_ADVANCE_DAYS:
+            raise ValidationFailed.of("date", f"must lie at most {MAX_ADVANCE_DAYS} days after {current}")
+        days_run = []
+        while (day := self._next_day(tenant, current, to)) is not None:
+            day, due, remind, payment_on = day
+            with clock_at(day):
+                self._runs.run_planned(caller, day, due, remind, payment_on, hosted_base, in_process=True)
+                self._clocks.moved(tenant, day, self._clock.now())
+            days_run.append(day)
+            current = day
+        with clock_at(to):
+            self._clocks.moved(tenant, to, self._clock.now())
+        return TestClock(to, True, tuple(days_run))
+
+    def _next_day(self, tenant_id: str, current: date, to: date):
+        """The first day after ``current`` (and not after ``to``) with billing work - a day of the
+        due or dunning index, or a payment's reminder day; days without work are skipped - and
+        that day's work, planned from the same one read of the indexes: (day, subscriptions due,
+        subscriptions to remind, the payment day they are reminded of)."""
+        scheduled = [entry for shard in range(self._shards) for entry in self._schedule.scheduled(tenant_id, shard)]
+        tomorrow = current + timedelta(days=1)
+        reminder = self._runs.reminder_day(tenant_id, current)
+        ahead = reminder - current if reminder is not None else None
+        candidates = [max(day, tomorrow) for day, _, _ in scheduled]
+        if ahead is not None:
+            candidates += [day - ahead for day, _, dunning in scheduled if not dunning and day - ahead > current]
+        day = min(candidates, default=None)
+        if day is None or day > to:
+            return None
+        due = list(dict.fromkeys(s for on, s, _ in scheduled if on <= day))
+        payment_on = day + ahead if ahead is not None else None
+        remind = [s for on, s, dunning in scheduled if not dunning and on == payment_on]
+        return day, due, remind, payment_on
