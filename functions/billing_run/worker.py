@@ -3,6 +3,7 @@ subscription; a failure is reported for that message alone (partial batch respon
 subscription never fails its neighbours, and SQS delivers it again (then to the dead-letter queue)."""
 
 import json
+from collections import defaultdict
 from datetime import date
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -19,20 +20,35 @@ class BillingFailed(Exception):
     """The subscription could not be billed this time; its message comes back."""
 
 
-def bill_one(record) -> None:
-    work = json.loads(record.body)
-    with clock_at(date.fromisoformat(work["today"]) if "today" in work else None):  # a sandbox tenant's day
-        outcomes = billing_run_service().work(
-            work["tenant_id"],
-            work["run_id"],
-            date.fromisoformat(work["run_date"]),
-            work["work"],
-            work.get("hosted_base", ""),
-        )
-    if outcomes == [Outcome.FAILED]:  # it could not be worked (a decline is billed, and dunning's)
-        raise BillingFailed(work["work"]["subscription_id"])
+def bill_batch(records: list[dict]) -> set[str]:
+    """Work the batch's messages together (a run's batch numbers its invoices in one
+    transaction); answer the ids of the messages that could not be worked."""
+    failed = set()
+    groups: dict[tuple, list[tuple[str, dict]]] = defaultdict(list)
+    for record in records:
+        work = json.loads(record["body"])
+        key = (work["tenant_id"], work["run_id"], work["run_date"], work.get("hosted_base", ""), work.get("today"))
+        groups[key].append((record["messageId"], work["work"]))
+    for (tenant_id, run_id, run_date, hosted_base, today), entries in groups.items():
+        with clock_at(date.fromisoformat(today) if today else None):  # a sandbox tenant's day
+            results = billing_run_service().work(
+                tenant_id, run_id, date.fromisoformat(run_date), [item for _, item in entries], hosted_base
+            )
+        # A decline is billed (dunning's then); only what could not be worked comes back.
+        failed |= {
+            message_id
+            for (message_id, _), outcomes in zip(entries, results, strict=True)
+            if outcomes == [Outcome.FAILED]
+        }
+    return failed
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict, context) -> dict:
-    return process_partial_response(event=event, record_handler=bill_one, processor=processor, context=context)
+    failed = bill_batch(event["Records"])
+
+    def report(record) -> None:
+        if record.message_id in failed:
+            raise BillingFailed(record.message_id)
+
+    return process_partial_response(event=event, record_handler=report, processor=processor, context=context)

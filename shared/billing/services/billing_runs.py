@@ -19,6 +19,7 @@ from billing.ports import Clock, SettingsRepository
 from billing.services.subscriptions import SubscriptionService, system_caller
 
 BILL, REMIND = "bill", "remind"  # the kinds of work a run hands its workers
+IN_PROCESS_BATCH = 10  # as many as a queue batch (SQS hands a worker at most ten)
 
 
 class BillingRunRepository(Protocol):
@@ -120,27 +121,49 @@ class BillingRunService:
                     seen[subscription_id] = None
         return list(seen)
 
-    def work(self, tenant_id: str, rid: str, run_date: date, item: dict, hosted_base: str) -> list[Outcome]:
-        """One subscription's night (its billing, or its reminder). A failure is counted and
-        reported, never raised to its neighbours; the subscription stays due, so the next run (or
-        a retry) takes it again."""
-        error = ""
-        subscription_id = item["subscription_id"]
+    def work(
+        self, tenant_id: str, rid: str, run_date: date, items: list[dict], hosted_base: str
+    ) -> list[list[Outcome]]:
+        """A batch of the run's work (a queue batch): each subscription's night, or its reminder.
+        The batch's new invoices are numbered in one transaction (B4) and its counts added to the
+        run's record in one write. A failure is counted and reported for its item alone, never
+        raised to its neighbours; the subscription stays due, so a retry or the next run takes it."""
         caller = system_caller(tenant_id)
-        try:
+        results: list[list[Outcome] | None] = [None] * len(items)
+        nights = {}
+        errors = []
+
+        def attempt(index: int, step: Callable[[], list[Outcome]]) -> None:
+            try:
+                results[index] = step()
+            except DomainError as failure:
+                logger.warning("billing %s failed: %s", items[index]["subscription_id"], failure)
+                results[index] = [Outcome.FAILED]
+                errors.append(f"{items[index]['subscription_id']}: {failure}")
+                nights.pop(index, None)
+
+        for index, item in enumerate(items):
+            subscription_id = item["subscription_id"]
             if item["kind"] == REMIND:
-                outcomes = self._subscriptions.remind(caller, subscription_id, date.fromisoformat(item["payment_on"]))
-            else:
-                outcomes = self._subscriptions.run_due(caller, subscription_id, run_date, hosted_base)
-        except DomainError as failure:
-            logger.warning("billing %s failed: %s", subscription_id, failure)
-            outcomes, error = [Outcome.FAILED], f"{subscription_id}: {failure}"
-        self._runs.counted(tenant_id, rid, dict(Counter(outcomes)), self._clock.now(), error)
-        return outcomes
+                payment_on = date.fromisoformat(item["payment_on"])
+                attempt(index, lambda s=subscription_id, on=payment_on: self._subscriptions.remind(caller, s, on))
+                continue
+
+            def prepare(index=index, subscription_id=subscription_id) -> list[Outcome]:
+                nights[index] = self._subscriptions.prepare_night(caller, subscription_id, run_date, hosted_base)
+                return nights[index].outcomes
+
+            attempt(index, prepare)
+        self._subscriptions.number_invoices(caller, list(nights.values()))
+        for index, night in list(nights.items()):
+            attempt(index, lambda n=night: self._subscriptions.finish_night(caller, n, hosted_base))
+        counts = Counter(outcome for outcomes in results for outcome in outcomes)
+        self._runs.counted(tenant_id, rid, dict(counts), self._clock.now(), errors[-1] if errors else "")
+        return results
 
     def _work_all(self, tenant_id: str, rid: str, run_date: date, work: list[dict], hosted_base: str) -> None:
-        for item in work:
-            self.work(tenant_id, rid, run_date, item, hosted_base)
+        for start in range(0, len(work), IN_PROCESS_BATCH):
+            self.work(tenant_id, rid, run_date, work[start : start + IN_PROCESS_BATCH], hosted_base)
 
     def get(self, caller: Caller, rid: str) -> BillingRun:
         caller.require(Permission.WRITE)

@@ -20,13 +20,21 @@ from billing.domain.billing_runs import Outcome
 from billing.domain.customers import Customer
 from billing.domain.errors import (
     Conflict,
+    DomainError,
     FieldError,
     NotFound,
     PaymentFailed,
     RequestTaken,
     ValidationFailed,
 )
-from billing.domain.invoices import Invoice, InvoiceFilter, InvoicePayment, InvoiceStatus, PaymentSource
+from billing.domain.invoices import (
+    MAX_FINALIZE_BATCH,
+    Invoice,
+    InvoiceFilter,
+    InvoicePayment,
+    InvoiceStatus,
+    PaymentSource,
+)
 from billing.domain.paging import MAX_PAGE_SIZE
 from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
 from billing.domain.periods import BillingFrequency
@@ -78,6 +86,17 @@ from billing.services.retries import changed
 MAX_SUBSCRIPTIONS_PER_ORDER = 20
 MAX_DAYS_UNTIL_DUE = 365
 LINK_DAYS = 7  # how long an emailed payment-method link opens its page
+
+
+@dataclass(frozen=True)
+class Night:
+    """One subscription's night between its two halves: what happened so far, and the period
+    to bill with its invoice as prepared (None: nothing to bill)."""
+
+    subscription: Subscription
+    outcomes: list[Outcome]
+    number: int | None = None
+    draft: Invoice | None = None
 
 
 @dataclass(frozen=True)
@@ -274,8 +293,17 @@ class SubscriptionService:
 
     def run_due(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> list[Outcome]:
         """The night's work for one subscription (B1, B2): a scheduled one whose start came is
-        activated, one canceled at period end whose period is over is canceled, and a period due
-        on or before the run's date is billed, once, whoever else runs it."""
+        activated, one canceled at period end whose period is over is canceled, a dunning step
+        due is taken, and a period due on or before the run's date is billed, once, whoever else
+        runs it. The billing run does the same in two halves around a batch's numbering."""
+        return self.finish_night(
+            caller, self.prepare_night(caller, subscription_id, run_date, hosted_base), hosted_base
+        )
+
+    def prepare_night(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> Night:
+        """Everything of the night up to the period's invoice, which is written as a draft (in the
+        transaction that moves the subscription on), so that a batch of them takes its numbers
+        in one transaction with the counter (B4)."""
         caller.require(Permission.WRITE)
         outcomes: list[Outcome] = []
         now = self._clock.now()
@@ -296,7 +324,7 @@ class SubscriptionService:
         subscription = self._change(caller.tenant_id, subscription_id, night)
         if subscription.status is not read[-1].status:
             if subscription.status is SubscriptionStatus.CANCELED:
-                return [Outcome.CANCELED]
+                return Night(subscription, [Outcome.CANCELED])
             outcomes.append(Outcome.ACTIVATED)
         if subscription.dunning_due and subscription.dunning_due.next_on <= run_date:
             outcomes += self._dunning_step(caller, subscription, hosted_base)
@@ -304,9 +332,37 @@ class SubscriptionService:
         next_on = subscription.next_payment_on
         billing_due = subscription.collecting_period is not None or (next_on is not None and next_on <= run_date)
         if not subscription.status.billable or not billing_due:
-            return outcomes or [Outcome.SKIPPED]
+            return Night(subscription, outcomes or [Outcome.SKIPPED])
+        number = (
+            subscription.periods_billed if subscription.collecting_period is None else subscription.collecting_period
+        )
+        draft = None
+        if number == subscription.periods_billed:
+            request, key, moved = self._cycle_invoice(subscription, number)
+            draft = self._invoices.create(caller, request, key, moved)
+        return Night(subscription, outcomes, number, draft)
+
+    def number_invoices(self, caller: Caller, nights: list[Night]) -> None:
+        """B4: the drafts a batch of nights wrote take a block of numbers in one transaction with
+        the counter. If that fails (another worker finalized one of them meanwhile), each is
+        finalized on its own as it is finished: nothing is lost, only the batching."""
+        drafts = [n.draft for n in nights if n.draft is not None and n.draft.status is InvoiceStatus.DRAFT]
+        for start in range(0, len(drafts), MAX_FINALIZE_BATCH):
+            try:
+                self._invoices.finalize_drafts(caller, drafts[start : start + MAX_FINALIZE_BATCH])
+            except DomainError as failure:
+                logger.info(
+                    "numbering a batch of %s invoices failed (%s); each is numbered alone", len(drafts), failure
+                )
+
+    def finish_night(self, caller: Caller, night: Night, hosted_base: str) -> list[Outcome]:
+        """The rest of the night: the period's invoice numbered (if the batch did not), charged
+        or sent, and what came of it."""
+        if night.number is None:
+            return night.outcomes
+        subscription, outcomes = night.subscription, list(night.outcomes)
         try:
-            invoice = self.bill_period(caller, subscription, hosted_base, subscription.collecting_period)
+            invoice = self.bill_period(caller, subscription, hosted_base, night.number)
         except PaymentFailed:
             return [*outcomes, Outcome.INVOICED, Outcome.FAILED]
         outcomes.append(Outcome.INVOICED)
@@ -315,7 +371,7 @@ class SubscriptionService:
         elif invoice.status is InvoiceStatus.PAID or invoice.amount_paid:
             outcomes.append(Outcome.CHARGED)
         last = subscription.payments is not None and subscription.payments - subscription.periods_billed <= 1
-        if last and self._subscriptions.get(caller.tenant_id, subscription_id).status is SubscriptionStatus.EXPIRED:
+        if last and self._subscriptions.get(caller.tenant_id, subscription.id).status is SubscriptionStatus.EXPIRED:
             outcomes.append(Outcome.EXPIRED)  # B2: the term's last payment was made
         return outcomes
 
@@ -331,14 +387,18 @@ class SubscriptionService:
             return [Outcome.SKIPPED]
         policy = DunningPolicy.of(self._settings.get(caller.tenant_id))
         if subscription.collection_method is CollectionMethod.SEND_INVOICE:
-            days = (now.date() - dunning.since).days
-            message = (
-                f"Invoice {invoice.number} of {format_amount(invoice.amount_due, invoice.currency)} was due on "
-                f"{dunning.since} and is {days} day{'s' if days != 1 else ''} overdue. Please pay it by the link below."
-            )
-            self._invoices.send(
-                caller, invoice.id, {"subject": f"Overdue: invoice {invoice.number}", "message": message}, hosted_base
-            )
+            # Once per step: an attempt that stopped after the email only moves the step on.
+            step_key = f"{subscription.period(dunning.period).key(subscription.id)}:overdue-{dunning.steps + 1}"
+            claimed = self._subscriptions.claim_reminder(caller.tenant_id, step_key)
+            if claimed:
+                days = (now.date() - dunning.since).days
+                message = (
+                    f"Invoice {invoice.number} of {format_amount(invoice.amount_due, invoice.currency)} was due on "
+                    f"{dunning.since} and is {days} day{'s' if days != 1 else ''} overdue. Please pay it by the "
+                    "link below."
+                )
+                subject = f"Overdue: invoice {invoice.number}"
+                self._invoices.send(caller, invoice.id, {"subject": subject, "message": message}, hosted_base)
 
             def reminded(current: Subscription):
                 if current.dunning != dunning:
@@ -348,7 +408,7 @@ class SubscriptionService:
                 return after, self._event(after, "subscription.overdue_reminder_sent", SYSTEM_ACTOR, summary)
 
             self._change(caller.tenant_id, subscription.id, reminded)
-            return [Outcome.REMINDERS]
+            return [Outcome.REMINDERS] if claimed else [Outcome.SKIPPED]
         if dunning.hard:  # the last retry day after a hard decline: nothing was retried
 
             def ended(current: Subscription):
@@ -394,18 +454,16 @@ class SubscriptionService:
         number = subscription.periods_billed if number is None else number
         billed_period = subscription.period(number)
         started = self._clock.now()
-        moved = billed(subscription, number, started) if number == subscription.periods_billed else None
         paid_by = None
         if billed_period.number == 0 and subscription.first_payment_id:
             paid_by = self._payments.get_payment(caller, subscription.first_payment_id)
         collect = "send" if subscription.collection_method is CollectionMethod.SEND_INVOICE else "charge"
-        request = cycle_invoice_request(subscription, billed_period)
-        request["payment_method_id"] = subscription.payment_method_id
+        request, key, moved = self._cycle_invoice(subscription, number)
         try:
             invoice = self._invoices.issue(
                 caller,
                 request,
-                billed_period.key(subscription.id),
+                key,
                 collect=collect,
                 hosted_base=hosted_base,
                 subscription=moved,
@@ -423,6 +481,15 @@ class SubscriptionService:
         elif collect == "send" and invoice.last_sent_at is not None:
             self._sent(caller.tenant_id, subscription.id, billed_period.number, invoice)
         return invoice
+
+    def _cycle_invoice(self, subscription: Subscription, number: int) -> tuple[dict, str, Subscription | None]:
+        """Period ``number``'s invoice as the invoice service takes it, its request key, and the
+        subscription moved past it (None when the period was billed already)."""
+        billed_period = subscription.period(number)
+        request = cycle_invoice_request(subscription, billed_period)
+        request["payment_method_id"] = subscription.payment_method_id
+        moved = billed(subscription, number, self._clock.now()) if number == subscription.periods_billed else None
+        return request, billed_period.key(subscription.id), moved
 
     def _sent(self, tenant_id: str, subscription_id: str, number: int, invoice: Invoice) -> None:
         """Invoice mode: the period's invoice is out; its overdue reminders are scheduled."""

@@ -101,9 +101,8 @@ class DynamoInvoices(RecordList):
             tx.save(_history_item(invoice.tenant_id, entry))
             tx.save(_event_item(invoice.tenant_id, event))
             if request_key is not None:
-                guard = GuardItem(
-                    pk=keys.tenant_pk(invoice.tenant_id), sk=keys.invoice_request_sk(request_key), owner_id=invoice.id
-                )
+                pk, sk = keys.request_guard(invoice.tenant_id, "invoice", request_key)
+                guard = GuardItem(pk=pk, sk=sk, owner_id=invoice.id)
                 tx.save(guard, condition=GuardItem.pk.does_not_exist())
                 on_condition.append(lambda: RequestTaken(request_key))
             if subscription is not None:
@@ -121,8 +120,7 @@ class DynamoInvoices(RecordList):
     def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
         with translated("invoice"):
             try:
-                guard_key = (keys.tenant_pk(tenant_id), keys.invoice_request_sk(request_key))
-                guard = GuardItem.get(*guard_key, consistent_read=True)
+                guard = GuardItem.get(*keys.request_guard(tenant_id, "invoice", request_key), consistent_read=True)
             except DoesNotExist:
                 return None
         return self.get(tenant_id, guard.owner_id)

@@ -60,9 +60,12 @@ def history_sk(entry_id: str) -> str:
     return f"{HISTORY_PREFIX}{entry_id}"
 
 
-def invoice_request_sk(request_key: str) -> str:
-    """The invoice a caller's create request (its Idempotency-Key, or a subscription's period) made."""
-    return f"REQUEST#invoice#{request_key}"
+def request_guard(tenant_id: str, kind: str, request_key: str) -> tuple[str, str]:
+    """The key of the guard naming what a request made: the invoice of a create request (its
+    Idempotency-Key, or a subscription's period), the payment of a charge, the subscriptions of
+    an order. Each guard is its own partition: the billing run writes one per invoice and
+    charge, which under the tenant's partition would make that partition the run's hot key."""
+    return f"T#{tenant_id}#REQUEST#{kind}#{request_key}", "REQUEST"
 
 
 def hosted_token_key(token: str) -> str:
@@ -80,11 +83,6 @@ def subscription_pk(tenant_id: str, subscription_id: str) -> str:
 def subscription_list_pk(tenant_id: str) -> str:
     """ "By status" index partition of a tenant's subscriptions, newest first."""
     return f"T#{tenant_id}#SUBSCRIPTIONS"
-
-
-def subscription_request_sk(request_key: str) -> str:
-    """The subscriptions a caller's create request (its Idempotency-Key) made."""
-    return f"REQUEST#subscription#{request_key}"
 
 
 # The tenants that have subscriptions: the nightly planner runs each of them.
@@ -165,11 +163,6 @@ def tax_rate_sk(rate_id: str) -> str:
 
 def sku_guard_sk(sku: str) -> str:
     return f"SKU#{sku}"
-
-
-def charge_request_sk(request_key: str) -> str:
-    """The payment a caller's charge request (its Idempotency-Key) recorded, under the tenant."""
-    return f"REQUEST#charge#{request_key}"
 
 
 def debtor_guard_sk(number: int) -> str:

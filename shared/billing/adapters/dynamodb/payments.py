@@ -167,9 +167,7 @@ class DynamoPayments(_Table):
     def for_request(self, tenant_id: str, request_key: str) -> Payment | None:
         with translated("payment"):
             try:
-                guard = GuardItem.get(
-                    keys.tenant_pk(tenant_id), keys.charge_request_sk(request_key), consistent_read=True
-                )
+                guard = GuardItem.get(*keys.request_guard(tenant_id, "charge", request_key), consistent_read=True)
             except DoesNotExist:
                 return None
         return self.get(tenant_id, guard.owner_id)
@@ -206,8 +204,8 @@ class DynamoPayments(_Table):
                 tx.save(_event_item(payment.tenant_id, event))
                 on_condition.append(None)
             if request_key is not None:
-                guard_sk = keys.charge_request_sk(request_key)
-                guard = GuardItem(pk=keys.tenant_pk(payment.tenant_id), sk=guard_sk, owner_id=payment.id)
+                pk, sk = keys.request_guard(payment.tenant_id, "charge", request_key)
+                guard = GuardItem(pk=pk, sk=sk, owner_id=payment.id)
                 tx.save(guard, condition=GuardItem.pk.does_not_exist())
                 on_condition.append(lambda: RequestTaken(request_key))
         return replace(payment, version=payment.version + 1)

@@ -80,7 +80,8 @@ class DynamoSubscriptions(RecordList):
             on_condition.append(None)
             if request_key is not None:
                 owners = ",".join(s.id for s in subscriptions)
-                guard = GuardItem(pk=keys.tenant_pk(t), sk=keys.subscription_request_sk(request_key), owner_id=owners)
+                pk, sk = keys.request_guard(t, "subscription", request_key)
+                guard = GuardItem(pk=pk, sk=sk, owner_id=owners)
                 tx.save(guard, condition=GuardItem.pk.does_not_exist())
                 on_condition.append(lambda: RequestTaken(request_key))
             tx.update(
@@ -95,7 +96,7 @@ class DynamoSubscriptions(RecordList):
     def for_request(self, tenant_id: str, request_key: str) -> list[Subscription] | None:
         with translated("subscription"):
             try:
-                guard = GuardItem.get(keys.tenant_pk(tenant_id), keys.subscription_request_sk(request_key))
+                guard = GuardItem.get(*keys.request_guard(tenant_id, "subscription", request_key))
             except DoesNotExist:
                 return None
         return [self.get(tenant_id, subscription_id) for subscription_id in guard.owner_id.split(",")]
