@@ -38,6 +38,9 @@ class Schedule:
     def scheduled(self, tenant_id, shard):
         return list(self.entries) if shard == 0 else []
 
+    def scheduled_of(self, tenant_id, subscription_id):
+        return [entry for entry in self.entries if entry[1] == subscription_id]
+
 
 class Runs:
     def __init__(self, schedule: Schedule, reminder_days: int | None = 14, stuck: frozenset = frozenset()):

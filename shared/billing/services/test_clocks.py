@@ -35,6 +35,8 @@ class TestClockRepository(Protocol):
 class Schedule(Protocol):
     def scheduled(self, tenant_id: str, shard: int) -> Iterable[tuple[date, str, bool]]: ...
 
+    def scheduled_of(self, tenant_id: str, subscription_id: str) -> Iterable[tuple[date, str, bool]]: ...
+
 
 class TestClockService:
     def __init__(
@@ -72,24 +74,31 @@ class TestClockService:
             raise ValidationFailed.of("date", f"must be after the test clock's day, {current}")
         if (to - current).days > MAX_ADVANCE_DAYS:
             raise ValidationFailed.of("date", f"must lie at most {MAX_ADVANCE_DAYS} days after {current}")
+        # The indexes are read once; after each day only the subscriptions it worked are read
+        # again (a subscription made while an advance runs joins the next one).
+        scheduled = {}
+        for shard in range(self._shards):
+            for entry in self._schedule.scheduled(tenant, shard):
+                scheduled.setdefault(entry[1], []).append(entry)
         days_run = []
-        while (day := self._next_day(tenant, current, to)) is not None:
-            day, due, remind, payment_on = day
+        while (step := self._next_day(tenant, [e for es in scheduled.values() for e in es], current, to)) is not None:
+            day, due, remind, payment_on = step
             with clock_at(day):
                 self._runs.run_planned(caller, day, due, remind, payment_on, hosted_base, in_process=True)
                 self._clocks.moved(tenant, day, self._clock.now())
+            for subscription_id in {*due, *remind}:
+                scheduled[subscription_id] = list(self._schedule.scheduled_of(tenant, subscription_id))
             days_run.append(day)
             current = day
         with clock_at(to):
             self._clocks.moved(tenant, to, self._clock.now())
         return TestClock(to, True, tuple(days_run))
 
-    def _next_day(self, tenant_id: str, current: date, to: date):
+    def _next_day(self, tenant_id: str, scheduled: list[tuple[date, str, bool]], current: date, to: date):
         """The first day after ``current`` (and not after ``to``) with billing work - a day of the
         due or dunning index, or a payment's reminder day; days without work are skipped - and
-        that day's work, planned from the same one read of the indexes: (day, subscriptions due,
-        subscriptions to remind, the payment day they are reminded of)."""
-        scheduled = [entry for shard in range(self._shards) for entry in self._schedule.scheduled(tenant_id, shard)]
+        that day's work: (day, subscriptions due, subscriptions to remind, the payment day they
+        are reminded of)."""
         tomorrow = current + timedelta(days=1)
         reminder = self._runs.reminder_day(tenant_id, current)
         ahead = reminder - current if reminder is not None else None

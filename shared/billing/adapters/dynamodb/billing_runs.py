@@ -53,6 +53,16 @@ class DynamoBillingRuns(_Table):
                 day, subscription_id = item.gsi5sk.split("#", 1)
                 yield date.fromisoformat(day), subscription_id, True
 
+    def scheduled_of(self, tenant_id: str, subscription_id: str) -> list[tuple[date, str, bool]]:
+        """One subscription's entries in the two indexes, read from its item."""
+        with translated("scheduled days"):
+            try:
+                item = BillowItem.get(keys.subscription_pk(tenant_id, subscription_id), keys.META, consistent_read=True)
+            except DoesNotExist:
+                return []
+        entries = [(item.gsi4sk, False), (item.gsi5sk, True)]
+        return [(date.fromisoformat(sk.split("#", 1)[0]), subscription_id, dunning) for sk, dunning in entries if sk]
+
     def tenants(self) -> Iterator[str]:
         """Every tenant that ever had a subscription."""
         with translated("billing tenants"):
