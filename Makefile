@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(PY) -m local.run
 
 token: $(STAMP)
-	@$(PY) -m local.auth --tenant $(or $(TENANT),acme) --role $(or $(ROLE),admin)
+	@$(PY) -m local.auth --tenant $(or $(TENANT),acme) --role $(or $(ROLE),admin) $(if $(SANDBOX),--sandbox)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -9,6 +9,8 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from local import template
@@ -49,6 +51,7 @@ class QueueWorker:
         for mapping in self._mappings:
             mapping.url = self._sqs.get_queue_url(QueueName=template.physical_name(mapping.queue))["QueueUrl"]
         self._stop = threading.Event()
+        self._paused = threading.Event()
         self._busy = 0
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="sqs-event-sources", daemon=True)
@@ -61,6 +64,36 @@ class QueueWorker:
 
     def stop(self) -> None:
         self._stop.set()
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """No batch is handed to a function meanwhile (what is being worked finishes first):
+        a test plays a crash of the workers with it."""
+        self._paused.set()
+        while True:
+            with self._lock:
+                if not self._busy:
+                    break
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            self._paused.clear()
+
+    def lose(self, count: int) -> int:
+        """Take up to ``count`` messages off the queues for good, as if the workers that held them
+        died and the messages never came back; answers how many were lost."""
+        lost = 0
+        for mapping in self._mappings:
+            while lost < count:
+                answer = self._sqs.receive_message(QueueUrl=mapping.url, MaxNumberOfMessages=min(10, count - lost))
+                messages = answer.get("Messages", [])
+                if not messages:
+                    break
+                for message in messages:
+                    self._sqs.delete_message(QueueUrl=mapping.url, ReceiptHandle=message["ReceiptHandle"])
+                lost += len(messages)
+        return lost
 
     def drain(self, timeout: float = 120) -> None:
         """Wait until every queue is empty and no batch is being worked."""
@@ -82,6 +115,9 @@ class QueueWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self._paused.is_set():
+                self._stop.wait(IDLE_SECONDS)
+                continue
             worked = False
             for mapping in self._mappings:
                 with self._lock:

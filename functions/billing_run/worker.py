@@ -1,6 +1,8 @@
 """Lambda: the nightly billing run's worker, fed by the billing queue. Each message is one
-subscription; a failure is reported for that message alone (partial batch response), so one bad
-subscription never fails its neighbours, and SQS delivers it again (then to the dead-letter queue)."""
+subscription; a batch is worked together (its new invoices numbered in one transaction, its counts
+added to the run's record in one write), and a failure is reported for its message alone (partial
+batch response), so one bad subscription never fails its neighbours, and SQS delivers it again
+(then to the dead-letter queue)."""
 
 import json
 from collections import defaultdict

@@ -142,3 +142,26 @@ def test_the_last_payment_of_a_term_expires_the_subscription_and_the_run_counts_
     after = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (after["status"], after["payments_left"], after["next_payment_on"]) == ("expired", 0, None)
     assert subscriber.delete(f"/v1/subscriptions/{subscription['id']}").status_code == 204  # S11: expired ones go
+
+
+def test_a_run_interrupted_halfway_is_finished_by_running_the_date_again(stack, subscriber, stripe_client, standin):
+    """B3: the workers die with half the run's messages; the run of the same date, started again,
+    bills the rest - and nothing twice."""
+    save_card(subscriber, stripe_client, standin)
+    made = [due_today(subscriber) for _ in range(4)]
+    with stack.queues.paused():
+        planned = start(subscriber)
+        assert planned.status_code == 201, planned.text
+        assert stack.queues.lose(2) == 2
+    stack.queues.drain()
+    standin.drain()
+    half = subscriber.get(f"/v1/billing-runs/{planned.json()['id']}").json()
+    assert (half["due"], half["invoiced"], half["charged"]) == (4, 2, 2)
+    again = run(subscriber, stack)
+    standin.drain()
+    assert (again["due"], again["invoiced"], again["charged"]) == (4 + 2, 4, 4)  # the second run found two due
+    invoices = subscriber.get("/v1/invoices", params={"limit": 100}).json()["data"]
+    assert sorted(i["status"] for i in invoices) == ["paid"] * 4
+    assert len(stripe_intents(standin, subscriber.account)) == 4
+    for subscription in made:
+        assert subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()["payments_made"] == 1
