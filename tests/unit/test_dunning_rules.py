@@ -10,12 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 from billing.domain.subscriptions import (
     CancelMode,
     CollectionMethod,
+    Dunning,
     DunningPolicy,
     FinalAction,
     SubscriptionStatus,
     billed,
     canceled,
+    dunning_exhausted,
     dunning_over,
+    next_dunning_on,
     overdue_reminded,
     paid,
     payment_failed,
@@ -25,6 +28,7 @@ from tests.unit.test_subscription_rules import subscription
 
 FAILED_AT = datetime(2026, 3, 1, 2, tzinfo=UTC)  # the run of 1 March declines period 0's charge
 DEFAULT = DunningPolicy()
+LATE = datetime(2026, 5, 20, 2, tzinfo=UTC)
 
 
 def on(day: date) -> datetime:
@@ -145,3 +149,50 @@ def test_a_subscription_canceled_at_period_end_is_due_the_day_after_its_period()
     ending = canceled(running, CancelMode.AT_PERIOD_END, date(2026, 3, 10), on(date(2026, 3, 10)), confirm=True)
     assert (ending.next_payment_on, ending.due_on) == (None, date(2026, 4, 1))
     assert ending.due_on - timedelta(days=1) == ending.current_period.end
+
+
+def test_the_policy_comes_from_the_tenant_settings():
+    from billing.domain.settings import TenantSettings
+
+    assert DunningPolicy.of(TenantSettings(tenant_id="t")) == DunningPolicy((1, 3, 5, 7), FinalAction.CANCEL)
+    chosen = TenantSettings(tenant_id="t", dunning_retry_days=(2, 9), dunning_final_action="keep_unpaid")
+    assert DunningPolicy.of(chosen) == DunningPolicy((2, 9), FinalAction.KEEP_UNPAID)
+
+
+def test_the_end_of_a_dunning_is_dated_and_leaves_nothing_to_try():
+    later = on(date(2026, 3, 8))
+    ending = replace(first_failure(), dunning=replace(first_failure().dunning, next_on=date(2026, 3, 8)))
+    canceled_now = dunning_exhausted(ending, DEFAULT, later)
+    assert (canceled_now.updated_at, canceled_now.dunning.next_on, canceled_now.dunning.period) == (later, None, 0)
+    kept = dunning_exhausted(ending, DunningPolicy((1,), FinalAction.KEEP_UNPAID), later)
+    assert (kept.status, kept.updated_at, kept.dunning.next_on, kept.dunning.steps) == (
+        SubscriptionStatus.UNPAID,
+        later,
+        None,
+        0,
+    )
+    bare = dunning_exhausted(subscription(), DEFAULT, later)  # no dunning record: canceled all the same
+    assert (bare.status, bare.dunning) == (SubscriptionStatus.CANCELED, None)
+    gone = replace(subscription(), status=SubscriptionStatus.CANCELED)
+    assert dunning_exhausted(gone, DEFAULT, later).status is SubscriptionStatus.CANCELED
+    assert next_dunning_on(Dunning(0, date(2026, 3, 1), hard=True), DunningPolicy(()), date(2026, 3, 1)) is None
+
+
+def test_a_payment_ends_only_the_dunning_of_its_period_or_an_earlier_one():
+    dunned = replace(subscription(periods_billed=3), dunning=Dunning(2, date(2026, 5, 1), next_on=date(2026, 5, 2)))
+    earlier = paid(dunned, dunned.period(1), LATE)
+    assert (earlier.dunning, earlier.updated_at) == (dunned.dunning, LATE)
+    assert paid(dunned, dunned.period(2), LATE).dunning is None
+    assert paid(dunned, dunned.period(3), LATE).dunning is None
+    over = dunning_over(dunned, LATE)
+    assert (over.dunning, over.updated_at) == (None, LATE)
+
+
+def test_an_invoice_sent_is_watched_from_its_due_date():
+    sub = subscription(collection_method=CollectionMethod.SEND_INVOICE, periods_billed=1, collecting_period=0)
+    sent = sent_for_payment(sub, 0, date(2026, 3, 15), DEFAULT, LATE)
+    assert sent.dunning == Dunning(period=0, since=date(2026, 3, 15), steps=0, next_on=date(2026, 3, 16))
+    assert (sent.updated_at, sent.collecting_period) == (LATE, None)
+    reminded = overdue_reminded(sent, DEFAULT, LATE)
+    assert (reminded.dunning.steps, reminded.dunning.next_on, reminded.updated_at) == (1, date(2026, 3, 18), LATE)
+    assert overdue_reminded(subscription(), DEFAULT, LATE) == subscription()

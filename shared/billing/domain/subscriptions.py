@@ -434,7 +434,8 @@ def overdue_reminded(subscription: Subscription, policy: DunningPolicy, now: dat
     if dunning is None:
         return subscription
     dunning = replace(dunning, steps=dunning.steps + 1)
-    return replace(subscription, dunning=replace(dunning, next_on=next_dunning_on(dunning, policy, now.date())))
+    dunning = replace(dunning, next_on=next_dunning_on(dunning, policy, now.date()))
+    return replace(subscription, dunning=dunning, updated_at=now)
 
 
 def dunning_over(subscription: Subscription, now: datetime) -> Subscription:
