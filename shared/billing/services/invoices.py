@@ -526,8 +526,10 @@ class InvoiceService:
         key = f"{folder}/{invoice.tenant_id}/{invoice.id}/{document_fingerprint(invoice)}.pdf"
         if not with_bytes and self._files.exists(key):
             return key, None
-        if with_bytes and (stored := self._files.get(key)) is not None:
-            return key, stored  # sent again (an overdue reminder): the document as it was stored
+        # Sent again (an overdue reminder): the document the first send stored. A first send
+        # renders it without asking the store for what cannot be there yet.
+        if with_bytes and invoice.last_sent_at is not None and (stored := self._files.get(key)) is not None:
+            return key, stored
         seller = invoice.seller or self._settings.get(invoice.tenant_id).seller
         body = self._renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
         self._files.put(key, body, "application/pdf")
