@@ -18,7 +18,7 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
@@ -180,7 +180,9 @@ def _route_pattern(path: str) -> re.Pattern:
 
 
 class Gateway:
-    def __init__(self, sandboxes_per_function: int = 4, in_process: bool = False):
+    def __init__(self, sandboxes_per_function: int = 4, in_process: bool = False, address: str | None = None):
+        # The domain API Gateway reports in each event is the one it serves, never the caller's Host.
+        self.domain = urlsplit(address).netloc if address else None
         self.functions = {
             name: FunctionPool(f, sandboxes_per_function, in_process) for name, f in template.api_functions().items()
         }
@@ -220,7 +222,7 @@ class Gateway:
                 claims = auth.verified_claims(request.headers.get("Authorization"))
             except auth.Unauthorized:
                 return _error(401, "unauthorized", "send a valid bearer token: Authorization: Bearer <JWT>")
-        event = to_event(request, route, params, claims)
+        event = to_event(request, route, params, claims, self.domain)
         try:
             result = self.functions[route.function].invoke(event)
         except SandboxCrash as crash:
@@ -240,7 +242,9 @@ class Gateway:
         return Response(swagger_page(), status=200, content_type="text/html")
 
 
-def to_event(request: Request, route: template.Route, params: dict, claims: dict | None) -> dict:
+def to_event(
+    request: Request, route: template.Route, params: dict, claims: dict | None, domain: str | None = None
+) -> dict:
     raw = request.get_data(cache=False)
     try:
         body, encoded = raw.decode("utf-8"), False
@@ -250,9 +254,12 @@ def to_event(request: Request, route: template.Route, params: dict, claims: dict
     for name, value in request.headers.items():
         key = name.lower()
         headers[key] = f"{headers[key]},{value}" if key in headers else value
-    # What API Gateway adds: the handler can tell the address the caller used.
-    headers.setdefault("x-forwarded-proto", request.scheme)
-    headers.setdefault("x-forwarded-for", request.remote_addr or "127.0.0.1")
+    # What API Gateway sets itself, over whatever the caller sent: the scheme it was reached by,
+    # and the caller's address appended to any X-Forwarded-For the caller claimed.
+    headers["x-forwarded-proto"] = request.scheme
+    claimed = headers.get("x-forwarded-for")
+    source = request.remote_addr or "127.0.0.1"
+    headers["x-forwarded-for"] = f"{claimed}, {source}" if claimed else source
     query: dict[str, str] = {}
     for name, value in parse_qsl(request.query_string.decode(), keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
@@ -268,7 +275,7 @@ def to_event(request: Request, route: template.Route, params: dict, claims: dict
         "requestContext": {
             "accountId": "000000000000",
             "apiId": "local",
-            "domainName": request.host,
+            "domainName": domain or request.host,
             "domainPrefix": "local",
             "http": {
                 "method": request.method,

@@ -68,7 +68,12 @@ class LocalStack:
         self._serve(self.stripe, self.stripe_port, "stripe-standin")
         self.stripe.switches.webhook_url = f"{self.url}/v1/webhooks/stripe"
         self.aws.start(
-            parameter_overrides={"StripeApiBase": self.stripe_url},
+            parameter_overrides={
+                "StripeApiBase": self.stripe_url,
+                "PublicApiUrl": self.url,
+                # The console will be served by the gateway: Connect may send the browser back to it.
+                "ConsoleOrigins": self.url,
+            },
             extra_environment={
                 "STRIPE_SECRET_KEY": STRIPE_SECRET_KEY,
                 "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
@@ -78,7 +83,7 @@ class LocalStack:
         )
         from local.gateway import Gateway  # imports the handlers: only once the environment is set
 
-        self.gateway = Gateway(self.sandboxes_per_function, self.in_process)
+        self.gateway = Gateway(self.sandboxes_per_function, self.in_process, address=self.url)
         self._serve(self.gateway, self.port, "billow-gateway")
         from local.queues import QueueWorker
 

@@ -102,11 +102,13 @@ def create_resources() -> None:
         url = sqs.create_queue(QueueName=template.physical_name(logical_id), Attributes=attributes)["QueueUrl"]
         arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     existing = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}  # a second stack in one process
-    for logical_id in template.resources("AWS::S3::Bucket"):
-        if template.physical_name(logical_id) not in existing:
-            s3.create_bucket(
-                Bucket=template.physical_name(logical_id), CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
+    for logical_id, resource in template.resources("AWS::S3::Bucket").items():
+        name = template.physical_name(logical_id)
+        if name not in existing:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+            versioning = resource.get("Properties", {}).get("VersioningConfiguration")
+            if versioning:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
 
 
 class _OneRequestAtATime:

@@ -102,12 +102,17 @@ class DocumentReader(Protocol):
 class FileStore(Protocol):
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
 
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        """Store the bytes unless something is stored under the key already (then nothing is
+        written: an issued document never changes); True when this call stored them."""
+
     def exists(self, key: str) -> bool: ...
 
     def get(self, key: str) -> bytes | None:
         """The stored bytes; None when nothing is stored under the key."""
 
-    def download_url(self, key: str, expires_in_seconds: int) -> str: ...
+    def download_url(self, key: str, expires_in_seconds: int, download_name: str | None = None) -> str:
+        """An expiring link to the stored bytes; ``download_name`` is the file name a browser saves."""
 
 
 class InvoiceRenderer(Protocol):
@@ -328,8 +333,15 @@ class InvoiceRepository(Protocol):
     def by_token(self, token: str) -> Invoice | None:
         """The invoice a hosted-page token opens (any tenant), or None once revoked."""
 
-    def save(self, invoice: Invoice, entry: HistoryEntry | None, event: TimelineEvent | None = None) -> Invoice:
-        """Optimistic on ``version``; raises StaleWrite. Returns the invoice as stored."""
+    def save(
+        self,
+        invoice: Invoice,
+        entry: HistoryEntry | None,
+        event: TimelineEvent | None = None,
+        payment: Payment | None = None,
+    ) -> Invoice:
+        """Optimistic on ``version``; raises StaleWrite. Returns the invoice as stored. A ledger
+        ``payment`` applied to it (or given back) is saved over its version in the same write."""
 
     def finalize(
         self,
@@ -387,6 +399,11 @@ class SubscriptionRepository(Protocol):
 class PaymentListener(Protocol):
     def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
         """Called once per status change of a payment, after it was saved."""
+
+
+class RefundListener(Protocol):
+    def payment_refunded(self, payment: Payment) -> None:
+        """A payment applied to invoices was refunded (again): the invoices follow its applications."""
 
 
 class SubscriptionInvoices(Protocol):

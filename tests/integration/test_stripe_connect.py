@@ -64,21 +64,22 @@ def test_denying_at_stripe_connects_nothing_and_says_so(api):
     assert api.get("/v1/settings/stripe").json()["connected"] is False
 
 
-def test_the_browser_returns_to_the_return_url_with_the_outcome(api):
-    url = start(api, return_url="https://app.example.com/settings?tab=payments")["authorize_url"]
+def test_the_browser_returns_to_the_return_url_with_the_outcome(api, stack):
+    # The console's origin: locally the gateway's own (ConsoleOrigins); other origins are a 422
+    url = start(api, return_url=f"{stack.url}/console/settings?tab=payments")["authorize_url"]
     landed = requests.get(authorize_at_stripe(url).headers["Location"], allow_redirects=False, timeout=10)
     assert landed.status_code == 302
     location = urlsplit(landed.headers["Location"])
-    assert (location.netloc, location.path) == ("app.example.com", "/settings")
+    assert (location.netloc, location.path) == (urlsplit(stack.url).netloc, "/console/settings")
     query = parse_qs(location.query)
     assert query["tab"] == ["payments"] and query["stripe_connect"] == ["connected"]
     assert query["account"] == [api.get("/v1/settings/stripe").json()["account_id"]]
 
 
-def test_an_account_serves_one_tenant(api, new_tenant):
+def test_an_account_serves_one_tenant(api, new_tenant, stack):
     account = connect_stripe_account(api)
     other = new_tenant()
-    url = start(other, return_url="https://other.example/back")["authorize_url"]
+    url = start(other, return_url=f"{stack.url}/back")["authorize_url"]
     landed = requests.get(authorize_at_stripe(url, account=account).headers["Location"], allow_redirects=False)
     assert parse_qs(urlsplit(landed.headers["Location"]).query)["reason"] == ["account_taken"]
     assert other.get("/v1/settings/stripe").json()["connected"] is False

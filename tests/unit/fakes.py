@@ -197,8 +197,20 @@ class InMemoryFiles:
     def put(self, key, body, content_type):
         self.files[key] = (body, content_type)
 
-    def download_url(self, key, expires_in_seconds):
-        return f"memory://{key}?expires={expires_in_seconds}"
+    def put_new(self, key, body, content_type):
+        if key in self.files:
+            return False
+        self.files[key] = (body, content_type)
+        return True
+
+    def exists(self, key):
+        return key in self.files
+
+    def get(self, key):
+        return self.files[key][0] if key in self.files else None
+
+    def download_url(self, key, expires_in_seconds, download_name=None):
+        return f"memory://{key}?expires={expires_in_seconds}" + (f"&name={download_name}" if download_name else "")
 
 
 class InMemoryPayments:
@@ -258,6 +270,7 @@ class IdempotentStripe:
 
     def __init__(self, lose_answers: int = 0, decline: str | None = None, decline_state: bool = True):
         self.lose_answers = lose_answers
+        self.lose_reads = 0  # reads of a payment that fail, after the answers lost
         self.decline = decline
         self.decline_state = decline_state
         self.answers: dict[str, object] = {}
@@ -321,6 +334,9 @@ class IdempotentStripe:
 
     def payment(self, account, reference):
         assert account == self.ACCOUNT, f"asked Stripe for account {account!r}"
+        if self.lose_reads:
+            self.lose_reads -= 1
+            raise ProcessorUnavailable("read timed out")
         charge = self.charges[reference]
         return ProcessorPayment(
             reference,

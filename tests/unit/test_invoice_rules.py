@@ -3,6 +3,7 @@ edit, delete or void what."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,6 +25,7 @@ from billing.domain.invoices import (
     cloned,
     deletion_refusal,
     document_fingerprint,
+    document_key,
     edit_refusal,
     einvoice_refusal,
     finalized,
@@ -37,6 +39,7 @@ from billing.domain.invoices import (
     void_refusal,
     voided,
     with_payment,
+    with_refund_followed,
     without_payment,
 )
 from billing.domain.periods import BillingFrequency
@@ -52,6 +55,7 @@ from billing.domain.pricing import (
 from billing.domain.settings import Seller
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+BASE = "https://api.billow.test"
 SELLER = Seller(business_name="Billow Demo GmbH", business_vat_id="DE999999999")
 FULL_SELLER = Seller(
     business_name="Billow Demo GmbH",
@@ -362,9 +366,9 @@ def test_a_clone_keeps_the_document_and_none_of_its_life():
 
 def test_the_document_fingerprint_follows_what_the_pdf_shows_and_nothing_else():
     invoice = opened()
-    same = document_fingerprint(invoice)
-    assert document_fingerprint(with_payment(invoice, paid_by_hand(100), NOW)) == same  # payments are not printed
-    assert document_fingerprint(replace(invoice, last_sent_at=NOW)) == same
+    same = document_fingerprint(invoice, BASE)
+    assert document_fingerprint(with_payment(invoice, paid_by_hand(100), NOW), BASE) == same  # payments are not printed
+    assert document_fingerprint(replace(invoice, last_sent_at=NOW), BASE) == same
     for changed in (
         replace(invoice, memo="new"),
         replace(invoice, due_date=date(2026, 12, 1)),
@@ -372,7 +376,7 @@ def test_the_document_fingerprint_follows_what_the_pdf_shows_and_nothing_else():
         voided(invoice, NOW),
         draft(),
     ):
-        assert document_fingerprint(changed) != same
+        assert document_fingerprint(changed, BASE) != same
 
 
 def test_overdue_and_amount_due_follow_the_status_and_the_date():
@@ -650,11 +654,33 @@ def test_a_new_invoice_and_its_clone_belong_to_the_tenant_and_customer():
     assert copy.recipient == opened().recipient
 
 
+def test_the_pay_link_printed_is_part_of_the_document_so_another_public_address_renders_it_again():
+    invoice = opened()
+    assert document_fingerprint(invoice, "https://pay.example.com") != document_fingerprint(invoice, BASE)
+    assert document_fingerprint(invoice, BASE) == document_fingerprint(invoice, BASE)
+
+
+def test_a_document_is_stored_under_a_name_that_reveals_neither_tenant_nor_invoice():
+    invoice = replace(opened(), tenant_id="tenant_acme", id="invoice_0123456789")
+    key = document_key(invoice, BASE, "pdf", "pdf")
+    assert re.fullmatch(r"documents/[0-9a-f]{40}\.pdf", key)
+    assert "acme" not in key and "0123456789" not in key and invoice.hosted_token not in key
+    assert key == document_key(invoice, BASE, "pdf", "pdf")  # the same document, the same name
+    assert key != document_key(invoice, BASE, "zugferd", "pdf")
+    assert key != document_key(invoice, "https://pay.example.com", "pdf", "pdf")
+    assert key != document_key(replace(invoice, id="invoice_other"), BASE, "pdf", "pdf")
+    assert document_key(draft(), BASE, "pdf", "pdf").startswith("previews/")  # expired by the bucket
+
+
 def test_the_stamp_is_part_of_the_document_only_for_drafts_and_voids():
     invoice = opened()
-    assert document_fingerprint(replace(invoice, status=InvoiceStatus.VOID)) != document_fingerprint(invoice)
-    assert document_fingerprint(replace(invoice, status=InvoiceStatus.PAID)) == document_fingerprint(invoice)
-    assert len(document_fingerprint(invoice)) == 24
+    assert document_fingerprint(replace(invoice, status=InvoiceStatus.VOID), BASE) != document_fingerprint(
+        invoice, BASE
+    )
+    assert document_fingerprint(replace(invoice, status=InvoiceStatus.PAID), BASE) == document_fingerprint(
+        invoice, BASE
+    )
+    assert len(document_fingerprint(invoice, BASE)) == 24
 
 
 def test_a_half_given_period_names_the_missing_end_and_priced_refuses_a_short_list():
@@ -701,3 +727,21 @@ def test_a_clone_keeps_adjustments_and_terms_and_each_change_records_its_time():
     later = datetime(2026, 3, 12, tzinfo=UTC)
     assert finalized(draft(), "N", 1, later, later.date(), SELLER).updated_at == later
     assert with_payment(opened(), paid_by_hand(5), later).updated_at == later
+
+
+def test_a_refund_of_the_ledger_payment_that_paid_the_invoice_reopens_it_for_what_it_gave_back():
+    online = replace(paid_by_hand(11900, PaymentSource.ONLINE), payment_id="pay_1")
+    invoice = with_payment(opened(), online, NOW)
+    assert invoice.status is InvoiceStatus.PAID
+    part = with_refund_followed(invoice, "pay_1", 3000, NOW)
+    assert (part.status, part.amount_paid, part.amount_due, part.paid_at) == (
+        InvoiceStatus.PARTIALLY_PAID,
+        8900,
+        3000,
+        None,
+    )
+    whole = with_refund_followed(part, "pay_1", 11900, NOW)
+    assert (whole.status, whole.amount_paid, whole.amount_due) == (InvoiceStatus.OPEN, 0, 11900)
+    assert whole.payments[0].amount == 11900 and whole.payments[0].refunded == 11900  # the history stays
+    assert with_refund_followed(whole, "pay_1", 11900, NOW) is whole  # told twice, changed once
+    assert with_refund_followed(invoice, "pay_other", 100, NOW) is invoice

@@ -14,7 +14,7 @@ from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
 from billing.domain.errors import Conflict, Forbidden, PaymentFailed, ProcessorDown, StaleWrite, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE
-from billing.domain.payments import PaymentMethod, PaymentStatus
+from billing.domain.payments import PaymentMethod, PaymentStatus, refund_claimed
 from billing.domain.timeline import timeline_event
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
@@ -133,15 +133,61 @@ def test_a_payment_the_processor_never_answered_for_a_day_is_not_charged_again()
     assert ledger.stripe.keys[-1:] == ledger.stripe.keys[:1]  # asked once only
 
 
-def test_a_refund_whose_answer_was_lost_is_made_once_when_retried():
+def test_a_refund_whose_answer_was_lost_is_confirmed_from_stripes_state_and_made_once():
     ledger = Ledger(IdempotentStripe())
     payment = ledger.charge()
     ledger.stripe.lose_answers = 1
-    with pytest.raises(ProcessorDown):
-        ledger.service.refund(CALLER, payment.id, 500)
     refunded = ledger.service.refund(CALLER, payment.id, 500)
-    assert refunded.amount_refunded == 500
+    assert refunded.amount_refunded == 500 and refunded.refund_claim is None
     assert ledger.stripe.charges[payment.processor_payment_id]["amount_refunded"] == 500
+    assert len([k for k in ledger.stripe.keys if k.startswith("billow-refund-")]) == 1
+
+
+def test_each_refund_request_is_its_own_refund_at_stripe():
+    """Two identical requests are two refunds (each claim names its own idempotency key)."""
+    ledger = Ledger(IdempotentStripe())
+    payment = ledger.charge(amount=1000)
+    ledger.service.refund(CALLER, payment.id, 300)
+    after = ledger.service.refund(CALLER, payment.id, 300)
+    assert after.amount_refunded == 600 and after.refund_claim is None
+    keys = [k for k in ledger.stripe.keys if k.startswith("billow-refund-")]
+    assert len(set(keys)) == 2
+
+
+def test_a_refund_waits_for_one_still_being_made_and_then_finds_what_is_left():
+    ledger = Ledger(IdempotentStripe())
+    payment = ledger.charge(amount=1000)
+    stored = ledger.payments.get("t", payment.id)
+    claimed, claim = refund_claimed(stored, 1000, ledger.clock.now())
+    ledger.payments.save(claimed, None)
+    ledger.stripe.refund("acct_1", payment_reference=payment.processor_payment_id, amount=1000, idempotency_key="x")
+
+    def finish_the_other(seconds):  # while this request waits, the other one ends its claim
+        current = ledger.payments.get("t", payment.id)
+        if current.refund_claim is not None:
+            ledger.service._settle(
+                current, ledger.stripe.payment("acct_1", payment.processor_payment_id), "u", "acct_1", release=claim.id
+            )
+
+    ledger.service._sleep = finish_the_other
+    with pytest.raises(Conflict, match="is refunded in full; nothing is left to refund"):
+        ledger.service.refund(CALLER, payment.id, None)
+    assert ledger.stripe.charges[payment.processor_payment_id]["amount_refunded"] == 1000
+
+
+def test_a_refund_claim_still_running_after_the_wait_is_a_409_and_a_stale_one_is_decided_by_stripe():
+    ledger = Ledger(IdempotentStripe())
+    payment = ledger.charge(amount=1000)
+    claimed, _ = refund_claimed(ledger.payments.get("t", payment.id), 400, ledger.clock.now())
+    ledger.payments.save(claimed, None)
+    waits = []
+    ledger.service._sleep = waits.append
+    with pytest.raises(Conflict, match="is still being made; retry shortly"):
+        ledger.service.refund(CALLER, payment.id, 100)
+    assert sum(waits) >= 10 and ledger.stripe.charges[payment.processor_payment_id]["amount_refunded"] == 0
+    ledger.clock.current += timedelta(seconds=61)  # the request that claimed it died; Stripe never saw it
+    refunded = ledger.service.refund(CALLER, payment.id, 100)
+    assert (refunded.amount_refunded, refunded.refund_claim) == (100, None)
 
 
 def test_the_whole_remainder_can_be_refunded_by_amount_and_not_a_cent_more():
@@ -278,9 +324,13 @@ def test_an_unreachable_stripe_is_a_retryable_error_that_says_how_to_retry():
     with pytest.raises(ProcessorDown, match=r"^Stripe could not be reached; retry with the same Idempotency-Key$"):
         ledger.charge()
     payment = ledger.charge()
-    ledger.stripe.lose_answers = 1
-    with pytest.raises(ProcessorDown, match=r"^Stripe could not be reached; retry the refund$"):
+    ledger.stripe.lose_answers = ledger.stripe.lose_reads = 1  # the refund's answer, then the read of the payment
+    with pytest.raises(ProcessorDown, match=r"^Stripe could not be reached; whether the refund was made is not"):
         ledger.service.refund(CALLER, payment.id, None)
+    ledger.clock.current += timedelta(seconds=61)  # the claim it left is decided by Stripe's state
+    with pytest.raises(Conflict, match=r"is refunded in full; nothing is left to refund$"):
+        ledger.service.refund(CALLER, payment.id, None)
+    assert ledger.payments.get("t", payment.id).refund_claim is None
 
 
 def test_a_decline_retried_after_a_day_answers_from_the_record_without_asking_stripe():
@@ -330,7 +380,9 @@ def test_refunds_say_in_part_or_in_full_with_their_own_amount():
             {"payment_id": payment.id, "amount": 890, "amount_refunded": 1190, "currency": "eur"},
         ),
     ]
-    assert ledger.stripe.keys[-1] == f"billow-refund-{payment.id}-300-890"
+    # Each refund is asked for with its own key and its amount spelled out (the rest: 890).
+    refund_keys = [k for k in ledger.stripe.keys if k.startswith("billow-refund-rfd_")]
+    assert len(set(refund_keys)) == 2 and ledger.stripe.params[refund_keys[-1]]["amount"] == 890
     # The timeline and the notifier hear of each change; a refund in part changes no status.
     assert ledger.notifier.changes == [(payment.id, "pending", "succeeded"), (payment.id, "succeeded", "refunded")]
     assert {e.customer_id for e in ledger.payments.events} == {ledger.customer_id}

@@ -73,10 +73,11 @@ def test_a_bad_line_is_refused_by_its_field(fields, expected):
 @pytest.mark.parametrize(
     "fields",
     [
-        {"quantity": D("1000000000")},
+        # each at its own bound; the other factor keeps the line within one payment (MAX_AMOUNT)
+        {"quantity": D("1000000000"), "unit_price": D("0.01")},
         {"quantity": D("0.001")},
         {"unit_price": D(0)},
-        {"unit_price": D("999999999999")},
+        {"unit_price": D("999999999999"), "quantity": D("0.0001")},
         {"frequency": F.MONTHLY, "payments": 1},
         {"frequency": F.MONTHLY, "payments": 1000},
         {"payments": 1},

@@ -17,6 +17,7 @@ PREFIXES = {
     "invoice": "inv",
     "payment": "pay",
     "invoice_payment": "ipay",
+    "refund": "rfd",
 }
 
 _ID_PATTERN = re.compile(r"^[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}$")

@@ -179,6 +179,12 @@ class InvoicePayment:
     method: str = ""
     reference: str = ""
     payment_id: str | None = None  # the ledger's payment, for ledger and online payments
+    refunded: int = 0  # of this payment's amount, what a refund of the ledger payment gave back
+
+    @property
+    def standing(self) -> int:
+        """What still counts as paid."""
+        return self.amount - self.refunded
 
 
 @dataclass(frozen=True)
@@ -232,7 +238,7 @@ class Invoice:
 
     @property
     def amount_paid(self) -> int:
-        return sum(p.amount for p in self.payments)
+        return sum(p.standing for p in self.payments)
 
     @property
     def amount_due(self) -> int:
@@ -408,14 +414,30 @@ DOCUMENT_FIELDS = (
 )
 
 
-def document_fingerprint(invoice: Invoice) -> str:
-    """Names the PDF of the invoice as it stands: the same document, the same name."""
+def document_fingerprint(invoice: Invoice, link_base: str) -> str:
+    """Names the PDF of the invoice as it stands: the same document, the same name. The Pay link
+    printed on it is part of the document, so a document made under another public address is
+    made again rather than served with that address's link."""
     import hashlib
     import json
 
     stamped = invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
-    shown = values_of(invoice, DOCUMENT_FIELDS) | {"stamp": invoice.status.value if stamped else ""}
+    shown = values_of(invoice, DOCUMENT_FIELDS) | {
+        "stamp": invoice.status.value if stamped else "",
+        "link": hosted_url(invoice, link_base) or "",
+    }
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def document_key(invoice: Invoice, link_base: str, kind: str, extension: str) -> str:
+    """Where an issued document is stored, and so the path of its download link: a digest of the
+    tenant, the invoice and the document's fingerprint, which names neither the tenant nor the
+    invoice to whoever holds the link (a buyer, a forwarded email)."""
+    import hashlib
+
+    folder = "previews" if invoice.status is InvoiceStatus.DRAFT else "documents"
+    identity = f"{invoice.tenant_id}|{invoice.id}|{document_fingerprint(invoice, link_base)}|{kind}"
+    return f"{folder}/{hashlib.sha256(identity.encode()).hexdigest()[:40]}.{extension}"
 
 
 def edit_refusal(invoice: Invoice, *, editing_allowed: bool, may_edit_finalized: bool) -> Refusal:
@@ -479,7 +501,7 @@ def voided(invoice: Invoice, now: datetime) -> Invoice:
 
 
 def _status_for(invoice: Invoice, payments: tuple[InvoicePayment, ...]) -> InvoiceStatus:
-    paid = sum(p.amount for p in payments)
+    paid = sum(p.standing for p in payments)
     if paid >= invoice.total:
         return InvoiceStatus.PAID
     return InvoiceStatus.PARTIALLY_PAID if paid else InvoiceStatus.OPEN
@@ -516,6 +538,23 @@ def without_payment(invoice: Invoice, payment_id: str, now: datetime) -> tuple[I
     payments = tuple(p for p in invoice.payments if p.id != payment_id)
     updated = replace(invoice, payments=payments, status=_status_for(invoice, payments), paid_at=None, updated_at=now)
     return updated, found
+
+
+def with_refund_followed(invoice: Invoice, payment_id: str, refunded: int, now: datetime) -> Invoice:
+    """A refund of a ledger payment applied to this invoice reached it: what the refund gave back
+    of its part no longer counts as paid, and the status follows (a paid invoice is open again
+    for what was given back)."""
+    payments = tuple(replace(p, refunded=refunded) if p.payment_id == payment_id else p for p in invoice.payments)
+    if payments == invoice.payments or invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
+        return invoice
+    status = _status_for(invoice, payments)
+    return replace(
+        invoice,
+        payments=payments,
+        status=status,
+        paid_at=invoice.paid_at if status is InvoiceStatus.PAID else None,
+        updated_at=now,
+    )
 
 
 def new_invoice_payment(amount: int, paid_on: date, source: PaymentSource, now: datetime, actor: str, **details):

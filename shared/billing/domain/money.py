@@ -11,6 +11,10 @@ from billing.domain.errors import ValidationFailed
 MAX_UNIT_PRICE_DECIMALS = 6
 # Far above any real price, far below what integer minor units of any currency can carry.
 MAX_UNIT_PRICE = Decimal("999999999999")
+# The most one payment carries, in minor units (999,999,999.99 in a two-digit currency): every
+# amount the money engine computes for a payment (a line, an adjustment, a document's total) and
+# every amount the API takes is at most this, so each fits a signed 64-bit integer many times over.
+MAX_AMOUNT = 99_999_999_999
 _CENT = Decimal("0.01")
 _ONE = Decimal(1)
 

@@ -15,12 +15,18 @@ from decimal import Decimal
 from enum import StrEnum
 
 from billing.domain.errors import FieldError, ValidationFailed
-from billing.domain.money import MAX_UNIT_PRICE, normalize_currency, round_half_up, to_minor
+from billing.domain.money import MAX_AMOUNT, MAX_UNIT_PRICE, normalize_currency, round_half_up, to_minor
 from billing.domain.periods import BillingFrequency, BillingStart, billing_dates, end_date
 
 MAX_LINES = 500
 MAX_QUANTITY = Decimal("1000000000")
+MAX_PAYMENTS = 1000
+# A sum over a document's payments (its future payments, contract value, metrics, a day of its
+# schedule) is at most this: every line's payment is at most MAX_AMOUNT, and it has at most
+# MAX_PAYMENTS of them. Far below 2**63.
+MAX_AMOUNT_SUM = MAX_LINES * MAX_PAYMENTS * MAX_AMOUNT
 HUNDRED = Decimal(100)
+_TOO_LARGE = f"one payment carries at most {MAX_AMOUNT} minor units"
 
 
 class AmountType(StrEnum):
@@ -177,8 +183,8 @@ def check_line(item: LineItem, field_prefix: str) -> list[FieldError]:
     if item.unit_price < 0 or item.unit_price > MAX_UNIT_PRICE:
         errors.append(FieldError(f"{field_prefix}.unit_price", f"must be 0 to {MAX_UNIT_PRICE}"))
     if item.frequency.is_recurring:
-        if item.payments is not None and not 1 <= item.payments <= 1000:
-            errors.append(FieldError(f"{field_prefix}.payments", "must be 1 to 1000"))
+        if item.payments is not None and not 1 <= item.payments <= MAX_PAYMENTS:
+            errors.append(FieldError(f"{field_prefix}.payments", f"must be 1 to {MAX_PAYMENTS}"))
     elif item.payments not in (None, 1):
         errors.append(FieldError(f"{field_prefix}.payments", "a one-time line is paid once"))
     if item.discount is not None:
@@ -209,6 +215,75 @@ def price_line(index: int, item: LineItem, currency: str, starts_on: date) -> Pr
         rate = item.tax.percentage / HUNDRED
         tax = net - round_half_up(net / (1 + rate)) if item.tax.inclusive else round_half_up(net * rate)
     return PricedLine(index, item, starts_on, amount, amount - net, net, tax)
+
+
+def line_amount_errors(line: PricedLine, currency: str, where: str) -> list[FieldError]:
+    """A line's payment fits one payment (MAX_AMOUNT), named by the field that made it too large:
+    the unit price when one unit alone is too much, else the quantity; the line itself when only
+    its tax is; likewise its cost (quantity x unit cost), from which the margins are computed."""
+    item = line.item
+    errors = []
+    if line.amount > MAX_AMOUNT:
+        culprit = "unit_price" if to_minor(item.unit_price, currency) > MAX_AMOUNT else "quantity"
+        errors.append(
+            FieldError(f"{where}.{culprit}", f"quantity x unit price comes to {line.amount} minor units; {_TOO_LARGE}")
+        )
+    elif line.total > MAX_AMOUNT:
+        errors.append(FieldError(where, f"with its tax the line comes to {line.total} minor units; {_TOO_LARGE}"))
+    if item.unit_cost is not None:
+        cost = to_minor(item.quantity * item.unit_cost, currency)
+        if cost > MAX_AMOUNT:
+            culprit = "unit_cost" if to_minor(item.unit_cost, currency) > MAX_AMOUNT else "quantity"
+            error = FieldError(f"{where}.{culprit}", f"quantity x unit cost comes to {cost} minor units; {_TOO_LARGE}")
+            errors += [] if error.field in {e.field for e in errors} else [error]
+    return errors
+
+
+def due_now_amount_errors(now: DueNow, adjustments: Sequence[Adjustment]) -> list[FieldError]:
+    """Every figure of the payment due now fits one payment (MAX_AMOUNT): each one-time adjustment
+    (named by its value), the lines (their amount, and with their taxes) and the total (named
+    ``adjustments`` when the lines fit and the one-time fees and taxes take it over). The other
+    figures follow: discounts, fees and taxes are parts of these."""
+    position = {id(adjustment): index for index, adjustment in enumerate(adjustments)}
+    errors = [
+        FieldError(
+            f"adjustments.{position[id(applied.adjustment)]}.value",
+            f"the adjustment comes to {applied.amount} minor units; {_TOO_LARGE}",
+        )
+        for applied in now.adjustments
+        if applied.amount > MAX_AMOUNT
+    ]
+    with_taxes = now.subtotal + now.line_taxes
+    if now.lines_amount > MAX_AMOUNT:
+        errors.append(FieldError("lines", f"the lines due now come to {now.lines_amount} minor units; {_TOO_LARGE}"))
+    elif with_taxes > MAX_AMOUNT:
+        errors.append(
+            FieldError("lines", f"the lines due now come to {with_taxes} minor units with their taxes; {_TOO_LARGE}")
+        )
+    elif now.total > MAX_AMOUNT and not errors:
+        errors.append(
+            FieldError(
+                "adjustments", f"with the one-time adjustments the total comes to {now.total} minor units; {_TOO_LARGE}"
+            )
+        )
+    return errors
+
+
+def group_amount_errors(lines: Sequence[PricedLine]) -> list[FieldError]:
+    """Each later payment of a subscription (the lines billed together, S5) fits one payment."""
+    errors = []
+    for group in subscription_groups(lines):
+        per_payment = sum(lines[i].total for i in group.line_indexes)
+        if per_payment > MAX_AMOUNT:
+            named = ", ".join(f"lines.{i}" for i in group.line_indexes)
+            errors.append(
+                FieldError(
+                    "lines",
+                    f"the lines billed together {group.frequency.value} from {group.starts_on} ({named}) come to "
+                    f"{per_payment} minor units a payment; {_TOO_LARGE}",
+                )
+            )
+    return errors
 
 
 def _applied(adjustment: Adjustment, base: int, currency: str) -> int:
@@ -284,7 +359,15 @@ def summarize(items: Sequence[LineItem], adjustments: Sequence[Adjustment], curr
     priced = tuple(
         price_line(i, item, currency, start) for i, (item, start) in enumerate(zip(items, starts, strict=True))
     )
+    errors = [e for line in priced for e in line_amount_errors(line, currency, f"lines.{line.index}")]
+    if errors:
+        raise ValidationFailed(errors)
     now = due_now([line for line in priced if line.starts_on == today], adjustments, currency)
+    errors = due_now_amount_errors(now, adjustments)
+    named = {e.field for e in errors}
+    errors += [e for e in group_amount_errors(priced) if e.field not in named]
+    if errors:
+        raise ValidationFailed(errors)
     future_total = 0
     unbounded: list[tuple[BillingFrequency, int]] = []
     for line in priced:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.money import normalize_currency
 from billing.domain.records import record_of, values_of
+from billing.domain.templates import placeholder_errors
 
 # DATEV's default debtor range for 4-digit general-ledger accounts.
 DATEV_DEBTOR_START = 10000
@@ -113,6 +114,9 @@ def updated_settings(settings: TenantSettings, changes: dict) -> TenantSettings:
         errors.append(FieldError("dunning_retry_days", "must be distinct days in ascending order"))
     if candidate.default_currency not in candidate.currencies:
         errors.append(FieldError("default_currency", "must be one of the tenant's currencies"))
+    for name in ("invoice_email_subject", "invoice_email_message"):
+        if name in changes:
+            errors += placeholder_errors(name, changes[name])
     if errors:
         raise ValidationFailed(errors)
     return candidate

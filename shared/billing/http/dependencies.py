@@ -71,9 +71,16 @@ def processor_connections() -> DynamoProcessorConnections:
 @cache
 def stripe_connect_service() -> StripeConnectService:
     from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.domain.origins import allowed_origins
     from billing.services.stripe_connect import StripeConnectService
 
-    return StripeConnectService(processor_connections(), gateway_from_environment(), SystemClock())
+    return StripeConnectService(
+        processor_connections(),
+        gateway_from_environment(),
+        SystemClock(),
+        # ConsoleOrigins: where a Connect return_url may lead besides the API's own origin.
+        console_origins=allowed_origins(os.environ.get("CONSOLE_ORIGINS", "")),
+    )
 
 
 @cache
@@ -109,7 +116,15 @@ def payment_service() -> PaymentService:
         DynamoSettingsRepository(),
         SystemClock(),
         payment_listeners(),
+        refunds=_InvoiceRefunds(),
     )
+
+
+class _InvoiceRefunds:
+    """Hands a refunded payment to the invoices it was applied to, loaded only when one comes."""
+
+    def payment_refunded(self, payment) -> None:
+        invoice_service().follow_refunds(payment)
 
 
 @cache

@@ -9,7 +9,7 @@ from functools import cache
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from billing.domain.access import Caller
+from billing.domain.access import Caller, Permission
 from billing.domain.errors import REQUEST_KEY_FIELD, Conflict, ValidationFailed
 
 
@@ -22,10 +22,19 @@ KEY_LIFETIME_SECONDS = 24 * 3600
 
 
 def create_once(
-    router: Router, caller: Caller, key: str | None, operation: str, body: dict, create: Callable[[], dict]
+    router: Router,
+    caller: Caller,
+    key: str | None,
+    operation: str,
+    body: dict,
+    create: Callable[[], dict],
+    requires: Permission = Permission.WRITE,
 ) -> dict:
     """Run ``create`` once per (tenant, operation, Idempotency-Key); replay its response after.
-    The key is the route's validated ``Idempotency-Key`` header (billing.http.routers.common)."""
+    The key is the route's validated ``Idempotency-Key`` header (billing.http.routers.common).
+    The caller's role is checked first: a stored response is answered only to a caller who may
+    make the request (a viewer replaying a billing user's key gets 403, not the 201)."""
+    caller.require(requires)
     if key is None:
         return create()
     # Imported here, not at module scope: Powertools idempotency brings boto3, which a handler's

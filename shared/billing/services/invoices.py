@@ -34,7 +34,7 @@ from billing.domain.invoices import (
     cc_errors,
     cloned,
     deletion_refusal,
-    document_fingerprint,
+    document_key,
     edit_refusal,
     einvoice_refusal,
     finalized,
@@ -49,13 +49,15 @@ from billing.domain.invoices import (
     terms_for_days,
     voided,
     with_payment,
+    with_refund_followed,
     without_payment,
 )
 from billing.domain.paging import MAX_PAGE_SIZE, Page
-from billing.domain.payments import Payment, PaymentStatus, new_payment
+from billing.domain.payments import Payment, PaymentStatus, applied_to, new_payment, without_application
 from billing.domain.pricing import summarize
 from billing.domain.settings import Seller
 from billing.domain.subscriptions import Subscription
+from billing.domain.templates import MAX_MESSAGE_LENGTH, MAX_SUBJECT_LENGTH, filled
 from billing.domain.timeline import TimelineEvent, timeline_event
 from billing.ports import (
     Attachment,
@@ -431,52 +433,104 @@ class InvoiceService:
     # ------------------------------------------------------------ payments (I5)
 
     def record_payment(self, caller: Caller, invoice_id: str, request: dict) -> Invoice:
-        """A payment recorded by hand, or an existing ledger payment applied. No receipt is sent."""
+        """A payment recorded by hand, or a ledger payment applied: ``amount`` of it, by default
+        what is left of it up to the amount due. No receipt is sent."""
         caller.require(Permission.WRITE)
-        now = self._clock.now()
-        ledger_payment = None
         if request.get("payment_id"):
-            ledger_payment = self._ledger_payment(caller, request["payment_id"])
+            return self._settled(self._apply_ledger_payment(caller, invoice_id, request["payment_id"], request))
+        now = self._clock.now()
 
         def change(invoice: Invoice):
-            if ledger_payment is not None:
-                if ledger_payment.customer_id != invoice.customer_id:
-                    raise ValidationFailed.of("payment_id", "the payment is from another customer")
-                if ledger_payment.currency != invoice.currency:
-                    raise ValidationFailed.of("payment_id", f"the payment is in {ledger_payment.currency}")
-                if any(p.payment_id == ledger_payment.id for p in invoice.payments):
-                    raise Conflict(f"payment {ledger_payment.id} is already applied to this invoice")
-                payment = new_invoice_payment(
-                    ledger_payment.amount - ledger_payment.amount_refunded,
-                    ledger_payment.created_at.date(),
-                    PaymentSource.LEDGER,
-                    now,
-                    caller.user_id,
-                    method=ledger_payment.method,
-                    reference=ledger_payment.processor_payment_id or "",
-                    payment_id=ledger_payment.id,
-                )
-            else:
-                payment = new_invoice_payment(
-                    request["amount"],
-                    request.get("paid_on") or now.date(),
-                    PaymentSource.MANUAL,
-                    now,
-                    caller.user_id,
-                    method=request.get("method", "other"),
-                    reference=request.get("reference", ""),
-                )
-            updated = with_payment(invoice, payment, now)
-            summary = (
-                f"Payment of {format_amount(payment.amount, invoice.currency)} recorded ({payment.method or 'other'})"
+            payment = new_invoice_payment(
+                request["amount"],
+                request.get("paid_on") or now.date(),
+                PaymentSource.MANUAL,
+                now,
+                caller.user_id,
+                method=request.get("method", "other"),
+                reference=request.get("reference", ""),
             )
-            entry = history_entry(invoice.id, "payment_recorded", now, caller.user_id, summary, payment=payment.id)
-            event = self._event(
-                updated, "invoice.payment_recorded", caller.user_id, f"Invoice {invoice.number}: {summary}"
-            )
-            return updated, entry, event
+            return self._payment_recorded(invoice, payment, caller.user_id, now)
 
         return self._settled(self._change(caller, invoice_id, change))
+
+    def _payment_recorded(self, invoice: Invoice, payment, actor: str, now: datetime):
+        updated = with_payment(invoice, payment, now)
+        summary = f"Payment of {format_amount(payment.amount, invoice.currency)} recorded ({payment.method or 'other'})"
+        entry = history_entry(invoice.id, "payment_recorded", now, actor, summary, payment=payment.id)
+        event = self._event(updated, "invoice.payment_recorded", actor, f"Invoice {invoice.number}: {summary}")
+        return updated, entry, event
+
+    def _apply_ledger_payment(self, caller: Caller, invoice_id: str, payment_id: str, request: dict) -> Invoice:
+        """I5: a succeeded ledger payment applied to this invoice, recorded on both in one write."""
+        self._ledger_payment(caller, payment_id)  # 422 naming payment_id when there is no such payment
+
+        def decide(invoice: Invoice, ledger: Payment):
+            if ledger.customer_id != invoice.customer_id:
+                raise ValidationFailed.of("payment_id", "the payment is from another customer")
+            if ledger.currency != invoice.currency:
+                raise ValidationFailed.of("payment_id", f"the payment is in {ledger.currency}")
+            if ledger.status is not PaymentStatus.SUCCEEDED:
+                raise ValidationFailed.of("payment_id", f"the payment is {ledger.status.value}, not succeeded")
+            if any(p.payment_id == ledger.id for p in invoice.payments):
+                raise Conflict(f"payment {ledger.id} is already applied to this invoice")
+            if not invoice.status.collectable:
+                raise Conflict(f"invoice {invoice.id} is {invoice.status.value}; only an open invoice takes payments")
+            self._refuse_if_taken_for_another(invoice, ledger)
+            now = self._clock.now()
+            paid_from = applied_to(ledger, invoice.id, request.get("amount"), invoice.amount_due, now)
+            payment = new_invoice_payment(
+                paid_from.applications[-1].amount,
+                ledger.created_at.date(),
+                PaymentSource.LEDGER,
+                now,
+                caller.user_id,
+                method=ledger.method,
+                reference=ledger.processor_payment_id or "",
+                payment_id=ledger.id,
+            )
+            return *self._payment_recorded(invoice, payment, caller.user_id, now), paid_from
+
+        return self._with_ledger_payment(caller.tenant_id, invoice_id, payment_id, decide)
+
+    def _refuse_if_taken_for_another(self, invoice: Invoice, ledger: Payment) -> None:
+        """A payment Billow took for an invoice (its charge, its Checkout) pays that invoice; it
+        may pay another only when its own invoice never took it (voided or settled otherwise
+        before the money came). A subscription's first payment pays its first invoices only."""
+        if ledger.invoice_id and ledger.invoice_id != invoice.id:
+            try:
+                own = self._invoices.get(invoice.tenant_id, ledger.invoice_id)
+            except NotFound:
+                return
+            if own.status.collectable or any(p.payment_id == ledger.id for p in own.payments):
+                raise Conflict(
+                    f"payment {ledger.id} was taken for invoice {own.number or own.id}; it cannot pay another invoice"
+                )
+        if ledger.subscription_ids and not (
+            invoice.subscription_id in ledger.subscription_ids and invoice.subscription_period == 0
+        ):
+            raise Conflict(
+                f"payment {ledger.id} was taken for the first payment of subscription "
+                f"{', '.join(ledger.subscription_ids)}; it cannot pay another invoice"
+            )
+
+    def _with_ledger_payment(self, tenant_id: str, invoice_id: str, payment_id: str, decide) -> Invoice:
+        """Read the invoice and the ledger payment, ``decide(invoice, payment)`` what becomes of both
+        (the changed invoice, its history and timeline entries and the changed payment, or None
+        for nothing to do), and save both over the versions read in one write: racing applications
+        of one payment read again, so together they never apply more than the payment is."""
+        for _ in range(SAVE_ATTEMPTS):
+            invoice = self._invoices.get(tenant_id, invoice_id)
+            ledger = self._payments.get(tenant_id, payment_id)
+            decided = decide(invoice, ledger)
+            if decided is None:
+                return invoice
+            updated, entry, event, paid_from = decided
+            try:
+                return self._invoices.save(updated, entry, event, payment=paid_from)
+            except StaleWrite:
+                continue
+        raise StaleWrite(f"invoice {invoice_id}")
 
     def _settled(self, invoice: Invoice) -> Invoice:
         """A subscription's invoice paid in full is that subscription's period paid (S7)."""
@@ -485,27 +539,75 @@ class InvoiceService:
         return invoice
 
     def remove_payment(self, caller: Caller, invoice_id: str, payment_id: str) -> Invoice:
+        """I5: a payment recorded by hand, or a ledger payment's application, taken off the
+        invoice; the ledger payment gets that part back to apply elsewhere."""
         caller.require(Permission.WRITE)
-
-        def change(invoice: Invoice):
+        for _ in range(SAVE_ATTEMPTS):
+            invoice = self._invoices.get(caller.tenant_id, invoice_id)
             now = self._clock.now()
             updated, removed = without_payment(invoice, payment_id, now)
+            paid_from = None
+            if removed.payment_id and self._payments is not None:
+                try:
+                    ledger = self._payments.get(caller.tenant_id, removed.payment_id)
+                except NotFound:
+                    ledger = None
+                if ledger is not None:
+                    paid_from = without_application(ledger, invoice.id, now)
             summary = f"Payment of {format_amount(removed.amount, invoice.currency)} removed"
             entry = history_entry(invoice.id, "payment_removed", now, caller.user_id, summary, payment=payment_id)
-            return updated, entry, self._event(updated, "invoice.payment_removed", caller.user_id, summary)
+            event = self._event(updated, "invoice.payment_removed", caller.user_id, summary)
+            try:
+                saved = self._invoices.save(updated, entry, event, payment=paid_from)
+            except StaleWrite:
+                continue
+            if paid_from is not None and paid_from.amount_refunded:  # its refunds spread anew
+                self.follow_refunds(paid_from)
+            return saved
+        raise StaleWrite(f"invoice {invoice_id}")
 
-        return self._change(caller, invoice_id, change)
+    def follow_refunds(self, payment: Payment) -> None:
+        """A refund of a ledger payment reaches the invoices it was applied to: on each, the part
+        the refund took back no longer counts as paid (see ``refunds_spread`` for which part)."""
+        for application in payment.applications:
+
+            def change(invoice: Invoice, application=application):
+                held = next((p for p in invoice.payments if p.payment_id == payment.id), None)
+                if held is None or held.refunded == application.refunded:
+                    return invoice, None, None
+                now = self._clock.now()
+                updated = with_refund_followed(invoice, payment.id, application.refunded, now)
+                if updated is invoice:
+                    return invoice, None, None
+                given_back, of = (format_amount(a, invoice.currency) for a in (application.refunded, held.amount))
+                due = format_amount(updated.amount_due, invoice.currency)
+                summary = f"Payment {payment.id} refunded: {given_back} of its {of} no longer counts as paid"
+                if application.refunded < held.refunded:  # another invoice gave its part of the payment back
+                    summary = f"Payment {payment.id}: {given_back} of its {of} counts as refunded now"
+                summary += f" (amount due {due})"
+                entry = history_entry(
+                    invoice.id,
+                    "payment_refunded",
+                    now,
+                    SYSTEM_ACTOR,
+                    summary,
+                    payment=payment.id,
+                    refunded=application.refunded,
+                )
+                return updated, entry, self._event(updated, "invoice.payment_refunded", SYSTEM_ACTOR, summary)
+
+            try:
+                self._change_as_system(payment.tenant_id, application.invoice_id, change)
+            except NotFound:
+                continue
 
     def _ledger_payment(self, caller: Caller, payment_id: str):
         if self._payments is None:
             raise ValidationFailed.of("payment_id", "the payments ledger is not available here")
         try:
-            payment = self._payments.get(caller.tenant_id, payment_id)
+            return self._payments.get(caller.tenant_id, payment_id)
         except NotFound:
             raise ValidationFailed.of("payment_id", "no such payment in the ledger") from None
-        if payment.status is not PaymentStatus.SUCCEEDED:
-            raise ValidationFailed.of("payment_id", f"the payment is {payment.status.value}, not succeeded")
-        return payment
 
     # ------------------------------------------------------------ the PDF (I6)
 
@@ -514,25 +616,30 @@ class InvoiceService:
         and kept: the same content is the same file (a void, or an I4 edit, makes a new one)."""
         caller.require(Permission.READ)
         invoice = self._invoices.get(caller.tenant_id, invoice_id)
-        return self._link(self.stored_pdf(invoice, hosted_base)[0], self._link_seconds)
+        return self._document_link(invoice, self.stored_pdf(invoice, hosted_base)[0], "pdf", self._link_seconds)
 
-    def _link(self, key: str, seconds: int) -> Link:
-        return Link(self._files.download_url(key, seconds), self._clock.now() + timedelta(seconds=seconds))
+    def _document_link(self, invoice: Invoice, key: str, extension: str, seconds: int) -> Link:
+        """The stored document behind an expiring link, downloaded under the invoice's number."""
+        name = f"{invoice.number or 'draft'}.{extension}"
+        url = self._files.download_url(key, seconds, download_name=name)
+        return Link(url, self._clock.now() + timedelta(seconds=seconds))
 
-    def stored_pdf(self, invoice: Invoice, hosted_base: str, *, with_bytes: bool = False) -> tuple[str, bytes | None]:
+    def stored_pdf(
+        self, invoice: Invoice, hosted_base: str, *, with_bytes: bool = False, first_send: bool = False
+    ) -> tuple[str, bytes | None]:
         """The key of the invoice's PDF in the document store (rendered and stored when new), and
-        its bytes when asked for."""
-        folder = "previews" if invoice.status is InvoiceStatus.DRAFT else "invoices"
-        key = f"{folder}/{invoice.tenant_id}/{invoice.id}/{document_fingerprint(invoice)}.pdf"
-        if not with_bytes and self._files.exists(key):
-            return key, None
-        # Sent again (an overdue reminder): the document the first send stored. A first send
-        # renders it without asking the store for what cannot be there yet.
-        if with_bytes and invoice.last_sent_at is not None and (stored := self._files.get(key)) is not None:
-            return key, stored
+        its bytes when asked for. Once stored, a document is never written again. ``first_send``
+        (an invoice never sent, whose email wants the bytes) renders it without first asking the
+        store what cannot be there yet."""
+        key = document_key(invoice, hosted_base, "pdf", "pdf")
+        if not first_send:
+            if not with_bytes and self._files.exists(key):
+                return key, None
+            if with_bytes and (stored := self._files.get(key)) is not None:
+                return key, stored
         seller = invoice.seller or self._settings.get(invoice.tenant_id).seller
         body = self._renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
-        self._files.put(key, body, "application/pdf")
+        self._files.put_new(key, body, "application/pdf")
         return key, body
 
     # ------------------------------------------------------------ the hosted page and online payment (I6, W1)
@@ -550,17 +657,21 @@ class InvoiceService:
 
     def hosted_pdf_link(self, token: str, hosted_base: str) -> Link:
         invoice = self.hosted(token)
-        return self._link(self.stored_pdf(invoice, hosted_base)[0], 300)
+        return self._document_link(invoice, self.stored_pdf(invoice, hosted_base)[0], "pdf", 300)
 
-    def return_from_checkout(self, invoice: Invoice, session_id: str) -> Invoice:
-        """The buyer is back from Checkout: settle the session now if it belongs to this invoice
-        (the webhook does the same; whichever comes second finds it done)."""
-        if session_id != invoice.checkout_session_id or self._connections is None:
-            return invoice
+    def return_from_checkout(self, invoice: Invoice, session_id: str) -> tuple[Invoice, bool]:
+        """The buyer is back from Checkout: settle the session now if it is this invoice's own open
+        session (the webhook does the same; whichever comes second finds it done). Answers the
+        invoice as it now stands and whether its payment is still being confirmed; any other
+        session id (made up, another invoice's, another tenant's) is ignored."""
+        if not invoice.status.collectable or session_id != invoice.checkout_session_id or self._connections is None:
+            return invoice, False
         account = self._connections.account_of(invoice.tenant_id)
-        if account is not None:
-            self.settle_checkout(invoice.tenant_id, account, session_id)
-        return self._invoices.get(invoice.tenant_id, invoice.id)
+        if account is None:
+            return invoice, False
+        self.settle_checkout(invoice.tenant_id, account, session_id)
+        invoice = self._invoices.get(invoice.tenant_id, invoice.id)
+        return invoice, invoice.status.collectable and invoice.checkout_session_id == session_id
 
     def pay_online(self, token: str, hosted_base: str) -> str:
         """A Stripe Checkout Session on the tenant's connected account for the amount due; the
@@ -644,38 +755,41 @@ class InvoiceService:
 
     def _paid_online(self, tenant_id: str, invoice_id: str, payment: Payment, actor: str, how: str) -> Invoice:
         """A succeeded ledger payment (Checkout, or a charge of the card on file) applied to its
-        invoice once: an invoice already holding it is left as it is."""
+        invoice once, recorded on both: an invoice already holding it is left as it is."""
 
-        def change(current: Invoice):
-            if any(p.payment_id == payment.id for p in current.payments):
-                return current, None, None
+        def decide(current: Invoice, ledger: Payment):
+            if any(p.payment_id == ledger.id for p in current.payments):
+                return None
+            if ledger.status is not PaymentStatus.SUCCEEDED:
+                return None
             at = self._clock.now()
-            if not current.status.collectable or current.amount_due <= 0:
+            if not current.status.collectable or current.amount_due <= 0 or ledger.amount_unapplied <= 0:
                 # Paid at Stripe after the invoice was voided or settled otherwise: the money is in
                 # the ledger; a person decides on the refund.
                 note = (
-                    f"Payment {payment.id} of {format_amount(payment.amount, payment.currency)} arrived for invoice "
+                    f"Payment {ledger.id} of {format_amount(ledger.amount, ledger.currency)} arrived for invoice "
                     f"{current.number}, which is {current.status.value}: refund it or apply it elsewhere"
                 )
                 self._customers.add_event(tenant_id, self._event(current, "invoice.payment_unapplied", actor, note))
-                return current, None, None
+                return None
+            paid_from = applied_to(ledger, current.id, None, current.amount_due, at)
             applied = new_invoice_payment(
-                min(payment.amount, current.amount_due) or payment.amount,
+                paid_from.applications[-1].amount,
                 at.date(),
                 PaymentSource.ONLINE,
                 at,
                 actor,
-                method=payment.method or "card",
-                reference=payment.processor_payment_id or "",
-                payment_id=payment.id,
+                method=ledger.method or "card",
+                reference=ledger.processor_payment_id or "",
+                payment_id=ledger.id,
             )
             updated = with_payment(current, applied, at)
             summary = f"Paid online: {format_amount(applied.amount, current.currency)} ({how})"
-            entry = history_entry(current.id, "paid_online", at, actor, summary, payment=payment.id)
+            entry = history_entry(current.id, "paid_online", at, actor, summary, payment=ledger.id)
             event = self._event(updated, "invoice.paid", actor, f"Invoice {current.number}: {summary}")
-            return updated, entry, event
+            return updated, entry, event, paid_from
 
-        return self._settled(self._change_as_system(tenant_id, invoice_id, change))
+        return self._settled(self._with_ledger_payment(tenant_id, invoice_id, payment.id, decide))
 
     # ------------------------------------------------------------ collection (the card on file)
 
@@ -767,17 +881,17 @@ class InvoiceService:
         if refusal:
             raise Conflict("; ".join(refusal.reasons))
         extension = "pdf" if fmt is EInvoiceFormat.ZUGFERD else "xml"
-        key = f"einvoices/{invoice.tenant_id}/{invoice.id}/{document_fingerprint(invoice)}-{fmt.value}.{extension}"
+        key = document_key(invoice, hosted_base, fmt.value, extension)
         if not self._files.exists(key):
             payment_url = hosted_url(invoice, hosted_base)
             if fmt is EInvoiceFormat.ZUGFERD:
                 _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True)
                 body = self._einvoices.zugferd(invoice, seller, pdf, payment_url=payment_url)
-                self._files.put(key, body, "application/pdf")
+                self._files.put_new(key, body, "application/pdf")
             else:
                 body = self._einvoices.xml(invoice, seller, xrechnung=True, payment_url=payment_url)
-                self._files.put(key, body, "application/xml")
-        return self._link(key, self._link_seconds)
+                self._files.put_new(key, body, "application/xml")
+        return self._document_link(invoice, key, extension, self._link_seconds)
 
     # ------------------------------------------------------------ email (I7)
 
@@ -804,10 +918,10 @@ class InvoiceService:
             "total": format_amount(invoice.total, invoice.currency),
             "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
         }
-        subject = request.get("subject") or _filled(settings.invoice_email_subject, values)
-        message = request.get("message") or _filled(settings.invoice_email_message, values)
+        subject = request.get("subject") or filled(settings.invoice_email_subject, values, MAX_SUBJECT_LENGTH)
+        message = request.get("message") or filled(settings.invoice_email_message, values, MAX_MESSAGE_LENGTH)
         text = f"{message}\n\nView and pay online: {hosted_url(invoice, hosted_base)}\n"
-        _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True)
+        _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True, first_send=invoice.last_sent_at is None)
         cc = list(dict.fromkeys(request.get("cc") or []))
         message_id = self._mail(
             settings,
@@ -976,19 +1090,6 @@ class InvoiceService:
             invoice_id=invoice.id,
             number=invoice.number,
         )
-
-
-def _filled(template: str, values: dict) -> str:
-    """A tenant's subject or message with its placeholders filled; unknown ones stay as written."""
-
-    class Keep(dict):
-        def __missing__(self, key):
-            return "{" + key + "}"
-
-    try:
-        return template.format_map(Keep(values))
-    except (ValueError, IndexError):  # a stray brace: send the text as the tenant wrote it
-        return template
 
 
 def _amount(invoice: Invoice) -> str:

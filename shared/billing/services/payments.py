@@ -3,6 +3,9 @@ in step with the processor's current state of it."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from billing.domain.access import Caller, Permission
@@ -24,7 +27,9 @@ from billing.domain.payments import (
     PaymentStatus,
     ProcessorPayment,
     ProcessorUnavailable,
+    RefundClaim,
     new_payment,
+    refund_claimed,
 )
 from billing.domain.timeline import timeline_event
 from billing.ports import (
@@ -35,11 +40,14 @@ from billing.ports import (
     PaymentMethodRepository,
     PaymentRepository,
     ProcessorConnections,
+    RefundListener,
     SettingsRepository,
 )
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
 
 MAX_SYNC_ATTEMPTS = 5
+# How long a refund request waits for a concurrent one on the same payment before a 409.
+REFUND_WAIT_SECONDS = 10.0
 # Stripe keeps an idempotency key for at least 24 hours; within that time a request may be replayed.
 PROCESSOR_KEY_LIFETIME = timedelta(hours=23)
 
@@ -56,6 +64,8 @@ class PaymentService:
         settings: SettingsRepository,
         clock: Clock,
         notifier: PaymentListener | None = None,
+        refunds: RefundListener | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self._customers = customers
         self._methods = methods
@@ -66,6 +76,8 @@ class PaymentService:
         self._clock = clock
         self._notifier = notifier
         self._settings = settings
+        self._refunds = refunds
+        self._sleep = sleep
 
     def charge(self, caller: Caller, request: dict, request_key: str | None = None) -> Payment:
         """Charge a customer's card on file, off-session. The payment is recorded (pending) before
@@ -179,23 +191,78 @@ class PaymentService:
         return self._settle(payment, state, caller.user_id, account)
 
     def refund(self, caller: Caller, payment_id: str, amount: int | None) -> Payment:
+        """Refund ``amount`` of a payment (everything not refunded yet when None). Each request is
+        its own refund at Stripe: a claim saved on the payment first serialises concurrent
+        requests (a later one waits for the earlier one, then finds what is left, or 409 when
+        nothing is), and names the refund for Stripe's idempotency, so a refund is never merged
+        with another and never answered as made when it was not."""
         caller.require(Permission.WRITE)
-        payment = self._payments.get(caller.tenant_id, payment_id)
-        if payment.status not in (PaymentStatus.SUCCEEDED,) or not payment.processor_payment_id:
-            raise Conflict(f"only a succeeded payment can be refunded; this one is {payment.status.value}")
-        remaining = payment.amount - payment.amount_refunded
-        if amount is not None and not 0 < amount <= remaining:
-            raise ValidationFailed.of("amount", f"must be 1 to {remaining}")
         account = connected_account(self._connections, caller.tenant_id)
-        key = f"billow-refund-{payment.id}-{payment.amount_refunded}-{amount or remaining}"
+        payment, claim = self._claim_refund(caller.tenant_id, payment_id, amount, account)
         try:
             self._gateway.refund(
-                account, payment_reference=payment.processor_payment_id, amount=amount, idempotency_key=key
+                account,
+                payment_reference=payment.processor_payment_id,
+                amount=claim.amount,
+                idempotency_key=f"billow-refund-{claim.id}",
             )
+        except ProcessorUnavailable:
+            return self._refund_answer_lost(payment, claim, caller.user_id, account)
+        except Exception:
+            self._release_claim(payment, claim, account)  # Stripe refused it: nothing was refunded
+            raise
+        try:
+            state = self._gateway.payment(account, payment.processor_payment_id)
+        except ProcessorUnavailable:
+            raise ProcessorDown("the refund was made; Stripe could not be reached to confirm it") from None
+        return self._settle(payment, state, caller.user_id, account, release=claim.id)
+
+    def _refund_answer_lost(self, payment: Payment, claim: RefundClaim, actor: str, account: str) -> Payment:
+        """Stripe's answer to the refund never came: its state of the payment says whether the
+        refund was made (then it is answered as made) or not (then it is a 503 to retry). While
+        Stripe cannot be read either, the claim stays and a later request decides it."""
+        try:
+            state = self._gateway.payment(account, payment.processor_payment_id)
+        except ProcessorUnavailable:
+            raise ProcessorDown(
+                "Stripe could not be reached; whether the refund was made is not known yet, look at the payment shortly"
+            ) from None
+        settled = self._settle(payment, state, actor, account, release=claim.id)
+        if state.amount_refunded < claim.refunded_before + claim.amount:
+            raise ProcessorDown("Stripe could not be reached; the refund was not made, retry it")
+        return settled
+
+    def _claim_refund(self, tenant_id: str, payment_id: str, amount: int | None, account: str):
+        """The payment with this request's refund claimed on it, over the version read. A claim of
+        a request still running is waited for; one left by a request that died is decided by
+        Stripe's state of the payment first."""
+        waited = 0.0
+        while True:
+            payment = self._payments.get(tenant_id, payment_id)
+            running = payment.refund_claim
+            if running is not None and running.stale(self._clock.now()):
+                self._release_claim(payment, running, account)
+                continue
+            if running is not None:
+                if waited >= REFUND_WAIT_SECONDS:
+                    raise Conflict(f"another refund of payment {payment.id} is still being made; retry shortly")
+                pause = min(0.05 + waited / 4, 0.5)
+                self._sleep(pause)
+                waited += pause
+                continue
+            claimed, claim = refund_claimed(payment, amount, self._clock.now())
+            try:
+                return self._payments.save(claimed, None), claim
+            except StaleWrite:
+                continue
+
+    def _release_claim(self, payment: Payment, claim: RefundClaim, account: str) -> None:
+        """End a claim: the payment follows Stripe's state, which says whether its refund was made."""
+        try:
             state = self._gateway.payment(account, payment.processor_payment_id)
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry the refund") from None
-        return self._settle(payment, state, caller.user_id, account)
+        self._settle(payment, state, SYSTEM_ACTOR, account, release=claim.id)
 
     def get_payment(self, caller: Caller, payment_id: str) -> Payment:
         caller.require(Permission.READ)
@@ -225,20 +292,30 @@ class PaymentService:
         after = self._settle(payment, self._gateway.payment(account, reference), SYSTEM_ACTOR, account)
         return "unchanged" if after.status == payment.status else f"{payment.status.value} -> {after.status.value}"
 
-    def _settle(self, payment: Payment, state: ProcessorPayment, actor: str, account: str) -> Payment:
-        """Follow the processor's state; when someone saved the payment meanwhile, read it again,
-        ask the processor again (its state only moves forward) and decide anew."""
+    def _settle(
+        self, payment: Payment, state: ProcessorPayment, actor: str, account: str, release: str | None = None
+    ) -> Payment:
+        """Follow the processor's state (and end the refund claim ``release`` names); when someone
+        saved the payment meanwhile, read it again, ask the processor again (its state only moves
+        forward) and decide anew. A refund reaches the invoices the payment was applied to."""
         for _ in range(MAX_SYNC_ATTEMPTS):
             try:
-                return self._follow(payment, state, actor)
+                settled = self._follow(payment, state, actor, release)
+                break
             except StaleWrite:
                 payment = self._payments.get(payment.tenant_id, payment.id)
                 if payment.processor_payment_id:
                     state = self._gateway.payment(account, payment.processor_payment_id)
-        raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
+        else:
+            raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
+        if self._refunds is not None and any(a.refunded for a in settled.applications):
+            self._refunds.payment_refunded(settled)
+        return settled
 
-    def _follow(self, payment: Payment, state: ProcessorPayment, actor: str) -> Payment:
+    def _follow(self, payment: Payment, state: ProcessorPayment, actor: str, release: str | None = None) -> Payment:
         updated = payment.following(state, self._clock.now())
+        if release is not None and payment.refund_claim is not None and payment.refund_claim.id == release:
+            updated = replace(updated, refund_claim=None)
         if updated == payment or (updated.status == payment.status and _same_facts(updated, payment)):
             return payment
         event = None
@@ -279,6 +356,8 @@ class PaymentService:
 
 def _same_facts(a: Payment, b: Payment) -> bool:
     fields = (
+        "refund_claim",
+        "applications",
         "processor_payment_id",
         "processor_charge_id",
         "amount_refunded",

@@ -36,7 +36,7 @@ from billing.domain.invoices import (
     PaymentSource,
 )
 from billing.domain.paging import MAX_PAGE_SIZE
-from billing.domain.payments import Payment, PaymentMethod, PaymentStatus
+from billing.domain.payments import CHECKOUT_SESSION_ID, Payment, PaymentMethod, PaymentStatus
 from billing.domain.periods import BillingFrequency
 from billing.domain.pricing import AmountType, LineItem, subscription_groups, summarize
 from billing.domain.subscriptions import (
@@ -884,10 +884,8 @@ class SubscriptionService:
     def method_page(self, token: str, setup_session_id: str | None) -> MethodPage:
         subscription = self._by_link(token)
         notice = ""
-        if setup_session_id:  # back from Stripe: settle now rather than wait for the webhook (both are idempotent)
-            account = connected_account(self._connections, subscription.tenant_id)
-            outcome = self.settle_setup(subscription.tenant_id, account, setup_session_id)
-            notice = "Your new payment method is saved." if outcome.startswith("payment method") else ""
+        if setup_session_id and self._returned_from_setup(subscription, setup_session_id):
+            notice = "Your new payment method is saved."
             subscription = self._subscriptions.get(subscription.tenant_id, subscription.id)
         customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
         chosen = subscription.payment_method_id or customer.default_payment_method_id
@@ -900,6 +898,20 @@ class SubscriptionService:
             method=method.describe() if method else "none on file",
             notice=notice,
         )
+
+    def _returned_from_setup(self, subscription: Subscription, session_id: str) -> bool:
+        """The buyer is back from Checkout: settle the session now rather than wait for the webhook
+        (both are idempotent), if it is this page's own. A value that is no session id, a session
+        Stripe does not know, or one of another tenant or subscription is ignored: the page shows
+        as without it."""
+        account = self._connections.account_of(subscription.tenant_id)
+        if account is None or not CHECKOUT_SESSION_ID.fullmatch(session_id):
+            return False
+        try:
+            outcome = self.settle_setup(subscription.tenant_id, account, session_id, only_for=subscription.id)
+        except NotFound:
+            return False
+        return outcome.startswith("payment method")
 
     def start_method_setup(self, token: str, hosted_base: str) -> str:
         subscription = self._by_link(token)
@@ -920,14 +932,17 @@ class SubscriptionService:
         )
         return session.url
 
-    def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
+    def settle_setup(self, tenant_id: str, account: str, session_id: str, *, only_for: str | None = None) -> str:
         """A completed setup session: its method becomes the subscription's (the webhook and the
         buyer's return both come here; the second finds it done). An unpaid subscription's open
-        invoice is charged to the new method at once (W3)."""
+        invoice is charged to the new method at once (W3). ``only_for``: settle it only if it is
+        that subscription's session."""
         session = self._gateway.checkout(account, session_id)
         subscription_id = session.metadata.get("billow_subscription")
         if session.metadata.get("billow_tenant") != tenant_id or not subscription_id:
             return "ignored: the session is not for a Billow subscription of this tenant"
+        if only_for is not None and subscription_id != only_for:
+            return "ignored: the session is another subscription's"
         if session.status != "complete" or not session.setup_reference:
             return f"ignored: the session is {session.status}"
         method_id = self._gateway.setup_method(account, session.setup_reference)
@@ -1002,7 +1017,9 @@ class SubscriptionService:
         payment = self._payments.get_payment(caller, applied.payment_id)
         if payment.status is PaymentStatus.PENDING:
             raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
-        return payment.id, prorated_refund(sum(p.amount for p in online), current, today)
+        # The unused days of what the period was paid, never more than is left to refund on it.
+        unused = prorated_refund(sum(p.amount for p in online), current, today)
+        return payment.id, min(unused, sum(p.standing for p in online), payment.refundable)
 
     def _debit_pending(self, caller: Caller, subscription: Subscription, invoice: Invoice) -> bool:
         """Whether a payment Billow took for this invoice (or the first payment, for the first

@@ -25,6 +25,7 @@ from billing.adapters.dynamodb.models import (
     InvoiceHistoryItem,
     InvoiceItem,
 )
+from billing.adapters.dynamodb.payments import payment_item
 from billing.adapters.dynamodb.repositories import (
     RecordList,
     _and,
@@ -39,6 +40,7 @@ from billing.domain.errors import NotFound, RequestTaken, StaleWrite, Validation
 from billing.domain.ids import is_valid_id
 from billing.domain.invoices import MAX_FINALIZE_BATCH, HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
+from billing.domain.payments import Payment
 from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import TimelineEvent
 
@@ -147,14 +149,24 @@ class DynamoInvoices(RecordList):
         # The index follows the table a moment late: a token revoked just now must not open the page.
         return invoice if invoice.hosted_token == token else None
 
-    def save(self, invoice: Invoice, entry: HistoryEntry | None, event: TimelineEvent | None = None) -> Invoice:
-        """The changed invoice over the version it was read at, with its history and timeline entries."""
+    def save(
+        self,
+        invoice: Invoice,
+        entry: HistoryEntry | None,
+        event: TimelineEvent | None = None,
+        payment: Payment | None = None,
+    ) -> Invoice:
+        """The changed invoice over the version it was read at, with its history and timeline
+        entries; with a ``payment`` (a ledger payment applied to it or given back), that payment
+        over its version in the same write. StaleWrite when either changed meanwhile."""
         with translated("invoice"), self._transaction() as tx:
             tx.save(_invoice_item(invoice))
             if entry is not None:
                 tx.save(_history_item(invoice.tenant_id, entry))
             if event is not None:
                 tx.save(_event_item(invoice.tenant_id, event))
+            if payment is not None:
+                tx.save(payment_item(payment))
         return replace(invoice, version=invoice.version + 1)
 
     def finalize(

@@ -252,6 +252,8 @@ class PaymentItem(CustomerRecordItem, discriminator="payment"):
     description = UnicodeAttribute(default="")
     invoice_id = UnicodeAttribute(null=True)
     subscription_ids = JSONAttribute(default=list)
+    applications = JSONAttribute(default=list)
+    refund_claim = JSONAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

@@ -144,7 +144,7 @@ class DynamoPaymentMethods(_Table):
             tx.save(_event_item(tenant_id, event))
 
 
-def _payment_item(p: Payment) -> PaymentItem:
+def payment_item(p: Payment) -> PaymentItem:
     t = p.tenant_id
     created = p.created_at.isoformat()
     return stored_item(
@@ -199,7 +199,7 @@ class DynamoPayments(_Table):
         """The payment (over its version), its timeline entry, and the guard naming it for a request."""
         on_condition = [None]
         with translated("payment", on_condition), self._transaction() as tx:
-            tx.save(_payment_item(payment))
+            tx.save(payment_item(payment))
             if event is not None:
                 tx.save(_event_item(payment.tenant_id, event))
                 on_condition.append(None)
@@ -236,7 +236,7 @@ class DynamoPayments(_Table):
     def _start_key(self, tenant_id: str, payment_id: str) -> dict:
         """Index positions are rebuilt from the payment itself, never taken from the client."""
         payment = self.get(tenant_id, payment_id)
-        item = _payment_item(payment)
+        item = payment_item(payment)
         return {name: {"S": getattr(item, name)} for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache, cached_property
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -35,6 +36,17 @@ class S3FileStore:
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
 
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type, IfNoneMatch="*")
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                return False
+            raise
+        return True
+
     def exists(self, key: str) -> bool:
         return self._missing_as_none(lambda: self._client.head_object(Bucket=self._bucket, Key=key)) is not None
 
@@ -53,7 +65,9 @@ class S3FileStore:
                 return None
             raise
 
-    def download_url(self, key: str, expires_in_seconds: int) -> str:
-        return self._client.generate_presigned_url(
-            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_in_seconds
-        )
+    def download_url(self, key: str, expires_in_seconds: int, download_name: str | None = None) -> str:
+        params = {"Bucket": self._bucket, "Key": key}
+        if download_name:
+            quoted = quote(download_name, safe="")
+            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quoted}"
+        return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in_seconds)

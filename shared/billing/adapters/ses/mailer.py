@@ -55,7 +55,8 @@ class SesMailer:
             message["Cc"] = ", ".join(cc)
         if reply_to:
             message["Reply-To"] = reply_to
-        message.set_content(text)
+        # Quoted-printable keeps umlauts intact through every relay (8bit bodies are not safe everywhere).
+        message.set_content(text, cte="quoted-printable")
         for attachment in attachments:
             main, sub = attachment.content_type.split("/", 1)
             message.add_attachment(attachment.data, maintype=main, subtype=sub, filename=attachment.filename)

@@ -1,5 +1,6 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
+import os
 from contextvars import ContextVar
 from datetime import date
 from typing import Annotated
@@ -52,16 +53,27 @@ def created_response(model: type) -> dict[int, dict]:
 
 
 def public_base(router) -> str:
-    """This API's own address as the caller reached it (API Gateway sets X-Forwarded-Proto): where
-    its public pages (the hosted invoice, the Connect callback) live."""
+    """Where this API's public pages (the hosted invoice, the buyer's payment-method page, the
+    Connect callback) live, for the links it writes; see ``base_of``."""
     return base_of(router.current_event)
 
 
+def configured_public_base() -> str:
+    """The deployment's public address (PublicApiUrl; locally the gateway's own), or ''."""
+    return os.environ.get("PUBLIC_API_URL", "").strip().rstrip("/")
+
+
 def base_of(event) -> str:
+    """The configured public address; never a request header. A link built from X-Forwarded-Proto
+    or Host would carry an invoice's token to whatever host the caller named. Deployed without
+    PublicApiUrl, the domain API Gateway itself served the request on (it routes only the API's
+    own domains, so a forged Host reaches no API), over HTTPS, the only scheme it serves."""
+    configured = configured_public_base()
+    if configured:
+        return configured
     context = event.request_context
-    scheme = event.headers.get("x-forwarded-proto", "https").split(",")[0].strip()
     stage = "" if context.stage in ("$default", None) else f"/{context.stage}"
-    return f"{scheme}://{context.domain_name}{stage}"
+    return f"https://{context.domain_name}{stage}"
 
 
 # The address of the request being served, for what is built deep below a route and links to a

@@ -4,22 +4,20 @@ starts a Stripe Checkout Session; the buyer comes back to the page, which shows 
 
 from __future__ import annotations
 
-import html
 from functools import cache
-from pathlib import Path
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from billing.domain.errors import Conflict, NotFound
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import invoice_service
+from billing.http.public_pages import HTML_PAGE, TEMPLATES, message_page, page, page_saying, redirect
 from billing.http.routers.common import public_base
 
 router = ApiRouter(public=True)
 TAGS = ["Hosted invoice page"]
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 LABELS = {
     "en": {
@@ -67,12 +65,6 @@ LABELS = {
         "issued": "ausgestellt am",
     },
 }
-HTML_PAGE = {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}
-
-
-def _page_saying(description: str) -> dict:
-    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
-
 
 CheckoutReturn = Annotated[str | None, Query(max_length=200, description="The Checkout Session the buyer returns from")]
 
@@ -85,41 +77,26 @@ def _template():
     return environment.get_template("hosted_invoice.html")
 
 
-def _page(status: int, body: str) -> Response[str]:
-    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
-    return Response(status_code=status, content_type=content_types.TEXT_HTML, body=body, headers=headers)
-
-
-def _message_page(status: int, message: str) -> Response[str]:
-    body = (
-        "<!doctype html><html><head><meta name='viewport' content='width=device-width'><title>Billow</title>"
-        f"</head><body><p>{html.escape(message)}</p></body></html>"
-    )
-    return _page(status, body)
-
-
 @router.get(
     "/i/<token>",
     tags=TAGS,
     summary="The hosted invoice page",
-    responses={200: HTML_PAGE, 404: _page_saying("No invoice for this link (or it was voided)")},
+    responses={200: HTML_PAGE, 404: page_saying("No invoice for this link (or it was voided)")},
 )
 def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]:
     service = invoice_service()
     try:
         invoice = service.hosted(token)
     except NotFound as missing:
-        return _message_page(404, missing.message)
+        return message_page(404, missing.message)
     pending = False
-    if checkout and invoice.status.collectable:
-        # Back from Stripe: settle now rather than wait for the webhook (both are idempotent).
-        invoice = service.return_from_checkout(invoice, checkout)
-        pending = invoice.status.collectable
+    if checkout:
+        invoice, pending = service.return_from_checkout(invoice, checkout)
     from billing.adapters.formatting import Formatter
 
     seller = invoice.seller or service.seller_of(invoice.tenant_id)
     formatter = Formatter(seller.locale, invoice.currency)
-    page = _template().render(
+    body = _template().render(
         invoice=invoice,
         seller=seller,
         text=LABELS.get(formatter.language, LABELS["en"]),
@@ -133,7 +110,7 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
         pay_url=f"{public_base(router)}/i/{token}/pay",
         pdf_url=f"{public_base(router)}/i/{token}/pdf",
     )
-    return _page(200, page)
+    return page(200, body)
 
 
 @router.post(
@@ -142,18 +119,18 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
     summary="The Pay button: on to a Stripe Checkout page for the amount due",
     responses={
         303: {"description": "To Stripe Checkout", "content": {}},
-        404: _page_saying("No invoice for this link"),
-        409: _page_saying("Nothing is due, or the business takes no online payments"),
+        404: page_saying("No invoice for this link"),
+        409: page_saying("Nothing is due, or the business takes no online payments"),
     },
 )
 def pay_hosted_invoice(token: str) -> Response[str]:
     try:
         url = invoice_service().pay_online(token, public_base(router))
     except NotFound as missing:
-        return _message_page(404, missing.message)
+        return message_page(404, missing.message)
     except Conflict as refusal:
-        return _message_page(409, refusal.message)
-    return Response(status_code=303, headers={"Location": url}, body="")
+        return message_page(409, refusal.message)
+    return redirect(303, url)
 
 
 @router.get(
@@ -162,7 +139,7 @@ def pay_hosted_invoice(token: str) -> Response[str]:
     summary="The invoice's PDF, from the hosted page",
     responses={
         302: {"description": "To a short-lived download link", "content": {}},
-        404: _page_saying("No invoice for this link"),
+        404: page_saying("No invoice for this link"),
     },
 )
 def hosted_invoice_pdf(token: str) -> Response[str]:
@@ -170,5 +147,5 @@ def hosted_invoice_pdf(token: str) -> Response[str]:
     try:
         link = service.hosted_pdf_link(token, public_base(router))
     except NotFound as missing:
-        return _message_page(404, missing.message)
-    return Response(status_code=302, headers={"Location": link.url}, body="")
+        return message_page(404, missing.message)
+    return redirect(302, link.url)

@@ -14,8 +14,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from billing.domain.errors import Conflict, NotFound
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import subscription_service
+from billing.http.public_pages import HTML_PAGE, message_page, page, page_saying, redirect
 from billing.http.routers.common import public_base
-from billing.http.routers.hosted import HTML_PAGE, _message_page, _page, _page_saying
 
 router = ApiRouter(public=True)
 TAGS = ["Hosted payment-method page"]
@@ -26,14 +26,14 @@ SetupReturn = Annotated[str | None, Query(max_length=200, description="The Check
     "/s/<token>",
     tags=TAGS,
     summary="The page where the buyer updates a subscription's payment method",
-    responses={200: HTML_PAGE, 404: _page_saying("No subscription for this link, or the link expired")},
+    responses={200: HTML_PAGE, 404: page_saying("No subscription for this link, or the link expired")},
 )
 def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
     service = subscription_service()
     try:
         view = service.method_page(token, setup)
     except NotFound as missing:
-        return _message_page(404, missing.message)
+        return message_page(404, missing.message)
     e = html.escape
     lines = "".join(f"<li>{e(line)}</li>" for line in view.lines)
     saved = f"<p id='saved' role='status'>{e(view.notice)}</p>" if view.notice else ""
@@ -49,7 +49,7 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
         f"<p>Next payment: <span id='next'>{e(view.next_payment)}</span></p>"
         f"<p>Payment method: <span id='method'>{e(view.method)}</span></p>{saved}{button}</body></html>"
     )
-    return _page(200, body)
+    return page(200, body)
 
 
 @router.post(
@@ -58,15 +58,15 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
     summary="The button: on to a Stripe Checkout page that saves a card or a bank account",
     responses={
         303: {"description": "To Stripe Checkout (setup mode)", "content": {}},
-        404: _page_saying("No subscription for this link, or the link expired"),
-        409: _page_saying("The subscription has ended, or the business takes no online payments"),
+        404: page_saying("No subscription for this link, or the link expired"),
+        409: page_saying("The subscription has ended, or the business takes no online payments"),
     },
 )
 def start_payment_method_setup(token: str) -> Response[str]:
     try:
         url = subscription_service().start_method_setup(token, public_base(router))
     except NotFound as missing:
-        return _message_page(404, missing.message)
+        return message_page(404, missing.message)
     except Conflict as refusal:
-        return _message_page(409, refusal.message)
-    return Response(status_code=303, headers={"Location": url}, body="")
+        return message_page(409, refusal.message)
+    return redirect(303, url)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.domain.money import MAX_AMOUNT
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.dependencies import invoice_service
@@ -42,7 +43,7 @@ router = ApiRouter()
 TAGS = ["Invoices"]
 STATUSES = ("draft", "open", "partially_paid", "paid", "void")
 StatusFilter = status_filter(STATUSES, "open,partially_paid")
-AmountFilter = Annotated[int | None, Query(ge=0, le=99_999_999_999, description="Total in minor units, inclusive")]
+AmountFilter = Annotated[int | None, Query(ge=0, le=MAX_AMOUNT, description="Total in minor units, inclusive")]
 
 
 def _out(invoice) -> dict:

@@ -134,11 +134,23 @@ def get_payment(payment_id: str) -> PaymentOut:
     "/v1/payments/<payment_id>/refund",
     tags=PAYMENTS,
     summary="Refund a payment, wholly or in part",
-    description="Without a body, or without `amount`, refunds everything not refunded yet.",
+    description="Without a body, or without `amount`, refunds everything not refunded yet. Each request is "
+    "its own refund; concurrent ones on one payment are made one after the other, and one that finds nothing "
+    "left is a 409. With an `Idempotency-Key`, a retry answers the first refund instead of making another.",
 )
-def refund_payment(payment_id: str, body: RefundRequest | None = None) -> PaymentOut:
+def refund_payment(
+    payment_id: str, body: RefundRequest | None = None, idempotency_key: IdempotencyKey = None
+) -> PaymentOut:
+    caller = caller_of(router)
     amount = body.amount if body else None
-    return payment_out(payment_service().refund(caller_of(router), payment_id, amount))
+    request = body.model_dump(mode="json", exclude_unset=True) if body else {}
+
+    def refund() -> dict:
+        return payment_out(payment_service().refund(caller, payment_id, amount)).model_dump(mode="json")
+
+    return PaymentOut.model_validate(
+        create_once(router, caller, idempotency_key, f"refund_payment:{payment_id}", request, refund)
+    )
 
 
 @router.get("/v1/settings/stripe", tags=SETTINGS, summary="The tenant's connected Stripe account")

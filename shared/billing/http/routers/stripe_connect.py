@@ -51,7 +51,9 @@ def start_stripe_connect(body: ConnectIn | None = None) -> Response[ConnectOut]:
 def finish_stripe_connect(
     state: Param = None, code: Param = None, error: Param = None, error_description: Param = None
 ) -> Response[str]:
-    outcome = stripe_connect_service().finish(state=state or "", code=code, error=error)
+    outcome = stripe_connect_service().finish(
+        state=state or "", code=code, error=error, redirect_uri=public_base(callback_router) + CALLBACK_PATH
+    )
     if outcome.return_url:
         answer = {"stripe_connect": "connected", "account": outcome.account} if outcome.connected else {}
         answer = answer or {"stripe_connect": "error", "reason": outcome.error or "unknown"}

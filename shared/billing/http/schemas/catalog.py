@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import AfterValidator, Field, StringConstraints
 
 from billing.domain.periods import BillingFrequency
+from billing.domain.templates import INVOICE_EMAIL_PLACEHOLDERS
 
 if TYPE_CHECKING:
     from billing.domain.catalog import Product, TaxRate
@@ -129,7 +130,10 @@ def tax_rate_out(r: TaxRate) -> TaxRateOut:
     return out(TaxRateOut, r)
 
 
-PLACEHOLDERS = "Placeholders: {number} {business_name} {total} {due_date}"
+PLACEHOLDERS = (
+    f"Text with the placeholders {' '.join(f'{{{name}}}' for name in INVOICE_EMAIL_PLACEHOLDERS)}, replaced by "
+    "their values; any other name in braces is a 422 naming this field"
+)
 
 
 class SettingsUpdate(Request):

@@ -19,6 +19,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from billing.domain.money import MAX_AMOUNT
+from billing.domain.pricing import MAX_AMOUNT_SUM
 from billing.http.contract import CODE_LIST_MARK
 
 T = TypeVar("T")
@@ -109,6 +111,16 @@ DecimalString = Annotated[
 # Numbers and flags are taken as JSON writes them: true is not 1, 0 is not false, "12" is not 12.
 Integer = StrictInt
 Flag = StrictBool
+
+# Money in minor units. What one payment carries is bounded once (billing.domain.money.MAX_AMOUNT):
+# an amount taken is refused above it; an amount answered (a line, an adjustment, a total) never
+# exceeds it, since the money engine refuses a document that would. A sum over a document's payments
+# (future payments, contract values, metrics, a day of a schedule) is bounded by MAX_AMOUNT_SUM.
+# The document states both as int64 with their maximum; answers are not checked against them
+# again, so a record stored before the bound still reads.
+AmountIn = Annotated[StrictInt, Field(ge=1, le=MAX_AMOUNT, json_schema_extra={"format": "int64"})]
+Amount = Annotated[int, Field(json_schema_extra={"format": "int64", "maximum": MAX_AMOUNT})]
+AmountSum = Annotated[int, Field(json_schema_extra={"format": "int64", "maximum": MAX_AMOUNT_SUM})]
 
 # Billing happens between these days; anything outside is a typo (and far dates overflow schedules).
 EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2199, 12, 31)

@@ -10,6 +10,8 @@ from pydantic import Field
 
 from billing.domain.periods import BillingFrequency
 from billing.http.schemas.common import (
+    Amount,
+    AmountIn,
     CurrencyCode,
     Day,
     Email,
@@ -73,7 +75,11 @@ class InvoiceUpdate(Request):
 
 
 class PaymentRecord(Request):
-    amount: Integer | None = Field(None, ge=1, le=99_999_999_999, description="Minor units; required by hand")
+    amount: AmountIn | None = Field(
+        None,
+        description="Minor units; required by hand. With payment_id, the part of that payment to apply "
+        "(by default what is left of it, up to the amount due)",
+    )
     paid_on: Day | None = Field(None, description="Today when omitted")
     method: ManualMethod = "bank_transfer"
     reference: ShortText = ""
@@ -126,11 +132,11 @@ class InvoiceLineOut(Response):
     tax_rate_id: str | None
     period_start: dt.date | None
     period_end: dt.date | None
-    amount: int = Field(description="quantity x unit price, minor units")
-    discount: int
-    net: int
-    tax: int
-    total: int
+    amount: Amount = Field(description="quantity x unit price, minor units")
+    discount: Amount
+    net: Amount
+    tax: Amount
+    total: Amount
 
 
 class InvoiceAdjustmentOut(Response):
@@ -138,25 +144,26 @@ class InvoiceAdjustmentOut(Response):
     type: str
     value: str
     name: str
-    amount: int
+    amount: Amount
 
 
 class TaxAmountOut(Response):
     name: str
     percentage: str
     inclusive: bool
-    net: int
-    tax: int
+    net: Amount
+    tax: Amount
 
 
 class InvoicePaymentOut(Response):
     id: str
-    amount: int
+    amount: Amount
     paid_on: dt.date
     source: Literal["manual", "ledger", "online"]
     method: str
     reference: str
     payment_id: str | None
+    refunded: Amount = Field(description="Of this amount, what a refund of the ledger payment gave back")
     recorded_at: dt.datetime
     recorded_by: str
 
@@ -173,16 +180,16 @@ class InvoiceOut(Response):
     lines: list[InvoiceLineOut]
     adjustments: list[InvoiceAdjustmentOut]
     tax_amounts: list[TaxAmountOut] = Field(description="Net and tax per rate, then each one-time tax")
-    lines_amount: int
-    line_discounts: int
-    subtotal: int
-    one_time_discounts: int
-    fees: int
-    taxes: int
-    taxes_included: int
-    total: int
-    amount_paid: int
-    amount_due: int
+    lines_amount: Amount
+    line_discounts: Amount
+    subtotal: Amount
+    one_time_discounts: Amount
+    fees: Amount
+    taxes: Amount
+    taxes_included: Amount
+    total: Amount
+    amount_paid: Amount
+    amount_due: Amount
     payments: list[InvoicePaymentOut]
     payment_terms: Terms
     days_until_due: int | None

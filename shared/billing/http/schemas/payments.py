@@ -7,7 +7,17 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
-from billing.http.schemas.common import CurrencyCode, Flag, Integer, Request, Response, ShortText, omittable, out
+from billing.http.schemas.common import (
+    Amount,
+    AmountIn,
+    CurrencyCode,
+    Flag,
+    Request,
+    Response,
+    ShortText,
+    omittable,
+    out,
+)
 
 if TYPE_CHECKING:
     from billing.domain.payments import Payment, PaymentMethod
@@ -50,26 +60,31 @@ class PaymentMethodList(Response):
 
 class ChargeRequest(Request):
     customer_id: str = Field(max_length=40)
-    amount: Integer = Field(ge=1, le=99_999_999_999, description="Minor units (cents)")
+    amount: AmountIn = Field(description="Minor units (cents)")
     currency: CurrencyCode
     payment_method_id: str | None = Field(None, max_length=64, description="Defaults to the customer's default")
     description: ShortText = ""
 
 
 class RefundRequest(Request):
-    amount: Integer = omittable(
-        ge=1, le=99_999_999_999, description="Minor units; the whole remaining amount when omitted"
-    )
+    amount: AmountIn = omittable(description="Minor units; the whole remaining amount when omitted")
+
+
+class PaymentApplicationOut(Response):
+    invoice_id: str
+    amount: Amount = Field(description="The part of the payment applied to the invoice, minor units")
+    refunded: Amount = Field(description="Of that part, what refunds of the payment gave back")
+    applied_at: datetime
 
 
 class PaymentOut(Response):
     id: str
     object: Literal["payment"] = "payment"
     customer_id: str
-    amount: int
+    amount: Amount
     currency: str
     status: Literal["pending", "succeeded", "failed", "refunded", "disputed"]
-    amount_refunded: int
+    amount_refunded: Amount
     method: str
     payment_method_id: str | None
     processor: str
@@ -81,6 +96,11 @@ class PaymentOut(Response):
     )
     failure_message: str | None
     description: str
+    invoice_id: str | None = Field(description="The invoice Billow took it for, if any")
+    applications: list[PaymentApplicationOut] = Field(
+        description="The invoices it pays; together never more than the payment less its refunds"
+    )
+    amount_unapplied: Amount = Field(description="What is left to apply to an invoice")
     created_at: datetime
     updated_at: datetime
 

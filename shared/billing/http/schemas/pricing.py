@@ -8,7 +8,10 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from billing.domain.periods import BillingFrequency, BillingStartKind
+from billing.domain.pricing import MAX_PAYMENTS
 from billing.http.schemas.common import (
+    Amount,
+    AmountSum,
     CurrencyCode,
     Day,
     DecimalString,
@@ -55,7 +58,9 @@ class LineIn(Request):
     unit_price: DecimalString | None = Field(None, description="Up to six decimals; required for a custom line")
     unit_cost: DecimalString | None = None
     billing_frequency: BillingFrequency | None = None
-    payments: Integer | None = Field(None, ge=1, le=1000, description="Fixed number of payments; omit to auto-renew")
+    payments: Integer | None = Field(
+        None, ge=1, le=MAX_PAYMENTS, description="Fixed number of payments; omit to auto-renew"
+    )
     billing_start: BillingStartIn | None = None
     discount: DiscountIn | None = None
     tax_rate_id: str | None = Field(None, max_length=40)
@@ -79,14 +84,14 @@ class PreviewRequest(Request):
 
 
 class MetricsOut(Response):
-    mrr: int
-    arr: int
-    acv: int
-    tcv: int
-    margin_mrr: int
-    margin_arr: int
-    margin_acv: int
-    margin_tcv: int
+    mrr: AmountSum
+    arr: AmountSum
+    acv: AmountSum
+    tcv: AmountSum
+    margin_mrr: AmountSum
+    margin_arr: AmountSum
+    margin_acv: AmountSum
+    margin_tcv: AmountSum
     costs_known: bool
 
 
@@ -100,12 +105,12 @@ class PricedLineOut(Response):
     payments: int | None
     starts_on: dt.date
     ends_on: dt.date | None
-    amount: int = Field(description="quantity x unit price, minor units")
-    discount: int
-    net: int
-    tax: int
+    amount: Amount = Field(description="quantity x unit price, minor units")
+    discount: Amount
+    net: Amount
+    tax: Amount
     tax_inclusive: bool
-    total: int = Field(description="What one payment of this line costs the buyer")
+    total: Amount = Field(description="What one payment of this line costs the buyer")
     metrics: MetricsOut
 
 
@@ -114,34 +119,34 @@ class AdjustmentOut(Response):
     type: str
     value: str
     name: str
-    amount: int
+    amount: Amount
 
 
 class DueNowOut(Response):
-    lines_amount: int
-    line_discounts: int
-    subtotal: int
-    one_time_discounts: int
-    fees: int
-    taxes: int
-    taxes_included: int
-    total: int
+    lines_amount: Amount
+    line_discounts: Amount
+    subtotal: Amount
+    one_time_discounts: Amount
+    fees: Amount
+    taxes: Amount
+    taxes_included: Amount
+    total: Amount
     adjustments: list[AdjustmentOut]
 
 
 class RecurringOut(Response):
     billing_frequency: BillingFrequency
-    amount: int
+    amount: Amount
 
 
 class FuturePaymentsOut(Response):
-    total: int | None
+    total: AmountSum | None
     computable: bool
     until_cancelled: list[RecurringOut]
 
 
 class ContractValueOut(Response):
-    amount: int | None
+    amount: AmountSum | None
     computable: bool
     reason: str | None
 
@@ -156,7 +161,7 @@ class SubscriptionGroupOut(Response):
 
 class ScheduledPaymentOut(Response):
     date: dt.date
-    amount: int
+    amount: AmountSum = Field(description="What falls due that day: the payments of every subscription billed on it")
 
 
 class PreviewOut(Response):

@@ -1,0 +1,85 @@
+"""What every public page (the hosted invoice under /i, the payment-method page under /s, and
+their redirects) answers with: HTML that is never framed, sniffed, cached, indexed or referred,
+under a Content-Security-Policy that allows nothing but the page's own stylesheet and its forms'
+way on to Stripe Checkout."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import os
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.event_handler import Response
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+HTML = "text/html; charset=utf-8"  # with nosniff, the charset is what the browser goes by
+HTML_PAGE = {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def page_saying(description: str) -> dict:
+    """An OpenAPI response of an HTML page that says ``description``."""
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def checkout_origin() -> str:
+    """Where Stripe Checkout's pages are served: Stripe's own, or the stand-in's (STRIPE_API_BASE)."""
+    configured = os.environ.get("STRIPE_API_BASE", "").strip()
+    if not configured:
+        return STRIPE_CHECKOUT_ORIGIN
+    parts = urlsplit(configured)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@cache
+def _style_hashes() -> tuple[str, ...]:
+    """The CSP hash of each inline stylesheet the public templates carry: those styles apply, no
+    other (and no 'unsafe-inline')."""
+    styles = []
+    for template in sorted(TEMPLATES.glob("*.html")):
+        for block in re.findall(r"<style>(.*?)</style>", template.read_text(encoding="utf-8"), re.S):
+            digest = base64.b64encode(hashlib.sha256(block.encode("utf-8")).digest()).decode()
+            styles.append(f"'sha256-{digest}'")
+    return tuple(styles)
+
+
+def content_security_policy() -> str:
+    directives = {
+        "default-src": "'none'",
+        "style-src": " ".join(_style_hashes()) or "'none'",
+        "form-action": f"'self' {checkout_origin()}",
+        "frame-ancestors": "'none'",
+        "base-uri": "'none'",
+    }
+    return "; ".join(f"{name} {sources}" for name, sources in directives.items())
+
+
+def security_headers() -> dict[str, str]:
+    return {
+        "Content-Security-Policy": content_security_policy(),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+        "X-Robots-Tag": "noindex",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def page(status: int, body: str) -> Response[str]:
+    return Response(status_code=status, content_type=HTML, body=body, headers=security_headers())
+
+
+def message_page(status: int, message: str) -> Response[str]:
+    body = (
+        "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
+        f"<title>Billow</title></head><body><p>{html.escape(message)}</p></body></html>"
+    )
+    return page(status, body)
+
+
+def redirect(status: int, location: str) -> Response[str]:
+    return Response(status_code=status, headers={**security_headers(), "Location": location}, body="")
