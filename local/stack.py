@@ -64,6 +64,9 @@ def configure_environment(
     shared = str(template.ROOT / "shared")
     if shared not in sys.path:
         sys.path.insert(0, shared)
+    from billing.config import config
+
+    config.cache_clear()  # read again: the environment just changed
 
 
 def create_resources() -> None:

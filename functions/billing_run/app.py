@@ -1,8 +1,8 @@
 """Lambda: /v1/billing-runs (the nightly billing run, started by hand) and a sandbox tenant's
 /v1/test-clock."""
 
+from billing.bootstrap import billing_run_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import billing_run_service
 from billing.http.routers import billing_runs, test_clock
 from billing.http.snapstart import prime_on_snapshot
 

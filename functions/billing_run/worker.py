@@ -10,9 +10,9 @@ from datetime import date
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+from billing.bootstrap import billing_run_service
 from billing.clock import clock_at
 from billing.domain.billing_runs import Outcome
-from billing.http.dependencies import billing_run_service
 from billing.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)

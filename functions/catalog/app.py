@@ -1,7 +1,7 @@
 """Lambda: /v1/products, /v1/tax-rates, /v1/settings, /v1/pricing/preview."""
 
+from billing.bootstrap import catalog_service, pricing_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import catalog_service, pricing_service
 from billing.http.routers import catalog, pricing
 from billing.http.snapstart import prime_on_snapshot
 

@@ -1,7 +1,7 @@
 """Lambda: /v1/customers."""
 
+from billing.bootstrap import customer_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import customer_service
 from billing.http.routers import customers
 from billing.http.snapstart import prime_on_snapshot
 

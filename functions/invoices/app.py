@@ -1,7 +1,7 @@
 """Lambda: /v1/invoices (the create-invoice handler) and the hosted invoice pages /i/{token}."""
 
+from billing.bootstrap import invoice_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import invoice_service
 from billing.http.routers import hosted, invoices
 from billing.http.snapstart import prime_on_snapshot
 

@@ -1,7 +1,7 @@
 """Lambda: cards on file, /v1/payments and the tenant's Stripe connection (Connect OAuth)."""
 
+from billing.bootstrap import payment_method_service, payment_service, stripe_connect_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import payment_method_service, payment_service, stripe_connect_service
 from billing.http.routers import payments, stripe_connect
 from billing.http.snapstart import prime_on_snapshot
 

@@ -1,7 +1,7 @@
 """Lambda: Stripe's webhook deliveries for every connected account (no JWT; signed by Stripe)."""
 
+from billing.bootstrap import stripe_event_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import stripe_event_service
 from billing.http.routers import stripe_webhook
 from billing.http.snapstart import prime_on_snapshot
 

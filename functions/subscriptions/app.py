@@ -1,7 +1,7 @@
 """Lambda: /v1/subscriptions (the create-subscription handler) and the buyer's payment-method page /s/{token}."""
 
+from billing.bootstrap import subscription_service
 from billing.http.app import build_resolver, lambda_handler_for
-from billing.http.dependencies import subscription_service
 from billing.http.routers import hosted_subscription, subscriptions
 from billing.http.snapstart import prime_on_snapshot
 

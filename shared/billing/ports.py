@@ -10,7 +10,6 @@ from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.customers import Customer, CustomerRecords
-from billing.domain.errors import InvalidSignature  # noqa: F401  (raised by PaymentGateway.verified_event)
 from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
 from billing.domain.payments import Payment, PaymentMethod, PaymentStatus, ProcessorPayment
@@ -255,7 +254,7 @@ class PaymentGateway(Protocol):
         """Close an open session so it can no longer be paid (an edit or a void of its invoice)."""
 
     def verified_event(self, payload: str, signature: str | None) -> ProcessorEvent:
-        """Raises InvalidSignature."""
+        """Raises billing.domain.errors.InvalidSignature."""
 
 
 class ProcessorConnections(Protocol):

@@ -12,8 +12,8 @@ from openpyxl import load_workbook
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.models import CustomerRecordItem
 from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+from billing.clock import SystemClock
 from billing.domain.access import Caller, Role
-from billing.http.dependencies import SystemClock
 from billing.services.customers import CustomerService
 from tests.integration.conftest import fields_of
 

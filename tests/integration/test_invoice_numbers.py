@@ -104,7 +104,7 @@ def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(st
     repeated (a retried run, a second worker), it returns the same invoice and charges once."""
     import stripe
 
-    from billing.http.dependencies import invoice_service
+    from billing.bootstrap import invoice_service
     from local.run import STRIPE_SECRET_KEY
     from tests.integration.conftest import Api, connect_stripe_account
     from tests.integration.test_payments_api import save_card

@@ -6,6 +6,7 @@ import pytest
 
 from billing.domain.customers import (
     DEFAULT_ADDRESS,
+    Address,
     CustomerRecords,
     CustomerType,
     added_address,
@@ -30,7 +31,7 @@ def test_person_needs_first_and_last_name_and_company_its_name():
 def test_without_an_address_an_empty_default_address_is_created():
     customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Acme")
     assert len(customer.addresses) == 1
-    assert customer.default_address.is_empty()
+    assert customer.default_address == Address(id=customer.default_address.id)
     assert customer.billing_address == customer.default_address
 
 

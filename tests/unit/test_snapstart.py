@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import snapshot_restore_py
 
-from billing.http import dependencies
+from billing import bootstrap
 from billing.http.snapstart import prime_on_snapshot
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
@@ -34,7 +34,7 @@ def lambda_environment(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setattr(snapshot_restore_py, "_before_snapshot_registry", [])
     monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
-    for factory in vars(dependencies).values():
+    for factory in vars(bootstrap).values():
         if hasattr(factory, "cache_clear"):
             factory.cache_clear()
     from billing.adapters.dynamodb.models import BillowItem
@@ -46,7 +46,7 @@ def lambda_environment(monkeypatch):
     yield
     BillowItem._connection = connection
     gateway_from_environment.cache_clear()
-    for factory in vars(dependencies).values():
+    for factory in vars(bootstrap).values():
         if hasattr(factory, "cache_clear"):
             factory.cache_clear()
 
@@ -67,16 +67,16 @@ def test_without_snapstart_nothing_is_registered_or_built(lambda_environment, mo
     monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
     load(function)
     assert snapshot_restore_py.get_before_snapshot() == []
-    assert dependencies.customer_service.cache_info().currsize == 0
+    assert bootstrap.customer_service.cache_info().currsize == 0
 
 
 @pytest.mark.parametrize(
     ("function", "built"),
     [
-        ("customers", [dependencies.customer_service]),
-        ("catalog", [dependencies.catalog_service, dependencies.pricing_service]),
-        ("payments", [dependencies.payment_service, dependencies.stripe_connect_service]),
-        ("stripe_webhook", [dependencies.stripe_event_service]),
+        ("customers", [bootstrap.customer_service]),
+        ("catalog", [bootstrap.catalog_service, bootstrap.pricing_service]),
+        ("payments", [bootstrap.payment_service, bootstrap.stripe_connect_service]),
+        ("stripe_webhook", [bootstrap.stripe_event_service]),
     ],
 )
 def test_under_snapstart_the_hook_builds_services_validators_and_clients_without_network(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
@@ -26,9 +27,6 @@ class Address:
     city: str = ""
     state: str = ""
     country: str = ""
-
-    def is_empty(self) -> bool:
-        return not any((self.line1, self.line2, self.postal_code, self.city, self.state, self.country))
 
     def with_fields(self, values: dict[str, str]) -> Address:
         return replace(self, **{k: v for k, v in values.items() if k != "id"})
@@ -209,3 +207,28 @@ def deletion_refusal(records: CustomerRecords) -> Refusal:
     if records.payments:
         refusal.reasons.append(f"customer has {records.payments} payment(s)")
     return refusal
+
+
+def _address_columns(prefix: str, address_of: Callable[[Customer], Address]) -> dict:
+    parts = ("line1", "line2", "postal_code", "city", "state", "country")
+    return {f"{prefix}_{part}": (lambda c, _, part=part: getattr(address_of(c), part)) for part in parts}
+
+
+# The customer export's columns, in this order (every customer, archived ones too).
+EXPORT_COLUMNS: dict[str, Callable[[Customer, date], object]] = {
+    "customer_id": lambda c, _: c.id,
+    "type": lambda c, _: c.type.value,
+    "first_name": lambda c, _: c.first_name,
+    "last_name": lambda c, _: c.last_name,
+    "company_name": lambda c, _: c.company_name,
+    "email": lambda c, _: c.email,
+    "billing_email": lambda c, _: c.billing_email,
+    "phone": lambda c, _: c.phone,
+    "vat_id": lambda c, _: c.vat_id,
+    "debtor_number": lambda c, _: c.debtor_number,
+    **_address_columns("billing_address", lambda c: c.billing_address),
+    **_address_columns("customer_address", lambda c: c.default_address),
+    "default_payment_method": lambda c, _: c.default_payment_method,
+    "archived": lambda c, _: c.archived,
+    "created_at": lambda c, _: c.created_at.isoformat(),
+}

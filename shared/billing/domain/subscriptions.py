@@ -8,6 +8,7 @@ has periods 31 Jan - 27 Feb, 28 Feb - 30 Mar, 31 Mar - ..., and never drifts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -483,3 +484,23 @@ def deletion_refusal(subscription: Subscription) -> Refusal:
             "deleted)"
         )
     return refusal
+
+
+# The subscription export's columns, in this order; associated record ids are separated by semicolons.
+EXPORT_COLUMNS: dict[str, Callable[[Subscription, date], object]] = {
+    "id": lambda s, _: s.id,
+    "status": lambda s, _: s.status.value,
+    "customer_id": lambda s, _: s.customer_id,
+    "collection_method": lambda s, _: s.collection_method.value,
+    "frequency": lambda s, _: s.frequency.value,
+    "currency": lambda s, _: s.currency.upper(),
+    "starts_on": lambda s, _: s.starts_on.isoformat(),
+    "next_payment_on": lambda s, _: s.next_payment_on.isoformat() if s.next_payment_on else "",
+    "last_payment_on": lambda s, _: s.last_payment_on.isoformat() if s.last_payment_on else "",
+    "payments_made": lambda s, _: s.payments_made,
+    "payments_left": lambda s, _: "" if s.payments_left is None else s.payments_left,
+    "ends_on": lambda s, _: s.ends_on.isoformat() if s.ends_on else "",
+    "lines": lambda s, _: "; ".join(f"{line.quantity} x {line.name}" for line in s.lines),
+    "product_ids": lambda s, _: ";".join(s.product_ids),
+    "created_at": lambda s, _: s.created_at.isoformat(),
+}

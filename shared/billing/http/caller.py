@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from billing.config import config
 from billing.domain.access import Caller, Role
 from billing.domain.errors import Forbidden
 
@@ -15,18 +15,19 @@ _TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 def caller_of(router: Router) -> Caller:
     claims = router.current_event.request_context.authorizer.jwt_claim or {}
-    tenant = str(claims.get(os.environ.get("TENANT_CLAIM", "custom:tenant_id"), ""))
-    role = str(claims.get(os.environ.get("ROLE_CLAIM", "custom:role"), ""))
+    names = config()
+    tenant = str(claims.get(names.tenant_claim, ""))
+    role = str(claims.get(names.role_claim, ""))
     if not _TENANT_ID.match(tenant):
         raise Forbidden("the token names no valid tenant")
-    sandbox = str(claims.get(os.environ.get("MODE_CLAIM", "custom:mode"), "live")) == "sandbox"
+    sandbox = str(claims.get(names.mode_claim, "live")) == "sandbox"
     try:
         caller = Caller(tenant_id=tenant, user_id=str(claims.get("sub", "")), role=Role(role), sandbox=sandbox)
     except ValueError:
         raise Forbidden("the token names no known role (admin, billing, viewer)") from None
     if sandbox:  # its requests see its test clock's day
+        from billing.bootstrap import test_clock_service
         from billing.clock import set_clock
-        from billing.http.dependencies import test_clock_service
 
         set_clock(test_clock_service().today_of(tenant))
     return caller

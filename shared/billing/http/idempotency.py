@@ -3,12 +3,12 @@ return the first response and write nothing new; the same key with another body 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from functools import cache
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from billing.config import config
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import REQUEST_KEY_FIELD, Conflict, ValidationFailed
 
@@ -44,8 +44,8 @@ def create_once(
         IdempotencyValidationError,
     )
 
-    create_idempotently, config = _idempotent()
-    config.register_lambda_context(router.lambda_context)
+    create_idempotently, idempotency = _idempotent()
+    idempotency.register_lambda_context(router.lambda_context)
     request = {"tenant": caller.tenant_id, "operation": operation, "key": key, "body": body}
     try:
         return create_idempotently(request=request, create=create)
@@ -63,14 +63,14 @@ def _idempotent() -> tuple[Callable[..., dict], object]:
         idempotent_function,
     )
 
-    config = IdempotencyConfig(
+    idempotency = IdempotencyConfig(
         event_key_jmespath="[tenant, operation, key]",
         payload_validation_jmespath="body",
         expires_after_seconds=KEY_LIFETIME_SECONDS,
     )
-    persistence = DynamoDBPersistenceLayer(table_name=os.environ["IDEMPOTENCY_TABLE_NAME"])
-    decorate = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=config)
-    return decorate(_create), config
+    persistence = DynamoDBPersistenceLayer(table_name=config().idempotency_table_name)
+    decorate = idempotent_function(data_keyword_argument="request", persistence_store=persistence, config=idempotency)
+    return decorate(_create), idempotency
 
 
 def _create(*, request: dict, create: Callable[[], dict]) -> dict:

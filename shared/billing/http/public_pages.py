@@ -8,13 +8,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import os
 import re
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
+
+from billing.config import config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
@@ -29,7 +30,7 @@ def page_saying(description: str) -> dict:
 
 def checkout_origin() -> str:
     """Where Stripe Checkout's pages are served: Stripe's own, or the stand-in's (STRIPE_API_BASE)."""
-    configured = os.environ.get("STRIPE_API_BASE", "").strip()
+    configured = config().stripe_api_base
     if not configured:
         return STRIPE_CHECKOUT_ORIGIN
     parts = urlsplit(configured)

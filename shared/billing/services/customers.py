@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from billing.domain import customers as rules
 from billing.domain.access import Caller, Permission
-from billing.domain.customers import Customer, CustomerType
+from billing.domain.customers import EXPORT_COLUMNS, Customer, CustomerType
 from billing.domain.errors import Conflict, DebtorNumberTaken, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.timeline import TimelineEvent, timeline_event
@@ -19,38 +19,10 @@ from billing.ports import (
     SettingsRepository,
     SpreadsheetWriter,
 )
-from billing.services.exports import Export, stored_export
+from billing.services.exports import Export, export_table, spreadsheet, stored_export
 
 # How many drawn debtor numbers may turn out to be taken by hand-entered ones before giving up.
 MAX_DEBTOR_DRAWS = 50
-
-EXPORT_HEADERS = (
-    "customer_id",
-    "type",
-    "first_name",
-    "last_name",
-    "company_name",
-    "email",
-    "billing_email",
-    "phone",
-    "vat_id",
-    "debtor_number",
-    "billing_address_line1",
-    "billing_address_line2",
-    "billing_address_postal_code",
-    "billing_address_city",
-    "billing_address_state",
-    "billing_address_country",
-    "customer_address_line1",
-    "customer_address_line2",
-    "customer_address_postal_code",
-    "customer_address_city",
-    "customer_address_state",
-    "customer_address_country",
-    "default_payment_method",
-    "archived",
-    "created_at",
-)
 
 
 class CustomerService:
@@ -202,30 +174,8 @@ class CustomerService:
     def export_customers(self, caller: Caller) -> Export:
         """C8: every customer of the tenant (archived ones too) as XLSX behind an expiring link."""
         caller.require(Permission.READ)
-        rows = [export_row(c) for c in self._customers.all(caller.tenant_id)]
-        body = self._spreadsheets.to_xlsx("Customers", EXPORT_HEADERS, rows)
+        headers, rows = export_table(EXPORT_COLUMNS, self._customers.all(caller.tenant_id), self._clock.now().date())
+        body = spreadsheet(self._spreadsheets, "xlsx", "Customers", headers, rows)
         return stored_export(
             self._files, self._clock, caller.tenant_id, "customers", "xlsx", body, len(rows), self._export_link_seconds
         )
-
-
-def export_row(customer: Customer) -> list[object]:
-    billing, recipient = customer.billing_address, customer.default_address
-    address_cells = lambda a: [a.line1, a.line2, a.postal_code, a.city, a.state, a.country]  # noqa: E731
-    return [
-        customer.id,
-        customer.type.value,
-        customer.first_name,
-        customer.last_name,
-        customer.company_name,
-        customer.email,
-        customer.billing_email,
-        customer.phone,
-        customer.vat_id,
-        customer.debtor_number,
-        *address_cells(billing),
-        *address_cells(recipient),
-        customer.default_payment_method,
-        customer.archived,
-        customer.created_at.isoformat(),
-    ]

@@ -77,11 +77,11 @@ from billing.ports import (
     SpreadsheetWriter,
     SubscriptionInvoices,
 )
-from billing.services.exports import Export, stored_export
+from billing.services.exports import Export, export_table, spreadsheet, stored_export
 from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.optimistic import SAVE_ATTEMPTS, change_with_retry
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService, library_ids
-from billing.services.retries import SAVE_ATTEMPTS, changed
 
 MAX_ASSOCIATIONS = 20
 SYSTEM_ACTOR = "billow"
@@ -865,7 +865,7 @@ class InvoiceService:
     def _change_as_system(self, tenant_id: str, invoice_id: str, change) -> Invoice:
         """Read, change and save over the version read; a concurrent change makes it read again.
         ``change`` answers the invoice itself when there is nothing to change."""
-        return changed(
+        return change_with_retry(
             lambda: self._invoices.get(tenant_id, invoice_id), change, self._invoices.save, f"invoice {invoice_id}"
         )
 
@@ -991,16 +991,9 @@ class InvoiceService:
         ]
         if unknown:
             raise ValidationFailed(unknown)
-        chosen = columns or list(EXPORT_COLUMNS)
-        today = self.today()
-        rows = [
-            [EXPORT_COLUMNS[c](invoice, today) for c in chosen]
-            for invoice in self._invoices.all(caller.tenant_id, where)
-        ]
-        if file_format == "csv":
-            body = self._spreadsheets.to_csv(chosen, rows)
-        else:
-            body = self._spreadsheets.to_xlsx("Invoices", chosen, rows)
+        records = self._invoices.all(caller.tenant_id, where)
+        headers, rows = export_table(EXPORT_COLUMNS, records, self.today(), columns)
+        body = spreadsheet(self._spreadsheets, file_format, "Invoices", headers, rows)
         return stored_export(
             self._exports, self._clock, caller.tenant_id, "invoices", file_format, body, len(rows), self._export_seconds
         )

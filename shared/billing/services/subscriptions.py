@@ -40,6 +40,7 @@ from billing.domain.payments import CHECKOUT_SESSION_ID, Payment, PaymentMethod,
 from billing.domain.periods import BillingFrequency
 from billing.domain.pricing import AmountType, LineItem, subscription_groups, summarize
 from billing.domain.subscriptions import (
+    EXPORT_COLUMNS,
     CancelMode,
     CollectionMethod,
     DunningPolicy,
@@ -75,13 +76,13 @@ from billing.ports import (
     SpreadsheetWriter,
     SubscriptionRepository,
 )
-from billing.services.exports import Export, stored_export
+from billing.services.exports import Export, export_table, spreadsheet, stored_export
 from billing.services.invoices import SYSTEM_ACTOR, InvoiceService
 from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.optimistic import change_with_retry
 from billing.services.payment_methods import PaymentMethodService, connected_account
 from billing.services.payments import PaymentService
 from billing.services.pricing import Preview, PricingService
-from billing.services.retries import changed
 
 MAX_SUBSCRIPTIONS_PER_ORDER = 20
 MAX_DAYS_UNTIL_DUE = 365
@@ -115,26 +116,6 @@ class MethodPage:
     next_payment: str
     method: str
     notice: str
-
-
-# S12: the export's columns; associated record ids are separated by semicolons.
-EXPORT_COLUMNS = {
-    "id": lambda s: s.id,
-    "status": lambda s: s.status.value,
-    "customer_id": lambda s: s.customer_id,
-    "collection_method": lambda s: s.collection_method.value,
-    "frequency": lambda s: s.frequency.value,
-    "currency": lambda s: s.currency.upper(),
-    "starts_on": lambda s: s.starts_on.isoformat(),
-    "next_payment_on": lambda s: s.next_payment_on.isoformat() if s.next_payment_on else "",
-    "last_payment_on": lambda s: s.last_payment_on.isoformat() if s.last_payment_on else "",
-    "payments_made": lambda s: s.payments_made,
-    "payments_left": lambda s: "" if s.payments_left is None else s.payments_left,
-    "ends_on": lambda s: s.ends_on.isoformat() if s.ends_on else "",
-    "lines": lambda s: "; ".join(f"{line.quantity} x {line.name}" for line in s.lines),
-    "product_ids": lambda s: ";".join(s.product_ids),
-    "created_at": lambda s: s.created_at.isoformat(),
-}
 
 
 class SubscriptionService:
@@ -291,17 +272,13 @@ class SubscriptionService:
 
     # ------------------------------------------------------------ the cycle (S7)
 
-    def run_due(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> list[Outcome]:
-        """The night's work for one subscription (B1, B2): a scheduled one whose start came is
-        activated, one canceled at period end whose period is over is canceled, a dunning step
-        due is taken, and a period due on or before the run's date is billed, once, whoever else
-        runs it. The billing run does the same in two halves around a batch's numbering."""
-        return self.finish_night(
-            caller, self.prepare_night(caller, subscription_id, run_date, hosted_base), hosted_base
-        )
-
     def prepare_night(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> Night:
-        """Everything of the night up to the period's invoice, which is written as a draft (in the
+        """The night's work for one subscription comes in two halves around a batch's numbering
+        (this, then ``finish_night``): a scheduled one whose start came is activated, one canceled
+        at period end whose period is over is canceled, a dunning step due is taken, and a period
+        due on or before the run's date is billed, once, whoever else runs it.
+
+        Everything of the night up to the period's invoice, which is written as a draft (in the
         transaction that moves the subscription on), so that a batch of them takes its numbers
         in one transaction with the counter (B4)."""
         caller.require(Permission.WRITE)
@@ -679,7 +656,7 @@ class SubscriptionService:
             logger.exception("notifying the admins failed")
 
     def _change(self, tenant_id: str, subscription_id: str, change) -> Subscription:
-        return changed(
+        return change_with_retry(
             lambda: self._subscriptions.get(tenant_id, subscription_id),
             change,
             self._subscriptions.save,
@@ -733,12 +710,9 @@ class SubscriptionService:
     def export(self, caller: Caller, where: SubscriptionFilter, file_format: str) -> Export:
         """S12: the subscriptions the filter selects as XLSX or CSV, behind a link valid 30 days."""
         caller.require(Permission.READ)
-        columns = list(EXPORT_COLUMNS)
-        rows = [[EXPORT_COLUMNS[c](s) for c in columns] for s in self._subscriptions.all(caller.tenant_id, where)]
-        if file_format == "csv":
-            body = self._spreadsheets.to_csv(columns, rows)
-        else:
-            body = self._spreadsheets.to_xlsx("Subscriptions", columns, rows)
+        records = self._subscriptions.all(caller.tenant_id, where)
+        headers, rows = export_table(EXPORT_COLUMNS, records, self._clock.now().date())
+        body = spreadsheet(self._spreadsheets, file_format, "Subscriptions", headers, rows)
         return stored_export(
             self._exports,
             self._clock,

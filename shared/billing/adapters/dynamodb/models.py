@@ -4,8 +4,6 @@ defined in template.yaml (the local stack creates it from there)."""
 
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
@@ -19,6 +17,8 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from billing.config import config
+
 
 class _FromEnvironment(type):
     """Table name, region and endpoint are read when PynamoDB builds its connection, not at import,
@@ -26,15 +26,15 @@ class _FromEnvironment(type):
 
     @property
     def table_name(cls) -> str:
-        return os.environ.get("TABLE_NAME", "billow")
+        return config().table_name
 
     @property
     def region(cls) -> str:
-        return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-central-1"
+        return config().region
 
     @property
     def host(cls) -> str | None:
-        return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+        return config().dynamodb_endpoint
 
 
 class _Meta(metaclass=_FromEnvironment):

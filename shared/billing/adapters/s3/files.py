@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache, cached_property
 from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
+
+from billing.config import config
 
 
 @cache
@@ -16,9 +17,7 @@ def _s3_client():
     # Path-style addressing keeps presigned links valid for endpoints without bucket DNS (the local stack).
     return boto3.client(
         "s3",
-        config=Config(
-            signature_version="s3v4", s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}
-        ),
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"} if config().aws_endpoint else {}),
     )
 
 

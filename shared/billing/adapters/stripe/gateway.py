@@ -5,14 +5,15 @@ Imported only by code paths that talk to Stripe: `stripe` costs cold-start time.
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from functools import cache, cached_property
 
 import stripe
 from stripe.oauth_error import OAuthError
 
+from billing.config import config
 from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotFound, ValidationFailed
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
 from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SetupSession
@@ -341,23 +342,19 @@ def _refuse_future_timestamp(signature: str) -> None:
 
 @cache
 def gateway_from_environment() -> StripeGateway:
-    return StripeGateway(api_base=os.environ.get("STRIPE_API_BASE") or None, load_keys=platform_keys)
+    return StripeGateway(api_base=config().stripe_api_base, load_keys=platform_keys)
 
 
 def platform_keys() -> dict:
     """The platform's keys: from the environment locally, from Secrets Manager in AWS (a JSON
     secret with ``secret_key``, ``webhook_secret``, ``publishable_key`` and ``connect_client_id``,
     the platform's ``ca_...``)."""
-    if os.environ.get("STRIPE_SECRET_KEY"):
-        return {
-            "secret_key": os.environ["STRIPE_SECRET_KEY"],
-            "webhook_secret": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
-            "publishable_key": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
-            "connect_client_id": os.environ.get("STRIPE_CONNECT_CLIENT_ID", ""),
-        }
+    settings = config()
+    if settings.stripe_keys is not None:
+        return asdict(settings.stripe_keys)
     from aws_lambda_powertools.utilities import parameters
 
-    return parameters.get_secret(os.environ["STRIPE_SECRET_NAME"], transform="json", max_age=300)
+    return parameters.get_secret(settings.stripe_secret_name, transform="json", max_age=300)
 
 
 def _checkout(session) -> CheckoutSession:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from billing.bootstrap import billing_run_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import billing_run_service
 from billing.http.routers.common import Cursor, Limit, created, created_response, public_base
 from billing.http.schemas.billing_runs import BillingRunOut, BillingRunStart
 from billing.http.schemas.common import ListPage, out, page_of

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
+from billing.bootstrap import catalog_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import catalog_service
 from billing.http.idempotency import create_once
 from billing.http.routers.common import Archived, Cursor, IdempotencyKey, Limit, Search, created, created_response
 from billing.http.schemas.catalog import (

@@ -1,6 +1,5 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
-import os
 from contextvars import ContextVar
 from datetime import date
 from typing import Annotated
@@ -8,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
+from billing.config import config
 from billing.domain.errors import REQUEST_KEY_FIELD
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
@@ -60,7 +60,7 @@ def public_base(router) -> str:
 
 def configured_public_base() -> str:
     """The deployment's public address (PublicApiUrl; locally the gateway's own), or ''."""
-    return os.environ.get("PUBLIC_API_URL", "").strip().rstrip("/")
+    return config().public_api_url
 
 
 def base_of(event) -> str:

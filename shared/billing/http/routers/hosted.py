@@ -10,9 +10,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.bootstrap import invoice_service
 from billing.domain.errors import Conflict, NotFound
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import invoice_service
 from billing.http.public_pages import HTML_PAGE, TEMPLATES, message_page, page, page_saying, redirect
 from billing.http.routers.common import public_base
 

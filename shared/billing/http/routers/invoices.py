@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.bootstrap import invoice_service
 from billing.domain.money import MAX_AMOUNT
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import invoice_service
 from billing.http.idempotency import create_once
 from billing.http.routers.common import (
     Cursor,

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.bootstrap import payment_method_service, payment_service, processor_connections
 from billing.domain.access import Permission
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import payment_method_service, payment_service, processor_connections
 from billing.http.idempotency import create_once
 from billing.http.routers.common import Cursor, IdempotencyKey, Limit, created, created_response
 from billing.http.schemas.common import ListPage, page_of

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from billing.bootstrap import pricing_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import pricing_service
 from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
 
 router = ApiRouter()

@@ -10,9 +10,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.bootstrap import stripe_connect_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import stripe_connect_service
 from billing.http.routers.common import created, created_response, public_base
 from billing.http.schemas.payments import ConnectIn, ConnectOut
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from billing.bootstrap import stripe_event_service
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import stripe_event_service
 from billing.observability import logger
 
 router = ApiRouter(public=True)

@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from billing.bootstrap import subscription_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import subscription_service
 from billing.http.idempotency import create_once
 from billing.http.routers.common import (
     Cursor,

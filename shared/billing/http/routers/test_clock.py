@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from billing.bootstrap import test_clock_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.dependencies import test_clock_service
 from billing.http.routers.common import public_base
 from billing.http.schemas.billing_runs import TestClockAdvance, TestClockOut
 from billing.http.schemas.common import out

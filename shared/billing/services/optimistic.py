@@ -1,4 +1,5 @@
-"""Read, change and save over the version read; a concurrent save makes it read and decide again."""
+"""Optimistic concurrency: read, change and save over the version read; a concurrent save
+makes it read and decide again (up to SAVE_ATTEMPTS times)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ R = TypeVar("R")
 SAVE_ATTEMPTS = 5
 
 
-def changed(read: Callable[[], R], change: Callable[[R], tuple], save: Callable[..., R], what: str) -> R:
+def change_with_retry(read: Callable[[], R], change: Callable[[R], tuple], save: Callable[..., R], what: str) -> R:
     """``change(record)`` answers the changed record and what is saved with it (history and
     timeline entries), or the record itself when there is nothing to change."""
     for _ in range(SAVE_ATTEMPTS):

@@ -1,8 +1,9 @@
-"""Composition root: the real adapters behind each service, built once per Lambda environment."""
+"""Composition root: the real adapters behind each service, built once per Lambda environment
+from the one configuration (``billing.config``). The HTTP routers, the billing run's worker and
+planner, and the webhook take their services from here."""
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 
 from billing.clock import SystemClock
+from billing.config import config
 
 
 @cache
@@ -38,9 +40,9 @@ def customer_service() -> CustomerService:
         DynamoCustomerRepository(),
         DynamoSettingsRepository(),
         SystemClock(),
-        files=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        files=S3FileStore(config().export_bucket),
         spreadsheets=OpenpyxlWriter(),
-        export_link_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
+        export_link_seconds=config().export_link_seconds,
         processor_sync=payment_method_service,
     )
 
@@ -79,7 +81,7 @@ def stripe_connect_service() -> StripeConnectService:
         gateway_from_environment(),
         SystemClock(),
         # ConsoleOrigins: where a Connect return_url may lead besides the API's own origin.
-        console_origins=allowed_origins(os.environ.get("CONSOLE_ORIGINS", "")),
+        console_origins=allowed_origins(config().console_origins),
     )
 
 
@@ -178,7 +180,7 @@ def mailer() -> SesMailer:
     """One SES client per environment: receipts, invoices and notifications share it."""
     from billing.adapters.ses.mailer import SesMailer
 
-    return SesMailer(os.environ["MAIL_FROM"])
+    return SesMailer(config().mail_from)
 
 
 @cache
@@ -211,16 +213,16 @@ def invoice_service() -> InvoiceService:
         DynamoSettingsRepository(),
         SystemClock(),
         payments=DynamoPayments(),
-        files=S3FileStore(os.environ.get("DOCUMENT_BUCKET", "")),
+        files=S3FileStore(config().document_bucket),
         renderer=LazyInvoicePdf(),
-        link_seconds=int(os.environ.get("DOCUMENT_LINK_SECONDS", "3600")),
+        link_seconds=config().document_link_seconds,
         mailer=mailer(),
         gateway=gateway_from_environment(),
         connections=processor_connections(),
         payment_service=payment_service(),
-        exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        exports=S3FileStore(config().export_bucket),
         spreadsheets=OpenpyxlWriter(),
-        export_seconds=int(os.environ.get("EXPORT_LINK_SECONDS", "3600")),
+        export_seconds=config().export_link_seconds,
         einvoices=LazyEInvoices(),
         documents=DynamoDocumentReader(),
         notifier=payment_listeners(),
@@ -248,9 +250,9 @@ def subscription_service() -> SubscriptionService:
         DynamoSettingsRepository(),
         SystemClock(),
         mailer=mailer(),
-        exports=S3FileStore(os.environ.get("EXPORT_BUCKET", "")),
+        exports=S3FileStore(config().export_bucket),
         spreadsheets=OpenpyxlWriter(),
-        export_seconds=int(os.environ.get("SUBSCRIPTION_EXPORT_LINK_SECONDS", str(30 * 24 * 3600))),
+        export_seconds=config().subscription_export_link_seconds,
         gateway=gateway_from_environment(),
         connections=processor_connections(),
         method_service=payment_method_service(),
@@ -263,7 +265,7 @@ def billing_run_service() -> BillingRunService:
     from billing.adapters.dynamodb.keys import DUE_SHARDS
     from billing.services.billing_runs import BillingRunService
 
-    queue = os.environ.get("BILLING_QUEUE_URL")
+    queue = config().billing_queue_url
     dispatch = None
     if queue:  # else the work runs in the request that starts it
         from billing.adapters.sqs import SqsDispatch
