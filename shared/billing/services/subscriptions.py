@@ -37,7 +37,7 @@ from billing.domain.invoices import (
 )
 from billing.domain.paging import MAX_PAGE_SIZE
 from billing.domain.payments import CHECKOUT_SESSION_ID, Payment, PaymentMethod, PaymentStatus
-from billing.domain.periods import BillingFrequency
+from billing.domain.periods import BillingFrequency, BillingStart
 from billing.domain.pricing import AmountType, LineItem, subscription_groups, summarize
 from billing.domain.subscriptions import (
     EXPORT_COLUMNS,
@@ -960,8 +960,10 @@ class SubscriptionService:
             CancelMode.AT_PERIOD_END: f"Canceled at the end of the current period ({after.ends_on or now.date()})",
             CancelMode.IMMEDIATELY_WITH_REFUND: "Canceled now",
         }[mode]
-        if refund is not None:
+        if refund is not None and refund[1] > 0:
             summary += f"; {format_amount(refund[1], subscription.currency)} refunded for the unused days"
+        elif refund is not None:
+            summary += "; no unused days to refund"
         saved = self._subscriptions.save(after, self._event(after, "subscription.canceled", caller.user_id, summary))
         if refund is not None and refund[1] > 0:
             self._payments.refund(caller, refund[0], refund[1])
@@ -1096,8 +1098,11 @@ def _first_total(subscription: Subscription, today: date) -> int:
 
 
 def _period_total(subscription: Subscription, number: int, today: date) -> int:
-    """What period ``number``'s invoice will total (one-time adjustments on the first only)."""
-    items = [item.as_one_time() for item in subscription.lines]
+    """What period ``number``'s invoice will total (one-time adjustments on the first only). The
+    lines are priced as that period's invoice prices them: billed once, their start long decided
+    (a delayed or chosen start would otherwise price a later first payment at nothing, or refuse
+    a start that is now past)."""
+    items = [replace(item.as_one_time(), billing_start=BillingStart()) for item in subscription.lines]
     adjustments = subscription.adjustments if number == 0 else ()
     return summarize(items, adjustments, subscription.currency, today).due_now.total
 

@@ -1,0 +1,226 @@
+"""The real services wired over the in-memory fakes as billing.bootstrap wires them over the
+adapters: invoices, subscriptions, payments, the billing run and the test clock of one tenant
+(``t``, connected to Stripe account acct_1) with one customer who has a card on file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from billing.adapters.dynamodb.keys import DUE_SHARDS
+from billing.adapters.sqs import SqsDispatch
+from billing.domain.access import Caller, Role
+from billing.domain.customers import CustomerType, new_customer
+from billing.domain.invoices import InvoiceFilter
+from billing.domain.payments import PaymentMethod
+from billing.domain.subscriptions import Subscription
+from billing.domain.timeline import timeline_event
+from billing.services.billing_runs import BillingRunService
+from billing.services.invoices import InvoiceService
+from billing.services.notifications import PaymentListeners, PaymentNotifier
+from billing.services.payment_methods import PaymentMethodService
+from billing.services.payments import PaymentService
+from billing.services.pricing import PricingService
+from billing.services.subscriptions import SubscriptionService
+from billing.services.test_clocks import TestClockService as ClockService
+from tests.unit.fakes import (
+    CalendarClock,
+    IdempotentStripe,
+    InMemoryBillingRuns,
+    InMemoryCatalog,
+    InMemoryCustomers,
+    InMemoryDocuments,
+    InMemoryFiles,
+    InMemoryInvoices,
+    InMemoryMethods,
+    InMemoryPayments,
+    InMemorySettings,
+    InMemorySubscriptions,
+    InMemoryTestClocks,
+    OneAccount,
+    PdfStandIn,
+    RecordingMailer,
+)
+
+TENANT = "t"
+HOSTED = "https://api.billow.test"
+ADMIN = Caller(TENANT, "user_1", Role.ADMIN)
+SANDBOX = Caller(TENANT, "user_1", Role.ADMIN, sandbox=True)
+MONTHLY = {"name": "Hosting", "unit_price": "29.00", "billing_frequency": "monthly"}
+BILLING_EMAIL = "ap@muster.de"
+
+
+class Outcomes:
+    """What bootstrap's _SubscriptionOutcomes and _InvoiceRefunds do: hand a payment Billow took
+    for an invoice or a subscription, a paid invoice of a subscription and a refund on to the
+    services, which exist only once everything is built."""
+
+    def __init__(self):
+        self.subscriptions: SubscriptionService | None = None
+        self.invoices: InvoiceService | None = None
+
+    def payment_changed(self, payment, previous) -> None:
+        if payment.invoice_id or payment.subscription_ids:
+            self.subscriptions.payment_changed(payment, previous, HOSTED)
+
+    def invoice_paid(self, invoice) -> None:
+        self.subscriptions.invoice_paid(invoice)
+
+    def payment_refunded(self, payment) -> None:
+        self.invoices.follow_refunds(payment)
+
+
+class Queue:
+    """SQS as SqsDispatch talks to it: the planned work's messages, to hand to the worker."""
+
+    def __init__(self):
+        self.messages: list[dict] = []
+
+    def send_message_batch(self, QueueUrl, Entries):
+        for entry in Entries:
+            self.messages.append({"messageId": f"m{len(self.messages) + 1}", "body": entry["MessageBody"]})
+        return {"Successful": [{"Id": e["Id"]} for e in Entries]}
+
+    def sqs_event(self) -> dict:
+        """The messages as the worker's event source hands them over (and the queue empty)."""
+        records = [
+            {
+                "messageId": m["messageId"],
+                "receiptHandle": f"rh-{m['messageId']}",
+                "body": m["body"],
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-central-1:000000000000:billing",
+                "awsRegion": "eu-central-1",
+            }
+            for m in self.messages
+        ]
+        self.messages = []
+        return {"Records": records}
+
+
+class Billow:
+    def __init__(self, stripe: IdempotentStripe | None = None, today: date = date(2026, 3, 1), queued: bool = False):
+        self.clock = CalendarClock()
+        self.clock.on(today)
+        self.customers = InMemoryCustomers()
+        self.settings = InMemorySettings()
+        self.catalog = InMemoryCatalog()
+        self.payments = InMemoryPayments()
+        self.subscriptions = InMemorySubscriptions(self.customers)
+        self.invoices = InMemoryInvoices(self.subscriptions, self.customers, self.payments)
+        self.runs = InMemoryBillingRuns(self.subscriptions)
+        self.clocks = InMemoryTestClocks()
+        self.mailer = RecordingMailer()
+        self.files = InMemoryFiles()
+        self.stripe = stripe or IdempotentStripe()
+        self.settings.save(replace(self.settings.get(TENANT), business_name="Billow Demo GmbH"))
+
+        now = self.clock.now()
+        customer = new_customer(
+            TENANT, now, CustomerType.COMPANY, company_name="Muster GmbH", billing_email=BILLING_EMAIL
+        )
+        self.card = PaymentMethod("pm_1", customer.id, "card", "visa", "4242", 12, 2030, now, is_default=True)
+        customer = replace(
+            customer,
+            default_payment_method_id=self.card.id,
+            default_payment_method=self.card.describe(),
+            processor_customer_id="cus_linked",
+        )
+        self.customers.add(customer, timeline_event(customer.id, "customer.created", now, "user_1", "created"))
+        self.customer_id = customer.id
+        methods = InMemoryMethods([self.card])
+        connections = OneAccount()
+
+        outcomes = Outcomes()
+        notifier = PaymentNotifier(self.mailer, self.settings, self.customers, self.clock)
+        listeners = PaymentListeners(outcomes, notifier)
+        pricing = PricingService(self.catalog, self.settings, self.clock)
+        self.method_service = PaymentMethodService(self.customers, methods, connections, self.stripe, self.clock)
+        self.payment_service = PaymentService(
+            self.customers,
+            methods,
+            self.payments,
+            connections,
+            self.stripe,
+            self.method_service,
+            self.settings,
+            self.clock,
+            listeners,
+            refunds=outcomes,
+        )
+        self.invoice_service = InvoiceService(
+            self.invoices,
+            self.customers,
+            pricing,
+            self.settings,
+            self.clock,
+            payments=self.payments,
+            files=self.files,
+            renderer=PdfStandIn(),
+            mailer=self.mailer,
+            gateway=self.stripe,
+            connections=connections,
+            payment_service=self.payment_service,
+            exports=self.files,
+            documents=InMemoryDocuments(self.customers, self.settings, self.catalog),
+            notifier=listeners,
+            subscriptions=outcomes,
+        )
+        self.subscription_service = SubscriptionService(
+            self.subscriptions,
+            self.customers,
+            methods,
+            pricing,
+            self.invoice_service,
+            self.payment_service,
+            self.settings,
+            self.clock,
+            mailer=self.mailer,
+            exports=self.files,
+            gateway=self.stripe,
+            connections=connections,
+            method_service=self.method_service,
+        )
+        outcomes.subscriptions, outcomes.invoices = self.subscription_service, self.invoice_service
+        self.queue = None
+        dispatch = None
+        if queued:  # as on AWS: the planner queues the work, the worker (functions/billing_run) bills it
+            self.queue = Queue()
+            dispatch = SqsDispatch("billing")
+            dispatch._client, dispatch._url = self.queue, "https://sqs.test/billing"
+        self.billing_runs = BillingRunService(
+            self.runs, self.subscription_service, self.clock, DUE_SHARDS, dispatch, self.settings
+        )
+        self.test_clock = ClockService(self.clocks, self.billing_runs, self.runs, self.clock, DUE_SHARDS)
+
+    # ------------------------------------------------------------ helpers
+
+    def on(self, day: date, hour: int = 2) -> None:
+        """The clock moves to ``hour`` of ``day`` (by default 02:00, when the nightly run starts)."""
+        self.clock.on(day, hour)
+
+    def change_settings(self, **changes) -> None:
+        self.settings.save(replace(self.settings.get(TENANT), **changes))
+
+    def subscribe(self, *lines: dict, **request) -> Subscription:
+        """One subscription of the customer (AutoPay with the card unless told otherwise), its first
+        period billed when it starts today."""
+        body = {"customer_id": self.customer_id, "currency": "eur", "lines": list(lines or [MONTHLY])} | request
+        (subscription,) = self.subscription_service.create(ADMIN, body, None, HOSTED)
+        return subscription
+
+    def subscription(self, subscription_id: str) -> Subscription:
+        return self.subscriptions.get(TENANT, subscription_id)
+
+    def invoices_of(self, subscription_id: str) -> list:
+        """The subscription's invoices, oldest first."""
+        where = InvoiceFilter(subscription_id=subscription_id)
+        return sorted(self.invoices.all(TENANT, where), key=lambda i: i.subscription_period)
+
+    def night(self, day: date):
+        """The nightly run of ``day``, on that day; answers the run's record."""
+        self.on(day)
+        return self.billing_runs.start(ADMIN, day, HOSTED)
