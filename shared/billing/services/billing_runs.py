@@ -124,13 +124,13 @@ class BillingRunService:
     def work(
         self, tenant_id: str, rid: str, run_date: date, items: list[dict], hosted_base: str
     ) -> list[list[Outcome]]:
-        """A batch of the run's work (a queue batch): each subscription's night, or its reminder.
+        """A batch of the run's work (a queue batch): each subscription's due billing, or its reminder.
         The batch's new invoices are numbered in one transaction (B4) and its counts added to the
         run's record in one write. A failure is counted and reported for its item alone, never
         raised to its neighbours; the subscription stays due, so a retry or the next run takes it."""
         caller = system_caller(tenant_id)
         results: list[list[Outcome] | None] = [None] * len(items)
-        nights = {}
+        prepared = {}
         errors = []
 
         def attempt(index: int, step: Callable[[], list[Outcome]]) -> None:
@@ -140,7 +140,7 @@ class BillingRunService:
                 logger.warning("billing %s failed: %s", items[index]["subscription_id"], failure)
                 results[index] = [Outcome.FAILED]
                 errors.append(f"{items[index]['subscription_id']}: {failure}")
-                nights.pop(index, None)
+                prepared.pop(index, None)
 
         for index, item in enumerate(items):
             subscription_id = item["subscription_id"]
@@ -150,13 +150,15 @@ class BillingRunService:
                 continue
 
             def prepare(index=index, subscription_id=subscription_id) -> list[Outcome]:
-                nights[index] = self._subscriptions.prepare_night(caller, subscription_id, run_date, hosted_base)
-                return nights[index].outcomes
+                prepared[index] = self._subscriptions.prepare_due_billing(
+                    caller, subscription_id, run_date, hosted_base
+                )
+                return prepared[index].outcomes
 
             attempt(index, prepare)
-        self._subscriptions.number_invoices(caller, list(nights.values()))
-        for index, night in list(nights.items()):
-            attempt(index, lambda n=night: self._subscriptions.finish_night(caller, n, hosted_base))
+        self._subscriptions.number_invoices(caller, list(prepared.values()))
+        for index, due in list(prepared.items()):
+            attempt(index, lambda n=due: self._subscriptions.complete_due_billing(caller, n, hosted_base))
         counts = Counter(outcome for outcomes in results for outcome in outcomes)
         self._runs.counted(tenant_id, rid, dict(counts), self._clock.now(), errors[-1] if errors else "")
         return results

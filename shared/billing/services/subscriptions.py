@@ -90,9 +90,9 @@ LINK_DAYS = 7  # how long an emailed payment-method link opens its page
 
 
 @dataclass(frozen=True)
-class Night:
-    """One subscription's night between its two halves: what happened so far, and the period
-    to bill with its invoice as prepared (None: nothing to bill)."""
+class DueBilling:
+    """One subscription's due billing between its two halves (see ``prepare_due_billing``): what
+    happened so far, and the period to bill with its invoice as prepared (None: nothing to bill)."""
 
     subscription: Subscription
     outcomes: list[Outcome]
@@ -272,22 +272,22 @@ class SubscriptionService:
 
     # ------------------------------------------------------------ the cycle (S7)
 
-    def prepare_night(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> Night:
-        """The night's work for one subscription comes in two halves around a batch's numbering
-        (this, then ``finish_night``): a scheduled one whose start came is activated, one canceled
+    def prepare_due_billing(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> DueBilling:
+        """The billing due for one subscription comes in two halves around a batch's numbering
+        (this, then ``complete_due_billing``): a scheduled one whose start came is activated, one canceled
         at period end whose period is over is canceled, a dunning step due is taken, and a period
         due on or before the run's date is billed, once, whoever else runs it.
 
-        Everything of the night up to the period's invoice, which is written as a draft (in the
+        Everything up to the period's invoice, which is written as a draft (in the
         transaction that moves the subscription on), so that a batch of them takes its numbers
         in one transaction with the counter (B4)."""
         caller.require(Permission.WRITE)
         outcomes: list[Outcome] = []
         now = self._clock.now()
 
-        read: list[Subscription] = []  # the version the night's change was decided on
+        read: list[Subscription] = []  # the version the change was decided on
 
-        def night(subscription: Subscription):
+        def due_change(subscription: Subscription):
             read[:] = [subscription]
             # A scheduled one has no period yet, so at most one of the two applies.
             after = ended_at_period_end(activated(subscription, run_date, now), run_date, now)
@@ -298,10 +298,10 @@ class SubscriptionService:
                 return after, self._event(after, "subscription.ended", SYSTEM_ACTOR, summary)
             return after, self._event(after, "subscription.activated", SYSTEM_ACTOR, "Billing started")
 
-        subscription = self._change(caller.tenant_id, subscription_id, night)
+        subscription = self._change(caller.tenant_id, subscription_id, due_change)
         if subscription.status is not read[-1].status:
             if subscription.status is SubscriptionStatus.CANCELED:
-                return Night(subscription, [Outcome.CANCELED])
+                return DueBilling(subscription, [Outcome.CANCELED])
             outcomes.append(Outcome.ACTIVATED)
         if subscription.dunning_due and subscription.dunning_due.next_on <= run_date:
             outcomes += self._dunning_step(caller, subscription, hosted_base)
@@ -309,7 +309,7 @@ class SubscriptionService:
         next_on = subscription.next_payment_on
         billing_due = subscription.collecting_period is not None or (next_on is not None and next_on <= run_date)
         if not subscription.status.billable or not billing_due:
-            return Night(subscription, outcomes or [Outcome.SKIPPED])
+            return DueBilling(subscription, outcomes or [Outcome.SKIPPED])
         number = (
             subscription.periods_billed if subscription.collecting_period is None else subscription.collecting_period
         )
@@ -317,13 +317,13 @@ class SubscriptionService:
         if number == subscription.periods_billed:
             request, key, moved = self._cycle_invoice(subscription, number)
             draft = self._invoices.create(caller, request, key, moved)
-        return Night(subscription, outcomes, number, draft)
+        return DueBilling(subscription, outcomes, number, draft)
 
-    def number_invoices(self, caller: Caller, nights: list[Night]) -> None:
-        """B4: the drafts a batch of nights wrote take a block of numbers in one transaction with
+    def number_invoices(self, caller: Caller, batch: list[DueBilling]) -> None:
+        """The drafts a batch of due billings wrote take a block of numbers in one transaction with
         the counter. If that fails (another worker finalized one of them meanwhile), each is
         finalized on its own as it is finished: nothing is lost, only the batching."""
-        drafts = [n.draft for n in nights if n.draft is not None and n.draft.status is InvoiceStatus.DRAFT]
+        drafts = [n.draft for n in batch if n.draft is not None and n.draft.status is InvoiceStatus.DRAFT]
         for start in range(0, len(drafts), MAX_FINALIZE_BATCH):
             try:
                 self._invoices.finalize_drafts(caller, drafts[start : start + MAX_FINALIZE_BATCH])
@@ -332,14 +332,14 @@ class SubscriptionService:
                     "numbering a batch of %s invoices failed (%s); each is numbered alone", len(drafts), failure
                 )
 
-    def finish_night(self, caller: Caller, night: Night, hosted_base: str) -> list[Outcome]:
-        """The rest of the night: the period's invoice numbered (if the batch did not), charged
+    def complete_due_billing(self, caller: Caller, due: DueBilling, hosted_base: str) -> list[Outcome]:
+        """The second half of the due billing: the period's invoice numbered (if the batch did not), charged
         or sent, and what came of it."""
-        if night.number is None:
-            return night.outcomes
-        subscription, outcomes = night.subscription, list(night.outcomes)
+        if due.number is None:
+            return due.outcomes
+        subscription, outcomes = due.subscription, list(due.outcomes)
         try:
-            invoice = self.bill_period(caller, subscription, hosted_base, night.number)
+            invoice = self.bill_period(caller, subscription, hosted_base, due.number)
         except PaymentFailed:
             return [*outcomes, Outcome.INVOICED, Outcome.FAILED]
         outcomes.append(Outcome.INVOICED)
