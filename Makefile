@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
+	$(VENV)/bin/mypy -p billing
 
 test: lint browser
 	$(PY) -m pytest

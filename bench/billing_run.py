@@ -109,7 +109,7 @@ def measure(stack, count: int, collection: str) -> None:
     import stripe
 
     from billing.bootstrap import billing_run_service
-    from billing.services.subscriptions import system_caller
+    from billing.services.subscriptions.common import system_caller
     from local.run import STRIPE_SECRET_KEY
     from tests.integration.conftest import authorize_at_stripe
 

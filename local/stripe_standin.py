@@ -153,6 +153,20 @@ def invalid(message: str, param: str | None = None, status: int = 400) -> Stripe
     return StripeError(status, error)
 
 
+def allowed_method_types(params: dict) -> list[str]:
+    """The payment method types a create allows, as the pinned API version (2026-10-28.endive) takes
+    them: ``allowed_payment_method_types``; the older ``payment_method_types`` is refused."""
+    if "payment_method_types" in params:
+        error = {
+            "type": "invalid_request_error",
+            "code": "payment_method_types_no_longer_supported",
+            "param": "payment_method_types",
+            "message": "payment_method_types is not supported on this API version; use allowed_payment_method_types",
+        }
+        raise StripeError(400, error)
+    return params.get("allowed_payment_method_types") or ["card"]
+
+
 def missing(kind: str, object_id: str, param: str = "id", status: int = 404) -> StripeError:
     error = {
         "type": "invalid_request_error",
@@ -546,7 +560,7 @@ class StripeStandIn:
                 "status": "requires_payment_method",
                 "usage": params.get("usage", "off_session"),
                 "payment_method": None,
-                "payment_method_types": params.get("payment_method_types", ["card"]),
+                "payment_method_types": allowed_method_types(params),
                 "metadata": params.get("metadata", {}),
                 "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
                 "last_setup_error": None,
@@ -624,7 +638,7 @@ class StripeStandIn:
                 "amount_capturable": 0,
                 "capture_method": params.get("capture_method", "automatic_async"),
                 "confirmation_method": params.get("confirmation_method", "automatic"),
-                "payment_method_types": params.get("payment_method_types", ["card"]),
+                "payment_method_types": allowed_method_types(params),
                 "setup_future_usage": params.get("setup_future_usage"),
                 "canceled_at": None,
                 "cancellation_reason": None,
@@ -788,7 +802,7 @@ class StripeStandIn:
                 "cancel_url": params["cancel_url"],
                 "url": f"{self._host_url}/c/pay/{session_id}?account={account or ''}",
                 "livemode": False,
-                "payment_method_types": params.get("payment_method_types") or ["card"],
+                "payment_method_types": allowed_method_types(params),
                 "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
                 "custom_fields": [],
                 "custom_text": {
@@ -886,7 +900,7 @@ class StripeStandIn:
             acct,
             {
                 "customer": session["customer"],
-                "payment_method_types": session["payment_method_types"],
+                "allowed_payment_method_types": session["payment_method_types"],
                 "metadata": data.get("metadata", {}),
             },
             account,

@@ -12,15 +12,15 @@ if TYPE_CHECKING:
     from billing.adapters.ses.mailer import SesMailer
     from billing.services.billing_runs import BillingRunService
     from billing.services.catalog import CatalogService
-    from billing.services.customers import CustomerService
-    from billing.services.invoices import InvoiceService
+    from billing.services.customers import CustomerExport, CustomerService
+    from billing.services.invoices import Invoicing
     from billing.services.notifications import PaymentListeners, PaymentNotifier
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
     from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
-    from billing.services.subscriptions import SubscriptionService
+    from billing.services.subscriptions import Subscriptions
     from billing.services.test_clocks import TestClockService
 
 
@@ -32,18 +32,30 @@ from billing.config import config
 def customer_service() -> CustomerService:
     # Imports inside: each handler loads only the services and adapters its requests use.
     from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
-    from billing.adapters.s3.files import S3FileStore
-    from billing.adapters.xlsx import OpenpyxlWriter
     from billing.services.customers import CustomerService
 
     return CustomerService(
         DynamoCustomerRepository(),
         DynamoSettingsRepository(),
         SystemClock(),
-        files=S3FileStore(config().export_bucket),
-        spreadsheets=OpenpyxlWriter(),
-        export_link_seconds=config().export_link_seconds,
         processor_sync=payment_method_service,
+    )
+
+
+@cache
+def customer_export() -> CustomerExport:
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.xlsx import OpenpyxlWriter
+    from billing.services.customers import CustomerExport
+
+    settings = config()
+    return CustomerExport(
+        DynamoCustomerRepository(),
+        S3FileStore(settings.export_bucket),
+        OpenpyxlWriter(),
+        SystemClock(),
+        settings.export_link_seconds,
     )
 
 
@@ -126,7 +138,7 @@ class _InvoiceRefunds:
     """Hands a refunded payment to the invoices it was applied to, loaded only when one comes."""
 
     def payment_refunded(self, payment) -> None:
-        invoice_service().follow_refunds(payment)
+        invoicing().collection.follow_refunds(payment)
 
 
 @cache
@@ -145,13 +157,13 @@ class _SubscriptionOutcomes:
         if payment.invoice_id or payment.subscription_ids:
             from billing.http.routers.common import REQUEST_BASE
 
-            subscription_service().payment_changed(payment, previous, REQUEST_BASE.get())
+            subscription_cases().outcomes.payment_changed(payment, previous, REQUEST_BASE.get())
 
     def invoice_paid(self, invoice) -> None:
-        subscription_service().invoice_paid(invoice)
+        subscription_cases().outcomes.invoice_paid(invoice)
 
     def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
-        return subscription_service().settle_setup(tenant_id, account, session_id)
+        return subscription_cases().setup.settle_setup(tenant_id, account, session_id)
 
 
 @cache
@@ -170,7 +182,7 @@ def stripe_event_service() -> StripeEventService:
         payment_method_service(),
         payment_service(),
         SystemClock(),
-        invoices=invoice_service(),
+        invoices=invoicing().hosted,
         subscriptions=_SubscriptionOutcomes(),
     )
 
@@ -192,7 +204,8 @@ def payment_notifier() -> PaymentNotifier:
 
 
 @cache
-def invoice_service() -> InvoiceService:
+def invoicing() -> Invoicing:
+    """The invoice use cases, wired once: each takes only what it uses."""
     from billing.adapters.dynamodb.invoices import DynamoInvoices
     from billing.adapters.dynamodb.payments import DynamoPayments
     from billing.adapters.dynamodb.repositories import (
@@ -204,58 +217,60 @@ def invoice_service() -> InvoiceService:
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.adapters.xlsx import OpenpyxlWriter
-    from billing.services.invoices import InvoiceService
+    from billing.services.invoices import build_invoicing
 
-    return InvoiceService(
-        DynamoInvoices(),
-        DynamoCustomerRepository(),
-        pricing_service(),
-        DynamoSettingsRepository(),
-        SystemClock(),
+    settings = config()
+    return build_invoicing(
+        invoices=DynamoInvoices(),
         payments=DynamoPayments(),
-        files=S3FileStore(config().document_bucket),
-        renderer=LazyInvoicePdf(),
-        link_seconds=config().document_link_seconds,
-        mailer=mailer(),
+        customers=DynamoCustomerRepository(),
+        settings=DynamoSettingsRepository(),
+        documents=DynamoDocumentReader(),
+        pricing=pricing_service(),
+        payment_service=payment_service(),
         gateway=gateway_from_environment(),
         connections=processor_connections(),
-        payment_service=payment_service(),
-        exports=S3FileStore(config().export_bucket),
-        spreadsheets=OpenpyxlWriter(),
-        export_seconds=config().export_link_seconds,
-        einvoices=LazyEInvoices(),
-        documents=DynamoDocumentReader(),
         notifier=payment_listeners(),
         subscriptions=_SubscriptionOutcomes(),
+        mailer=mailer(),
+        files=S3FileStore(settings.document_bucket),
+        renderer=LazyInvoicePdf(),
+        einvoices=LazyEInvoices(),
+        exports=S3FileStore(settings.export_bucket),
+        spreadsheets=OpenpyxlWriter(),
+        clock=SystemClock(),
+        document_link_seconds=settings.document_link_seconds,
+        export_link_seconds=settings.export_link_seconds,
     )
 
 
 @cache
-def subscription_service() -> SubscriptionService:
+def subscription_cases() -> Subscriptions:
+    """The subscription use cases, wired once: each takes only what it uses."""
     from billing.adapters.dynamodb.payments import DynamoPaymentMethods
     from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
     from billing.adapters.dynamodb.subscriptions import DynamoSubscriptions
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.adapters.xlsx import OpenpyxlWriter
-    from billing.services.subscriptions import SubscriptionService
+    from billing.services.subscriptions import build_subscriptions
 
-    return SubscriptionService(
-        DynamoSubscriptions(),
-        DynamoCustomerRepository(),
-        DynamoPaymentMethods(),
-        pricing_service(),
-        invoice_service(),
-        payment_service(),
-        DynamoSettingsRepository(),
-        SystemClock(),
+    return build_subscriptions(
+        subscriptions=DynamoSubscriptions(),
+        customers=DynamoCustomerRepository(),
+        methods=DynamoPaymentMethods(),
+        settings=DynamoSettingsRepository(),
+        pricing=pricing_service(),
+        invoicing=invoicing(),
+        payments=payment_service(),
+        method_service=payment_method_service(),
+        gateway=gateway_from_environment(),
+        connections=processor_connections(),
         mailer=mailer(),
         exports=S3FileStore(config().export_bucket),
         spreadsheets=OpenpyxlWriter(),
-        export_seconds=config().subscription_export_link_seconds,
-        gateway=gateway_from_environment(),
-        connections=processor_connections(),
-        method_service=payment_method_service(),
+        clock=SystemClock(),
+        export_link_seconds=config().subscription_export_link_seconds,
     )
 
 
@@ -274,7 +289,13 @@ def billing_run_service() -> BillingRunService:
     from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
 
     return BillingRunService(
-        DynamoBillingRuns(), subscription_service(), SystemClock(), DUE_SHARDS, dispatch, DynamoSettingsRepository()
+        DynamoBillingRuns(),
+        subscription_cases().cycle,
+        subscription_cases().reminders,
+        SystemClock(),
+        DUE_SHARDS,
+        dispatch,
+        DynamoSettingsRepository(),
     )
 
 

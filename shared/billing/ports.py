@@ -44,6 +44,9 @@ class CustomerRepository(Protocol):
 
     def timeline(self, tenant_id: str, customer_id: str, *, limit: int, cursor: str | None) -> Page[TimelineEvent]: ...
 
+    def add_event(self, tenant_id: str, event: TimelineEvent) -> None:
+        """An entry on a customer's timeline (a payment, an email, a subscription's change)."""
+
     def next_debtor_number(self, tenant_id: str, range_start: int) -> int:
         """Draw the next number of the tenant's debtor range; never the same one twice."""
 
@@ -407,7 +410,7 @@ class RefundListener(Protocol):
 
 class SubscriptionInvoices(Protocol):
     def invoice_paid(self, invoice: Invoice) -> None:
-        """A subscription's invoice was paid in full, however (SubscriptionService)."""
+        """A subscription's invoice was paid in full, however (the subscriptions' payment outcomes)."""
 
 
 class WebhookLog(Protocol):

@@ -185,6 +185,48 @@ def connect_stripe_account(api: Api, account: str = "") -> str:
     return connection["account_id"]
 
 
+def invoicing_over_dynamodb(invoices, clock):
+    """The invoice use cases as the composition root wires them, over the embedded stack, with the
+    test's own invoice repository and clock (for the tests that drive numbering directly)."""
+    from billing import bootstrap
+    from billing.adapters.dynamodb.payments import DynamoPayments
+    from billing.adapters.dynamodb.repositories import (
+        DynamoCatalogRepository,
+        DynamoCustomerRepository,
+        DynamoDocumentReader,
+        DynamoSettingsRepository,
+    )
+    from billing.adapters.lazy import LazyEInvoices, LazyInvoicePdf
+    from billing.adapters.s3.files import S3FileStore
+    from billing.adapters.stripe.gateway import gateway_from_environment
+    from billing.adapters.xlsx import OpenpyxlWriter
+    from billing.config import config
+    from billing.services.invoices import build_invoicing
+    from billing.services.pricing import PricingService
+
+    settings = DynamoSettingsRepository()
+    return build_invoicing(
+        invoices=invoices,
+        payments=DynamoPayments(),
+        customers=DynamoCustomerRepository(),
+        settings=settings,
+        documents=DynamoDocumentReader(),
+        pricing=PricingService(DynamoCatalogRepository(), settings, clock),
+        payment_service=bootstrap.payment_service(),
+        gateway=gateway_from_environment(),
+        connections=bootstrap.processor_connections(),
+        notifier=bootstrap.payment_listeners(),
+        subscriptions=bootstrap._SubscriptionOutcomes(),
+        mailer=bootstrap.mailer(),
+        files=S3FileStore(config().document_bucket),
+        renderer=LazyInvoicePdf(),
+        einvoices=LazyEInvoices(),
+        exports=S3FileStore(config().export_bucket),
+        spreadsheets=OpenpyxlWriter(),
+        clock=clock,
+    )
+
+
 def pytest_terminal_summary(terminalreporter):
     """The size of the contract fuzz run, in every test log (CI's included)."""
     import sys

@@ -18,7 +18,6 @@ from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.invoices import DynamoInvoices
 from billing.adapters.dynamodb.models import BillowItem
 from billing.adapters.dynamodb.repositories import (
-    DynamoCatalogRepository,
     DynamoCustomerRepository,
     DynamoSettingsRepository,
 )
@@ -31,8 +30,7 @@ from billing.domain.periods import BillingFrequency
 from billing.domain.pricing import LineItem
 from billing.domain.subscriptions import CancelMode, CollectionMethod, billed, canceled, new_subscription
 from billing.domain.timeline import timeline_event
-from billing.services.invoices import InvoiceService
-from billing.services.pricing import PricingService
+from tests.integration.conftest import invoicing_over_dynamodb
 from tests.unit.test_invoice_numbering import (
     Books,
     delete_racing_a_finalization,
@@ -93,8 +91,7 @@ def books(stack, monkeypatch) -> Books:
     caller = Caller(f"t{uuid.uuid4().hex[:12]}", "admin_1", Role.ADMIN)
     customers, settings = DynamoCustomerRepository(), DynamoSettingsRepository()
     repository = DynamoInvoices()
-    pricing = PricingService(DynamoCatalogRepository(), settings, FixedClock())
-    service = InvoiceService(repository, customers, pricing, settings, FixedClock())
+    service = invoicing_over_dynamodb(repository, FixedClock())
     customer = new_customer(caller.tenant_id, NOW, CustomerType.COMPANY, company_name="Muster GmbH")
     customers.add(customer, timeline_event(customer.id, "customer.created", NOW, "admin_1", "created"))
     found = Books(
@@ -156,11 +153,11 @@ def test_a_numbering_transaction_stays_within_dynamodbs_100_items_whatever_the_b
     holds the counter and the invoices alone. Either way every entry is written."""
     drafts = books.drafts(count)
     transactions.clear()
-    numbered = books.service.finalize_drafts(books.caller, drafts)
+    numbered = books.service.lifecycle.finalize_drafts(books.caller, drafts)
     assert len(transactions) == 1 and transactions[0] <= MAX_TRANSACTION_ITEMS
     assert [i.sequence for i in numbered] == list(range(1, count + 1))
     for invoice in (numbered[0], numbered[-1]):
-        history = books.service.history(books.caller, invoice.id, limit=10, cursor=None).items
+        history = books.service.queries.history(books.caller, invoice.id, limit=10, cursor=None).items
         assert [e.type for e in history] == ["finalized", "created"]
     timeline = DynamoCustomerRepository().timeline(books.caller.tenant_id, books.customer_id, limit=100, cursor=None)
     assert len([e for e in timeline.items if e.type == "invoice.finalized"]) == count
@@ -196,9 +193,9 @@ def test_a_periods_invoice_is_not_written_over_a_subscription_changed_since_it_w
     request = {"customer_id": books.customer_id, **PERIOD_INVOICE}
 
     with pytest.raises(StaleWrite):
-        books.service.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
+        books.service.drafts.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
 
-    assert books.service.for_request(tenant, f"{read.id}:0") is None
+    assert books.service.issuing.for_request(tenant, f"{read.id}:0") is None
     assert list(DynamoInvoices().all(tenant, InvoiceFilter())) == []
     kept = DynamoSubscriptions().get(tenant, read.id)
     assert (kept.status.value, kept.periods_billed, kept.version) == ("canceled", 0, read.version + 1)
@@ -209,7 +206,7 @@ def test_a_periods_invoice_over_the_subscription_version_read_moves_the_subscrip
     tenant = books.caller.tenant_id
     read = stored_subscription(books)
     request = {"customer_id": books.customer_id, **PERIOD_INVOICE}
-    invoice = books.service.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
-    assert books.service.for_request(tenant, f"{read.id}:0").id == invoice.id
+    invoice = books.service.drafts.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
+    assert books.service.issuing.for_request(tenant, f"{read.id}:0").id == invoice.id
     moved = DynamoSubscriptions().get(tenant, read.id)
     assert (moved.periods_billed, moved.collecting_period, moved.version) == (1, 0, read.version + 1)

@@ -165,6 +165,23 @@ def test_every_object_and_event_carries_what_stripe_always_sends(client, stack):
     assert not any(key.startswith("_") for obj in answered if "card" in obj for key in obj["card"])
 
 
+def test_the_method_types_of_a_create_are_allowed_payment_method_types_as_the_pinned_api_version_takes_them(client):
+    """The API version the stripe SDK pins (2026-10-28.endive) refuses payment_method_types on
+    PaymentIntent, SetupIntent and Checkout Session creates; allowed_payment_method_types is kept."""
+    options = {"stripe_account": f"acct_{uuid.uuid4().hex[:16]}"}
+    customer = client.v1.customers.create(params={"email": "ap@muster.de"}, options=options)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.setup_intents.create(
+            params={"customer": customer.id, "payment_method_types": ["card"]},  # type: ignore[typeddict-unknown-key]
+            options=options,
+        )
+    assert refused.value.code == "payment_method_types_no_longer_supported"
+    kept = client.v1.setup_intents.create(
+        params={"customer": customer.id, "allowed_payment_method_types": ["card", "sepa_debit"]}, options=options
+    )
+    assert kept.payment_method_types == ["card", "sepa_debit"]
+
+
 def test_events_name_the_request_and_idempotency_key_that_caused_them(client, stack):
     account = f"acct_{uuid.uuid4().hex[:16]}"
     scenario(client, stack, account)

@@ -47,7 +47,7 @@ def test_a_cancellation_after_the_night_read_the_subscription_is_not_overwritten
     subscription = billow.subscribe()
     billow.on(APRIL_1)
     billow.subscriptions.after_next_read(
-        lambda: billow.subscription_service.cancel(ADMIN, subscription.id, "immediately", confirm=True)
+        lambda: billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately", confirm=True)
     )
     run = billow.billing_runs.start(ADMIN, APRIL_1, HOSTED)
 
@@ -162,7 +162,7 @@ def test_a_voided_invoice_leaves_dunning_and_is_not_retried_on_the_retry_days():
     renewal = billow.invoices_of(subscription.id)[1]
     assert billow.subscription(subscription.id).dunning.next_on == date(2026, 4, 2)
     billow.stripe.decline = None
-    billow.invoice_service.void(ADMIN, renewal.id)
+    billow.invoicing.lifecycle.void(ADMIN, renewal.id)
     attempts = len(billow.payments.payments)
 
     retry_day = billow.night(date(2026, 4, 2))
@@ -299,7 +299,9 @@ def test_canceling_with_a_refund_on_the_periods_last_day_asks_for_no_refund_and_
     subscription = billow.subscribe()
     billow.on(date(2026, 3, 31), hour=18)
 
-    canceled = billow.subscription_service.cancel(ADMIN, subscription.id, "immediately_with_refund", confirm=True)
+    canceled = billow.subscription_cases.cancellation.cancel(
+        ADMIN, subscription.id, "immediately_with_refund", confirm=True
+    )
 
     assert canceled.status is SubscriptionStatus.CANCELED
     assert billow.subscription(subscription.id).status is SubscriptionStatus.CANCELED
@@ -317,7 +319,7 @@ def test_canceling_with_a_refund_the_day_before_the_periods_last_refunds_the_one
     billow = Billow()
     subscription = billow.subscribe()
     billow.on(date(2026, 3, 30), hour=18)
-    billow.subscription_service.cancel(ADMIN, subscription.id, "immediately_with_refund", confirm=True)
+    billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately_with_refund", confirm=True)
     assert billow.stripe.charges["pi_1"]["amount_refunded"] == 94
 
 
@@ -330,20 +332,20 @@ def test_a_payment_method_link_opens_its_page_until_it_expires_and_not_after():
     there: the store deletes expired links only some time later)."""
     billow = Billow()
     subscription = billow.subscribe()
-    link = billow.subscription_service.payment_method_link(ADMIN, subscription.id, HOSTED)
+    link = billow.subscription_cases.links.payment_method_link(ADMIN, subscription.id, HOSTED)
     token = link.url.rsplit("/", 1)[1]
     assert (
         timedelta(0) < link.expires_at - timedelta(days=7) - datetime(2026, 3, 1, 2, tzinfo=UTC) < timedelta(minutes=1)
     )
     assert [m["to"] for m in billow.mailer.sent if "payment method" in m["subject"]] == [[BILLING_EMAIL]]
 
-    assert billow.subscription_service.method_page(token, None).method.startswith("visa •••• 4242")
+    assert billow.subscription_cases.page.method_page(token, None).method.startswith("visa •••• 4242")
     billow.clock.current = link.expires_at - timedelta(seconds=2)  # the page reads the clock one second on
-    assert billow.subscription_service.method_page(token, None).next_payment == "2026-04-01"
+    assert billow.subscription_cases.page.method_page(token, None).next_payment == "2026-04-01"
 
     billow.clock.current = link.expires_at - timedelta(seconds=1)
     assert billow.subscriptions.by_link(token) is not None
     with pytest.raises(NotFound):
-        billow.subscription_service.method_page(token, None)
+        billow.subscription_cases.page.method_page(token, None)
     with pytest.raises(NotFound):
-        billow.subscription_service.start_method_setup(token, HOSTED)
+        billow.subscription_cases.setup.start_method_setup(token, HOSTED)

@@ -10,7 +10,7 @@ from billing.domain.access import Caller, Role
 from billing.domain.customers import EXPORT_COLUMNS, CustomerRecords
 from billing.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from billing.domain.settings import TenantSettings
-from billing.services.customers import CustomerService
+from billing.services.customers import CustomerExport, CustomerService
 from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemoryFiles, InMemorySettings
 
 ADMIN = Caller("acme", "u-admin", Role.ADMIN)
@@ -37,7 +37,7 @@ def files():
 
 @pytest.fixture
 def service(repo, settings, files):
-    return CustomerService(repo, settings, FixedClock(), files=files, spreadsheets=OpenpyxlWriter())
+    return CustomerService(repo, settings, FixedClock())
 
 
 def with_datev(settings, start=10000, end=69999):
@@ -159,7 +159,7 @@ def test_delete_is_for_admins_and_irreversible(service):
         service.get_customer(ADMIN, customer.id)
 
 
-def test_export_writes_every_customer_with_the_c8_columns(service, files):
+def test_export_writes_every_customer_with_the_c8_columns(service, repo, files):
     service.create_customer(
         BILLING,
         {
@@ -171,7 +171,7 @@ def test_export_writes_every_customer_with_the_c8_columns(service, files):
     )
     archived = service.create_customer(BILLING, {"type": "person", "first_name": "Ada", "last_name": "L"})
     service.archive_customer(BILLING, archived.id)
-    export = service.export_customers(VIEWER)
+    export = CustomerExport(repo, files, OpenpyxlWriter(), FixedClock()).export_customers(VIEWER)
     assert export.rows == 2
     ((body, content_type),) = files.files.values()
     assert content_type.endswith("spreadsheetml.sheet")

@@ -13,7 +13,7 @@ import pytest
 from billing.domain.access import Caller
 from billing.domain.errors import NotFound
 from billing.domain.invoices import Invoice
-from billing.services.invoices import InvoiceService
+from billing.services.invoices import Invoicing
 from tests.unit.wiring import ADMIN, HOSTED, Billow
 
 
@@ -21,7 +21,7 @@ from tests.unit.wiring import ADMIN, HOSTED, Billow
 class Books:
     """One tenant's invoices as a test drives them."""
 
-    service: InvoiceService
+    service: Invoicing
     caller: Caller
     customer_id: str
     settings: object  # the SettingsRepository the service reads
@@ -30,16 +30,16 @@ class Books:
 
     def drafts(self, count: int) -> list[Invoice]:
         body = {"customer_id": self.customer_id, "lines": [{"name": "Setup", "unit_price": "9.99"}]}
-        return [self.service.create(self.caller, body) for _ in range(count)]
+        return [self.service.drafts.create(self.caller, body) for _ in range(count)]
 
     def finalize(self, draft: Invoice) -> Invoice:
-        return self.service.finalize(self.caller, draft.id)
+        return self.service.lifecycle.finalize(self.caller, draft.id)
 
     def numbered(self, count: int) -> list[Invoice]:
         return [self.finalize(d) for d in self.drafts(count)]
 
     def delete(self, invoice: Invoice) -> None:
-        self.service.delete(self.caller, invoice.id)
+        self.service.lifecycle.delete(self.caller, invoice.id)
 
     def change_settings(self, **changes) -> None:
         self.settings.save(replace(self.settings.get(self.caller.tenant_id), **changes))
@@ -51,7 +51,7 @@ class Books:
 def memory_books() -> Books:
     billow = Billow()
     books = Books(
-        billow.invoice_service,
+        billow.invoicing,
         ADMIN,
         billow.customer_id,
         billow.settings,
@@ -80,9 +80,9 @@ def finalization_racing_a_delete(books: Books) -> None:
     (third,) = books.drafts(1)
     books.after_counter_read(lambda: books.finalize(third))  # lands after the delete read the counter
     books.delete(second)
-    assert books.service.get(books.caller, third.id).sequence == 3
+    assert books.service.queries.get(books.caller, third.id).sequence == 3
     books.delete(first)
-    books.delete(books.service.get(books.caller, third.id))
+    books.delete(books.service.queries.get(books.caller, third.id))
     assert books.next_sequence() == 1
 
 
@@ -98,7 +98,7 @@ def number_start_honoured(books: Books) -> None:
     books.change_settings(invoice_number_start=1000)
     first = books.finalize(books.drafts(1)[0])
     assert (first.sequence, first.number) == (1000, "INV-001000")
-    batch = books.service.finalize_drafts(books.caller, books.drafts(2))  # the billing run's path
+    batch = books.service.lifecycle.finalize_drafts(books.caller, books.drafts(2))  # the billing run's path
     assert [i.sequence for i in batch] == [1001, 1002]
     books.change_settings(invoice_number_start=5000)  # a new range
     assert books.next_sequence() == 5000
@@ -109,15 +109,15 @@ def number_start_honoured(books: Books) -> None:
 def voided_token_opens_nothing_while_the_index_lags(books: Books) -> None:
     (invoice,) = books.numbered(1)
     token = invoice.hosted_token
-    assert books.service.hosted(token).id == invoice.id
+    assert books.service.hosted.hosted(token).id == invoice.id
     books.index_lags()
-    books.service.void(books.caller, invoice.id)
+    books.service.lifecycle.void(books.caller, invoice.id)
     with pytest.raises(NotFound):
-        books.service.hosted(token)
+        books.service.hosted.hosted(token)
     with pytest.raises(NotFound):
-        books.service.pay_online(token, HOSTED)
+        books.service.hosted.pay_online(token, HOSTED)
     with pytest.raises(NotFound):
-        books.service.hosted_pdf_link(token, HOSTED)
+        books.service.hosted.hosted_pdf_link(token, HOSTED)
 
 
 # ---------------------------------------------------------------- the rules, over the in-memory invoices
@@ -149,7 +149,9 @@ def test_the_last_numbered_invoice_deleted_resets_the_sequence_and_a_gap_stays_a
     assert books.next_sequence() == 3  # 1 stays a gap
     books.delete(second)
     assert books.next_sequence() == 4  # 3 still exists
-    for invoice in books.service.list(books.caller, books.service.filter(), limit=10, cursor=None).items:
+    for invoice in books.service.queries.list(
+        books.caller, books.service.queries.filter(), limit=10, cursor=None
+    ).items:
         books.delete(invoice)
     assert books.next_sequence() == 1
 
@@ -181,5 +183,5 @@ def test_a_batch_of_more_drafts_than_one_transaction_holds_is_refused_before_any
     books = memory_books()
     drafts = books.drafts(100)
     with pytest.raises(ValueError):
-        books.service.finalize_drafts(books.caller, drafts)
+        books.service.lifecycle.finalize_drafts(books.caller, drafts)
     assert books.next_sequence() == 1

@@ -8,7 +8,9 @@ from dataclasses import replace
 from datetime import date
 
 from billing.adapters.dynamodb.keys import DUE_SHARDS
+from billing.adapters.lazy import LazyEInvoices
 from billing.adapters.sqs import SqsDispatch
+from billing.adapters.xlsx import OpenpyxlWriter
 from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
 from billing.domain.invoices import InvoiceFilter
@@ -16,12 +18,12 @@ from billing.domain.payments import PaymentMethod
 from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import timeline_event
 from billing.services.billing_runs import BillingRunService
-from billing.services.invoices import InvoiceService
+from billing.services.invoices import Invoicing, build_invoicing
 from billing.services.notifications import PaymentListeners, PaymentNotifier
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService
-from billing.services.subscriptions import SubscriptionService
+from billing.services.subscriptions import Subscriptions, build_subscriptions
 from billing.services.test_clocks import TestClockService as ClockService
 from tests.unit.fakes import (
     CalendarClock,
@@ -56,18 +58,18 @@ class Outcomes:
     services, which exist only once everything is built."""
 
     def __init__(self):
-        self.subscriptions: SubscriptionService | None = None
-        self.invoices: InvoiceService | None = None
+        self.subscriptions: Subscriptions | None = None
+        self.invoices: Invoicing | None = None
 
     def payment_changed(self, payment, previous) -> None:
         if payment.invoice_id or payment.subscription_ids:
-            self.subscriptions.payment_changed(payment, previous, HOSTED)
+            self.subscriptions.outcomes.payment_changed(payment, previous, HOSTED)
 
     def invoice_paid(self, invoice) -> None:
-        self.subscriptions.invoice_paid(invoice)
+        self.subscriptions.outcomes.invoice_paid(invoice)
 
     def payment_refunded(self, payment) -> None:
-        self.invoices.follow_refunds(payment)
+        self.invoices.collection.follow_refunds(payment)
 
 
 class Queue:
@@ -151,40 +153,43 @@ class Billow:
             listeners,
             refunds=outcomes,
         )
-        self.invoice_service = InvoiceService(
-            self.invoices,
-            self.customers,
-            pricing,
-            self.settings,
-            self.clock,
+        self.invoicing = build_invoicing(
+            invoices=self.invoices,
             payments=self.payments,
-            files=self.files,
-            renderer=PdfStandIn(),
-            mailer=self.mailer,
+            customers=self.customers,
+            settings=self.settings,
+            documents=InMemoryDocuments(self.customers, self.settings, self.catalog),
+            pricing=pricing,
+            payment_service=self.payment_service,
             gateway=self.stripe,
             connections=connections,
-            payment_service=self.payment_service,
-            exports=self.files,
-            documents=InMemoryDocuments(self.customers, self.settings, self.catalog),
             notifier=listeners,
             subscriptions=outcomes,
-        )
-        self.subscription_service = SubscriptionService(
-            self.subscriptions,
-            self.customers,
-            methods,
-            pricing,
-            self.invoice_service,
-            self.payment_service,
-            self.settings,
-            self.clock,
             mailer=self.mailer,
+            files=self.files,
+            renderer=PdfStandIn(),
+            einvoices=LazyEInvoices(),
             exports=self.files,
+            spreadsheets=OpenpyxlWriter(),
+            clock=self.clock,
+        )
+        self.subscription_cases = build_subscriptions(
+            subscriptions=self.subscriptions,
+            customers=self.customers,
+            methods=methods,
+            settings=self.settings,
+            pricing=pricing,
+            invoicing=self.invoicing,
+            payments=self.payment_service,
+            method_service=self.method_service,
             gateway=self.stripe,
             connections=connections,
-            method_service=self.method_service,
+            mailer=self.mailer,
+            exports=self.files,
+            spreadsheets=OpenpyxlWriter(),
+            clock=self.clock,
         )
-        outcomes.subscriptions, outcomes.invoices = self.subscription_service, self.invoice_service
+        outcomes.subscriptions, outcomes.invoices = self.subscription_cases, self.invoicing
         self.queue = None
         dispatch = None
         if queued:  # as on AWS: the planner queues the work, the worker (functions/billing_run) bills it
@@ -192,7 +197,13 @@ class Billow:
             dispatch = SqsDispatch("billing")
             dispatch._client, dispatch._url = self.queue, "https://sqs.test/billing"
         self.billing_runs = BillingRunService(
-            self.runs, self.subscription_service, self.clock, DUE_SHARDS, dispatch, self.settings
+            self.runs,
+            self.subscription_cases.cycle,
+            self.subscription_cases.reminders,
+            self.clock,
+            DUE_SHARDS,
+            dispatch,
+            self.settings,
         )
         self.test_clock = ClockService(self.clocks, self.billing_runs, self.runs, self.clock, DUE_SHARDS)
 
@@ -209,7 +220,7 @@ class Billow:
         """One subscription of the customer (AutoPay with the card unless told otherwise), its first
         period billed when it starts today."""
         body = {"customer_id": self.customer_id, "currency": "eur", "lines": list(lines or [MONTHLY])} | request
-        (subscription,) = self.subscription_service.create(ADMIN, body, None, HOSTED)
+        (subscription,) = self.subscription_cases.creation.create(ADMIN, body, None, HOSTED)
         return subscription
 
     def subscription(self, subscription_id: str) -> Subscription:

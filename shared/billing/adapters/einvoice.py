@@ -138,7 +138,10 @@ class _Builder:
         """The invoice date as the delivery date (BT-72), and the span of the lines' service
         periods as the invoicing period (BT-73, BT-74) when they have any."""
         doc.trade.delivery.event.occurrence = self.invoice.issued_on
-        periods = [(line.period_start, line.period_end) for line in self.invoice.lines if line.period_start]
+        # A line's service period has both ends or none (billing.domain.invoices.service_period).
+        periods = [
+            (line.period_start, line.period_end) for line in self.invoice.lines if line.period_start and line.period_end
+        ]
         if periods:
             doc.trade.settlement.period.start = min(start for start, _ in periods)
             doc.trade.settlement.period.end = max(end for _, end in periods)
@@ -215,5 +218,8 @@ def _address(address, line1: str, line2: str, postal_code: str, city: str, count
 
 def _terms_text(invoice: Invoice, payment_url: str | None) -> str:
     days = (invoice.due_date - invoice.issued_on).days if invoice.due_date and invoice.issued_on else 0
-    text = "Payable on receipt." if days <= 0 else f"Payable within {days} days, by {invoice.due_date.isoformat()}."
+    if days <= 0 or invoice.due_date is None:  # no due date makes no days
+        text = "Payable on receipt."
+    else:
+        text = f"Payable within {days} days, by {invoice.due_date.isoformat()}."
     return f"{text} Pay online: {payment_url}" if payment_url else text

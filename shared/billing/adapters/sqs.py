@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # boto3-stubs: a development dependency, never in the layer
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
 
 BATCH = 10  # SQS SendMessageBatch takes at most ten messages
 
 
 class SqsDispatch:
-    def __init__(self, queue: str):
+    def __init__(self, queue: str) -> None:
         self._queue = queue  # a queue URL (what CloudFormation's Ref gives), or a name (locally)
 
     @cached_property
-    def _client(self):
+    def _client(self) -> SQSClient:
         import boto3
 
         return boto3.client("sqs")
@@ -25,12 +30,14 @@ class SqsDispatch:
             return self._queue
         return self._client.get_queue_url(QueueName=self._queue)["QueueUrl"]
 
-    def __call__(self, tenant_id: str, run_id: str, run_date: date, work: list[dict], hosted_base: str) -> None:
+    def __call__(
+        self, tenant_id: str, run_id: str, run_date: date, work: list[dict[str, Any]], hosted_base: str
+    ) -> None:
         from billing.clock import clock_override
 
         today = clock_override()  # a sandbox tenant's test clock goes with its work
         for start in range(0, len(work), BATCH):
-            entries = [
+            entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(index),
                     "MessageBody": json.dumps(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from billing.domain.errors import ValidationFailed
 from billing.domain.ids import new_id
@@ -43,7 +44,7 @@ class Product:
         return " ".join(p for p in (self.name, self.description, self.sku) if p).lower()
 
 
-def new_product(tenant_id: str, now: datetime, **fields) -> Product:
+def new_product(tenant_id: str, now: datetime, **fields: Any) -> Product:
     return _in_currency_scale(
         Product(
             tenant_id=tenant_id, id=new_id("product"), created_at=now, updated_at=now, **_checked_product_fields(fields)
@@ -51,7 +52,7 @@ def new_product(tenant_id: str, now: datetime, **fields) -> Product:
     )
 
 
-def updated_product(product: Product, now: datetime, changes: dict) -> Product:
+def updated_product(product: Product, now: datetime, changes: dict[str, Any]) -> Product:
     return _in_currency_scale(replace(product, updated_at=now, **_checked_product_fields(changes)))
 
 
@@ -64,7 +65,7 @@ def _in_currency_scale(product: Product) -> Product:
     )
 
 
-def _checked_product_fields(fields: dict) -> dict:
+def _checked_product_fields(fields: dict[str, Any]) -> dict[str, Any]:
     checked = dict(fields)
     if "name" in checked and not checked["name"].strip():
         raise ValidationFailed.of("name", "must not be blank")
@@ -106,14 +107,14 @@ def checked_tax_percentage(value: str | Decimal) -> Decimal:
     return percentage
 
 
-def new_tax_rate(tenant_id: str, now: datetime, **fields) -> TaxRate:
+def new_tax_rate(tenant_id: str, now: datetime, **fields: Any) -> TaxRate:
     if not fields.get("name", "").strip():
         raise ValidationFailed.of("name", "must not be blank")
     fields["percentage"] = checked_tax_percentage(fields["percentage"])
     return TaxRate(tenant_id=tenant_id, id=new_id("tax_rate"), created_at=now, updated_at=now, **fields)
 
 
-def updated_tax_rate(rate: TaxRate, now: datetime, changes: dict) -> TaxRate:
+def updated_tax_rate(rate: TaxRate, now: datetime, changes: dict[str, Any]) -> TaxRate:
     changes = dict(changes)
     if "name" in changes and not changes["name"].strip():
         raise ValidationFailed.of("name", "must not be blank")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
 from billing.domain.ids import new_id
@@ -118,7 +119,7 @@ def new_customer(
     *,
     address: dict[str, str] | None = None,
     billing_address: dict[str, str] | None = None,
-    **details,
+    **details: Any,
 ) -> Customer:
     errors = identity_errors(
         customer_type, details.get("first_name", ""), details.get("last_name", ""), details.get("company_name", "")
@@ -151,7 +152,7 @@ def ensure_editable(customer: Customer) -> None:
         raise Forbidden(f"customer {customer.id} is read-only and cannot be edited")
 
 
-def updated_customer(customer: Customer, now: datetime, changes: dict) -> Customer:
+def updated_customer(customer: Customer, now: datetime, changes: dict[str, Any]) -> Customer:
     """C5: edit master data and addresses. ``address`` edits the default (recipient) address in
     place, so subscriptions following it see the change; ``billing_address`` edits the deviating
     billing address, creating it if absent, or removes it when None."""
@@ -169,6 +170,7 @@ def updated_customer(customer: Customer, now: datetime, changes: dict) -> Custom
             billing_id = None
         else:
             current = addresses.get(billing_id) if billing_id else Address(id=new_id("address"))
+            assert current is not None, "billing_address_id names one of the customer's addresses"
             updated = current.with_fields(values)
             addresses[updated.id] = updated
             billing_id = updated.id
@@ -209,9 +211,15 @@ def deletion_refusal(records: CustomerRecords) -> Refusal:
     return refusal
 
 
-def _address_columns(prefix: str, address_of: Callable[[Customer], Address]) -> dict:
+def _address_columns(
+    prefix: str, address_of: Callable[[Customer], Address]
+) -> dict[str, Callable[[Customer, date], object]]:
     parts = ("line1", "line2", "postal_code", "city", "state", "country")
-    return {f"{prefix}_{part}": (lambda c, _, part=part: getattr(address_of(c), part)) for part in parts}
+
+    def column(part: str) -> Callable[[Customer, date], object]:
+        return lambda c, _: getattr(address_of(c), part)
+
+    return {f"{prefix}_{part}": column(part) for part in parts}
 
 
 # The customer export's columns, in this order (every customer, archived ones too).

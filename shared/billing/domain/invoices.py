@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from billing.domain.customers import Address, Customer
 from billing.domain.errors import Conflict, FieldError, Refusal, ValidationFailed
@@ -254,7 +255,7 @@ class Invoice:
     @property
     def tax_amounts(self) -> list[TaxAmount]:
         """Net and tax per rate (lines without a tax under 0 %), then each one-time tax."""
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[tuple[str, Decimal, bool], list[int]] = {}
         for line in self.lines:
             key = (line.tax_name or "", line.tax_percentage or Decimal(0), line.tax_inclusive)
             net, tax = groups.setdefault(key, [0, 0])
@@ -273,7 +274,7 @@ class Invoice:
 
 def priced(
     summary: Summary, sold_as: Sequence[BillingFrequency], periods: Sequence[tuple[date | None, date | None]]
-) -> tuple:
+) -> tuple[tuple[InvoiceLine, ...], tuple[InvoiceAdjustment, ...], Totals]:
     """The invoice's lines, adjustments and totals from the money engine's summary. Each line
     keeps the frequency its product is sold at (``sold_as``), though an invoice bills it once."""
     lines = []
@@ -316,7 +317,7 @@ def service_period(
     if (start is None) != (end is None):
         missing = f"{where}.period_end" if end is None else f"{where}.period_start"
         raise ValidationFailed.of(missing, "give period_start and period_end together, or neither")
-    if start is not None:
+    if start is not None and end is not None:  # given together (checked above)
         if end < start:
             raise ValidationFailed.of(f"{where}.period_end", "must not be before period_start")
         return start, end
@@ -326,7 +327,7 @@ def service_period(
 
 
 def new_invoice(
-    tenant_id: str, customer: Customer, now: datetime, address: Address | None = None, **details
+    tenant_id: str, customer: Customer, now: datetime, address: Address | None = None, **details: Any
 ) -> Invoice:
     return Invoice(
         tenant_id=tenant_id,
@@ -557,7 +558,9 @@ def with_refund_followed(invoice: Invoice, payment_id: str, refunded: int, now: 
     )
 
 
-def new_invoice_payment(amount: int, paid_on: date, source: PaymentSource, now: datetime, actor: str, **details):
+def new_invoice_payment(
+    amount: int | None, paid_on: date, source: PaymentSource, now: datetime, actor: str, **details: Any
+) -> InvoicePayment:
     if amount is None:
         raise ValidationFailed.of("amount", "required for a payment recorded by hand")
     if amount <= 0:
@@ -607,10 +610,12 @@ class HistoryEntry:
     at: datetime
     actor: str
     summary: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
-def history_entry(invoice_id: str, entry_type: str, at: datetime, actor: str, summary: str, **data) -> HistoryEntry:
+def history_entry(
+    invoice_id: str, entry_type: str, at: datetime, actor: str, summary: str, **data: Any
+) -> HistoryEntry:
     return HistoryEntry(new_id("event"), invoice_id, entry_type, at, actor, summary, data)
 
 

@@ -48,7 +48,7 @@ def _exact(amount: Decimal, line: PricedLine) -> dict[str, Decimal]:
     return {
         "mrr": amount * frequency.mrr_factor,
         "arr": amount * (min(Decimal(term), per_year) if term else per_year),
-        "acv": amount * (min(term, first_year) if term else first_year),
+        "acv": amount * (min(Decimal(term), first_year) if term else first_year),
         "tcv": amount * (term if term else per_year),
     }
 
@@ -63,8 +63,9 @@ def contract_metrics(lines: Sequence[PricedLine], currency: str) -> tuple[Metric
     for line in lines:
         charged = Decimal(line.net - line.included_tax).scaleb(-digits)
         revenue = _exact(charged, line)
-        known = line.item.unit_cost is not None
-        margin = _exact(charged - line.item.quantity * line.item.unit_cost, line) if known else revenue
+        unit_cost = line.item.unit_cost
+        known = unit_cost is not None
+        margin = _exact(charged - line.item.quantity * unit_cost, line) if unit_cost is not None else revenue
         all_costs_known &= known
         for name in _FIELDS:
             totals[name] += revenue[name]
@@ -73,7 +74,7 @@ def contract_metrics(lines: Sequence[PricedLine], currency: str) -> tuple[Metric
     return _rounded(totals, margin_totals, currency, all_costs_known), per_line
 
 
-def _rounded(revenue: dict, margin: dict, currency: str, costs_known: bool) -> Metrics:
+def _rounded(revenue: dict[str, Decimal], margin: dict[str, Decimal], currency: str, costs_known: bool) -> Metrics:
     rounded = {name: to_minor(value, currency) for name, value in revenue.items()}
     margins = rounded if margin is revenue else {name: to_minor(value, currency) for name, value in margin.items()}
     return Metrics(**rounded, **{f"margin_{name}": value for name, value in margins.items()}, costs_known=costs_known)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
+from typing import cast
 
 from billing.domain.errors import ValidationFailed
 
@@ -61,7 +62,7 @@ def parse_decimal(
     if not number.is_finite():
         raise ValidationFailed.of(field, "must be a finite number")
     step = Decimal(1).scaleb(-max_decimals)
-    if -number.as_tuple().exponent > max_decimals:
+    if -cast(int, number.as_tuple().exponent) > max_decimals:  # a finite decimal's exponent is an int
         if number != number.quantize(step):
             raise ValidationFailed.of(field, f"at most {max_decimals} decimal places")
         number = number.quantize(step)
@@ -96,7 +97,8 @@ def to_minor(amount: Decimal, currency: str) -> int:
 def with_currency_scale(value: Decimal, currency: str) -> Decimal:
     """At least the currency's digits: 11.9 EUR is shown as 11.90, 11.905 stays 11.905."""
     digits = minor_units(currency)
-    return value.quantize(Decimal(1).scaleb(-digits)) if -value.as_tuple().exponent < digits else value
+    exponent = cast(int, value.as_tuple().exponent)  # an amount is finite: its exponent is an int
+    return value.quantize(Decimal(1).scaleb(-digits)) if -exponent < digits else value
 
 
 def format_decimal(value: Decimal) -> str:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from billing.domain.errors import Conflict, ValidationFailed
 from billing.domain.ids import new_id
@@ -221,7 +222,7 @@ def refund_claimed(payment: Payment, amount: int | None, now: datetime) -> tuple
     return replace(payment, refund_claim=claim), claim
 
 
-def new_payment(tenant_id: str, customer_id: str, amount: int, currency: str, now: datetime, **details) -> Payment:
+def new_payment(tenant_id: str, customer_id: str, amount: int, currency: str, now: datetime, **details: Any) -> Payment:
     return Payment(
         tenant_id=tenant_id,
         id=new_id("payment"),

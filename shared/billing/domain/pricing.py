@@ -427,7 +427,7 @@ class SubscriptionGroup:
 
 
 def subscription_groups(lines: Sequence[PricedLine]) -> list[SubscriptionGroup]:
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[BillingFrequency, date, int | None], list[int]] = {}
     for line in lines:
         if line.item.frequency.is_recurring:
             key = (line.item.frequency, line.starts_on, line.item.payments)

@@ -15,9 +15,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-R = TypeVar("R")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
 
 
 def plain(value: Any, *, keep_datetimes: bool = False) -> Any:
@@ -83,7 +86,7 @@ def _read(hint: Any, value: Any) -> Any:
         return dict(value) if hint is dict else value
     if value is None:
         return hint() if hint in (str, int, bool, Decimal) else None
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):  # a hint is a class, never an instance
         return value if isinstance(value, hint) else record_of(hint, value)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(value)

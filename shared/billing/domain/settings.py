@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.money import normalize_currency
@@ -94,7 +95,7 @@ class TenantSettings(Seller):
         return None
 
 
-def updated_settings(settings: TenantSettings, changes: dict) -> TenantSettings:
+def updated_settings(settings: TenantSettings, changes: dict[str, Any]) -> TenantSettings:
     changes = dict(changes)
     if "currencies" in changes:
         changes["currencies"] = tuple(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from billing.domain.errors import Conflict, Refusal, ValidationFailed
 from billing.domain.ids import new_id
@@ -20,6 +21,9 @@ from billing.domain.money import round_half_up
 from billing.domain.periods import BillingFrequency, billing_date
 from billing.domain.pricing import Adjustment, LineItem
 from billing.domain.records import plain
+
+if TYPE_CHECKING:
+    from billing.domain.settings import TenantSettings
 
 
 class SubscriptionStatus(StrEnum):
@@ -84,7 +88,7 @@ class DunningPolicy:
     final_action: FinalAction = FinalAction.CANCEL
 
     @classmethod
-    def of(cls, settings) -> DunningPolicy:
+    def of(cls, settings: TenantSettings) -> DunningPolicy:
         return cls(tuple(settings.dunning_retry_days), FinalAction(settings.dunning_final_action))
 
 
@@ -250,7 +254,7 @@ class SubscriptionFilter:
     ids: tuple[str, ...] = ()
 
 
-def new_subscription(tenant_id: str, customer_id: str, currency: str, now: datetime, **details) -> Subscription:
+def new_subscription(tenant_id: str, customer_id: str, currency: str, now: datetime, **details: Any) -> Subscription:
     starts_on = details["starts_on"]
     status = SubscriptionStatus.ACTIVE if starts_on <= now.date() else SubscriptionStatus.SCHEDULED
     return Subscription(
@@ -279,7 +283,7 @@ def collected(subscription: Subscription, number: int, now: datetime) -> Subscri
     return replace(subscription, collecting_period=None, updated_at=now)
 
 
-def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> dict:
+def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> dict[str, Any]:
     """What the invoice of one period holds, as the invoice service takes a request: the lines
     at their current terms with the period they pay for, and the one-time adjustments on the
     first period only."""
@@ -457,7 +461,9 @@ def prorated_refund(amount: int, paid_for: Period, canceled_on: date) -> int:
     return round_half_up(Decimal(amount) * unused / paid_for.days)
 
 
-def canceled(subscription: Subscription, mode: CancelMode, today: date, now: datetime, *, confirm: bool):
+def canceled(
+    subscription: Subscription, mode: CancelMode, today: date, now: datetime, *, confirm: bool
+) -> Subscription:
     """S10: the caller must confirm the customer will not be charged again. Immediately (with or
     without the refund) ends it today; at period end keeps it until its paid period ends."""
     if confirm is not True:

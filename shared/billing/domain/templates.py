@@ -20,7 +20,9 @@ MAX_MESSAGE_LENGTH = 10_000
 _BRACED = re.compile(r"\{([^{}]*)\}")
 
 
-def placeholder_errors(field: str, template: str, allowed: Sequence[str] = INVOICE_EMAIL_PLACEHOLDERS) -> list:
+def placeholder_errors(
+    field: str, template: str, allowed: Sequence[str] = INVOICE_EMAIL_PLACEHOLDERS
+) -> list[FieldError]:
     """One error naming each braced name of ``template`` that is not a placeholder."""
     unknown = [name for name in dict.fromkeys(_BRACED.findall(template)) if name not in allowed]
     if not unknown:
@@ -35,7 +37,7 @@ def filled(template: str, values: Mapping[str, str], max_length: int) -> str:
     stays as written (a template saved before placeholders were checked), and the result is cut
     at ``max_length``."""
 
-    def value_of(match: re.Match) -> str:
+    def value_of(match: re.Match[str]) -> str:
         name = match.group(1)
         return str(values[name]) if name in values else match.group(0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from billing.domain.ids import new_id
 
@@ -16,8 +17,10 @@ class TimelineEvent:
     occurred_at: datetime
     actor: str
     summary: str
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
 
-def timeline_event(customer_id: str, event_type: str, at: datetime, actor: str, summary: str, **data) -> TimelineEvent:
+def timeline_event(
+    customer_id: str, event_type: str, at: datetime, actor: str, summary: str, **data: Any
+) -> TimelineEvent:
     return TimelineEvent(new_id("event"), customer_id, event_type, at, actor, summary, data)

@@ -61,6 +61,7 @@ def lambda_handler_for(app: APIGatewayHttpResolver) -> Callable[[dict, object], 
         readable, refusal = readable_request(event)
         if refusal:
             return refusal
+        assert readable is not None  # readable_request answers the event or a refusal, never neither
         from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
         from billing.clock import clock_at

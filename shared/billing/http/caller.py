@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from billing.config import config
 from billing.domain.access import Caller, Role
@@ -13,7 +13,7 @@ from billing.domain.errors import Forbidden
 _TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def caller_of(router: Router) -> Caller:
+def caller_of(router: APIGatewayHttpRouter) -> Caller:
     claims = router.current_event.request_context.authorizer.jwt_claim or {}
     names = config()
     tenant = str(claims.get(names.tenant_claim, ""))

@@ -5,6 +5,8 @@ finished by `complete_document`, so a new route gets all of this without writing
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,26 +17,35 @@ CODE_LIST_MARK = "x-code-list"
 # Marks the operations of an ApiRouter(public=True): the document gives them no security.
 PUBLIC_MARK = "x-public"
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class ApiRouter(APIGatewayHttpRouter):
     """A Powertools router whose operations are named after their handler function
     (``create_customer``, not ``create_customer_v1_customers_post``)."""
 
-    def __init__(self, *, public: bool = False):
+    def __init__(self, *, public: bool = False) -> None:
         super().__init__()
         self.public = public
 
-    def route(self, rule, method, *args, **kwargs):
-        arguments = inspect.signature(APIGatewayHttpRouter.route).bind_partial(self, rule, method, *args, **kwargs)
-        arguments = {k: v for k, v in arguments.arguments.items() if k != "self"}
+    def route(self, rule: str, method: Any, *args: Any, **kwargs: Any) -> Callable[[F], F]:
+        bound = inspect.signature(APIGatewayHttpRouter.route).bind_partial(self, rule, method, *args, **kwargs)
+        arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
 
-        def register(func):
+        def register(func: F) -> F:
             arguments["operation_id"] = arguments.get("operation_id") or func.__name__
             if self.public:
                 arguments["openapi_extensions"] = {PUBLIC_MARK: True}
             return super(ApiRouter, self).route(**arguments)(func)
 
         return register
+
+
+def omittable(**constraints: Any) -> Any:
+    """A field that may be left out but never sent as null: its type has no null, and the OpenAPI
+    document drops the ``default: null`` (``complete_document``). Typed ``Any`` on purpose: the
+    default is None while the field's type says what a value, when there is one, is."""
+    return Field(None, **constraints)
 
 
 class FieldErrorOut(BaseModel):
@@ -47,10 +58,10 @@ class ErrorDetailOut(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: str = Field(description="Stable machine-readable code: validation_error, not_found, card_declined, ...")
     message: str = Field(description="What went wrong, for a person")
-    fields: list[FieldErrorOut] = Field(None, description="Every offending field (422)")
-    payment_id: str = Field(None, description="The failed payment (402)")
+    fields: list[FieldErrorOut] = omittable(description="Every offending field (422)")
+    payment_id: str = omittable(description="The failed payment (402)")
     decline_code: str | None = Field(None, description="The processor's decline code (402)")
-    authentication_required: bool = Field(None, description="The buyer must authenticate the payment (402)")
+    authentication_required: bool = omittable(description="The buyer must authenticate the payment (402)")
 
 
 class ErrorOut(BaseModel):
@@ -102,8 +113,8 @@ def error_statuses(method: str, operation: dict) -> set[int]:
     return statuses
 
 
-def _error_response(status: int) -> dict:
-    error = {"$ref": "#/components/schemas/ErrorOut"}
+def _error_response(status: int) -> dict[str, Any]:
+    error: dict[str, object] = {"$ref": "#/components/schemas/ErrorOut"}
     if status in GATEWAY_STATUSES:
         error = {"anyOf": [error, {"$ref": "#/components/schemas/GatewayErrorOut"}]}
     return {"content": {"application/json": {"schema": error}}}
@@ -114,6 +125,12 @@ def http_header_name(name: str) -> str:
     return "-".join(word.capitalize() for word in name.split("-"))
 
 
+@overload
+def _finish_schemas(schema: dict[str, Any]) -> dict[str, Any]: ...
+@overload
+def _finish_schemas(schema: list[Any]) -> list[Any]: ...
+@overload
+def _finish_schemas(schema: object) -> object: ...
 def _finish_schemas(schema: object) -> object:
     """Drop the ``default: null`` pydantic writes for PATCH fields that may be omitted but never
     sent as null, and point code-list fields at their enum."""

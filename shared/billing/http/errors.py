@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import ServiceError
@@ -37,7 +38,13 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
 }
 
 
-def error_body(error_type: str, message: str, fields: list[dict] | None = None, **details: object) -> dict:
+# A message is a sentence, except that Powertools' ServiceError may carry a dict, which goes out as it is.
+Message = str | dict[Any, Any]
+
+
+def error_body(
+    error_type: str, message: Message, fields: list[dict[str, str]] | None = None, **details: object
+) -> dict[str, Any]:
     body = {"error": {"type": error_type, "message": message, **details}}
     if fields is not None:
         body["error"]["fields"] = fields
@@ -45,13 +52,13 @@ def error_body(error_type: str, message: str, fields: list[dict] | None = None, 
 
 
 def error_response(
-    status: int, error_type: str, message: str, fields: list[dict] | None = None, **details: object
-) -> Response:
+    status: int, error_type: str, message: Message, fields: list[dict[str, str]] | None = None, **details: object
+) -> Response[str]:
     body = error_body(error_type, message, fields, **details)
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
 
 
-def api_gateway_error(status: int, error_type: str, message: str) -> dict:
+def api_gateway_error(status: int, error_type: str, message: str) -> dict[str, Any]:
     """An error answered before the resolver runs, in API Gateway's response format."""
     return {
         "statusCode": status,
@@ -85,7 +92,7 @@ def _validation_message(error: dict) -> str:
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _invalid_request(error: RequestValidationError) -> Response:
-        fields = []
+        fields: list[dict[str, str]] = []
         for e in error.errors():
             field = {"field": _field_name(e), "message": _validation_message(e)}
             if field["field"] not in [f["field"] for f in fields]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from billing.config import config
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import REQUEST_KEY_FIELD, Conflict, ValidationFailed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
 
 class IdempotencyKeyInUse(Conflict):
@@ -56,7 +60,7 @@ def create_once(
 
 
 @cache
-def _idempotent() -> tuple[Callable[..., dict], object]:
+def _idempotent() -> tuple[Callable[..., dict[str, Any]], IdempotencyConfig]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,

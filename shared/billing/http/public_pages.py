@@ -14,16 +14,17 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from billing.config import config
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 HTML = "text/html; charset=utf-8"  # with nosniff, the charset is what the browser goes by
-HTML_PAGE = {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}
+HTML_PAGE: OpenAPIResponse = {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
-def page_saying(description: str) -> dict:
+def page_saying(description: str) -> OpenAPIResponse:
     """An OpenAPI response of an HTML page that says ``description``."""
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
 

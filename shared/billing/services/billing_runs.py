@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
+from functools import partial
 from typing import Protocol
 
 from billing.domain.access import Caller, Permission
@@ -16,7 +17,9 @@ from billing.domain.errors import DomainError, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.observability import logger
 from billing.ports import Clock, SettingsRepository
-from billing.services.subscriptions import SubscriptionService, system_caller
+from billing.services.subscriptions.common import system_caller
+from billing.services.subscriptions.cycle import BillingCycle, DueBilling
+from billing.services.subscriptions.reminders import PaymentReminders
 
 BILL, REMIND = "bill", "remind"  # the kinds of work a run hands its workers
 IN_PROCESS_BATCH = 10  # as many as a queue batch (SQS hands a worker at most ten)
@@ -42,14 +45,16 @@ class BillingRunService:
     def __init__(
         self,
         runs: BillingRunRepository,
-        subscriptions: SubscriptionService,
+        cycle: BillingCycle,
+        reminders: PaymentReminders,
         clock: Clock,
         shards: int,
         dispatch: Callable[[str, str, date, list[dict], str], None] | None = None,
         settings: SettingsRepository | None = None,
     ):
         self._runs = runs
-        self._subscriptions = subscriptions
+        self._cycle = cycle
+        self._reminders = reminders
         self._settings = settings
         self._clock = clock
         self._shards = shards
@@ -95,7 +100,9 @@ class BillingRunService:
         self._runs.started(caller.tenant_id, rid, run_date, self._clock.now())
         self._runs.counted(caller.tenant_id, rid, {Outcome.DUE: len(due)}, self._clock.now())
         work = [{"kind": BILL, "subscription_id": s} for s in due]
-        work += [{"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()} for s in remind]
+        if remind:
+            assert payment_on is not None  # reminders are of a payment day
+            work += [{"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()} for s in remind]
         dispatch = self._work_all if in_process else self._dispatch
         dispatch(caller.tenant_id, rid, run_date, work, hosted_base)
         return self._runs.get(caller.tenant_id, rid)
@@ -129,9 +136,9 @@ class BillingRunService:
         run's record in one write. A failure is counted and reported for its item alone, never
         raised to its neighbours; the subscription stays due, so a retry or the next run takes it."""
         caller = system_caller(tenant_id)
-        results: list[list[Outcome] | None] = [None] * len(items)
-        prepared = {}
-        errors = []
+        results: list[list[Outcome]] = [[] for _ in items]
+        prepared: dict[int, DueBilling] = {}
+        errors: list[str] = []
 
         def attempt(index: int, step: Callable[[], list[Outcome]]) -> None:
             try:
@@ -146,19 +153,17 @@ class BillingRunService:
             subscription_id = item["subscription_id"]
             if item["kind"] == REMIND:
                 payment_on = date.fromisoformat(item["payment_on"])
-                attempt(index, lambda s=subscription_id, on=payment_on: self._subscriptions.remind(caller, s, on))
+                attempt(index, partial(self._reminders.remind, caller, subscription_id, payment_on))
                 continue
 
             def prepare(index=index, subscription_id=subscription_id) -> list[Outcome]:
-                prepared[index] = self._subscriptions.prepare_due_billing(
-                    caller, subscription_id, run_date, hosted_base
-                )
+                prepared[index] = self._cycle.prepare_due_billing(caller, subscription_id, run_date, hosted_base)
                 return prepared[index].outcomes
 
             attempt(index, prepare)
-        self._subscriptions.number_invoices(caller, list(prepared.values()))
+        self._cycle.number_invoices(caller, list(prepared.values()))
         for index, due in list(prepared.items()):
-            attempt(index, lambda n=due: self._subscriptions.complete_due_billing(caller, n, hosted_base))
+            attempt(index, partial(self._cycle.complete_due_billing, caller, due, hosted_base))
         counts = Counter(outcome for outcomes in results for outcome in outcomes)
         self._runs.counted(tenant_id, rid, dict(counts), self._clock.now(), errors[-1] if errors else "")
         return results

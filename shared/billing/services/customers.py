@@ -31,17 +31,11 @@ class CustomerService:
         customers: CustomerRepository,
         settings: SettingsRepository,
         clock: Clock,
-        files: FileStore | None = None,
-        spreadsheets: SpreadsheetWriter | None = None,
-        export_link_seconds: int = 3600,
         processor_sync: Callable[[], ProcessorCustomerSync] | None = None,
     ):
         self._customers = customers
         self._settings = settings
         self._clock = clock
-        self._files = files
-        self._spreadsheets = spreadsheets
-        self._export_link_seconds = export_link_seconds
         # Built on first use: only deletes and name or email edits talk to the processor.
         self._processor_sync = processor_sync
 
@@ -171,8 +165,25 @@ class CustomerService:
         self._customers.get(caller.tenant_id, customer_id)
         return self._customers.timeline(caller.tenant_id, customer_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
 
+
+class CustomerExport:
+    """Every customer of the tenant (archived ones too) as XLSX behind an expiring link."""
+
+    def __init__(
+        self,
+        customers: CustomerRepository,
+        files: FileStore,
+        spreadsheets: SpreadsheetWriter,
+        clock: Clock,
+        link_seconds: int = 3600,
+    ):
+        self._customers = customers
+        self._files = files
+        self._spreadsheets = spreadsheets
+        self._clock = clock
+        self._export_link_seconds = link_seconds
+
     def export_customers(self, caller: Caller) -> Export:
-        """C8: every customer of the tenant (archived ones too) as XLSX behind an expiring link."""
         caller.require(Permission.READ)
         headers, rows = export_table(EXPORT_COLUMNS, self._customers.all(caller.tenant_id), self._clock.now().date())
         body = spreadsheet(self._spreadsheets, "xlsx", "Customers", headers, rows)

@@ -58,6 +58,7 @@ class PaymentMethodService:
         metadata = {"billow_tenant": caller.tenant_id, "billow_customer": customer.id}
         if make_default:
             metadata[MAKE_DEFAULT] = "true"
+        assert customer.processor_customer_id is not None  # processor_customer made sure of it
         session = self._gateway.create_setup_intent(
             account,
             processor_customer_id=customer.processor_customer_id,

@@ -123,12 +123,17 @@ class PaymentService:
         try:
             payment = self._payments.add(payment, event, request_key=request_key)
         except RequestTaken:  # a concurrent retry recorded its payment first: finish that one
-            return self._resume(caller, self._payments.for_request(caller.tenant_id, request_key), request)
+            assert request_key is not None  # only a request key can be taken
+            earlier = self._payments.for_request(caller.tenant_id, request_key)
+            assert earlier is not None  # taken by the payment it names
+            return self._resume(caller, earlier, request)
         return self._ask_processor(caller.user_id, account, customer.processor_customer_id, payment)
 
-    def _ask_processor(self, actor: str, account: str, processor_customer_id: str, payment: Payment) -> Payment:
+    def _ask_processor(self, actor: str, account: str, processor_customer_id: str | None, payment: Payment) -> Payment:
         """The processor call of a recorded payment. Its idempotency key and parameters come from
         the record alone, so asking again for the same payment replays the first answer."""
+        # A charge is recorded only for a customer and a method the processor knows.
+        assert processor_customer_id is not None and payment.payment_method_id is not None
         try:
             state = self._gateway.charge(
                 account,
@@ -212,7 +217,7 @@ class PaymentService:
             self._release_claim(payment, claim, account)  # Stripe refused it: nothing was refunded
             raise
         try:
-            state = self._gateway.payment(account, payment.processor_payment_id)
+            state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
             raise ProcessorDown("the refund was made; Stripe could not be reached to confirm it") from None
         return self._settle(payment, state, caller.user_id, account, release=claim.id)
@@ -222,7 +227,7 @@ class PaymentService:
         refund was made (then it is answered as made) or not (then it is a 503 to retry). While
         Stripe cannot be read either, the claim stays and a later request decides it."""
         try:
-            state = self._gateway.payment(account, payment.processor_payment_id)
+            state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
             raise ProcessorDown(
                 "Stripe could not be reached; whether the refund was made is not known yet, look at the payment shortly"
@@ -259,7 +264,7 @@ class PaymentService:
     def _release_claim(self, payment: Payment, claim: RefundClaim, account: str) -> None:
         """End a claim: the payment follows Stripe's state, which says whether its refund was made."""
         try:
-            state = self._gateway.payment(account, payment.processor_payment_id)
+            state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
             raise ProcessorDown("Stripe could not be reached; retry the refund") from None
         self._settle(payment, state, SYSTEM_ACTOR, account, release=claim.id)
@@ -305,7 +310,7 @@ class PaymentService:
             except StaleWrite:
                 payment = self._payments.get(payment.tenant_id, payment.id)
                 if payment.processor_payment_id:
-                    state = self._gateway.payment(account, payment.processor_payment_id)
+                    state = self._gateway.payment(account, _at_processor(payment))
         else:
             raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
         if self._refunds is not None and any(a.refunded for a in settled.applications):
@@ -366,3 +371,9 @@ def _same_facts(a: Payment, b: Payment) -> bool:
         "failure_message",
     )
     return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
+def _at_processor(payment: Payment) -> str:
+    """The processor's id of a payment a refund was asked for (only a payment made there is)."""
+    assert payment.processor_payment_id is not None
+    return payment.processor_payment_id

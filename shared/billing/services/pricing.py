@@ -54,7 +54,11 @@ class PricingService:
         currency = self._settings.get(caller.tenant_id).billing_currency(request["currency"])
         today = request.get("date") or self._clock.now().date()
         items, adjustments = self.document_items(
-            caller.tenant_id, currency, request["lines"], request.get("adjustments", []), request.get("for_invoice")
+            caller.tenant_id,
+            currency,
+            request["lines"],
+            request.get("adjustments", []),
+            bool(request.get("for_invoice")),
         )
         summary = summarize(items, adjustments, currency, today)
         metrics, per_line = contract_metrics(summary.lines, currency)
@@ -143,7 +147,7 @@ def line_item(
         raise ValidationFailed(errors)
     unit_price = with_currency_scale(
         parse_unit_price(line["unit_price"], f"{where}.unit_price")
-        if line.get("unit_price") is not None
+        if line.get("unit_price") is not None or product is None
         else product.unit_price,
         currency,
     )

@@ -77,7 +77,7 @@ class StripeEventService:
         if handler is None:
             return Receipt(event.id, "ignored: unhandled event type")
         tenant_id = self._connections.tenant_of(event.account) if event.account else None
-        if tenant_id is None:
+        if tenant_id is None or event.account is None:
             return Receipt(event.id, "ignored: no tenant is connected to this account")
         if not self._log.claim(event.id, event.type):
             return Receipt(event.id, "duplicate: already processed")
@@ -153,7 +153,7 @@ class CheckoutSettlement(Protocol):
 
 class SetupSettlement(Protocol):
     def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
-        """Make the method a completed setup session saved the subscription's (SubscriptionService)."""
+        """Make the method a completed setup session saved the subscription's."""
 
 
 NO_OBJECT = "ignored: the event names no object"

@@ -76,7 +76,7 @@ class TestClockService:
             raise ValidationFailed.of("date", f"must lie at most {MAX_ADVANCE_DAYS} days after {current}")
         # The indexes are read once; after each day only the subscriptions it worked are read
         # again (a subscription made while an advance runs joins the next one).
-        scheduled = {}
+        scheduled: dict[str, list] = {}
         for shard in range(self._shards):
             for entry in self._schedule.scheduled(tenant, shard):
                 scheduled.setdefault(entry[1], []).append(entry)

@@ -18,6 +18,10 @@ THROTTLING_CODES = {
 }
 
 
+# Per transaction item, what builds the domain error when its condition fails (None: a stale write).
+OnCondition = list[Callable[[], DomainError] | None]
+
+
 class Unavailable(DomainError):
     """DynamoDB is throttling or briefly unavailable; the caller may retry (HTTP 503)."""
 

@@ -14,9 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
 
 from billing.adapters.dynamodb import keys
-from billing.adapters.dynamodb.errors import Unavailable, failed_conditions, translated
+from billing.adapters.dynamodb.errors import OnCondition, Unavailable, failed_conditions, translated
 from billing.adapters.dynamodb.models import (
     BillowItem,
     CounterItem,
@@ -74,11 +75,11 @@ def _counter_key(tenant_id: str) -> CounterItem:
     return CounterItem(pk=keys.tenant_pk(tenant_id), sk=keys.counter_sk(keys.INVOICE_COUNTER))
 
 
-def _invoice(item: InvoiceItem) -> Invoice:
+def _invoice(item: BillowItem) -> Invoice:
     return domain_record(Invoice, item)
 
 
-class DynamoInvoices(RecordList):
+class DynamoInvoices(RecordList[Invoice, InvoiceItem, InvoiceFilter]):
     kind, what, prefix = "invoice", "invoices", keys.INVOICE_PREFIX
 
     def add(
@@ -97,7 +98,7 @@ class DynamoInvoices(RecordList):
         C7: the same transaction moves the customer's version on (and needs the customer to
         exist), so a delete that counted the customer's records before this invoice existed
         fails on its version instead of leaving the invoice without its customer."""
-        on_condition = [None, None, None]
+        on_condition: OnCondition = [None, None, None]
         with translated("invoice", on_condition), self._transaction() as tx:
             tx.save(_invoice_item(invoice), condition=InvoiceItem.pk.does_not_exist())
             tx.save(_history_item(invoice.tenant_id, entry))
@@ -290,7 +291,7 @@ class DynamoInvoices(RecordList):
     def _record_of(self, item: InvoiceItem) -> Invoice:
         return _invoice(item)
 
-    def _filter(self, where: InvoiceFilter):
+    def _filter(self, where: InvoiceFilter) -> Condition | None:
         return _filter(where)
 
 
@@ -304,8 +305,8 @@ def _conflicted(error: TransactWriteError) -> bool:
     )
 
 
-def _filter(where: InvoiceFilter):
-    conditions = []
+def _filter(where: InvoiceFilter) -> Condition | None:
+    conditions: list[Condition] = []
     if where.statuses:
         conditions.append(InvoiceItem.status.is_in(*where.statuses))
     if where.number:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from pynamodb.exceptions import DoesNotExist
 
 from billing.adapters.dynamodb import keys
-from billing.adapters.dynamodb.errors import translated
+from billing.adapters.dynamodb.errors import OnCondition, translated
 from billing.adapters.dynamodb.models import (
     BillowItem,
+    ByCustomerIndex,
+    ByStatusIndex,
     ConnectionItem,
     ConnectStateItem,
     GuardItem,
@@ -42,14 +45,17 @@ class DynamoProcessorConnections(_Table):
     def account_of(self, tenant_id: str) -> str | None:
         with translated("stripe connection"):
             try:
-                return BillowItem.get(keys.tenant_pk(tenant_id), keys.connection_sk(PROVIDER)).account
+                # The connection's keys hold a ConnectionItem (its discriminator picks the class).
+                item = cast(ConnectionItem, BillowItem.get(keys.tenant_pk(tenant_id), keys.connection_sk(PROVIDER)))
+                return item.account
             except DoesNotExist:
                 return None
 
     def tenant_of(self, account: str) -> str | None:
         with translated("stripe connection"):
             try:
-                return BillowItem.get(keys.account_pk(PROVIDER, account), keys.META).tenant_id
+                reverse = cast(ConnectionItem, BillowItem.get(keys.account_pk(PROVIDER, account), keys.META))
+                return reverse.tenant_id
             except DoesNotExist:
                 return None
 
@@ -90,7 +96,7 @@ class DynamoProcessorConnections(_Table):
         reverse = ConnectionItem(
             pk=keys.account_pk(PROVIDER, account), sk=keys.META, tenant_id=tenant_id, account=account, connected_at=now
         )
-        on_condition = [None]
+        on_condition: OnCondition = [None]
         with translated("stripe connection", on_condition), self._transaction() as tx:
             tx.save(forward)
             if previous and previous != account:
@@ -197,7 +203,7 @@ class DynamoPayments(_Table):
 
     def _write(self, payment: Payment, event: TimelineEvent | None, request_key: str | None = None) -> Payment:
         """The payment (over its version), its timeline entry, and the guard naming it for a request."""
-        on_condition = [None]
+        on_condition: OnCondition = [None]
         with translated("payment", on_condition), self._transaction() as tx:
             tx.save(payment_item(payment))
             if event is not None:
@@ -215,6 +221,7 @@ class DynamoPayments(_Table):
     ) -> Page[Payment]:
         after = _start_after(cursor, "payment")
         status_filter = PaymentItem.status == status if status else None
+        index: ByCustomerIndex | ByStatusIndex
         with translated("payments"):
             if customer_id:
                 index, hash_key = BillowItem.by_customer, keys.customer_pk(tenant_id, customer_id)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 from dataclasses import fields
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from billing.adapters.dynamodb import keys
-from billing.adapters.dynamodb.errors import translated
+from billing.adapters.dynamodb.errors import OnCondition, translated
 from billing.adapters.dynamodb.models import (
     BillowItem,
+    ByCustomerIndex,
+    ByStatusIndex,
     CounterItem,
     CustomerItem,
     CustomerRecordItem,
@@ -33,9 +37,12 @@ from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent
 from billing.ports import DocumentInputs
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 ACTIVE_SUBSCRIPTION_STATUSES = ("scheduled", "active", "unpaid")
 Item = TypeVar("Item", bound=BillowItem)
-R = TypeVar("R")
+R = TypeVar("R", bound="DataclassInstance")
 
 
 class _Table:
@@ -92,6 +99,8 @@ def newest_first(
     customer's partition of the "by customer" index when one customer's are asked for. The
     created range narrows the key condition (positions sort by creation time; "~" sorts after
     every id on the last day); the other filters are ``filter_condition``."""
+    index: ByCustomerIndex | ByStatusIndex
+    range_condition: Condition | None
     if customer_pk:
         index, sort_key, hash_key = BillowItem.by_customer, BillowItem.gsi1sk, customer_pk
     else:
@@ -119,7 +128,23 @@ def newest_first(
 INDEX_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
 
 
-class RecordList(_Table):
+class ListFilter(Protocol):
+    """What every list filter has: one customer's records, and a range of creation times."""
+
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def created_from(self) -> str | None: ...
+    @property
+    def created_to(self) -> str | None: ...
+
+
+Record = TypeVar("Record")
+Stored = TypeVar("Stored", bound=BillowItem)
+Where = TypeVar("Where", bound=ListFilter)
+
+
+class RecordList(_Table, Generic[Record, Stored, Where]):
     """A kind of record a tenant lists newest first, all of them or one customer's, with filters
     (invoices, subscriptions). A page's position is rebuilt from the record its cursor names,
     never taken from the client."""
@@ -128,17 +153,23 @@ class RecordList(_Table):
     what: str  # for error messages
     prefix: str  # its sort-key prefix on the "by customer" index
 
-    def get(self, tenant_id: str, record_id: str): ...
+    # What each kind says (the class is no ABC: these only tell the type checker so).
+    @abstractmethod
+    def get(self, tenant_id: str, record_id: str) -> Record: ...
 
+    @abstractmethod
     def _list_pk(self, tenant_id: str) -> str: ...
 
-    def _item_of(self, record) -> BillowItem: ...
+    @abstractmethod
+    def _item_of(self, record: Record) -> Stored: ...
 
-    def _record_of(self, item: BillowItem): ...
+    @abstractmethod
+    def _record_of(self, item: Stored) -> Record: ...
 
-    def _filter(self, where): ...
+    @abstractmethod
+    def _filter(self, where: Where) -> Condition | None: ...
 
-    def list(self, tenant_id: str, where, *, limit: int, cursor: str | None) -> Page:
+    def list(self, tenant_id: str, where: Where, *, limit: int, cursor: str | None) -> Page[Record]:
         after = _start_after(cursor, self.kind)
         with translated(self.what):
             start = None
@@ -149,12 +180,12 @@ class RecordList(_Table):
             items, next_cursor = _page(results, lambda i: i.id)
         return Page([self._record_of(i) for i in items], next_cursor)
 
-    def all(self, tenant_id: str, where) -> Iterator:
+    def all(self, tenant_id: str, where: Where) -> Iterator[Record]:
         with translated(self.what):
             for item in self._query(tenant_id, where, limit=None, start=None):
                 yield self._record_of(item)
 
-    def _query(self, tenant_id: str, where, *, limit: int | None, start: dict | None):
+    def _query(self, tenant_id: str, where: Where, *, limit: int | None, start: dict[str, Any] | None) -> Any:
         return newest_first(
             self._list_pk(tenant_id),
             keys.customer_pk(tenant_id, where.customer_id) if where.customer_id else None,
@@ -167,11 +198,11 @@ class RecordList(_Table):
         )
 
 
-def _search_filter(attribute, search: str):
+def _search_filter(attribute: Any, search: str) -> Condition | None:
     return attribute.contains(search) if search else None
 
 
-def _and(*conditions):
+def _and(*conditions: Condition | None) -> Condition | None:
     present = [c for c in conditions if c is not None]
     if not present:
         return None
@@ -181,21 +212,18 @@ def _and(*conditions):
     return combined
 
 
-def stored_item(item_class: type[Item], record, **keys_and_derived) -> Item:
+def stored_item(item_class: type[Item], record: object, **keys_and_derived: Any) -> Item:
     """The item of a domain record: each of the item's attributes the record has a field (or a
     property) of, by name; keys and derived attributes are given. A record's ``version`` is the
     optimistic lock: PynamoDB writes a versioned item only if its stored version is unchanged
     (or, with version 0, only if it does not exist yet)."""
     names = [n for n in item_class.get_attributes() if n not in keys_and_derived and n not in ("kind", "version")]
     version = getattr(record, "version", 0)
-    return item_class(
-        **values_of(record, names, keep_datetimes=True),
-        **keys_and_derived,
-        **({"version": version} if version else {}),
-    )
+    versioned: dict[str, Any] = {"version": version} if version else {}
+    return item_class(**values_of(record, names, keep_datetimes=True), **keys_and_derived, **versioned)
 
 
-def domain_record(record_class: type[R], item: BillowItem, **overrides) -> R:
+def domain_record(record_class: type[R], item: BillowItem, **overrides: Any) -> R:
     """The domain record an item holds, every field read back by name (see billing.domain.records)."""
     return record_of(record_class, item.attribute_values, **overrides)
 
@@ -237,14 +265,14 @@ def _debtor_guard(tenant_id: str, number: int, owner_id: str) -> GuardItem:
 
 class DynamoCustomerRepository(_Table):
     def add(self, customer: Customer, event: TimelineEvent) -> None:
-        t = customer.tenant_id
-        on_condition = [None, None]
+        t, number = customer.tenant_id, customer.debtor_number
+        on_condition: OnCondition = [None, None]
         with translated("customer", on_condition), self._transaction() as tx:
             tx.save(_customer_item(customer))
             tx.save(_event_item(t, event))
-            if customer.debtor_number is not None:
-                tx.save(_debtor_guard(t, customer.debtor_number, customer.id), condition=GuardItem.pk.does_not_exist())
-                on_condition.append(lambda: DebtorNumberTaken(customer.debtor_number))
+            if number is not None:
+                tx.save(_debtor_guard(t, number, customer.id), condition=GuardItem.pk.does_not_exist())
+                on_condition.append(lambda: DebtorNumberTaken(number))
 
     def get(self, tenant_id: str, customer_id: str) -> Customer:
         if not is_valid_id("customer", customer_id):
@@ -257,20 +285,18 @@ class DynamoCustomerRepository(_Table):
         return domain_record(Customer, item)
 
     def save(self, customer: Customer, event: TimelineEvent, *, previous_debtor_number: int | None) -> None:
-        t = customer.tenant_id
-        on_condition = [None, None]
+        t, number = customer.tenant_id, customer.debtor_number
+        on_condition: OnCondition = [None, None]
         with translated("customer", on_condition), self._transaction() as tx:
             tx.save(_customer_item(customer))
             tx.save(_event_item(t, event))
-            if customer.debtor_number != previous_debtor_number:
+            if number != previous_debtor_number:
                 if previous_debtor_number is not None:
                     tx.delete(_debtor_guard(t, previous_debtor_number, customer.id))
                     on_condition.append(None)
-                if customer.debtor_number is not None:
-                    tx.save(
-                        _debtor_guard(t, customer.debtor_number, customer.id), condition=GuardItem.pk.does_not_exist()
-                    )
-                    on_condition.append(lambda: DebtorNumberTaken(customer.debtor_number))
+                if number is not None:
+                    tx.save(_debtor_guard(t, number, customer.id), condition=GuardItem.pk.does_not_exist())
+                    on_condition.append(lambda: DebtorNumberTaken(number))
 
     def add_event(self, tenant_id: str, event: TimelineEvent) -> None:
         with translated("customer timeline"):
@@ -366,7 +392,7 @@ def _sku_guard(tenant_id: str, sku: str, owner_id: str) -> GuardItem:
 
 class DynamoCatalogRepository(_Table):
     def add_product(self, product: Product) -> None:
-        on_condition = [None]
+        on_condition: OnCondition = [None]
         with translated("product", on_condition), self._transaction() as tx:
             tx.save(_product_item(product))
             if product.sku:
@@ -389,7 +415,7 @@ class DynamoCatalogRepository(_Table):
 
     def save_product(self, product: Product, *, previous_sku: str) -> None:
         t = product.tenant_id
-        on_condition = [None]
+        on_condition: OnCondition = [None]
         with translated("product", on_condition), self._transaction() as tx:
             tx.save(_product_item(product))
             if sku_identity(product.sku) != sku_identity(previous_sku):

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
 
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import translated
@@ -38,6 +39,7 @@ def subscription_item(subscription: Subscription) -> SubscriptionItem:
     created = subscription.created_at.isoformat()
     due = subscription.due_on
     dunning = subscription.dunning_due
+    dunning_on = dunning.next_on if dunning else None  # a dunning that is due has its next date
     return stored_item(
         SubscriptionItem,
         subscription,
@@ -49,8 +51,8 @@ def subscription_item(subscription: Subscription) -> SubscriptionItem:
         gsi2sk=keys.created_sk(created, subscription.id),
         gsi4pk=keys.due_pk(t, subscription.id) if due else None,
         gsi4sk=keys.due_sk(due.isoformat(), subscription.id) if due else None,
-        gsi5pk=keys.dunning_pk(t, subscription.id) if dunning else None,
-        gsi5sk=keys.due_sk(dunning.next_on.isoformat(), subscription.id) if dunning else None,
+        gsi5pk=keys.dunning_pk(t, subscription.id) if dunning_on else None,
+        gsi5sk=keys.due_sk(dunning_on.isoformat(), subscription.id) if dunning_on else None,
     )
 
 
@@ -58,7 +60,7 @@ def _subscription(item: BillowItem) -> Subscription:
     return domain_record(Subscription, item)
 
 
-class DynamoSubscriptions(RecordList):
+class DynamoSubscriptions(RecordList[Subscription, SubscriptionItem, SubscriptionFilter]):
     kind, what, prefix = "subscription", "subscriptions", keys.SUBSCRIPTION_PREFIX
 
     def add(self, subscriptions: Sequence[Subscription], events: Sequence[TimelineEvent], request_key: str | None):
@@ -164,12 +166,12 @@ class DynamoSubscriptions(RecordList):
     def _record_of(self, item: SubscriptionItem) -> Subscription:
         return _subscription(item)
 
-    def _filter(self, where: SubscriptionFilter):
+    def _filter(self, where: SubscriptionFilter) -> Condition | None:
         return _filter(where)
 
 
-def _filter(where: SubscriptionFilter):
-    conditions = []
+def _filter(where: SubscriptionFilter) -> Condition | None:
+    conditions: list[Condition] = []
     if where.statuses:
         conditions.append(SubscriptionItem.status.is_in(*where.statuses))
     if where.product_id:

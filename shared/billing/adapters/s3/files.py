@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache, cached_property
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
 import boto3
@@ -10,9 +12,14 @@ from botocore.config import Config
 
 from billing.config import config
 
+if TYPE_CHECKING:  # boto3-stubs: a development dependency, never in the layer
+    from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
+
 
 @cache
-def _s3_client():
+def _s3_client() -> S3Client:
     """One client per environment, shared by every store (documents, exports)."""
     # Path-style addressing keeps presigned links valid for endpoints without bucket DNS (the local stack).
     return boto3.client(
@@ -22,13 +29,13 @@ def _s3_client():
 
 
 class S3FileStore:
-    def __init__(self, bucket: str, client=None):
+    def __init__(self, bucket: str, client: S3Client | None = None) -> None:
         self._bucket = bucket
         if client is not None:
             self._client = client
 
     @cached_property
-    def _client(self):
+    def _client(self) -> S3Client:
         """Made on first use: a handler that never touches S3 never pays for the client."""
         return _s3_client()
 
@@ -54,7 +61,7 @@ class S3FileStore:
         return None if answer is None else answer["Body"].read()
 
     @staticmethod
-    def _missing_as_none(call):
+    def _missing_as_none(call: Callable[[], T]) -> T | None:
         from botocore.exceptions import ClientError
 
         try:

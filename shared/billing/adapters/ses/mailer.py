@@ -6,14 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formataddr
+from typing import TYPE_CHECKING
 
 import boto3
 
 from billing.ports import Attachment
 
+if TYPE_CHECKING:  # boto3-stubs: a development dependency, never in the layer
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_ses.type_defs import SendEmailRequestTypeDef
+
 
 class SesMailer:
-    def __init__(self, from_address: str, client=None):
+    def __init__(self, from_address: str, client: SESClient | None = None) -> None:
         self._from_address = from_address
         self._client = client or boto3.client("ses")
 
@@ -30,22 +35,32 @@ class SesMailer:
     ) -> str:
         if cc or attachments:
             return self._send_raw(sender_name, reply_to, to, subject, text, cc, attachments)
-        message = {
-            "Subject": {"Data": subject, "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+        request: SendEmailRequestTypeDef = {
+            "Source": self._source(sender_name),
+            "Destination": {"ToAddresses": to},
+            "Message": {
+                "Subject": {"Data": subject, "Charset": "UTF-8"},
+                "Body": {"Text": {"Data": text, "Charset": "UTF-8"}},
+            },
         }
-        response = self._client.send_email(
-            Source=self._source(sender_name),
-            Destination={"ToAddresses": to},
-            Message=message,
-            **({"ReplyToAddresses": [reply_to]} if reply_to else {}),
-        )
+        if reply_to:
+            request["ReplyToAddresses"] = [reply_to]
+        response = self._client.send_email(**request)
         return response["MessageId"]
 
     def _source(self, sender_name: str) -> str:
         return formataddr((f"{sender_name} via Billow" if sender_name else "Billow", self._from_address))
 
-    def _send_raw(self, sender_name, reply_to, to, subject, text, cc, attachments) -> str:
+    def _send_raw(
+        self,
+        sender_name: str,
+        reply_to: str | None,
+        to: list[str],
+        subject: str,
+        text: str,
+        cc: Sequence[str],
+        attachments: Sequence[Attachment],
+    ) -> str:
         """A MIME message (text and attachments) through SendRawEmail: how SES sends files."""
         message = EmailMessage()
         message["Subject"] = subject

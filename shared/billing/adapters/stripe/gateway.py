@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import stripe
 from stripe.oauth_error import OAuthError
@@ -18,19 +19,34 @@ from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotF
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
 from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SetupSession
 
+if TYPE_CHECKING:  # the params modules are many: types only, never imported at run time
+    from stripe.params import (
+        CustomerCreateParams,
+        CustomerUpdateParams,
+        PaymentIntentCreateParams,
+        RefundCreateParams,
+        SetupIntentCreateParams,
+    )
+    from stripe.params.checkout import SessionCreateParams
+
+T = TypeVar("T")
+
 SIGNATURE_TOLERANCE_SECONDS = 300
 
 
-def _plain(obj) -> dict:
+def _plain(obj: Any) -> dict[str, Any]:
     """stripe-python objects are not dicts; the adapter works on plain data."""
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj or {})
 
 
-# What a buyer may save for off-session charges: a card, or a SEPA Direct Debit mandate (S14).
+# What a buyer may save for off-session charges: a card, or a SEPA Direct Debit mandate. Sent as
+# ``allowed_payment_method_types``: the API version stripe 16 pins (2026-10-28.endive) refuses the
+# older ``payment_method_types`` on PaymentIntent, SetupIntent and Checkout Session creates (400
+# payment_method_types_no_longer_supported).
 SAVED_METHOD_TYPES = ("card", "sepa_debit")
 
 
-def _processor_payment(intent) -> ProcessorPayment:
+def _processor_payment(intent: Any) -> ProcessorPayment:
     intent = _plain(intent)
     charge = intent.get("latest_charge")
     charge = charge if isinstance(charge, dict) else None
@@ -63,8 +79,8 @@ class StripeGateway:
         max_network_retries: int = 2,
         publishable_key: str = "",
         connect_client_id: str | None = None,
-        load_keys: Callable[[], dict] | None = None,
-    ):
+        load_keys: Callable[[], dict[str, Any]] | None = None,
+    ) -> None:
         given = {
             "secret_key": api_key,
             "webhook_secret": webhook_secret,
@@ -76,7 +92,7 @@ class StripeGateway:
         self._max_network_retries = max_network_retries
 
     @cached_property
-    def _keys(self) -> dict:
+    def _keys(self) -> dict[str, Any]:
         return self._load_keys()
 
     @cached_property
@@ -89,13 +105,13 @@ class StripeGateway:
         )
 
     @staticmethod
-    def _options(account: str, idempotency_key: str | None = None) -> dict:
-        options = {"stripe_account": account}
+    def _options(account: str, idempotency_key: str | None = None) -> stripe.RequestOptions:
+        options: stripe.RequestOptions = {"stripe_account": account}
         if idempotency_key:
             options["idempotency_key"] = idempotency_key
         return options
 
-    def _call(self, request):
+    def _call(self, request: Callable[[], T]) -> T:
         try:
             return request()
         except stripe.CardError as error:
@@ -119,14 +135,16 @@ class StripeGateway:
             raise ProcessorUnavailable(str(error)) from None
 
     def create_customer(self, account: str, *, email: str, name: str, metadata: dict, idempotency_key: str) -> str:
-        params = {"name": name, "metadata": metadata, **({"email": email} if email else {})}
+        params: CustomerCreateParams = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
         customer = self._call(
             lambda: self._client.v1.customers.create(params=params, options=self._options(account, idempotency_key))
         )
         return customer.id
 
     def update_customer(self, account: str, processor_customer_id: str, *, email: str, name: str) -> None:
-        params = {"name": name, "email": email}  # an empty email clears it at Stripe too
+        params: CustomerUpdateParams = {"name": name, "email": email}  # an empty email clears it at Stripe too
         self._call(
             lambda: self._client.v1.customers.update(
                 processor_customer_id, params=params, options=self._options(account)
@@ -134,7 +152,12 @@ class StripeGateway:
         )
 
     def connect_authorize_url(self, *, state: str, redirect_uri: str) -> str:
-        params = {"response_type": "code", "scope": "read_write", "state": state, "redirect_uri": redirect_uri}
+        params: stripe.OAuth.OAuthAuthorizeUrlParams = {
+            "response_type": "code",
+            "scope": "read_write",
+            "state": state,
+            "redirect_uri": redirect_uri,
+        }
         return self._client.oauth.authorize_url(params=params)
 
     def connected_account(self, code: str) -> str:
@@ -146,21 +169,22 @@ class StripeGateway:
             ) from None
         except (stripe.APIConnectionError, stripe.APIError) as error:
             raise ProcessorUnavailable(str(error)) from None
-        return token.stripe_user_id
+        return cast(str, token.stripe_user_id)  # an authorization_code grant always names the account
 
     def create_setup_intent(
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
     ) -> SetupSession:
-        params = {
+        params: SetupIntentCreateParams = {
             "customer": processor_customer_id,
             "usage": "off_session",
-            "payment_method_types": list(SAVED_METHOD_TYPES),
+            "allowed_payment_method_types": list(SAVED_METHOD_TYPES),
             "metadata": metadata,
         }
         intent = self._call(
             lambda: self._client.v1.setup_intents.create(params=params, options=self._options(account, idempotency_key))
         )
-        return SetupSession(intent.id, intent.client_secret, self._keys.get("publishable_key") or "")
+        secret = cast(str, intent.client_secret)  # a SetupIntent just created carries its client secret
+        return SetupSession(intent.id, secret, self._keys.get("publishable_key") or "")
 
     def payment_method(self, account: str, method_id: str) -> MethodDetails:
         method = _plain(
@@ -193,18 +217,19 @@ class StripeGateway:
         metadata: dict,
         description: str,
     ) -> ProcessorPayment:
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": amount,
             "currency": currency,
             "customer": processor_customer_id,
             "payment_method": method_id,
-            "payment_method_types": list(SAVED_METHOD_TYPES),
+            "allowed_payment_method_types": list(SAVED_METHOD_TYPES),
             "off_session": True,
             "confirm": True,
             "metadata": metadata,
             "expand": ["latest_charge"],
-            **({"description": description} if description else {}),
         }
+        if description:
+            params["description"] = description
         intent = self._call(
             lambda: self._client.v1.payment_intents.create(
                 params=params, options=self._options(account, idempotency_key)
@@ -213,7 +238,9 @@ class StripeGateway:
         return _processor_payment(intent)
 
     def refund(self, account: str, *, payment_reference: str, amount: int | None, idempotency_key: str) -> None:
-        params = {"payment_intent": payment_reference, **({"amount": amount} if amount else {})}
+        params: RefundCreateParams = {"payment_intent": payment_reference}
+        if amount:
+            params["amount"] = amount
         self._call(
             lambda: self._client.v1.refunds.create(params=params, options=self._options(account, idempotency_key))
         )
@@ -264,7 +291,7 @@ class StripeGateway:
         customer_email: str | None,
         idempotency_key: str,
     ) -> CheckoutSession:
-        params = {
+        params: SessionCreateParams = {
             "mode": "payment",
             "line_items": [
                 {
@@ -276,8 +303,9 @@ class StripeGateway:
             "cancel_url": cancel_url,
             "metadata": metadata,
             "payment_intent_data": {"metadata": metadata, "description": name},
-            **({"customer_email": customer_email} if customer_email else {}),
         }
+        if customer_email:
+            params["customer_email"] = customer_email
         session = self._call(
             lambda: self._client.v1.checkout.sessions.create(
                 params=params, options=self._options(account, idempotency_key)
@@ -300,10 +328,10 @@ class StripeGateway:
         metadata: dict,
         idempotency_key: str,
     ) -> CheckoutSession:
-        params = {
+        params: SessionCreateParams = {
             "mode": "setup",
             "customer": processor_customer_id,
-            "payment_method_types": list(SAVED_METHOD_TYPES),
+            "allowed_payment_method_types": list(SAVED_METHOD_TYPES),
             "success_url": success_url,
             "cancel_url": cancel_url,
             "metadata": metadata,
@@ -345,7 +373,7 @@ def gateway_from_environment() -> StripeGateway:
     return StripeGateway(api_base=config().stripe_api_base, load_keys=platform_keys)
 
 
-def platform_keys() -> dict:
+def platform_keys() -> dict[str, Any]:
     """The platform's keys: from the environment locally, from Secrets Manager in AWS (a JSON
     secret with ``secret_key``, ``webhook_secret``, ``publishable_key`` and ``connect_client_id``,
     the platform's ``ca_...``)."""
@@ -357,7 +385,7 @@ def platform_keys() -> dict:
     return parameters.get_secret(settings.stripe_secret_name, transform="json", max_age=300)
 
 
-def _checkout(session) -> CheckoutSession:
+def _checkout(session: Any) -> CheckoutSession:
     session = _plain(session)
     return CheckoutSession(
         id=session["id"],

@@ -2,10 +2,13 @@
 
 from contextvars import ContextVar
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from billing.config import config
 from billing.domain.errors import REQUEST_KEY_FIELD
@@ -17,17 +20,15 @@ Search = Annotated[str, Query(max_length=100, description="Case-insensitive subs
 DateFilter = Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")]
 
 
-def status_filter(statuses: tuple[str, ...], example: str):
-    """A query parameter taking one status or several separated by commas (any of them)."""
+def status_query(statuses: tuple[str, ...], example: str) -> Any:
+    """A query parameter taking one status or several separated by commas (any of them):
+    ``Annotated[str | None, status_query(...)]``."""
     one = "|".join(statuses)
-    return Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            pattern=rf"^({one})(,({one}))*$",
-            description=f"One status or several separated by commas (any of them): {example}",
-        ),
-    ]
+    return Query(
+        max_length=100,
+        pattern=rf"^({one})(,({one}))*$",
+        description=f"One status or several separated by commas (any of them): {example}",
+    )
 
 
 IdempotencyKey = Annotated[
@@ -43,16 +44,19 @@ IdempotencyKey = Annotated[
 ]
 
 
-def created(body: dict) -> Response[dict]:
+def created(body: dict[str, Any]) -> Response[Any]:
+    """201 with a record's JSON form. ``Response[Any]``: the route's own annotation
+    (``Response[CustomerOut]``) names the model Powertools validates this body against and
+    documents, while the body itself is the dict (an idempotent replay answers the stored one)."""
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
 
 
-def created_response(model: type) -> dict[int, dict]:
+def created_response(model: type) -> dict[int, OpenAPIResponse]:
     """The OpenAPI entry of a create route: 201 with the created record."""
     return {201: {"description": "Created", "content": {"application/json": {"model": model}}}}
 
 
-def public_base(router) -> str:
+def public_base(router: APIGatewayHttpRouter) -> str:
     """Where this API's public pages (the hosted invoice, the buyer's payment-method page, the
     Connect callback) live, for the links it writes; see ``base_of``."""
     return base_of(router.current_event)
@@ -63,7 +67,7 @@ def configured_public_base() -> str:
     return config().public_api_url
 
 
-def base_of(event) -> str:
+def base_of(event: APIGatewayProxyEventV2) -> str:
     """The configured public address; never a request header. A link built from X-Forwarded-Proto
     or Host would carry an invoice's token to whatever host the caller named. Deployed without
     PublicApiUrl, the domain API Gateway itself served the request on (it routes only the API's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from billing.bootstrap import customer_service
+from billing.bootstrap import customer_export, customer_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.idempotency import create_once
@@ -60,7 +60,7 @@ def list_customers(
     responses=created_response(ExportOut),
 )
 def export_customers() -> Response[ExportOut]:
-    export = customer_service().export_customers(caller_of(router))
+    export = customer_export().export_customers(caller_of(router))
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 

@@ -10,7 +10,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from billing.bootstrap import invoice_service
+from billing.bootstrap import invoicing
 from billing.domain.errors import Conflict, NotFound
 from billing.http.contract import ApiRouter
 from billing.http.public_pages import HTML_PAGE, TEMPLATES, message_page, page, page_saying, redirect
@@ -84,7 +84,7 @@ def _template():
     responses={200: HTML_PAGE, 404: page_saying("No invoice for this link (or it was voided)")},
 )
 def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]:
-    service = invoice_service()
+    service = invoicing().hosted
     try:
         invoice = service.hosted(token)
     except NotFound as missing:
@@ -125,7 +125,7 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
 )
 def pay_hosted_invoice(token: str) -> Response[str]:
     try:
-        url = invoice_service().pay_online(token, public_base(router))
+        url = invoicing().hosted.pay_online(token, public_base(router))
     except NotFound as missing:
         return message_page(404, missing.message)
     except Conflict as refusal:
@@ -143,7 +143,7 @@ def pay_hosted_invoice(token: str) -> Response[str]:
     },
 )
 def hosted_invoice_pdf(token: str) -> Response[str]:
-    service = invoice_service()
+    service = invoicing().hosted
     try:
         link = service.hosted_pdf_link(token, public_base(router))
     except NotFound as missing:

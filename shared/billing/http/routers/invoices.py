@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from billing.bootstrap import invoice_service
+from billing.bootstrap import invoicing
 from billing.domain.money import MAX_AMOUNT
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
@@ -20,7 +20,7 @@ from billing.http.routers.common import (
     created,
     created_response,
     public_base,
-    status_filter,
+    status_query,
 )
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import ExportOut
@@ -42,7 +42,7 @@ from billing.http.schemas.invoices import (
 router = ApiRouter()
 TAGS = ["Invoices"]
 STATUSES = ("draft", "open", "partially_paid", "paid", "void")
-StatusFilter = status_filter(STATUSES, "open,partially_paid")
+StatusFilter = Annotated[str | None, status_query(STATUSES, "open,partially_paid")]
 AmountFilter = Annotated[int | None, Query(ge=0, le=MAX_AMOUNT, description="Total in minor units, inclusive")]
 
 
@@ -51,7 +51,7 @@ def _out(invoice) -> dict:
 
 
 def _invoice_out(invoice) -> InvoiceOut:
-    return invoice_out(invoice, invoice_service().today(), public_base(router))
+    return invoice_out(invoice, invoicing().queries.today(), public_base(router))
 
 
 @router.post(
@@ -70,7 +70,7 @@ def create_invoice(body: InvoiceCreate, idempotency_key: IdempotencyKey = None) 
             idempotency_key,
             "create_invoice",
             body.model_dump(mode="json"),
-            lambda: _out(invoice_service().create(caller, request, idempotency_key)),
+            lambda: _out(invoicing().drafts.create(caller, request, idempotency_key)),
         )
     )
 
@@ -90,8 +90,8 @@ def list_invoices(
     limit: Limit = 25,
     cursor: Cursor = None,
 ) -> ListPage[InvoiceOut]:
-    service = invoice_service()
-    where = service.filter(
+    service = invoicing()
+    where = service.queries.filter(
         statuses=tuple(status.split(",")) if status else (),
         customer_id=customer_id,
         number=number,
@@ -103,7 +103,7 @@ def list_invoices(
         total_max=amount_max,
         overdue=bool(overdue),
     )
-    page = service.list(caller_of(router), where, limit=limit, cursor=cursor)
+    page = service.queries.list(caller_of(router), where, limit=limit, cursor=cursor)
     return ListPage[InvoiceOut](**page_of(page, _invoice_out))
 
 
@@ -116,8 +116,8 @@ def list_invoices(
 )
 def export_invoices(body: InvoiceExportRequest | None = None) -> Response[ExportOut]:
     body = body or InvoiceExportRequest()
-    service = invoice_service()
-    where = service.filter(
+    service = invoicing()
+    where = service.queries.filter(
         statuses=tuple(body.status),
         customer_id=body.customer_id,
         due_from=body.due_from,
@@ -129,13 +129,13 @@ def export_invoices(body: InvoiceExportRequest | None = None) -> Response[Export
         overdue=body.overdue,
         ids=tuple(body.ids),
     )
-    export = service.export(caller_of(router), where, body.columns, body.format)
+    export = service.export.export(caller_of(router), where, body.columns, body.format)
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 
 @router.get("/v1/invoices/<invoice_id>", tags=TAGS, summary="Get an invoice")
 def get_invoice(invoice_id: str) -> InvoiceOut:
-    return _invoice_out(invoice_service().get(caller_of(router), invoice_id))
+    return _invoice_out(invoicing().queries.get(caller_of(router), invoice_id))
 
 
 @router.patch(
@@ -147,7 +147,7 @@ def get_invoice(invoice_id: str) -> InvoiceOut:
 )
 def update_invoice(invoice_id: str, body: InvoiceUpdate) -> InvoiceOut:
     changes = changes_of(body)
-    return _invoice_out(invoice_service().update(caller_of(router), invoice_id, changes))
+    return _invoice_out(invoicing().drafts.update(caller_of(router), invoice_id, changes))
 
 
 @router.delete(
@@ -158,18 +158,18 @@ def update_invoice(invoice_id: str, body: InvoiceUpdate) -> InvoiceOut:
     "never once paid; its number stays a gap.",
 )
 def delete_invoice(invoice_id: str) -> Response[None]:
-    invoice_service().delete(caller_of(router), invoice_id)
+    invoicing().lifecycle.delete(caller_of(router), invoice_id)
     return Response(status_code=204)
 
 
 @router.post("/v1/invoices/<invoice_id>/finalize", tags=TAGS, summary="Finalize: number the draft and open it")
 def finalize_invoice(invoice_id: str) -> InvoiceOut:
-    return _invoice_out(invoice_service().finalize(caller_of(router), invoice_id))
+    return _invoice_out(invoicing().lifecycle.finalize(caller_of(router), invoice_id))
 
 
 @router.post("/v1/invoices/<invoice_id>/void", tags=TAGS, summary="Void an open invoice (irreversible)")
 def void_invoice(invoice_id: str) -> InvoiceOut:
-    return _invoice_out(invoice_service().void(caller_of(router), invoice_id))
+    return _invoice_out(invoicing().lifecycle.void(caller_of(router), invoice_id))
 
 
 @router.post(
@@ -180,7 +180,7 @@ def void_invoice(invoice_id: str) -> InvoiceOut:
 )
 def clone_invoice(invoice_id: str, idempotency_key: IdempotencyKey = None) -> Response[InvoiceOut]:
     caller = caller_of(router)
-    clone = lambda: _out(invoice_service().clone(caller, invoice_id))  # noqa: E731
+    clone = lambda: _out(invoicing().drafts.clone(caller, invoice_id))  # noqa: E731
     return created(create_once(router, caller, idempotency_key, f"clone_invoice:{invoice_id}", {}, clone))
 
 
@@ -192,7 +192,7 @@ def clone_invoice(invoice_id: str, idempotency_key: IdempotencyKey = None) -> Re
 )
 def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
     request = body.model_dump()
-    return _invoice_out(invoice_service().record_payment(caller_of(router), invoice_id, request))
+    return _invoice_out(invoicing().collection.record_payment(caller_of(router), invoice_id, request))
 
 
 @router.post(
@@ -202,7 +202,7 @@ def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
 )
 def send_invoice(invoice_id: str, body: SendRequest | None = None) -> InvoiceOut:
     request = body.model_dump() if body else {}
-    return _invoice_out(invoice_service().send(caller_of(router), invoice_id, request, public_base(router)))
+    return _invoice_out(invoicing().delivery.send(caller_of(router), invoice_id, request, public_base(router)))
 
 
 @router.post(
@@ -214,7 +214,7 @@ def send_invoice(invoice_id: str, body: SendRequest | None = None) -> InvoiceOut
 )
 def charge_invoice(invoice_id: str, body: ChargeInvoice | None = None) -> InvoiceOut:
     method = body.payment_method_id if body else None
-    return _invoice_out(invoice_service().charge(caller_of(router), invoice_id, method))
+    return _invoice_out(invoicing().collection.charge(caller_of(router), invoice_id, method))
 
 
 @router.post(
@@ -224,7 +224,7 @@ def charge_invoice(invoice_id: str, body: ChargeInvoice | None = None) -> Invoic
 )
 def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> InvoiceOut:
     to = body.to if body else None
-    return _invoice_out(invoice_service().send_receipt(caller_of(router), invoice_id, payment_id, to or None))
+    return _invoice_out(invoicing().delivery.send_receipt(caller_of(router), invoice_id, payment_id, to or None))
 
 
 @router.delete(
@@ -233,13 +233,13 @@ def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest 
     summary="Remove a payment recorded by hand (or applied from the ledger)",
 )
 def remove_invoice_payment(invoice_id: str, payment_id: str) -> Response[None]:
-    invoice_service().remove_payment(caller_of(router), invoice_id, payment_id)
+    invoicing().collection.remove_payment(caller_of(router), invoice_id, payment_id)
     return Response(status_code=204)
 
 
 @router.get("/v1/invoices/<invoice_id>/history", tags=TAGS, summary="Every change of an invoice, newest first")
 def invoice_history(invoice_id: str, limit: Limit = 25, cursor: Cursor = None) -> ListPage[HistoryEntryOut]:
-    page = invoice_service().history(caller_of(router), invoice_id, limit=limit, cursor=cursor)
+    page = invoicing().queries.history(caller_of(router), invoice_id, limit=limit, cursor=cursor)
     return ListPage[HistoryEntryOut](**page_of(page, history_entry_out))
 
 
@@ -250,7 +250,7 @@ def invoice_history(invoice_id: str, limit: Limit = 25, cursor: Cursor = None) -
     description="Rendered once per version of the document and kept; a draft's PDF is stamped DRAFT, a void one VOID.",
 )
 def invoice_pdf(invoice_id: str) -> DocumentLinkOut:
-    link = invoice_service().pdf_link(caller_of(router), invoice_id, public_base(router))
+    link = invoicing().documents.pdf_link(caller_of(router), invoice_id, public_base(router))
     return DocumentLinkOut(url=link.url, expires_at=link.expires_at)
 
 
@@ -266,5 +266,5 @@ def invoice_einvoice(
 ) -> DocumentLinkOut:
     from billing.domain.invoices import EInvoiceFormat
 
-    link = invoice_service().einvoice_link(caller_of(router), invoice_id, EInvoiceFormat(kind), public_base(router))
+    link = invoicing().documents.einvoice_link(caller_of(router), invoice_id, EInvoiceFormat(kind), public_base(router))
     return DocumentLinkOut(url=link.url, expires_at=link.expires_at)

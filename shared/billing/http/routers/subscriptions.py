@@ -6,8 +6,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
-from billing.bootstrap import subscription_service
+from billing.bootstrap import subscription_cases
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.idempotency import create_once
@@ -19,7 +20,7 @@ from billing.http.routers.common import (
     created,
     created_response,
     public_base,
-    status_filter,
+    status_query,
 )
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import ExportOut
@@ -38,8 +39,10 @@ from billing.http.schemas.subscriptions import (
 router = ApiRouter()
 TAGS = ["Subscriptions"]
 STATUSES = ("scheduled", "active", "unpaid", "canceled", "expired")
-StatusFilter = status_filter(STATUSES, "unpaid,scheduled")
-PAYMENT_REQUIRED = {402: {"description": "AutoPay's first payment was declined: choose or add another method"}}
+StatusFilter = Annotated[str | None, status_query(STATUSES, "unpaid,scheduled")]
+PAYMENT_REQUIRED: dict[int, OpenAPIResponse] = {
+    402: {"description": "AutoPay's first payment was declined: choose or add another method"}
+}
 
 
 @router.post(
@@ -48,7 +51,7 @@ PAYMENT_REQUIRED = {402: {"description": "AutoPay's first payment was declined: 
     summary="What the buyer will pay: the subscriptions, the first payment and the schedule (writes nothing)",
 )
 def preview_subscriptions(body: PreviewRequest) -> PreviewOut:
-    return preview_out(subscription_service().preview(caller_of(router), body.model_dump()))
+    return preview_out(subscription_cases().creation.preview(caller_of(router), body.model_dump()))
 
 
 @router.post(
@@ -67,7 +70,7 @@ def create_subscriptions(
     base = public_base(router)
 
     def make() -> dict:
-        made = subscription_service().create(caller, request, idempotency_key, base)
+        made = subscription_cases().creation.create(caller, request, idempotency_key, base)
         return CreatedSubscriptionsOut(data=[subscription_out(s) for s in made]).model_dump(mode="json")
 
     return created(
@@ -90,7 +93,7 @@ def list_subscriptions(
     limit: Limit = 25,
     cursor: Cursor = None,
 ) -> ListPage[SubscriptionOut]:
-    service = subscription_service()
+    service = subscription_cases().queries
     where = service.filter(
         statuses=tuple(status.split(",")) if status else (),
         customer_id=customer_id,
@@ -113,7 +116,7 @@ def list_subscriptions(
 )
 def export_subscriptions(body: SubscriptionExportRequest | None = None) -> Response[ExportOut]:
     body = body or SubscriptionExportRequest()
-    service = subscription_service()
+    service = subscription_cases().queries
     where = service.filter(
         statuses=tuple(body.status),
         customer_id=body.customer_id,
@@ -121,13 +124,13 @@ def export_subscriptions(body: SubscriptionExportRequest | None = None) -> Respo
         collection_method=body.collection_method,
         ids=tuple(body.ids),
     )
-    export = service.export(caller_of(router), where, body.format)
+    export = subscription_cases().export.export(caller_of(router), where, body.format)
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 
 @router.get("/v1/subscriptions/<subscription_id>", tags=TAGS, summary="A subscription with its lines and invoices")
 def get_subscription(subscription_id: str) -> SubscriptionOut:
-    service = subscription_service()
+    service = subscription_cases().queries
     caller = caller_of(router)
     subscription = service.get(caller, subscription_id)
     return subscription_out(subscription, [i.id for i in service.invoices_of(caller, subscription)])
@@ -140,7 +143,7 @@ def get_subscription(subscription_id: str) -> SubscriptionOut:
 )
 def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> SubscriptionOut:
     changes = changes_of(body, nullable=("address_id",))
-    return subscription_out(subscription_service().update(caller_of(router), subscription_id, changes))
+    return subscription_out(subscription_cases().edits.update(caller_of(router), subscription_id, changes))
 
 
 @router.post(
@@ -151,8 +154,8 @@ def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> Subsc
     "is not refunded: 409 with the reason.",
 )
 def cancel_subscription(subscription_id: str, body: CancelRequest) -> SubscriptionOut:
-    service = subscription_service()
-    canceled = service.cancel(caller_of(router), subscription_id, body.mode, confirm=body.confirm)
+    cancellation = subscription_cases().cancellation
+    canceled = cancellation.cancel(caller_of(router), subscription_id, body.mode, confirm=body.confirm)
     return subscription_out(canceled)
 
 
@@ -165,7 +168,7 @@ def cancel_subscription(subscription_id: str, body: CancelRequest) -> Subscripti
     responses=created_response(PaymentMethodLinkOut),
 )
 def send_payment_method_link(subscription_id: str) -> Response[PaymentMethodLinkOut]:
-    link = subscription_service().payment_method_link(caller_of(router), subscription_id, public_base(router))
+    link = subscription_cases().links.payment_method_link(caller_of(router), subscription_id, public_base(router))
     return created(
         PaymentMethodLinkOut(url=link.url, expires_at=link.expires_at, sent_to=link.sent_to).model_dump(mode="json")
     )
@@ -177,5 +180,5 @@ def send_payment_method_link(subscription_id: str) -> Response[PaymentMethodLink
     summary="Delete a canceled or expired subscription, for good",
 )
 def delete_subscription(subscription_id: str) -> Response[None]:
-    subscription_service().delete(caller_of(router), subscription_id)
+    subscription_cases().cancellation.delete(caller_of(router), subscription_id)
     return Response(status_code=204)

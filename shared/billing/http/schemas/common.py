@@ -22,6 +22,7 @@ from pydantic import (
 from billing.domain.money import MAX_AMOUNT
 from billing.domain.pricing import MAX_AMOUNT_SUM
 from billing.http.contract import CODE_LIST_MARK
+from billing.http.contract import omittable as omittable  # re-exported: the schemas take it from here
 
 T = TypeVar("T")
 
@@ -133,12 +134,6 @@ def _day_text(value: Any) -> Any:
 
 
 Day = Annotated[dt.date, BeforeValidator(_day_text), Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
-
-
-def omittable(**constraints: Any) -> Any:
-    """A PATCH field that may be left out but never sent as null: its type has no null, and the
-    OpenAPI document drops the ``default: null`` (billing.http.openapi)."""
-    return Field(None, **constraints)
 
 
 def _email_or_blank(value: str) -> str:

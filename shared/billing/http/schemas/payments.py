@@ -110,8 +110,7 @@ def payment_out(p: Payment) -> PaymentOut:
 
 
 class ConnectIn(Request):
-    return_url: str = Field(
-        None,
+    return_url: str = omittable(
         max_length=2000,
         pattern=r"^https?://[^\s]+$",
         description="Where the browser returns after Stripe, with stripe_connect=connected or =error&reason=; "

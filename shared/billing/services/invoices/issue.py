@@ -1,0 +1,55 @@
+"""Issuing an invoice for callers other than the API (a subscription's billing cycle): create,
+finalize and charge or send in one call, idempotently by request key."""
+
+from __future__ import annotations
+
+from billing.domain.access import Caller
+from billing.domain.invoices import Invoice
+from billing.domain.payments import Payment, PaymentStatus
+from billing.domain.subscriptions import Subscription
+from billing.ports import InvoiceRepository
+from billing.services.invoices.collect import InvoiceCollection
+from billing.services.invoices.delivery import InvoiceDelivery
+from billing.services.invoices.drafts import InvoiceDrafts
+
+
+class InvoiceIssuing:
+    def __init__(
+        self,
+        invoices: InvoiceRepository,
+        drafts: InvoiceDrafts,
+        collection: InvoiceCollection,
+        delivery: InvoiceDelivery,
+    ):
+        self._invoices = invoices
+        self._drafts = drafts
+        self._collection = collection
+        self._delivery = delivery
+
+    def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
+        return self._invoices.for_request(tenant_id, request_key)
+
+    def issue(
+        self,
+        caller: Caller,
+        request: dict,
+        request_key: str,
+        *,
+        collect: str | None,
+        hosted_base: str,
+        subscription: Subscription | None = None,
+        paid_by: Payment | None = None,
+    ) -> Invoice:
+        """Repeated with the same ``request_key`` it returns the same invoice and does only what
+        the first call did not finish: a charge is never made twice, and an invoice already sent is
+        not sent again. ``paid_by``, a payment taken before the invoice existed (a subscription's
+        first), is applied instead of a charge."""
+        invoice = self._drafts.create(caller, {**request, "finalize": True}, request_key, subscription)
+        if paid_by is not None:
+            if paid_by.status is PaymentStatus.SUCCEEDED:
+                invoice = self._collection.apply_online_payment(caller.tenant_id, invoice.id, paid_by)
+        elif collect == "charge" and invoice.status.collectable:
+            invoice = self._collection.charge(caller, invoice.id, request.get("payment_method_id"))
+        elif collect == "send" and invoice.last_sent_at is None:
+            invoice = self._delivery.send(caller, invoice.id, {}, hosted_base)
+        return invoice

@@ -1,0 +1,103 @@
+"""An invoice's life after its draft: finalized with the next gapless number (alone, or a batch of
+the billing run's drafts in one transaction with the counter), voided, or deleted."""
+
+from __future__ import annotations
+
+from billing.domain.access import Caller, Permission
+from billing.domain.errors import Conflict, StaleWrite, ValidationFailed
+from billing.domain.invoices import (
+    MAX_FINALIZE_BATCH,
+    Invoice,
+    InvoiceStatus,
+    deletion_refusal,
+    finalized,
+    format_number,
+    history_entry,
+    voided,
+)
+from billing.ports import Clock, InvoiceRepository, SettingsRepository
+from billing.services.invoices.common import CheckoutCloser, amount_of, changed_invoice, invoice_event
+from billing.services.optimistic import SAVE_ATTEMPTS
+
+
+class InvoiceLifecycle:
+    def __init__(
+        self, invoices: InvoiceRepository, settings: SettingsRepository, checkout: CheckoutCloser, clock: Clock
+    ):
+        self._invoices = invoices
+        self._settings = settings
+        self._checkout = checkout
+        self._clock = clock
+
+    def finalize(self, caller: Caller, invoice_id: str) -> Invoice:
+        """Number the draft and open it. Finalizing an invoice finalized meanwhile answers it."""
+        caller.require(Permission.WRITE)
+        for _ in range(SAVE_ATTEMPTS):
+            invoice = self._invoices.get(caller.tenant_id, invoice_id)
+            if invoice.status is not InvoiceStatus.DRAFT:
+                if invoice.finalized_at is None or invoice.status is InvoiceStatus.VOID:
+                    raise Conflict(f"invoice {invoice_id} is {invoice.status.value}; only a draft is finalized")
+                return invoice
+            try:
+                return self.finalize_drafts(caller, [invoice])[0]
+            except StaleWrite:
+                continue
+        raise StaleWrite(f"invoice {invoice_id}")
+
+    def finalize_drafts(self, caller: Caller, drafts: list[Invoice]) -> list[Invoice]:
+        """The batch path (the billing run): up to 99 drafts take a block of numbers in one
+        transaction with the counter, in the order given."""
+        caller.require(Permission.WRITE)
+        if len(drafts) > MAX_FINALIZE_BATCH:
+            raise ValueError(f"at most {MAX_FINALIZE_BATCH} invoices per batch")
+        settings = self._settings.get(caller.tenant_id)
+        now = self._clock.now()
+        for draft in drafts:
+            if not draft.lines:
+                raise ValidationFailed.of("lines", "an invoice needs at least one line to be finalized")
+
+        def numbered(draft: Invoice, sequence: int):
+            number = format_number(settings.invoice_number_prefix, settings.invoice_number_digits, sequence)
+            invoice = finalized(draft, number, sequence, now, now.date(), settings.seller)
+            summary = f"Invoice {number} finalized ({amount_of(invoice)})"
+            entry = history_entry(draft.id, "finalized", now, caller.user_id, summary, number=number)
+            return invoice, entry, invoice_event(invoice, "invoice.finalized", caller.user_id, summary, now)
+
+        return self._invoices.finalize(caller.tenant_id, drafts, settings.invoice_number_start, numbered)
+
+    def void(self, caller: Caller, invoice_id: str) -> Invoice:
+        """Irreversible; the hosted link stops working and an open checkout is closed."""
+        caller.require(Permission.WRITE)
+        seen: dict[str, Invoice] = {}  # the version the void was made from: its checkout is closed
+
+        def change(invoice: Invoice):
+            seen["invoice"] = invoice
+            now = self._clock.now()
+            updated = voided(invoice, now)
+            summary = f"Invoice {invoice.number} voided"
+            entry = history_entry(invoice.id, "voided", now, caller.user_id, summary)
+            return updated, entry, invoice_event(updated, "invoice.voided", caller.user_id, summary, now)
+
+        void = changed_invoice(self._invoices, caller.tenant_id, invoice_id, change)
+        self._checkout.close(seen["invoice"])
+        return void
+
+    def delete(self, caller: Caller, invoice_id: str) -> None:
+        """Drafts (billing); finalized ones when the tenant allows it and unpaid (admin)."""
+        caller.require(Permission.WRITE)
+        settings = self._settings.get(caller.tenant_id)
+        for _ in range(SAVE_ATTEMPTS):
+            invoice = self._invoices.get(caller.tenant_id, invoice_id)
+            if invoice.status is not InvoiceStatus.DRAFT:
+                caller.require(Permission.ADMINISTER)
+            refusal = deletion_refusal(invoice, deleting_allowed=settings.invoice_deleting_allowed)
+            if refusal:
+                raise Conflict("; ".join(refusal.reasons))
+            what = f"Invoice {invoice.number}" if invoice.number else "Invoice draft"
+            event = invoice_event(invoice, "invoice.deleted", caller.user_id, f"{what} deleted", self._clock.now())
+            try:
+                self._invoices.delete(invoice, event)
+                return
+            except StaleWrite:
+                continue
+        raise StaleWrite(f"invoice {invoice_id}")

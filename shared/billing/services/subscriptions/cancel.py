@@ -1,0 +1,139 @@
+"""Ending a subscription: canceled immediately, at the end of the paid period, or immediately
+with the unused days of the paid period refunded through Stripe; deleted when nothing was ever
+billed."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from billing.domain.access import Caller, Permission
+from billing.domain.errors import Conflict
+from billing.domain.invoices import Invoice, InvoicePayment, PaymentSource
+from billing.domain.paging import MAX_PAGE_SIZE
+from billing.domain.payments import PaymentStatus
+from billing.domain.subscriptions import CancelMode, Subscription, canceled, deletion_refusal, prorated_refund
+from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
+from billing.services.invoices import Invoicing
+from billing.services.invoices.common import SYSTEM_ACTOR
+from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.payments import PaymentService
+from billing.services.subscriptions.common import subscription_event
+
+
+class SubscriptionCancellation:
+    def __init__(
+        self,
+        subscriptions: SubscriptionRepository,
+        customers: CustomerRepository,
+        settings: SettingsRepository,
+        mailer: Mailer,
+        payments: PaymentService,
+        invoicing: Invoicing,
+        clock: Clock,
+    ):
+        self._subscriptions = subscriptions
+        self._customers = customers
+        self._settings = settings
+        self._mailer = mailer
+        self._payments = payments
+        self._invoicing = invoicing
+        self._clock = clock
+
+    def cancel(self, caller: Caller, subscription_id: str, mode: str, *, confirm: bool) -> Subscription:
+        caller.require(Permission.WRITE)
+        how = CancelMode(mode)
+        now = self._clock.now()
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        after = canceled(subscription, how, now.date(), now, confirm=confirm)
+        refund = None
+        if how is CancelMode.IMMEDIATELY_WITH_REFUND:
+            refund = self._refundable(caller, subscription, now.date())
+        summary = {
+            CancelMode.IMMEDIATELY: "Canceled now; no further payments",
+            CancelMode.AT_PERIOD_END: f"Canceled at the end of the current period ({after.ends_on or now.date()})",
+            CancelMode.IMMEDIATELY_WITH_REFUND: "Canceled now",
+        }[how]
+        if refund is not None and refund[1] > 0:
+            summary += f"; {format_amount(refund[1], subscription.currency)} refunded for the unused days"
+        elif refund is not None:
+            summary += "; no unused days to refund"
+        event = subscription_event(after, "subscription.canceled", caller.user_id, summary, self._clock)
+        saved = self._subscriptions.save(after, event)
+        if refund is not None and refund[1] > 0:
+            self._payments.refund(caller, refund[0], refund[1])
+        self._email_cancellation(saved, summary)
+        return saved
+
+    def _refundable(self, caller: Caller, subscription: Subscription, today: date) -> tuple[str, int]:
+        """The payment and amount to refund for the unused days of the current period; a period
+        paid by hand, or by a bank debit still pending, is refused with the reason (409)."""
+        current = subscription.current_period
+        if current is None:
+            raise Conflict("no period was billed yet; cancel immediately instead (nothing to refund)")
+        invoice = self._invoicing.issuing.for_request(caller.tenant_id, current.key(subscription.id))
+        if invoice is None or invoice.amount_paid == 0:
+            if invoice is not None and self._debit_pending(caller, subscription, invoice):
+                raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
+            raise Conflict("the current period is not paid; cancel immediately instead (nothing to refund)")
+        online: list[InvoicePayment] = [
+            p for p in invoice.payments if p.source is PaymentSource.ONLINE and p.payment_id
+        ]
+        if len(online) != len(invoice.payments):
+            raise Conflict(
+                "the current period was paid by hand (or by invoice outside Stripe); Billow cannot refund it - "
+                "cancel immediately and refund the customer yourself"
+            )
+        applied = online[-1]
+        assert applied.payment_id is not None  # an online payment names its ledger payment
+        payment = self._payments.get_payment(caller, applied.payment_id)
+        if payment.status is PaymentStatus.PENDING:
+            raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
+        # The unused days of what the period was paid, never more than is left to refund on it.
+        unused = prorated_refund(sum(p.amount for p in online), current, today)
+        return payment.id, min(unused, sum(p.standing for p in online), payment.refundable)
+
+    def _debit_pending(self, caller: Caller, subscription: Subscription, invoice: Invoice) -> bool:
+        """Whether a payment Billow took for this invoice (or the first payment, for the first
+        period) is still pending at the bank."""
+        pending = self._payments.list_payments(
+            caller, status=PaymentStatus.PENDING.value, customer_id=subscription.customer_id, limit=MAX_PAGE_SIZE
+        ).items
+        return any(
+            p.invoice_id == invoice.id or (p.id == subscription.first_payment_id and invoice.subscription_period == 0)
+            for p in pending
+        )
+
+    def _email_cancellation(self, subscription: Subscription, summary: str) -> None:
+        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        if not customer.invoice_email:
+            return
+        settings = self._settings.get(subscription.tenant_id)
+        lines = ", ".join(line.name for line in subscription.lines)
+        try:
+            message_id = send_as_tenant(
+                self._mailer,
+                settings,
+                to=[customer.invoice_email],
+                subject=f"Your subscription with {settings.business_name or 'us'} is canceled",
+                text=f"Your subscription ({lines}) is canceled.\n\n{summary}.\n\nYou will not be charged again.\n",
+            )
+            entry = subscription_event(
+                subscription, "subscription.cancellation_sent", SYSTEM_ACTOR, "Cancellation emailed", self._clock
+            )
+            entry = replace(entry, data={**entry.data, "message_id": message_id})
+        except Exception as error:  # the cancellation stands; the failed email is on the timeline
+            entry = subscription_event(
+                subscription, "subscription.cancellation_failed", SYSTEM_ACTOR, str(error), self._clock
+            )
+        self._customers.add_event(subscription.tenant_id, entry)
+
+    def delete(self, caller: Caller, subscription_id: str) -> None:
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        refusal = deletion_refusal(subscription)
+        if refusal:
+            raise Conflict("; ".join(refusal.reasons))
+        summary = f"Subscription {subscription.id} deleted"
+        event = subscription_event(subscription, "subscription.deleted", caller.user_id, summary, self._clock)
+        self._subscriptions.delete(subscription, event)

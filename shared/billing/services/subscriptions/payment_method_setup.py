@@ -1,0 +1,95 @@
+"""Saving the buyer's new payment method: the payment-method page's button starts a Stripe
+Checkout Session in setup mode on the tenant's account; the completed session (from the webhook
+or the buyer's return, whichever comes first) makes its method the subscription's, and an unpaid
+subscription's open invoice is charged to it at once."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from billing.domain.errors import Conflict, PaymentFailed
+from billing.domain.subscriptions import Subscription, SubscriptionStatus
+from billing.ports import Clock, CustomerRepository, PaymentGateway, ProcessorConnections, SubscriptionRepository
+from billing.services.invoices import Invoicing
+from billing.services.payment_methods import PaymentMethodService, connected_account
+from billing.services.subscriptions.common import changed_subscription, subscription_event, system_caller
+from billing.services.subscriptions.payment_method_link import subscription_of_link
+
+
+class PaymentMethodSetup:
+    def __init__(
+        self,
+        subscriptions: SubscriptionRepository,
+        customers: CustomerRepository,
+        gateway: PaymentGateway,
+        connections: ProcessorConnections,
+        method_service: PaymentMethodService,
+        invoicing: Invoicing,
+        clock: Clock,
+    ):
+        self._subscriptions = subscriptions
+        self._customers = customers
+        self._gateway = gateway
+        self._connections = connections
+        self._method_service = method_service
+        self._invoicing = invoicing
+        self._clock = clock
+
+    def start_method_setup(self, token: str, hosted_base: str) -> str:
+        subscription = subscription_of_link(self._subscriptions, self._clock, token)
+        if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+            raise Conflict(f"the subscription is {subscription.status.value}")
+        tenant_id = subscription.tenant_id
+        account = connected_account(self._connections, tenant_id)
+        customer = self._customers.get(tenant_id, subscription.customer_id)
+        customer = self._method_service.processor_customer(system_caller(tenant_id), customer, account)
+        assert customer.processor_customer_id is not None  # processor_customer made sure of it
+        page = f"{hosted_base}/s/{token}"
+        session = self._gateway.create_setup_checkout(
+            account,
+            processor_customer_id=customer.processor_customer_id,
+            success_url=f"{page}?setup={{CHECKOUT_SESSION_ID}}",
+            cancel_url=page,
+            metadata={"billow_tenant": tenant_id, "billow_subscription": subscription.id},
+            idempotency_key=f"setup:{subscription.id}:{token}:{subscription.version}",
+        )
+        assert session.url is not None  # an open session has its page
+        return session.url
+
+    def settle_setup(self, tenant_id: str, account: str, session_id: str, *, only_for: str | None = None) -> str:
+        """A completed setup session: its method becomes the subscription's (the webhook and the
+        buyer's return both come here; the second finds it done). An unpaid subscription's open
+        invoice is charged to the new method at once. ``only_for``: settle it only if it is that
+        subscription's session."""
+        session = self._gateway.checkout(account, session_id)
+        subscription_id = session.metadata.get("billow_subscription")
+        if session.metadata.get("billow_tenant") != tenant_id or not subscription_id:
+            return "ignored: the session is not for a Billow subscription of this tenant"
+        if only_for is not None and subscription_id != only_for:
+            return "ignored: the session is another subscription's"
+        if session.status != "complete" or not session.setup_reference:
+            return f"ignored: the session is {session.status}"
+        method_id = self._gateway.setup_method(account, session.setup_reference)
+        if method_id is None:
+            return "ignored: the setup did not succeed"
+        self._method_service.reconcile(tenant_id, account, method_id)
+
+        def change(subscription: Subscription):
+            if subscription.payment_method_id == method_id:
+                return subscription, None
+            after = replace(subscription, payment_method_id=method_id, updated_at=self._clock.now())
+            summary = "The buyer saved a new payment method"
+            return after, subscription_event(
+                after, "subscription.payment_method_updated", "buyer", summary, self._clock
+            )
+
+        subscription = changed_subscription(self._subscriptions, tenant_id, subscription_id, change)
+        if subscription.status is SubscriptionStatus.UNPAID and subscription.current_period is not None:
+            key = subscription.current_period.key(subscription.id)
+            invoice = self._invoicing.issuing.for_request(tenant_id, key)
+            if invoice is not None and invoice.status.collectable:
+                try:
+                    self._invoicing.collection.charge(system_caller(tenant_id), invoice.id, method_id)
+                except PaymentFailed:
+                    return "payment method updated; the open invoice was declined again"
+        return "payment method updated"

@@ -1,0 +1,62 @@
+"""Payment reminders: the buyer hears of the payment due on a day, once per period."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from billing.domain.access import Caller, Permission
+from billing.domain.billing_runs import Outcome
+from billing.domain.subscriptions import CollectionMethod, SubscriptionStatus
+from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
+from billing.services.invoices.common import SYSTEM_ACTOR
+from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.subscriptions.common import period_total, subscription_event
+
+
+class PaymentReminders:
+    def __init__(
+        self,
+        subscriptions: SubscriptionRepository,
+        customers: CustomerRepository,
+        settings: SettingsRepository,
+        mailer: Mailer,
+        clock: Clock,
+    ):
+        self._subscriptions = subscriptions
+        self._customers = customers
+        self._settings = settings
+        self._mailer = mailer
+        self._clock = clock
+
+    def remind(self, caller: Caller, subscription_id: str, payment_on: date) -> list[Outcome]:
+        caller.require(Permission.WRITE)
+        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        live = subscription.status.billable or subscription.status is SubscriptionStatus.SCHEDULED
+        if not live or subscription.next_payment_on != payment_on:
+            return [Outcome.SKIPPED]
+        customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+        upcoming = subscription.next_period
+        if not customer.invoice_email or not self._subscriptions.claim_reminder(
+            caller.tenant_id, upcoming.key(subscription.id)
+        ):
+            return [Outcome.SKIPPED]
+        settings = self._settings.get(caller.tenant_id)
+        amount = format_amount(period_total(subscription, upcoming.number, payment_on), subscription.currency)
+        how = (
+            "charged to your payment method on file"
+            if subscription.collection_method is CollectionMethod.CHARGE_AUTOMATICALLY
+            else "invoiced"
+        )
+        lines = "\n".join(f"  {line.quantity} x {line.name}" for line in subscription.lines)
+        send_as_tenant(
+            self._mailer,
+            settings,
+            to=[customer.invoice_email],
+            subject=f"Your next payment to {settings.business_name or 'us'} on {payment_on}",
+            text=f"Your subscription's next payment of {amount} will be {how} on {payment_on}, for "
+            f"{upcoming.start} to {upcoming.end}:\n{lines}\n",
+        )
+        summary = f"Payment reminder sent to {customer.invoice_email} ({amount} on {payment_on})"
+        event = subscription_event(subscription, "subscription.reminder_sent", SYSTEM_ACTOR, summary, self._clock)
+        self._customers.add_event(caller.tenant_id, event)
+        return [Outcome.REMINDERS]
