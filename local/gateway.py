@@ -1,7 +1,8 @@
 """An HTTP gateway that behaves like the deployed HTTP API: it matches the routes template.yaml
 declares, rejects missing or bad JWTs with 401 before any handler runs, and invokes the handler
 the template names with an API Gateway v2 (payload 2.0) event. Requests run concurrently, each
-function in a bounded pool of sandbox processes, as Lambda runs concurrent invocations."""
+function in a bounded pool of sandbox processes, as Lambda runs concurrent invocations. Besides the
+API it serves the Swagger UI (/docs, /openapi.json) and the local mailbox (GET /_local/mail)."""
 
 from __future__ import annotations
 
@@ -211,6 +212,10 @@ class Gateway:
     def handle(self, request: Request) -> Response:
         if request.path in ("/openapi.json", "/docs"):
             return self._docs(request)
+        if request.path == "/_local/mail" and request.method == "GET":  # the local stack's own, not the API's
+            from local.mailbox import mail_response
+
+            return mail_response(request)
         route, params = self.match(request.method, request.path)
         if route is None:
             return _error(404, "not_found", "no such route")

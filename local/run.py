@@ -50,8 +50,11 @@ class LocalStack:
 
     @staticmethod
     def _check_free(port: int, variable: str) -> None:
-        # Werkzeug exits the process on a taken port; say which variable moves it instead.
+        # Werkzeug exits the process on a taken port; say which variable moves it instead. The probe
+        # binds as werkzeug does (SO_REUSEADDR), so the connections of a run just stopped, still in
+        # TIME_WAIT, do not hold the port against a restart.
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError as error:
@@ -103,6 +106,9 @@ class LocalStack:
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # One access-log line per request to moto (the billing run's queue is polled several times a
+    # second) would bury the address printed below; errors are still logged.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     stopping = threading.Event()
 
     def request_stop(signum, frame) -> None:
@@ -130,12 +136,13 @@ Billow is running on its embedded stack (no AWS account, no Docker).
   OpenAPI     {stack.url}/openapi.json
   AWS (moto)  {stack.aws.endpoint}
   Stripe      {stack.stripe_url} (stand-in; key {STRIPE_SECRET_KEY}, webhooks to /v1/webhooks/stripe)
+  Mail        {stack.url}/_local/mail (what SES sent, newest first; nothing is delivered)
 
 Try it (a token for tenant "acme", role admin; `make token TENANT=x ROLE=viewer` prints others):
   curl -s -X POST {stack.url}/v1/customers -H "Authorization: Bearer {token}" \\
        -H "Content-Type: application/json" -d '{{"type":"company","company_name":"Muster GmbH"}}'
 
-Ctrl-C stops everything.""",
+Everything is kept in memory: Ctrl-C stops everything, and the next run starts empty.""",
         flush=True,
     )
     while not stopping.wait(0.5):
