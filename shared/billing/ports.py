@@ -451,7 +451,7 @@ class ProcessorCustomerSync(Protocol):
     """Keeps the processor's copy of a customer in step with ours (PaymentMethodService)."""
 
     def before_delete(self, customer: Customer) -> None:
-        """Detach the customer's saved methods at the processor; raises ProcessorDown if it cannot."""
+        """Detach the customer's saved methods at the processor; raises ProcessorUnavailable if it cannot."""
 
     def after_update(self, before: Customer, after: Customer, actor: str) -> None:
         """Push a changed name or email to the processor's customer (best effort, on the timeline)."""

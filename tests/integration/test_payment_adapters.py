@@ -10,7 +10,7 @@ import pytest
 
 from billing.adapters.dynamodb.payments import DynamoWebhookLog
 from billing.adapters.stripe.gateway import StripeGateway
-from billing.domain.payments import ProcessorUnavailable
+from billing.domain.errors import ProcessorUnavailable
 from local.stack import free_port
 
 

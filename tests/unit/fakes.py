@@ -13,7 +13,15 @@ from billing.clock import clock_override
 from billing.domain.billing_runs import BillingRun
 from billing.domain.catalog import Product, TaxRate, sku_identity
 from billing.domain.customers import Customer, CustomerRecords
-from billing.domain.errors import DebtorNumberTaken, NotFound, RequestTaken, SkuTaken, StaleWrite, ValidationFailed
+from billing.domain.errors import (
+    DebtorNumberTaken,
+    NotFound,
+    ProcessorUnavailable,
+    RequestTaken,
+    SkuTaken,
+    StaleWrite,
+    ValidationFailed,
+)
 from billing.domain.ids import is_valid_id
 from billing.domain.invoices import MAX_FINALIZE_BATCH
 from billing.domain.paging import Page, decode_cursor, encode_cursor
@@ -22,7 +30,6 @@ from billing.domain.payments import (
     Payment,
     PaymentDeclined,
     ProcessorPayment,
-    ProcessorUnavailable,
 )
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent

@@ -12,7 +12,7 @@ import pytest
 
 from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
-from billing.domain.errors import Conflict, Forbidden, PaymentFailed, ProcessorDown, StaleWrite, ValidationFailed
+from billing.domain.errors import Conflict, Forbidden, PaymentFailed, ProcessorUnavailable, StaleWrite, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE
 from billing.domain.payments import PaymentMethod, PaymentStatus, refund_claimed
 from billing.domain.timeline import timeline_event
@@ -68,7 +68,7 @@ class Ledger:
 
 def test_a_charge_whose_answer_was_lost_is_finished_by_the_retry_not_made_again():
     ledger = Ledger(IdempotentStripe(lose_answers=1))
-    with pytest.raises(ProcessorDown):
+    with pytest.raises(ProcessorUnavailable):
         ledger.charge()
     payment = ledger.charge()
     assert payment.status is PaymentStatus.SUCCEEDED
@@ -80,7 +80,7 @@ def test_a_charge_whose_answer_was_lost_is_finished_by_the_retry_not_made_again(
 
 def test_a_retry_naming_the_currency_in_capitals_is_the_same_request():
     ledger = Ledger(IdempotentStripe(lose_answers=1))
-    with pytest.raises(ProcessorDown):
+    with pytest.raises(ProcessorUnavailable):
         ledger.charge(currency="EUR")
     assert ledger.charge(currency="EUR").status is PaymentStatus.SUCCEEDED
     assert len(ledger.stripe.charges) == 1
@@ -125,7 +125,7 @@ def test_a_request_key_reused_for_another_charge_is_refused_by_name():
 
 def test_a_payment_the_processor_never_answered_for_a_day_is_not_charged_again():
     ledger = Ledger(IdempotentStripe(lose_answers=1))
-    with pytest.raises(ProcessorDown):
+    with pytest.raises(ProcessorUnavailable):
         ledger.charge()
     ledger.clock.current += timedelta(days=1)
     with pytest.raises(Conflict, match=r"and Stripe never answered; look it up in Stripe before charging again$"):
@@ -321,11 +321,13 @@ def test_a_decline_is_recorded_failed_with_the_reason_and_answered_with_the_decl
 
 def test_an_unreachable_stripe_is_a_retryable_error_that_says_how_to_retry():
     ledger = Ledger(IdempotentStripe(lose_answers=1))
-    with pytest.raises(ProcessorDown, match=r"^Stripe could not be reached; retry with the same Idempotency-Key$"):
+    with pytest.raises(
+        ProcessorUnavailable, match=r"^Stripe could not be reached; retry with the same Idempotency-Key$"
+    ):
         ledger.charge()
     payment = ledger.charge()
     ledger.stripe.lose_answers = ledger.stripe.lose_reads = 1  # the refund's answer, then the read of the payment
-    with pytest.raises(ProcessorDown, match=r"^Stripe could not be reached; whether the refund was made is not"):
+    with pytest.raises(ProcessorUnavailable, match=r"^Stripe could not be reached; whether the refund was made is not"):
         ledger.service.refund(CALLER, payment.id, None)
     ledger.clock.current += timedelta(seconds=61)  # the claim it left is decided by Stripe's state
     with pytest.raises(Conflict, match=r"is refunded in full; nothing is left to refund$"):
@@ -392,7 +394,7 @@ def test_refunds_say_in_part_or_in_full_with_their_own_amount():
 
 def test_only_a_succeeded_payment_can_be_refunded():
     ledger = Ledger(IdempotentStripe(lose_answers=1))
-    with pytest.raises(ProcessorDown):
+    with pytest.raises(ProcessorUnavailable):
         ledger.charge()
     pending = next(iter(ledger.payments.payments.values()))
     with pytest.raises(Conflict, match=r"^only a succeeded payment can be refunded; this one is pending$"):
@@ -485,7 +487,7 @@ class RacingWrites:
 def test_a_save_that_lost_a_race_reads_again_asks_stripe_again_and_settles(what):
     ledger = Ledger(IdempotentStripe(lose_answers=1 if what == "resume" else 0))
     if what == "resume":
-        with pytest.raises(ProcessorDown):
+        with pytest.raises(ProcessorUnavailable):
             ledger.charge()
         RacingWrites(ledger.payments)
         payment = ledger.charge()

@@ -102,8 +102,9 @@ class PaymentFailed(DomainError):
         self.authentication_required = authentication_required
 
 
-class ProcessorDown(DomainError):
-    """The processor could not be reached; nothing was charged twice. Retry (HTTP 503)."""
+class ProcessorUnavailable(DomainError):
+    """The processor could not be reached, or failed: nothing is known to have happened, and
+    nothing was charged twice. Retry (with the same Idempotency-Key); HTTP 503."""
 
     code = "processor_unavailable"
 

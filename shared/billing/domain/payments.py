@@ -249,7 +249,3 @@ class PaymentDeclined(Exception):
 
 class AuthenticationRequired(PaymentDeclined):
     """The bank wants the buyer present (3-D Secure); an off-session charge cannot go on."""
-
-
-class ProcessorUnavailable(Exception):
-    """A network or processor fault: nothing is known to have happened; retry with the same key."""

@@ -19,10 +19,9 @@ from billing.domain.errors import (
     Forbidden,
     NotFound,
     PaymentFailed,
-    ProcessorDown,
+    ProcessorUnavailable,
     ValidationFailed,
 )
-from billing.domain.payments import ProcessorUnavailable
 from billing.http.contract import http_header_name
 from billing.observability import logger
 
@@ -33,7 +32,7 @@ STATUS_BY_ERROR: dict[type[DomainError], int] = {
     Conflict: 409,
     Forbidden: 403,
     Unavailable: 503,
-    ProcessorDown: 503,
+    ProcessorUnavailable: 503,
     DeliveryFailed: 503,
 }
 
@@ -114,11 +113,6 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             decline_code=error.decline_code,
             authentication_required=error.authentication_required,
         )
-
-    @app.exception_handler(ProcessorUnavailable)
-    def _processor_unavailable(error: ProcessorUnavailable) -> Response:
-        logger.warning("Stripe unavailable", extra={"reason": str(error)})
-        return error_response(503, "processor_unavailable", "Stripe could not be reached; retry shortly")
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response:

@@ -9,8 +9,8 @@ from uuid import uuid4
 
 from billing.domain.access import Caller, Permission
 from billing.domain.customers import Customer
-from billing.domain.errors import Conflict, NotFound, ProcessorDown, StaleWrite, ValidationFailed
-from billing.domain.payments import PaymentMethod, ProcessorUnavailable
+from billing.domain.errors import Conflict, NotFound, ProcessorUnavailable, StaleWrite, ValidationFailed
+from billing.domain.payments import PaymentMethod
 from billing.domain.timeline import timeline_event
 from billing.ports import (
     Clock,
@@ -127,7 +127,9 @@ class PaymentMethodService:
             except (NotFound, ValidationFailed):
                 pass  # gone at Stripe, or attached to nobody already
             except ProcessorUnavailable:
-                raise ProcessorDown("Stripe could not be reached to detach the cards; nothing was deleted") from None
+                raise ProcessorUnavailable(
+                    "Stripe could not be reached to detach the cards; nothing was deleted"
+                ) from None
 
     def after_update(self, before: Customer, after: Customer, actor: str) -> None:
         details = (after.display_name, after.invoice_email)

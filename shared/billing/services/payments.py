@@ -13,7 +13,7 @@ from billing.domain.errors import (
     REQUEST_KEY_FIELD,
     Conflict,
     PaymentFailed,
-    ProcessorDown,
+    ProcessorUnavailable,
     RequestTaken,
     StaleWrite,
     ValidationFailed,
@@ -26,7 +26,6 @@ from billing.domain.payments import (
     PaymentDeclined,
     PaymentStatus,
     ProcessorPayment,
-    ProcessorUnavailable,
     RefundClaim,
     new_payment,
     refund_claimed,
@@ -167,7 +166,7 @@ class PaymentService:
                 isinstance(declined, AuthenticationRequired),
             ) from None
         except ProcessorUnavailable:
-            raise ProcessorDown("Stripe could not be reached; retry with the same Idempotency-Key") from None
+            raise ProcessorUnavailable("Stripe could not be reached; retry with the same Idempotency-Key") from None
         return self._settle(payment, state, actor, account)
 
     def _resume(self, caller: Caller, payment: Payment, request: dict) -> Payment:
@@ -219,7 +218,7 @@ class PaymentService:
         try:
             state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
-            raise ProcessorDown("the refund was made; Stripe could not be reached to confirm it") from None
+            raise ProcessorUnavailable("the refund was made; Stripe could not be reached to confirm it") from None
         return self._settle(payment, state, caller.user_id, account, release=claim.id)
 
     def _refund_answer_lost(self, payment: Payment, claim: RefundClaim, actor: str, account: str) -> Payment:
@@ -229,12 +228,12 @@ class PaymentService:
         try:
             state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
-            raise ProcessorDown(
+            raise ProcessorUnavailable(
                 "Stripe could not be reached; whether the refund was made is not known yet, look at the payment shortly"
             ) from None
         settled = self._settle(payment, state, actor, account, release=claim.id)
         if state.amount_refunded < claim.refunded_before + claim.amount:
-            raise ProcessorDown("Stripe could not be reached; the refund was not made, retry it")
+            raise ProcessorUnavailable("Stripe could not be reached; the refund was not made, retry it")
         return settled
 
     def _claim_refund(self, tenant_id: str, payment_id: str, amount: int | None, account: str):
@@ -266,7 +265,7 @@ class PaymentService:
         try:
             state = self._gateway.payment(account, _at_processor(payment))
         except ProcessorUnavailable:
-            raise ProcessorDown("Stripe could not be reached; retry the refund") from None
+            raise ProcessorUnavailable("Stripe could not be reached; retry the refund") from None
         self._settle(payment, state, SYSTEM_ACTOR, account, release=claim.id)
 
     def get_payment(self, caller: Caller, payment_id: str) -> Payment:

@@ -15,8 +15,16 @@ import stripe
 from stripe.oauth_error import OAuthError
 
 from billing.config import config
-from billing.domain.errors import Conflict, InvalidEvent, InvalidSignature, NotFound, ValidationFailed
-from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment, ProcessorUnavailable
+from billing.domain.errors import (
+    Conflict,
+    InvalidEvent,
+    InvalidSignature,
+    NotFound,
+    ProcessorUnavailable,
+    ValidationFailed,
+)
+from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment
+from billing.observability import logger
 from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SetupSession
 
 if TYPE_CHECKING:  # the params modules are many: types only, never imported at run time
@@ -132,7 +140,7 @@ class StripeGateway:
                 raise NotFound(f"Stripe has no such object: {error.user_message}") from None
             raise ValidationFailed.of(error.param or "request", error.user_message or str(error)) from None
         except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as error:
-            raise ProcessorUnavailable(str(error)) from None
+            raise _unavailable(error) from None
 
     def create_customer(self, account: str, *, email: str, name: str, metadata: dict, idempotency_key: str) -> str:
         params: CustomerCreateParams = {"name": name, "metadata": metadata}
@@ -168,7 +176,7 @@ class StripeGateway:
                 "code", f"Stripe refused the authorisation: {error.user_message or error}"
             ) from None
         except (stripe.APIConnectionError, stripe.APIError) as error:
-            raise ProcessorUnavailable(str(error)) from None
+            raise _unavailable(error) from None
         return cast(str, token.stripe_user_id)  # an authorization_code grant always names the account
 
     def create_setup_intent(
@@ -398,3 +406,9 @@ def _checkout(session: Any) -> CheckoutSession:
         metadata=dict(session.get("metadata") or {}),
         setup_reference=session.get("setup_intent") if _is_text(session.get("setup_intent")) else None,
     )
+
+
+def _unavailable(error: Exception) -> ProcessorUnavailable:
+    """Stripe could not be reached or failed: the reason is logged, the caller is told to retry."""
+    logger.warning("Stripe unavailable", extra={"reason": str(error)})
+    return ProcessorUnavailable("Stripe could not be reached; retry shortly")
