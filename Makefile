@@ -56,4 +56,4 @@ mutate: $(STAMP)
 	$(PY) -m tests.mutation
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mutmut
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache shared/.mypy_cache .hypothesis .mutmut

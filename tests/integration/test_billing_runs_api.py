@@ -124,7 +124,7 @@ def test_a_reminder_goes_out_once_the_set_number_of_days_before_a_payment(stack,
     assert (first["reminders"], first["due"]) == (1, 0), str(first)
     (reminder,) = [m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]
     assert reminder.subject == f"Your next payment to Billow Demo GmbH on {payment_on}"
-    assert "29.00 EUR will be invoiced" in reminder.body and "1 x Hosting" in reminder.body
+    assert "€29.00 will be invoiced" in reminder.body and "1 x Hosting" in reminder.body
     again = run(subscriber, stack)  # the same period is reminded once
     assert again["reminders"] == 1
     assert len([m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]) == 1

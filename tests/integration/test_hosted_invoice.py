@@ -93,7 +93,7 @@ def test_paying_at_checkout_marks_the_invoice_paid_once_and_records_the_payment(
     from tests.integration.test_payments_api import mail_to
 
     (receipt,) = mail_to(billing_email)  # one receipt, however often the events came (W4)
-    assert "119.00 EUR" in receipt.body and payment["payment_id"] in receipt.body
+    assert "€119.00" in receipt.body and payment["payment_id"] in receipt.body
     shown = page(back.headers["Location"]).text
     assert 'id="paid"' in shown and 'id="pay"' not in shown
     # Paid online: it can be neither voided nor have this payment removed.

@@ -420,7 +420,7 @@ def test_each_successful_payment_sends_one_receipt_to_the_billing_email(merchant
     standin.drain()
     (receipt,) = mail_to(billing_email)
     assert receipt.subject == "Receipt from Muster Service GmbH"
-    assert "119.00 EUR" in receipt.body and payment["id"] in receipt.body and "Wartung März" in receipt.body
+    assert "€119.00" in receipt.body and payment["id"] in receipt.body and "Wartung März" in receipt.body
     assert receipt.source == "Muster Service GmbH via Billow <receipts@billow.local>"
     assert "receipt.sent" in timeline_types(merchant)
 
@@ -432,7 +432,7 @@ def test_admins_hear_of_failures_unless_they_turned_it_off(merchant, stripe_clie
     assert charge(merchant, 5000).status_code == 402
     standin.drain()
     (note,) = mail_to(admin)
-    assert note.subject == "Payment failed: 50.00 EUR from Muster GmbH" and "declined" in note.body
+    assert note.subject == "Payment failed: €50.00 from Muster GmbH" and "declined" in note.body
     merchant.patch("/v1/settings", json={"admin_notifications_enabled": False})
     charge(merchant, 5000)
     standin.drain()

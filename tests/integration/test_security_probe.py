@@ -184,7 +184,7 @@ def test_the_placeholders_are_filled_as_text(shop):
     sent = shop.post(f"/v1/invoices/{invoice['id']}/send")
     assert sent.status_code == 200, sent.text
     (mail,) = raw_mail_to(f"ap-{shop.tenant}@kunde.de")
-    assert mail["Subject"] == f"Rechnung {invoice['number']} über 119.00 EUR"
+    assert mail["Subject"] == f"Rechnung {invoice['number']} über €119.00"
     assert f"Fällig {invoice['due_date']}." in mail.get_body(("plain",)).get_content()
 
 

@@ -64,7 +64,7 @@ def test_a_monthly_autopay_subscription_is_charged_at_creation_and_its_first_inv
     payment = subscriber.get(f"/v1/payments/{subscription['first_payment_id']}").json()
     assert (payment["status"], payment["amount"]) == ("succeeded", 3451)
     (receipt,) = mail_to(subscriber.email)
-    assert receipt.subject == "Receipt from Billow Demo GmbH" and "34.51 EUR" in receipt.body
+    assert receipt.subject == "Receipt from Billow Demo GmbH" and "€34.51" in receipt.body
     types = timeline_types(subscriber)
     assert {"subscription.created", "invoice.paid", "subscription.period_paid", "receipt.sent"} <= set(types)
 
@@ -405,7 +405,7 @@ def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when
     paid = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (paid["status"], paid["payments_made"]) == ("active", 1)
     (receipt,) = mail_to(subscriber.email)
-    assert "29.00 EUR" in receipt.body and "SEPA Direct Debit •••• 3000" in receipt.body
+    assert "€29.00" in receipt.body and "SEPA Direct Debit •••• 3000" in receipt.body
     refused = cancel(subscriber, subscription["id"], "immediately_with_refund")
     assert refused.status_code == 200, refused.text  # the debit succeeded: refundable
 

@@ -201,13 +201,27 @@ def test_a_scheduled_subscription_gets_a_payment_reminder_before_its_first_payme
     assert len(reminders(billow)) == 1
 
 
+def test_an_email_writes_amounts_as_the_tenants_locale_does_as_its_pdf_does():
+    """One money formatter: an email states an amount as the tenant's locale writes it, the way
+    the PDF and the hosted page do (German: 29,00 €), not in a format of its own."""
+    from billing.formatting import Formatter
+
+    billow = Billow()
+    billow.change_settings(locale="de_DE")
+    billow.subscribe(starting_in(20))
+    billow.night(date(2026, 3, 7))
+    (reminder,) = reminders(billow)
+    assert Formatter("de_DE", "eur").money(2900) == "29,00\xa0€"
+    assert "next payment of 29,00\xa0€" in reminder["text"]
+
+
 def test_the_payment_reminder_of_a_subscription_started_later_states_what_the_payment_is():
-    """The reminder names the amount the payment will be: the period's total (29.00 EUR)."""
+    """The reminder names the amount the payment will be: the period's total (€29.00)."""
     billow = Billow()
     billow.subscribe(starting_in(20))
     billow.night(date(2026, 3, 7))
     (reminder,) = reminders(billow)
-    assert "next payment of 29.00 EUR" in reminder["text"]
+    assert "next payment of €29.00" in reminder["text"]
 
 
 def test_a_subscription_started_on_a_chosen_date_gets_the_reminders_of_its_renewals():
@@ -218,7 +232,7 @@ def test_a_subscription_started_on_a_chosen_date_gets_the_reminders_of_its_renew
     billow.night(date(2026, 3, 21))  # the first payment
     run = billow.night(date(2026, 4, 7))  # 14 days before the second
     assert (run.reminders, run.failed) == (1, 0)
-    assert "next payment of 29.00 EUR" in reminders(billow)[-1]["text"]
+    assert "next payment of €29.00" in reminders(billow)[-1]["text"]
 
 
 # ---------------------------------------------------------------- the test clock

@@ -4,17 +4,12 @@ note to the tenant's admins when a payment succeeds or fails, unless the tenant 
 from __future__ import annotations
 
 from billing.domain.customers import Customer
-from billing.domain.money import minor_units
 from billing.domain.payments import Payment, PaymentStatus
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import timeline_event
+from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Clock, CustomerRepository, Mailer, PaymentListener, SettingsRepository
-
-
-def format_amount(amount: int, currency: str) -> str:
-    digits = minor_units(currency)
-    return f"{amount / 10**digits:,.{digits}f} {currency.upper()}"
 
 
 def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message) -> str:
@@ -65,8 +60,9 @@ class PaymentNotifier:
                 settings,
                 "admin_notification",
                 list(settings.admin_notification_emails),
-                f"Payment {verb}: {format_amount(payment.amount, payment.currency)} from {customer.display_name}",
-                admin_text(payment, customer),
+                f"Payment {verb}: {format_amount(payment.amount, payment.currency, settings.locale)} "
+                f"from {customer.display_name}",
+                admin_text(payment, customer, settings),
             )
 
     def _send(
@@ -114,7 +110,7 @@ def receipt_text(payment: Payment, settings: TenantSettings) -> str:
     lines = [
         f"Thank you for your payment to {settings.business_name or 'us'}.",
         "",
-        f"Amount paid:   {format_amount(payment.amount, payment.currency)}",
+        f"Amount paid:   {format_amount(payment.amount, payment.currency, settings.locale)}",
         f"Paid with:     {payment.method}",
         f"Date:          {payment.updated_at:%Y-%m-%d}",
         f"Receipt:       {payment.id}",
@@ -124,10 +120,10 @@ def receipt_text(payment: Payment, settings: TenantSettings) -> str:
     return "\n".join(lines) + "\n"
 
 
-def admin_text(payment: Payment, customer: Customer) -> str:
+def admin_text(payment: Payment, customer: Customer, settings: TenantSettings) -> str:
     text = (
         f"Customer: {customer.display_name} ({customer.id})\n"
-        f"Amount: {format_amount(payment.amount, payment.currency)}\n"
+        f"Amount: {format_amount(payment.amount, payment.currency, settings.locale)}\n"
         f"Status: {payment.status.value}\nPayment: {payment.id}\n"
     )
     if payment.failure_message:

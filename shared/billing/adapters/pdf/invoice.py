@@ -13,9 +13,9 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from billing.adapters.formatting import Formatter
 from billing.domain.invoices import Invoice, InvoiceStatus
 from billing.domain.settings import Seller
+from billing.formatting import Formatter
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "LiberationSans"

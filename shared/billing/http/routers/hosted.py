@@ -92,7 +92,7 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
     pending = False
     if checkout:
         invoice, pending = service.return_from_checkout(invoice, checkout)
-    from billing.adapters.formatting import Formatter
+    from billing.formatting import Formatter
 
     seller = invoice.seller or service.seller_of(invoice.tenant_id)
     formatter = Formatter(seller.locale, invoice.currency)

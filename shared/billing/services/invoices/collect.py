@@ -22,6 +22,7 @@ from billing.domain.invoices import (
 )
 from billing.domain.payments import Payment, PaymentStatus, applied_to, new_payment, without_application
 from billing.domain.timeline import timeline_event
+from billing.formatting import format_amount
 from billing.ports import (
     CheckoutSession,
     Clock,
@@ -32,7 +33,6 @@ from billing.ports import (
     SubscriptionInvoices,
 )
 from billing.services.invoices.common import SYSTEM_ACTOR, changed_invoice, invoice_event, with_ledger_payment
-from billing.services.notifications import format_amount
 from billing.services.optimistic import SAVE_ATTEMPTS
 from billing.services.payments import PaymentService
 

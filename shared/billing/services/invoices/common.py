@@ -12,9 +12,9 @@ from billing.domain.errors import StaleWrite
 from billing.domain.invoices import HistoryEntry, Invoice
 from billing.domain.payments import Payment
 from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import InvoiceRepository, PaymentGateway, PaymentRepository, ProcessorConnections
-from billing.services.notifications import format_amount
 from billing.services.optimistic import SAVE_ATTEMPTS, change_with_retry
 
 SYSTEM_ACTOR = "billow"

@@ -11,12 +11,13 @@ from billing.domain.errors import Conflict, DeliveryFailed, NotFound, Validation
 from billing.domain.invoices import Invoice, InvoiceStatus, cc_errors, history_entry, hosted_url
 from billing.domain.settings import TenantSettings
 from billing.domain.templates import MAX_MESSAGE_LENGTH, MAX_SUBJECT_LENGTH, filled
+from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Attachment, Clock, InvoiceRepository, Mailer, SettingsRepository
 from billing.services.invoices.common import changed_invoice, invoice_event
 from billing.services.invoices.documents import InvoiceDocuments
 from billing.services.invoices.lifecycle import InvoiceLifecycle
-from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.notifications import send_as_tenant
 
 
 class InvoiceDelivery:
@@ -56,7 +57,7 @@ class InvoiceDelivery:
         values = {
             "number": invoice.number or "",
             "business_name": settings.business_name or "us",
-            "total": format_amount(invoice.total, invoice.currency),
+            "total": format_amount(invoice.total, invoice.currency, settings.locale),
             "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
         }
         subject = request.get("subject") or filled(settings.invoice_email_subject, values, MAX_SUBJECT_LENGTH)
@@ -95,12 +96,12 @@ class InvoiceDelivery:
         if not to:
             raise ValidationFailed.of("to", "the customer has no billing email; give one")
         settings = self._settings.get(caller.tenant_id)
-        amount = format_amount(payment.amount, invoice.currency)
+        amount = format_amount(payment.amount, invoice.currency, settings.locale)
         text = (
             f"Thank you for your payment to {settings.business_name or 'us'}.\n\n"
             f"Amount paid:   {amount}\nPaid on:       {payment.paid_on.isoformat()}\n"
             f"Method:        {payment.method.replace('_', ' ')}\nInvoice:       {invoice.number}\n"
-            f"Still due:     {format_amount(invoice.amount_due, invoice.currency)}\n"
+            f"Still due:     {format_amount(invoice.amount_due, invoice.currency, settings.locale)}\n"
         )
         message_id = self._mail(settings, to=[to], subject=f"Receipt for invoice {invoice.number}", text=text)
 

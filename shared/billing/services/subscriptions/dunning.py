@@ -18,11 +18,12 @@ from billing.domain.subscriptions import (
     overdue_reminded,
     payment_failed,
 )
+from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Clock, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.invoices.common import SYSTEM_ACTOR
-from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.notifications import send_as_tenant
 from billing.services.subscriptions.common import changed_subscription, subscription_event
 from billing.services.subscriptions.payment_method_link import PaymentMethodLinks
 
@@ -104,7 +105,8 @@ class Dunning:
                 self._subscriptions, caller.tenant_id, subscription.id, lambda s: (dunning_over(s, now), None)
             )
             return [Outcome.SKIPPED]
-        policy = DunningPolicy.of(self._settings.get(caller.tenant_id))
+        settings = self._settings.get(caller.tenant_id)
+        policy = DunningPolicy.of(settings)
         if subscription.collection_method is CollectionMethod.SEND_INVOICE:
             # Once per step: an attempt that stopped after the email only moves the step on.
             step_key = f"{subscription.period(dunning.period).key(subscription.id)}:overdue-{dunning.steps + 1}"
@@ -112,7 +114,8 @@ class Dunning:
             if claimed:
                 days = (now.date() - dunning.since).days
                 message = (
-                    f"Invoice {invoice.number} of {format_amount(invoice.amount_due, invoice.currency)} was due on "
+                    f"Invoice {invoice.number} of "
+                    f"{format_amount(invoice.amount_due, invoice.currency, settings.locale)} was due on "
                     f"{dunning.since} and is {days} day{'s' if days != 1 else ''} overdue. Please pay it by the "
                     "link below."
                 )

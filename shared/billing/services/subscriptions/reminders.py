@@ -7,9 +7,10 @@ from datetime import date
 from billing.domain.access import Caller, Permission
 from billing.domain.billing_runs import Outcome
 from billing.domain.subscriptions import CollectionMethod, SubscriptionStatus
+from billing.formatting import format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices.common import SYSTEM_ACTOR
-from billing.services.notifications import format_amount, send_as_tenant
+from billing.services.notifications import send_as_tenant
 from billing.services.subscriptions.common import period_total, subscription_event
 
 
@@ -41,7 +42,8 @@ class PaymentReminders:
         ):
             return [Outcome.SKIPPED]
         settings = self._settings.get(caller.tenant_id)
-        amount = format_amount(period_total(subscription, upcoming.number, payment_on), subscription.currency)
+        total = period_total(subscription, upcoming.number, payment_on)
+        amount = format_amount(total, subscription.currency, settings.locale)
         how = (
             "charged to your payment method on file"
             if subscription.collection_method is CollectionMethod.CHARGE_AUTOMATICALLY

@@ -1,5 +1,7 @@
-"""Amounts, numbers and dates as a person of the tenant's locale reads them (babel): the PDF and
-the hosted page say the same thing the same way. Currencies keep their own digits (JPY 0, KWD 3)."""
+"""Amounts, numbers and dates as a person of the tenant's locale reads them (babel): the PDF, the
+hosted page and the emails say the same thing the same way. Currencies keep their own digits
+(JPY 0, KWD 3). Billow's own records (an invoice's history, a customer's timeline) are English
+sentences and show amounts as English does."""
 
 from __future__ import annotations
 
@@ -37,3 +39,11 @@ class Formatter:
 
     def day(self, value: date | None) -> str:
         return format_date(value, format="medium", locale=self.locale) if value else "—"
+
+
+RECORDS_LOCALE = "en_US"
+
+
+def format_amount(minor: int, currency: str, locale: str = RECORDS_LOCALE) -> str:
+    """An amount in minor units as ``locale`` writes it: 119,00 € (de_DE), €119.00 (en_US)."""
+    return Formatter(locale, currency).money(minor)
