@@ -1,4 +1,4 @@
-"""The nightly billing run at scale (SPEC B4): N subscriptions of one tenant seeded straight into
+"""The nightly billing run at scale: N subscriptions of one tenant seeded straight into
 the embedded table, all due on one date, planned by the run and billed in the worker's batches of
 ten, as on AWS (handed over in process: moto's SQS walks its whole queue for every message it
 hands out). Prints the wall time, the DynamoDB requests and written items per billed subscription,

@@ -136,7 +136,7 @@ class SpreadsheetWriter(Protocol):
     def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
 
 
-# ---------------------------------------------------------------- payments (SPEC W1, W2)
+# ---------------------------------------------------------------- payments
 
 
 @dataclass(frozen=True)
@@ -313,7 +313,7 @@ class PaymentRepository(Protocol):
 
 
 class InvoiceRepository(Protocol):
-    """Invoices, their history and the tenant's number sequence (SPEC I1-I12)."""
+    """Invoices, their history and the tenant's number sequence."""
 
     def add(
         self,
@@ -364,12 +364,12 @@ class InvoiceRepository(Protocol):
 
 
 class SubscriptionRepository(Protocol):
-    """Subscriptions (SPEC S1-S12)."""
+    """Subscriptions."""
 
     def add(
         self, subscriptions: Sequence[Subscription], events: Sequence[TimelineEvent], request_key: str | None
     ) -> list[Subscription]:
-        """New subscriptions of one customer in one write that needs the customer (C7); raises
+        """New subscriptions of one customer in one write that needs the customer; raises
         RequestTaken when ``request_key`` already names subscriptions."""
 
     def for_request(self, tenant_id: str, request_key: str) -> list[Subscription] | None: ...

@@ -1,4 +1,4 @@
-"""Who may do what (SPEC X1). The tenant and role come only from the verified token."""
+"""Who may do what. The tenant and role come only from the verified token."""
 
 from __future__ import annotations
 

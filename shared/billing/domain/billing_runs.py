@@ -1,4 +1,4 @@
-"""The nightly billing run (SPEC B1-B4): one record per tenant and date, counting what the run did.
+"""The nightly billing run: one record per tenant and date, counting what the run did.
 Its id is the date, so every run of that date (a retry, a second one racing) adds to one record."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ class Outcome(StrEnum):
     CANCELED = "canceled"  # canceled at the end of its period
     EXPIRED = "expired"
     REMINDERS = "reminders"
-    RETRIED = "retried"  # a failed charge tried again (W3)
+    RETRIED = "retried"  # a failed charge tried again
 
 
 @dataclass(frozen=True)

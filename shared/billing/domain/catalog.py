@@ -1,4 +1,4 @@
-"""The product library and tax rates (SPEC P1, P8's library half, P10's percentage rule)."""
+"""The product library and tax rates."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customers (SPEC C1-C7, C10): who a tenant bills, where invoices go, and when one may be deleted."""
+"""Customers: who a tenant bills, where invoices go, and when one may be deleted."""
 
 from __future__ import annotations
 
@@ -70,18 +70,18 @@ class Customer:
 
     @property
     def billing_address(self) -> Address:
-        """C3: a deviating billing address when one is kept, else the recipient address."""
+        """A deviating billing address when one is kept, else the recipient address."""
         if self.billing_address_id:
             return self.addresses[self.billing_address_id]
         return self.default_address
 
     @property
     def invoice_email(self) -> str:
-        """C3: invoices go to the billing email when one is kept."""
+        """Invoices go to the billing email when one is kept."""
         return self.billing_email or self.email
 
     def address_for_subscription(self, address_ref: str | None) -> Address:
-        """C5: a subscription that follows the default address sees every edit of it; one that
+        """A subscription that follows the default address sees every edit of it; one that
         chose a particular address keeps that address even when the default changes."""
         if address_ref in (None, DEFAULT_ADDRESS):
             return self.default_address
@@ -100,7 +100,7 @@ class Customer:
 def identity_errors(
     customer_type: CustomerType, first_name: str, last_name: str, company_name: str
 ) -> list[FieldError]:
-    """C1: a person needs first and last name, a company its company name."""
+    """A person needs first and last name, a company its company name."""
     errors = []
     if customer_type is CustomerType.PERSON:
         if not first_name.strip():
@@ -126,7 +126,7 @@ def new_customer(
     )
     if errors:
         raise ValidationFailed(errors)
-    # C2: without an address the customer still gets an (empty) default address to edit later.
+    # Without an address the customer still gets an (empty) default address to edit later.
     recipient = Address(id=new_id("address")).with_fields(address or {})
     addresses = {recipient.id: recipient}
     billing_id = None
@@ -153,7 +153,7 @@ def ensure_editable(customer: Customer) -> None:
 
 
 def updated_customer(customer: Customer, now: datetime, changes: dict[str, Any]) -> Customer:
-    """C5: edit master data and addresses. ``address`` edits the default (recipient) address in
+    """Edit master data and addresses. ``address`` edits the default (recipient) address in
     place, so subscriptions following it see the change; ``billing_address`` edits the deviating
     billing address, creating it if absent, or removes it when None."""
     ensure_editable(customer)
@@ -189,7 +189,7 @@ def added_address(customer: Customer, now: datetime, values: dict[str, str]) -> 
 
 @dataclass(frozen=True)
 class CustomerRecords:
-    """What references a customer, counted from the indexes (C7)."""
+    """What references a customer, counted from the indexes."""
 
     active_subscriptions: int = 0
     invoices: int = 0
@@ -198,7 +198,7 @@ class CustomerRecords:
 
 
 def deletion_refusal(records: CustomerRecords) -> Refusal:
-    """C7: a customer can be deleted only when nothing still refers to it."""
+    """A customer can be deleted only when nothing still refers to it."""
     refusal = Refusal()
     if records.active_subscriptions:
         refusal.reasons.append(f"customer has {records.active_subscriptions} active subscription(s)")

@@ -1,4 +1,4 @@
-"""Invoices (SPEC I1-I12): the document, its money, its life from draft to paid or void, and the
+"""Invoices: the document, its money, its life from draft to paid or void, and the
 rules on who may change what when.
 
 An invoice's figures are the money engine's (billing.domain.pricing), copied onto the invoice
@@ -84,7 +84,7 @@ class ManualMethod(StrEnum):
 
 @dataclass(frozen=True)
 class Recipient:
-    """I1: the buyer as the invoice shows them, copied from the customer when the invoice is made."""
+    """The buyer as the invoice shows them, copied from the customer when the invoice is made."""
 
     name: str = ""
     company_name: str = ""
@@ -101,7 +101,7 @@ class Recipient:
 
 def recipient_of(customer: Customer, address: Address | None = None) -> Recipient:
     """The buyer as the invoice shows it: at its billing address, or at ``address`` (the one a
-    subscription bills to, C5)."""
+    subscription bills to)."""
     address = address or customer.billing_address
     return Recipient(
         name=customer.display_name,
@@ -131,7 +131,7 @@ class InvoiceLine:
     tax: int
     description: str = ""
     product_id: str | None = None
-    billing_frequency: BillingFrequency = BillingFrequency.ONE_TIME  # the product's; billed once (P6)
+    billing_frequency: BillingFrequency = BillingFrequency.ONE_TIME  # the product's; billed once
     discount_type: str | None = None
     discount_value: Decimal | None = None
     tax_name: str | None = None
@@ -149,7 +149,7 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class InvoiceAdjustment:
-    """A one-time discount, fee or tax (P9) and the amount it came to."""
+    """A one-time discount, fee or tax and the amount it came to."""
 
     kind: str
     type: str
@@ -224,7 +224,7 @@ class Invoice:
     owner: str = ""
     associated_customer_ids: tuple[str, ...] = ()
     payments: tuple[InvoicePayment, ...] = ()
-    online_payment_made: bool = False  # once true, never false again (I4, I9)
+    online_payment_made: bool = False  # once true, never false again
     subscription_id: str | None = None
     subscription_period: int | None = None  # the period of the subscription it bills
     hosted_token: str | None = None
@@ -342,7 +342,7 @@ def new_invoice(
 
 
 def cloned(invoice: Invoice, now: datetime, actor: str) -> Invoice:
-    """I2: a new draft with the same customer, lines and terms; nothing of the original's life."""
+    """A new draft with the same customer, lines and terms; nothing of the original's life."""
     return Invoice(
         tenant_id=invoice.tenant_id,
         id=new_id("invoice"),
@@ -372,7 +372,7 @@ def hosted_url(invoice: Invoice, base: str) -> str | None:
 
 
 def format_number(prefix: str, digits: int, sequence: int) -> str:
-    """X2: the tenant's prefix and the sequence number padded to its digits (``RE-2026-000123``)."""
+    """The tenant's prefix and the sequence number padded to its digits (``RE-2026-000123``)."""
     return f"{prefix}{sequence:0{digits}d}"
 
 
@@ -442,7 +442,7 @@ def document_key(invoice: Invoice, link_base: str, kind: str, extension: str) ->
 
 
 def edit_refusal(invoice: Invoice, *, editing_allowed: bool, may_edit_finalized: bool) -> Refusal:
-    """I2, I4: drafts are edited freely; a finalized invoice only when the tenant allows it, the
+    """Drafts are edited freely; a finalized invoice only when the tenant allows it, the
     caller may, no payment was ever made on it and no subscription created it."""
     refusal = Refusal()
     if invoice.status is InvoiceStatus.DRAFT:
@@ -462,7 +462,7 @@ def edit_refusal(invoice: Invoice, *, editing_allowed: bool, may_edit_finalized:
 
 
 def deletion_refusal(invoice: Invoice, *, deleting_allowed: bool) -> Refusal:
-    """I2, I8: drafts may be deleted; finalized ones only when the tenant allows it and unpaid."""
+    """Drafts may be deleted; finalized ones only when the tenant allows it and unpaid."""
     refusal = Refusal()
     if invoice.status is InvoiceStatus.DRAFT:
         return refusal
@@ -476,7 +476,7 @@ def deletion_refusal(invoice: Invoice, *, deleting_allowed: bool) -> Refusal:
 
 
 def void_refusal(invoice: Invoice) -> Refusal:
-    """I9: only an open invoice; never after an online payment (even refunded); manual payments
+    """Only an open invoice; never after an online payment (even refunded); manual payments
     must be removed first."""
     refusal = Refusal()
     if invoice.status is InvoiceStatus.DRAFT:
@@ -509,7 +509,7 @@ def _status_for(invoice: Invoice, payments: tuple[InvoicePayment, ...]) -> Invoi
 
 
 def with_payment(invoice: Invoice, payment: InvoicePayment, now: datetime) -> Invoice:
-    """I5: a payment against the amount due; never more than is due."""
+    """A payment against the amount due; never more than is due."""
     if not invoice.status.collectable:
         raise Conflict(f"invoice {invoice.id} is {invoice.status.value}; only an open invoice takes payments")
     if payment.amount > invoice.amount_due:
@@ -528,7 +528,7 @@ def with_payment(invoice: Invoice, payment: InvoicePayment, now: datetime) -> In
 
 
 def without_payment(invoice: Invoice, payment_id: str, now: datetime) -> tuple[Invoice, InvoicePayment]:
-    """I5: a payment recorded by hand (or applied from the ledger) can be removed; an online one cannot."""
+    """A payment recorded by hand (or applied from the ledger) can be removed; an online one cannot."""
     found = next((p for p in invoice.payments if p.id == payment_id), None)
     if found is None:
         from billing.domain.errors import NotFound
@@ -584,7 +584,7 @@ def cc_errors(cc: Sequence[str]) -> list[FieldError]:
 
 @dataclass(frozen=True)
 class InvoiceFilter:
-    """I11: AND across properties, OR within one (``statuses``)."""
+    """AND across properties, OR within one (``statuses``)."""
 
     statuses: tuple[str, ...] = ()
     customer_id: str | None = None
@@ -602,7 +602,7 @@ class InvoiceFilter:
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """I10: one change of an invoice: what happened, by whom, when."""
+    """One change of an invoice: what happened, by whom, when."""
 
     id: str
     invoice_id: str
@@ -670,7 +670,7 @@ def _major(minor: int, currency: str) -> Decimal:
     return Decimal(minor).scaleb(-minor_units(currency))
 
 
-# I11: the columns an export may choose, in this order; amounts in major units (119.00), as an
+# The columns an export may choose, in this order; amounts in major units (119.00), as an
 # accounting system reads them, next to the currency.
 EXPORT_COLUMNS: dict[str, Callable[[Invoice, date], object]] = {
     "id": lambda i, _: i.id,

@@ -1,4 +1,4 @@
-"""Contract metrics (SPEC P11), with the seed's literal factors.
+"""Contract metrics, with fixed monthly factors (a week is 4.33 per month), not calendar arithmetic.
 
 Per line, from what one payment actually charges net of tax (its rounded net amount, less the
 tax an inclusive price contains; exclusive tax is never in it):

@@ -1,4 +1,5 @@
-"""Currencies and the rounding rules of SPEC P7 and P10. Amounts are integers in minor units."""
+"""Currencies and their rounding: unit prices to six decimal places, tax percentages to two.
+Amounts are integers in minor units."""
 
 from __future__ import annotations
 
@@ -74,12 +75,12 @@ def parse_decimal(
 
 
 def parse_unit_price(value: str | int | Decimal, field: str = "unit_price") -> Decimal:
-    """P7: unit prices carry up to six decimal places in any currency."""
+    """Unit prices carry up to six decimal places in any currency."""
     return parse_decimal(value, field, max_decimals=MAX_UNIT_PRICE_DECIMALS, maximum=MAX_UNIT_PRICE)
 
 
 def round_tax_percentage(percentage: Decimal) -> Decimal:
-    """P10: tax percentages carry two decimals; a 5 in the third place rounds down (9.995 -> 9.99),
+    """Tax percentages carry two decimals; a 5 in the third place rounds down (9.995 -> 9.99),
     6 and above round up (9.996 -> 10.00)."""
     return percentage.quantize(_CENT, rounding=ROUND_HALF_DOWN)
 

@@ -1,4 +1,4 @@
-"""Payments and payment methods (SPEC W1, W2, W4; the card-on-file half of S1/S4).
+"""Payments and payment methods.
 
 A payment's status is always derived from the processor's *current* state of the payment
 (``ProcessorPayment``), never from which webhook arrived last, so events delivered twice or out

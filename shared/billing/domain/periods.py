@@ -1,4 +1,4 @@
-"""Billing frequencies and calendar arithmetic (SPEC P2-P4).
+"""Billing frequencies and calendar arithmetic.
 
 Every billing date is computed from the start date (start + n periods), never from the
 previous date, so a subscription started on 31 January bills on 28/29 February and again on
@@ -37,12 +37,12 @@ class BillingFrequency(StrEnum):
 
     @property
     def payments_per_year(self) -> Decimal:
-        """Payments in one year, as the seed counts them (weekly 52, every two weeks 26)."""
+        """Payments in one year, counted as whole weeks (weekly 52, every two weeks 26)."""
         return _PAYMENTS_PER_YEAR[self]
 
     @property
     def mrr_factor(self) -> Decimal:
-        """The seed's literal monthly factors: weekly x 4.33, every two weeks x 2.16,
+        """Fixed monthly factors, not calendar arithmetic: weekly x 4.33, every two weeks x 2.16,
         quarterly / 3, semi-annually / 6, annually / 12, every N years / 12N."""
         return _MRR_FACTORS[self]
 
@@ -106,7 +106,7 @@ def billing_date(start: date, frequency: BillingFrequency, n: int) -> date:
 
 
 def end_date(start: date, frequency: BillingFrequency, payments: int) -> date:
-    """P3: the end of a fixed term, one period after the last payment
+    """The end of a fixed term, one period after the last payment
     (1 March, monthly, 6 payments -> 1 September)."""
     return billing_date(start, frequency, payments)
 
@@ -131,7 +131,7 @@ class BillingStartKind(StrEnum):
 
 @dataclass(frozen=True)
 class BillingStart:
-    """P4: when billing starts: at creation (default), on a custom future date, or delayed."""
+    """When billing starts: at creation (default), on a custom future date, or delayed."""
 
     kind: BillingStartKind = BillingStartKind.AT_CREATION
     on: date | None = None

@@ -1,4 +1,4 @@
-"""Line items into money (SPEC P5-P10, P12, P13, S5): priced lines, the document that balances to
+"""Line items into money: priced lines, the document that balances to
 the minor unit, the summary of what is due now and later, and the subscription groups.
 
 Amounts are integers in the currency's minor units. Each line is rounded once, half-up, from its
@@ -36,7 +36,7 @@ class AmountType(StrEnum):
 
 @dataclass(frozen=True)
 class UnitDiscount:
-    """P8: a discount per unit, a percentage of the unit price or an amount off each unit."""
+    """A discount per unit, a percentage of the unit price or an amount off each unit."""
 
     type: AmountType
     value: Decimal
@@ -44,7 +44,7 @@ class UnitDiscount:
 
 @dataclass(frozen=True)
 class LineTax:
-    """P8: a tax rate from the tenant's library, copied onto the line (a snapshot)."""
+    """A tax rate from the tenant's library, copied onto the line (a snapshot)."""
 
     name: str
     percentage: Decimal
@@ -58,7 +58,7 @@ class LineItem:
     quantity: Decimal
     unit_price: Decimal
     frequency: BillingFrequency = BillingFrequency.ONE_TIME
-    payments: int | None = None  # P3: fixed number of payments; None = auto-renew until cancelled
+    payments: int | None = None  # Fixed number of payments; None = auto-renew until cancelled
     billing_start: BillingStart = field(default_factory=BillingStart)
     discount: UnitDiscount | None = None
     tax: LineTax | None = None
@@ -71,7 +71,7 @@ class LineItem:
         return self.frequency.is_recurring and self.payments is None
 
     def as_one_time(self) -> LineItem:
-        """P6: a recurring product put on an invoice is billed once; the library is untouched."""
+        """A recurring product put on an invoice is billed once; the library is untouched."""
         return LineItem(**{**self.__dict__, "frequency": BillingFrequency.ONE_TIME, "payments": None})
 
 
@@ -83,7 +83,7 @@ class AdjustmentKind(StrEnum):
 
 @dataclass(frozen=True)
 class Adjustment:
-    """P9: a one-time discount, fee or tax on the subtotal due now; never on later payments."""
+    """A one-time discount, fee or tax on the subtotal due now; never on later payments."""
 
     kind: AdjustmentKind
     type: AmountType
@@ -157,7 +157,7 @@ class DueNow:
 
 @dataclass(frozen=True)
 class FuturePayments:
-    """P12: what is charged after today. ``total`` is None when an auto-renewing line makes the
+    """What is charged after today. ``total`` is None when an auto-renewing line makes the
     sum unbounded; ``recurring_until_cancelled`` lists each
     later charge per period in that case."""
 
@@ -198,7 +198,7 @@ def check_line(item: LineItem, field_prefix: str) -> list[FieldError]:
 
 
 def price_line(index: int, item: LineItem, currency: str, starts_on: date) -> PricedLine:
-    """One payment of a line, rounded once from its exact value (P10)."""
+    """One payment of a line, rounded once from its exact value."""
     exact_amount = item.quantity * item.unit_price
     unit_discount = Decimal(0)
     if item.discount is not None:
@@ -270,7 +270,7 @@ def due_now_amount_errors(now: DueNow, adjustments: Sequence[Adjustment]) -> lis
 
 
 def group_amount_errors(lines: Sequence[PricedLine]) -> list[FieldError]:
-    """Each later payment of a subscription (the lines billed together, S5) fits one payment."""
+    """Each later payment of a subscription (the lines billed together) fits one payment."""
     errors = []
     for group in subscription_groups(lines):
         per_payment = sum(lines[i].total for i in group.line_indexes)
@@ -293,7 +293,7 @@ def _applied(adjustment: Adjustment, base: int, currency: str) -> int:
 
 
 def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], currency: str) -> DueNow:
-    """P9: one-time discounts and fees apply to the subtotal due now; one-time taxes to the
+    """One-time discounts and fees apply to the subtotal due now; one-time taxes to the
     subtotal after those discounts and fees."""
     lines_amount = sum(line.amount for line in lines)
     line_discounts = sum(line.discount for line in lines)
@@ -338,7 +338,7 @@ def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], curr
 
 
 def summarize(items: Sequence[LineItem], adjustments: Sequence[Adjustment], currency: str, today: date) -> Summary:
-    """Price every line and split what is due ``today`` from what comes later (P12)."""
+    """Price every line and split what is due ``today`` from what comes later."""
     currency = normalize_currency(currency)
     if not items:
         raise ValidationFailed.of("lines", "at least one line item is required")
@@ -414,7 +414,7 @@ def _charges(line: PricedLine) -> Iterator[tuple[date, int]]:
 
 @dataclass(frozen=True)
 class SubscriptionGroup:
-    """S5: lines with the same frequency, terms, start date and number of payments."""
+    """Lines with the same frequency, terms, start date and number of payments."""
 
     frequency: BillingFrequency
     starts_on: date

@@ -1,4 +1,4 @@
-"""Tenant settings (SPEC X2) and the DATEV debtor number range (C4)."""
+"""Tenant settings and the DATEV debtor number range."""
 
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ class TenantSettings(Seller):
     invoice_editing_allowed: bool = False
     invoice_deleting_allowed: bool = False
     reminders_enabled: bool = True
-    reminder_days: int = 14  # S8: the reminder goes out this many days before each payment
+    reminder_days: int = 14  # The reminder goes out this many days before each payment
     admin_notifications_enabled: bool = True
-    # W3: a failed AutoPay charge is retried this many days after the first failure (an overdue
+    # A failed AutoPay charge is retried this many days after the first failure (an overdue
     # invoice-mode invoice is reminded of on the same days after its due date) ...
     dunning_retry_days: tuple[int, ...] = (1, 3, 5, 7)
     # ... and when the retries run out: "cancel" the subscription, or "keep_unpaid" it (invoice open)
@@ -73,7 +73,7 @@ class TenantSettings(Seller):
         return record_of(Seller, values_of(self, (f.name for f in fields(Seller))))
 
     def billing_currency(self, value: str, field: str = "currency") -> str:
-        """A currency this tenant bills in (X2), lower-cased; any other is refused by name."""
+        """A currency this tenant bills in, lower-cased; any other is refused by name."""
         currency = normalize_currency(value, field)
         if currency not in self.currencies:
             raise ValidationFailed.of(

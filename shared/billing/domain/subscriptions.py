@@ -1,4 +1,4 @@
-"""Subscriptions (SPEC S1-S12, S14): the cycle, the statuses, cancellation and its prorated
+"""Subscriptions: the cycle, the statuses, cancellation and its prorated
 refund. Pure rules; the service bills "this subscription, this period" through the invoice
 service, and the billing run calls the same method.
 
@@ -50,7 +50,7 @@ class CancelMode(StrEnum):
 
 
 class FinalAction(StrEnum):
-    """W3: what happens when a failed payment's retries run out."""
+    """What happens when a failed payment's retries run out."""
 
     CANCEL = "cancel"
     KEEP_UNPAID = "keep_unpaid"  # the subscription stays unpaid, its invoice open
@@ -81,7 +81,7 @@ HARD_DECLINES = frozenset(
 
 @dataclass(frozen=True)
 class DunningPolicy:
-    """The tenant's dunning (W3): retries (AutoPay) or overdue reminders (invoice mode) this many
+    """The tenant's dunning: retries (AutoPay) or overdue reminders (invoice mode) this many
     days after the first failure (after the due date), then the final action (AutoPay only)."""
 
     retry_days: tuple[int, ...] = (1, 3, 5, 7)
@@ -94,7 +94,7 @@ class DunningPolicy:
 
 @dataclass(frozen=True)
 class Dunning:
-    """W3: the open invoice of ``period`` is being collected again: its charge failed on ``since``
+    """The open invoice of ``period`` is being collected again: its charge failed on ``since``
     (AutoPay), or it fell due on ``since`` unpaid (invoice mode)."""
 
     period: int
@@ -144,7 +144,7 @@ class Subscription:
     created_at: datetime
     updated_at: datetime
     lines: tuple[LineItem, ...] = ()
-    adjustments: tuple[Adjustment, ...] = ()  # one-time (P9): on the first period's invoice only
+    adjustments: tuple[Adjustment, ...] = ()  # one-time: on the first period's invoice only
     payments: int | None = None  # a fixed number of payments; None renews until canceled
     periods_billed: int = 0
     payments_made: int = 0
@@ -153,11 +153,11 @@ class Subscription:
     payment_method_id: str | None = None  # AutoPay: None charges the customer's default method
     first_payment_id: str | None = None  # the payment taken at creation for the first period
     days_until_due: int | None = None  # invoice mode: payment terms of each cycle's invoice
-    address_id: str | None = None  # None follows the customer's default address (C5)
+    address_id: str | None = None  # None follows the customer's default address
     cancel_at_period_end: bool = False
     canceled_at: datetime | None = None
     ended_on: date | None = None
-    # S9: a moved next payment date re-anchors the schedule: period ``anchor_period`` onwards
+    # A moved next payment date re-anchors the schedule: period ``anchor_period`` onwards
     # is counted from ``anchor_on``; the periods before keep the dates they were billed for.
     anchor_on: date | None = None
     anchor_period: int = 0
@@ -241,7 +241,7 @@ class Subscription:
 
 @dataclass(frozen=True)
 class SubscriptionFilter:
-    """S12: the list's filters, AND across properties and OR within ``statuses``; dates as ISO text."""
+    """The list's filters, AND across properties and OR within ``statuses``; dates as ISO text."""
 
     statuses: tuple[str, ...] = ()
     customer_id: str | None = None
@@ -270,7 +270,7 @@ def new_subscription(tenant_id: str, customer_id: str, currency: str, now: datet
 
 
 def billed(subscription: Subscription, number: int, now: datetime) -> Subscription:
-    """Period ``number``'s invoice is written: the next payment date moves on (S7)."""
+    """Period ``number``'s invoice is written: the next payment date moves on."""
     if number != subscription.periods_billed:
         raise Conflict(f"period {number} is not the next period ({subscription.periods_billed}) to bill")
     return replace(subscription, periods_billed=number + 1, collecting_period=number, updated_at=now)
@@ -321,14 +321,14 @@ def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> 
 
 
 def activated(subscription: Subscription, today: date, now: datetime) -> Subscription:
-    """S6: a scheduled subscription becomes active on its start date."""
+    """A scheduled subscription becomes active on its start date."""
     if subscription.status is SubscriptionStatus.SCHEDULED and subscription.starts_on <= today:
         return replace(subscription, status=SubscriptionStatus.ACTIVE, updated_at=now)
     return subscription
 
 
 def ended_at_period_end(subscription: Subscription, today: date, now: datetime) -> Subscription:
-    """S10: a subscription canceled at the end of its period is canceled once that period is over."""
+    """A subscription canceled at the end of its period is canceled once that period is over."""
     current = subscription.current_period
     if not subscription.cancel_at_period_end or not subscription.status.billable or current is None:
         return subscription
@@ -340,7 +340,7 @@ def ended_at_period_end(subscription: Subscription, today: date, now: datetime) 
 
 
 def paid(subscription: Subscription, paid_period: Period, now: datetime) -> Subscription:
-    """S7: the invoice of ``paid_period`` was paid: one more payment made, an unpaid subscription
+    """The invoice of ``paid_period`` was paid: one more payment made, an unpaid subscription
     active again, a fixed term whose last payment this was expired. The same period reported
     again changes nothing, so a repeated outcome is harmless."""
     if paid_period.number == subscription.last_paid_period:
@@ -374,7 +374,7 @@ def payment_failed(
     payment_id: str | None = None,
     decline_code: str | None = None,
 ) -> Subscription:
-    """W3: the charge of period ``number`` failed: the subscription is unpaid and its dunning
+    """The charge of period ``number`` failed: the subscription is unpaid and its dunning
     starts (a first failure) or goes on (a retry failed). A hard decline is not retried. When
     nothing is left to try, the final action applies. The same failed payment reported again
     changes nothing."""
@@ -409,7 +409,7 @@ def next_dunning_on(dunning: Dunning, policy: DunningPolicy, today: date) -> dat
 
 
 def dunning_exhausted(subscription: Subscription, policy: DunningPolicy, now: datetime) -> Subscription:
-    """W3: the retries ran out: the tenant's final action (the invoice stays open either way)."""
+    """The retries ran out: the tenant's final action (the invoice stays open either way)."""
     dunning = replace(subscription.dunning, next_on=None) if subscription.dunning else None
     if policy.final_action is FinalAction.CANCEL and subscription.status.billable:
         return replace(
@@ -451,7 +451,7 @@ def dunning_over(subscription: Subscription, now: datetime) -> Subscription:
 
 
 def prorated_refund(amount: int, paid_for: Period, canceled_on: date) -> int:
-    """S10: the unused days of a paid period, in minor units, half-up. The day of cancellation
+    """The unused days of a paid period, in minor units, half-up. The day of cancellation
     counts as used: 29.00 for 1-31 March canceled on 10 March refunds 21/31 of it, 19.65."""
     if canceled_on < paid_for.start:
         return amount
@@ -464,7 +464,7 @@ def prorated_refund(amount: int, paid_for: Period, canceled_on: date) -> int:
 def canceled(
     subscription: Subscription, mode: CancelMode, today: date, now: datetime, *, confirm: bool
 ) -> Subscription:
-    """S10: the caller must confirm the customer will not be charged again. Immediately (with or
+    """The caller must confirm the customer will not be charged again. Immediately (with or
     without the refund) ends it today; at period end keeps it until its paid period ends."""
     if confirm is not True:
         raise ValidationFailed.of("confirm", "must be true: the customer will not be charged again")
@@ -482,7 +482,7 @@ def canceled(
 
 
 def deletion_refusal(subscription: Subscription) -> Refusal:
-    """S11: only canceled or expired subscriptions are deleted (for good)."""
+    """Only canceled or expired subscriptions are deleted (for good)."""
     refusal = Refusal()
     if subscription.status not in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
         refusal.reasons.append(

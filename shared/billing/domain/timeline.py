@@ -1,4 +1,4 @@
-"""A customer's timeline of billing events (SPEC C10)."""
+"""A customer's timeline of billing events."""
 
 from __future__ import annotations
 

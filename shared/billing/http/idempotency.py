@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on creates (SPEC X3), through Powertools idempotency: the same key and body
+"""``Idempotency-Key`` on creates, through Powertools idempotency: the same key and body
 return the first response and write nothing new; the same key with another body is a 422."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The nightly billing run (SPEC B1-B4): the planner reads every subscription due on or before the
+"""The nightly billing run: the planner reads every subscription due on or before the
 run's date from the due index, shard by shard; each one is worked through the subscriptions'
 cycle, which bills a period once whoever else runs it, so a run may be retried, repeated or raced.
 Counts go to the run's record of that tenant and date."""
@@ -63,9 +63,9 @@ class BillingRunService:
         self._dispatch = dispatch or self._work_all
 
     def start(self, caller: Caller, run_date: date | None, hosted_base: str, *, in_process: bool = False) -> BillingRun:
-        """B1: plan the tenant's run of the date and hand the work on (``in_process``: do it
+        """Plan the tenant's run of the date and hand the work on (``in_process``: do it
         here, as the test clock does). Started again for the same date it adds to the same record
-        and bills only what is still due (B3)."""
+        and bills only what is still due."""
         caller.require(Permission.ADMINISTER)
         today = self._clock.now().date()
         run_date = run_date or today
@@ -77,7 +77,7 @@ class BillingRunService:
         return self.run_planned(caller, run_date, due, remind, reminders, hosted_base, in_process=in_process)
 
     def reminder_day(self, tenant_id: str, run_date: date) -> date | None:
-        """S8: the payment day a run of ``run_date`` reminds of (None: the tenant sends none)."""
+        """The payment day a run of ``run_date`` reminds of (None: the tenant sends none)."""
         settings = self._settings.get(tenant_id) if self._settings else None
         if settings is None or not settings.reminders_enabled:
             return None
@@ -123,7 +123,7 @@ class BillingRunService:
         for shard in range(self._shards):
             for subscription_id in self._runs.due(tenant_id, shard, run_date, on):
                 seen[subscription_id] = None
-            if not on:  # W3: a retry, an overdue reminder or a dunning's end is due too
+            if not on:  # A retry, an overdue reminder or a dunning's end is due too
                 for subscription_id in self._runs.dunning(tenant_id, shard, run_date):
                     seen[subscription_id] = None
         return list(seen)
@@ -132,7 +132,7 @@ class BillingRunService:
         self, tenant_id: str, rid: str, run_date: date, items: list[dict], hosted_base: str
     ) -> list[list[Outcome]]:
         """A batch of the run's work (a queue batch): each subscription's due billing, or its reminder.
-        The batch's new invoices are numbered in one transaction (B4) and its counts added to the
+        The batch's new invoices are numbered in one transaction and its counts added to the
         run's record in one write. A failure is counted and reported for its item alone, never
         raised to its neighbours; the subscription stays due, so a retry or the next run takes it."""
         caller = system_caller(tenant_id)

@@ -1,4 +1,4 @@
-"""Product library and tax-rate use cases (SPEC P1, P8, P10) and tenant settings (X2)."""
+"""Product library and tax-rate use cases and tenant settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Customer use cases (SPEC C1-C8, C10)."""
+"""Customer use cases."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ class CustomerService:
         return replace(updated, version=current.version + 1)
 
     def delete_customer(self, caller: Caller, customer_id: str) -> None:
-        """C7: refuse with every reason found; otherwise delete for good."""
+        """Refuse with every reason found; otherwise delete for good."""
         caller.require(Permission.ADMINISTER)
         customer = self._customers.get(caller.tenant_id, customer_id)
         refusal = rules.deletion_refusal(self._customers.related_records(caller.tenant_id, customer_id))

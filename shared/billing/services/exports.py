@@ -1,4 +1,4 @@
-"""Exports (SPEC C8, I11, S12): a file in the export bucket behind a presigned link that expires."""
+"""Exports: a file in the export bucket behind a presigned link that expires."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Emails about payments (SPEC W4): a receipt to the buyer for each successful payment, and a
+"""Emails about payments: a receipt to the buyer for each successful payment, and a
 note to the tenant's admins when a payment succeeds or fails, unless the tenant turned them off."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Cards on file (SPEC W1, S1/S4 card half): set-up through the processor, then kept in step
+"""Cards on file: set-up through the processor, then kept in step
 with it. What the processor says a payment method is attached to decides; events only say when
 to look, so duplicates and reordering change nothing."""
 

@@ -1,4 +1,4 @@
-"""The payments ledger (SPEC W1, W2): charges of a card on file, refunds, and every payment kept
+"""The payments ledger: charges of a card on file, refunds, and every payment kept
 in step with the processor's current state of it."""
 
 from __future__ import annotations

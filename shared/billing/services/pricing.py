@@ -1,4 +1,4 @@
-"""Preview what a set of line items costs (SPEC P2-P13, S5): what a line-item editor shows while
+"""Preview what a set of line items costs: what a line-item editor shows while
 the user types. Library products and tax rates are read in one batch."""
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def line_item(
     for_invoice: bool = False,
 ) -> LineItem:
     """A request line as a LineItem: a library product's values unless the line overrides them
-    (editing a line never changes the library product, P5), or a custom line."""
+    (editing a line never changes the library product), or a custom line."""
     errors: list[FieldError] = []
     product = None
     if line.get("product_id"):

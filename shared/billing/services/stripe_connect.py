@@ -1,4 +1,4 @@
-"""A tenant connects its Stripe account through Stripe Connect OAuth (SPEC Z6): the account is
+"""A tenant connects its Stripe account through Stripe Connect OAuth: the account is
 taken from Stripe's answer to an authorisation code, never from the tenant's word. The state that
 travels through Stripe is random, bound to the tenant that started, short-lived and used once."""
 

@@ -1,4 +1,4 @@
-"""Inbound Stripe events (SPEC W2): verified, processed once, dispatched by type, tenant found from
+"""Inbound Stripe events: verified, processed once, dispatched by type, tenant found from
 the event's connected account. Handlers re-read the object's current state from Stripe, so the
 order in which events arrive never decides an outcome."""
 

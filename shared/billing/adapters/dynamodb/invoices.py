@@ -1,6 +1,6 @@
-"""DynamoDB repository of invoices, their history and their number sequence (SPEC I1-I12).
+"""DynamoDB repository of invoices, their history and their number sequence.
 
-Numbers (I3): the tenant's counter item holds the last number drawn and how many numbered
+Numbers: the tenant's counter item holds the last number drawn and how many numbered
 invoices still exist. Finalizing moves the counter with a conditional SET on the values just
 read, in the same transaction that writes the numbers onto the invoices, so a number is never
 issued twice and never lost; a lost race re-reads and tries again. Deleting a numbered invoice
@@ -95,7 +95,7 @@ class DynamoInvoices(RecordList[Invoice, InvoiceItem, InvoiceFilter]):
         a ``subscription``, that subscription saved over its version in the same write (the
         period this invoice bills moves it on, once: StaleWrite otherwise).
 
-        C7: the same transaction moves the customer's version on (and needs the customer to
+        The same transaction moves the customer's version on (and needs the customer to
         exist), so a delete that counted the customer's records before this invoice existed
         fails on its version instead of leaving the invoice without its customer."""
         on_condition: OnCondition = [None, None, None]

@@ -170,7 +170,7 @@ def debtor_guard_sk(number: int) -> str:
 
 
 def customer_list_pk(tenant_id: str, archived: bool) -> str:
-    """ "By status" index partition of a tenant's customers; archived ones live apart (C6)."""
+    """ "By status" index partition of a tenant's customers; archived ones live apart."""
     return f"T#{tenant_id}#CUSTOMERS#{'ARCHIVED' if archived else 'ACTIVE'}"
 
 

@@ -86,7 +86,7 @@ class DueForBillingIndex(GlobalSecondaryIndex):
 
 
 class InDunningIndex(GlobalSecondaryIndex):
-    """Subscriptions whose failed or overdue payment is tried again on a day (W3), sharded like
+    """Subscriptions whose failed or overdue payment is tried again on a day, sharded like
     the due index; sparse: only those in dunning have an entry."""
 
     class Meta(_Meta):
@@ -215,7 +215,7 @@ class TaxRateItem(BillowItem, discriminator="tax_rate"):
 
 class CustomerRecordItem(BillowItem, discriminator="customer_record"):
     """The part every record that refers to a customer shares (subscriptions, invoices, orders,
-    payments): what the deletion guard (C7) counts on the "by customer" index. Later issues
+    payments): what the deletion guard counts on the "by customer" index. Later issues
     subclass it with their own attributes."""
 
     tenant_id = UnicodeAttribute()

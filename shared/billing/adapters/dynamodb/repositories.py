@@ -254,7 +254,7 @@ def _event_item(tenant_id: str, event: TimelineEvent) -> TimelineEventItem:
 
 
 def customer_touch(tenant_id: str, customer_id: str) -> CustomerItem:
-    """The customer's item for an update that only moves its version on (C7): a delete that
+    """The customer's item for an update that only moves its version on: a delete that
     counted the customer's records before this write fails on the version instead."""
     return CustomerItem(pk=keys.customer_pk(tenant_id, customer_id), sk=keys.META, version=0)
 

@@ -1,5 +1,5 @@
-"""DynamoDB repository of subscriptions (SPEC S1-S12): one item each under its own partition, on
-the customer's "by customer" index (what the deletion guard counts, C7), the tenant's list, and
+"""DynamoDB repository of subscriptions: one item each under its own partition, on
+the customer's "by customer" index (what the deletion guard counts), the tenant's list, and
 the sharded due index the nightly run reads."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class DynamoSubscriptions(RecordList[Subscription, SubscriptionItem, Subscriptio
     def add(self, subscriptions: Sequence[Subscription], events: Sequence[TimelineEvent], request_key: str | None):
         """New subscriptions of one customer, their timeline entries and, with a ``request_key``,
         the guard naming them for that request, in one transaction that needs the customer and
-        moves its version on (C7)."""
+        moves its version on."""
         first = subscriptions[0]
         t = first.tenant_id
         on_condition: list = []
@@ -128,7 +128,7 @@ class DynamoSubscriptions(RecordList[Subscription, SubscriptionItem, Subscriptio
             tx.save(_event_item(subscription.tenant_id, event))
 
     def claim_reminder(self, tenant_id: str, period_key: str) -> bool:
-        """True the first time a period's reminder is claimed, False ever after (S8: once per period)."""
+        """True the first time a period's reminder is claimed, False ever after (once per period)."""
         guard = GuardItem(pk=keys.tenant_pk(tenant_id), sk=keys.reminder_sk(period_key), owner_id=period_key)
         try:
             with translated("reminder"):

@@ -1,4 +1,4 @@
-"""The invoice as a PDF (SPEC I6), with what a German or EU invoice must show: seller and buyer,
+"""The invoice as a PDF, with what a German or EU invoice must show: seller and buyer,
 number and date, service period, each line with quantity, unit price, discount and tax rate, net
 amounts and tax per rate, total, due date, payment terms and how to pay.
 

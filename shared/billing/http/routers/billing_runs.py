@@ -1,4 +1,4 @@
-"""/v1/billing-runs (SPEC B1-B4): start a tenant's run of a date by hand, and read what runs did."""
+"""/v1/billing-runs: start a tenant's run of a date by hand, and read what runs did."""
 
 from __future__ import annotations
 

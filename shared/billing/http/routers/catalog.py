@@ -1,4 +1,4 @@
-"""/v1/products, /v1/tax-rates (SPEC P1, P8, P10) and /v1/settings (X2)."""
+"""/v1/products, /v1/tax-rates and /v1/settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""/v1/customers (SPEC C1-C8, C10)."""
+"""/v1/customers."""
 
 from __future__ import annotations
 

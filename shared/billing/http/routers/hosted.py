@@ -1,4 +1,4 @@
-"""The hosted invoice page (SPEC I6, W1): outside the JWT authorizer, opened by an unguessable
+"""The hosted invoice page: outside the JWT authorizer, opened by an unguessable
 token, plain server-rendered HTML readable on a phone. While the invoice is open its Pay button
 starts a Stripe Checkout Session; the buyer comes back to the page, which shows "Paid"."""
 

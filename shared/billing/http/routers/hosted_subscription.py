@@ -1,4 +1,4 @@
-"""The page where a buyer updates a subscription's payment method (SPEC S9, W3): outside the JWT
+"""The page where a buyer updates a subscription's payment method: outside the JWT
 authorizer, opened by the unguessable, expiring token of the link Billow emailed. Its button
 starts a Stripe Checkout Session in setup mode on the tenant's account; the method saved there
 (a card, or a SEPA Direct Debit mandate) becomes the subscription's."""

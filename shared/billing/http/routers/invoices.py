@@ -1,4 +1,4 @@
-"""/v1/invoices (SPEC I1-I12)."""
+"""/v1/invoices."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Cards on file (/v1/customers/{id}/payment-methods), the payments ledger (/v1/payments) and the
-tenant's Stripe connection (/v1/settings/stripe). SPEC W1, W2, C10."""
+tenant's Stripe connection (/v1/settings/stripe)."""
 
 from __future__ import annotations
 

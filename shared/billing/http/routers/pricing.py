@@ -1,4 +1,4 @@
-"""/v1/pricing/preview (SPEC P2-P13, S5): price line items while the user edits them."""
+"""/v1/pricing/preview: price line items while the user edits them."""
 
 from __future__ import annotations
 

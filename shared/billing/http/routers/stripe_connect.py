@@ -1,4 +1,4 @@
-"""Stripe Connect OAuth (SPEC Z6): an admin starts it and is sent to Stripe; Stripe sends the
+"""Stripe Connect OAuth: an admin starts it and is sent to Stripe; Stripe sends the
 browser back to the public callback, whose state names the tenant and whose code names the account."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/v1/subscriptions (SPEC S1-S12)."""
+"""/v1/subscriptions."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Billing-run request and response bodies (SPEC B1-B4)."""
+"""Billing-run request and response bodies."""
 
 from __future__ import annotations
 

@@ -143,12 +143,12 @@ class SettingsUpdate(Request):
     admin_notification_emails: list[Email] = omittable(max_length=10)
     invoice_editing_allowed: Flag = omittable()
     invoice_deleting_allowed: Flag = omittable()
-    reminders_enabled: Flag = omittable(description="Email the buyer before each subscription payment (S8)")
+    reminders_enabled: Flag = omittable(description="Email the buyer before each subscription payment")
     reminder_days: Integer = omittable(ge=1, le=60, description="How many days before the payment")
     admin_notifications_enabled: Flag = omittable()
     dunning_retry_days: list[Annotated[Integer, Field(ge=1, le=60)]] = omittable(
         max_length=10,
-        description="W3: days after a failed AutoPay charge on which it is retried (and after an invoice-mode "
+        description="Days after a failed AutoPay charge on which it is retried (and after an invoice-mode "
         "invoice's due date on which the buyer is reminded), ascending; empty: no retries",
     )
     dunning_final_action: Literal["cancel", "keep_unpaid"] = omittable(

@@ -1,4 +1,4 @@
-"""Invoice request and response bodies (SPEC I1-I12)."""
+"""Invoice request and response bodies."""
 
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ class PreviewRequest(Request):
     date: Day | None = Field(None, description="The day the document is created; today when omitted")
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
-    for_invoice: Flag = Field(False, description="Price recurring lines once, as on an invoice (P6)")
+    for_invoice: Flag = Field(False, description="Price recurring lines once, as on an invoice")
     schedule_length: Integer = Field(12, ge=1, le=520)
 
 

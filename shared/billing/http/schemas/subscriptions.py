@@ -1,4 +1,4 @@
-"""Subscription request and response bodies (SPEC S1-S12)."""
+"""Subscription request and response bodies."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ class SubscriptionOut(Response):
     cancel_at_period_end: bool
     canceled_at: dt.datetime | None
     ended_on: dt.date | None
-    dunning: DunningOut | None = Field(description="W3: the failed or overdue payment being collected again")
+    dunning: DunningOut | None = Field(description="The failed or overdue payment being collected again")
     invoice_ids: list[str] | None = Field(None, description="Its invoices, newest first (when one is read)")
     created_at: dt.datetime
     updated_at: dt.datetime
