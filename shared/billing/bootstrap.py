@@ -13,8 +13,9 @@ if TYPE_CHECKING:
     from billing.services.billing_runs import BillingRunService
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerExport, CustomerService
+    from billing.services.events import EventBus
     from billing.services.invoices import Invoicing
-    from billing.services.notifications import PaymentListeners, PaymentNotifier
+    from billing.services.notifications import PaymentNotifier
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
@@ -129,38 +130,29 @@ def payment_service() -> PaymentService:
         payment_method_service(),
         DynamoSettingsRepository(),
         SystemClock(),
-        payment_listeners(),
-        refunds=_InvoiceRefunds(),
+        events(),
     )
 
 
-class _InvoiceRefunds:
-    """Hands a refunded payment to the invoices it was applied to, loaded only when one comes."""
-
-    def payment_refunded(self, payment) -> None:
-        invoicing().collection.follow_refunds(payment)
-
-
 @cache
-def payment_listeners() -> PaymentListeners:
-    """What follows a payment's status change: its subscription and invoice, then the emails."""
-    from billing.services.notifications import PaymentListeners
+def events() -> EventBus:
+    """The dispatcher every service publishes to, with who follows what (services.events)."""
+    from billing.http.routers.common import REQUEST_BASE
+    from billing.services.events import EventBus, follow_events
 
-    return PaymentListeners(_SubscriptionOutcomes(), payment_notifier())
+    bus = EventBus()
+    follow_events(
+        bus,
+        subscriptions=subscription_cases,
+        invoicing=invoicing,
+        notifier=payment_notifier,
+        public_base=REQUEST_BASE.get,
+    )
+    return bus
 
 
-class _SubscriptionOutcomes:
-    """Hands a changed payment Billow took for an invoice or a subscription, and a paid invoice
-    of a subscription, to the subscription service, loaded only when one comes."""
-
-    def payment_changed(self, payment, previous) -> None:
-        if payment.invoice_id or payment.subscription_ids:
-            from billing.http.routers.common import REQUEST_BASE
-
-            subscription_cases().outcomes.payment_changed(payment, previous, REQUEST_BASE.get())
-
-    def invoice_paid(self, invoice) -> None:
-        subscription_cases().outcomes.invoice_paid(invoice)
+class _SubscriptionSetups:
+    """The webhook's completed setup sessions, handed to the subscriptions when one comes."""
 
     def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
         return subscription_cases().setup.settle_setup(tenant_id, account, session_id)
@@ -183,7 +175,7 @@ def stripe_event_service() -> StripeEventService:
         payment_service(),
         SystemClock(),
         invoices=invoicing().hosted,
-        subscriptions=_SubscriptionOutcomes(),
+        subscriptions=_SubscriptionSetups(),
     )
 
 
@@ -230,8 +222,7 @@ def invoicing() -> Invoicing:
         payment_service=payment_service(),
         gateway=gateway_from_environment(),
         connections=processor_connections(),
-        notifier=payment_listeners(),
-        subscriptions=_SubscriptionOutcomes(),
+        events=events(),
         mailer=mailer(),
         files=S3FileStore(settings.document_bucket),
         renderer=LazyInvoicePdf(),

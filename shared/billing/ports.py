@@ -10,9 +10,10 @@ from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.customers import Customer, CustomerRecords
+from billing.domain.events import DomainEvent
 from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
-from billing.domain.payments import Payment, PaymentMethod, PaymentStatus, ProcessorPayment
+from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
 from billing.domain.settings import Seller, TenantSettings
 from billing.domain.subscriptions import Subscription, SubscriptionFilter
 from billing.domain.timeline import TimelineEvent
@@ -398,19 +399,9 @@ class SubscriptionRepository(Protocol):
     def all(self, tenant_id: str, where: SubscriptionFilter) -> Iterator[Subscription]: ...
 
 
-class PaymentListener(Protocol):
-    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
-        """Called once per status change of a payment, after it was saved."""
-
-
-class RefundListener(Protocol):
-    def payment_refunded(self, payment: Payment) -> None:
-        """A payment applied to invoices was refunded (again): the invoices follow its applications."""
-
-
-class SubscriptionInvoices(Protocol):
-    def invoice_paid(self, invoice: Invoice) -> None:
-        """A subscription's invoice was paid in full, however (the subscriptions' payment outcomes)."""
+class EventPublisher(Protocol):
+    def publish(self, event: DomainEvent) -> None:
+        """Hand what happened to whoever follows it (after it was saved)."""
 
 
 class WebhookLog(Protocol):

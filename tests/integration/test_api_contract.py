@@ -1,4 +1,4 @@
-"""The OpenAPI document is a contract a machine can hold us to (issue 7, section 3).
+"""The OpenAPI document is a contract a machine can hold us to.
 
 1. Schemathesis generates requests from the live /openapi.json, valid and invalid, for every
    operation, and checks each answer: never a 5xx, a documented status, the documented content

@@ -1,6 +1,6 @@
-"""The billing run started by hand over HTTP (SPEC B1, B3): each period of each subscription billed
-once, whatever is retried or raced; a run that stopped between the invoice and the charge is
-finished by the next one."""
+"""The billing run started by hand over HTTP: each period of each subscription billed once, whatever
+is retried or raced; a run that stopped between the invoice and the charge is finished by the next
+one."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from tests.integration.test_subscriptions_api import MONTHLY, stripe_intents, su
 
 
 def due_today(api, payments: int | None = None, **extra) -> dict:
-    """A subscription scheduled to start in ten days whose start is then moved to today (S9): its
-    first period is due, with nothing charged yet - the run bills it, invoice first, then the
-    charge."""
+    """A subscription scheduled to start in ten days whose start is then moved to today by an edit of
+    its next payment date: its first period is due, with nothing charged yet - the run bills it,
+    invoice first, then the charge."""
     later = {**MONTHLY, "billing_start": {"type": "delay_days", "days": 10}}
     if payments:
         later["payments"] = payments
@@ -141,11 +141,11 @@ def test_the_last_payment_of_a_term_expires_the_subscription_and_the_run_counts_
     assert (record["invoiced"], record["charged"], record["expired"]) == (1, 1, 1)
     after = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (after["status"], after["payments_left"], after["next_payment_on"]) == ("expired", 0, None)
-    assert subscriber.delete(f"/v1/subscriptions/{subscription['id']}").status_code == 204  # S11: expired ones go
+    assert subscriber.delete(f"/v1/subscriptions/{subscription['id']}").status_code == 204  # expired ones may go
 
 
 def test_a_run_interrupted_halfway_is_finished_by_running_the_date_again(stack, subscriber, stripe_client, standin):
-    """B3: the workers die with half the run's messages; the run of the same date, started again,
+    """The workers die with half the run's messages; the run of the same date, started again,
     bills the rest - and nothing twice."""
     save_card(subscriber, stripe_client, standin)
     made = [due_today(subscriber) for _ in range(4)]

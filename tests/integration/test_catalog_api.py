@@ -1,4 +1,5 @@
-"""/v1/products, /v1/tax-rates, /v1/settings over HTTP (SPEC P1, P2, P7, P10, X2)."""
+"""/v1/products, /v1/tax-rates, /v1/settings over HTTP: the product library and its search, the
+eleven billing frequencies, tax-rate rounding and the tenant's settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""/v1/customers over HTTP against the embedded stack (SPEC C1-C8, C10)."""
+"""/v1/customers over HTTP against the embedded stack: create, list and search, edit, archive and
+restore, delete, export, debtor numbers and the timeline."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def create(api, body=None, **headers):
 def test_create_person_and_company_with_defaults(api):
     # Given a company with no address, When it is created
     company = create(api)
-    # Then it gets an empty default address (C2) and its email is normalised
+    # Then it gets an empty default address and its email is normalised
     assert company["name"] == "Muster GmbH"
     assert company["email"] == "info@muster.de"
     assert company["address"]["line1"] == "" and company["billing_address"] is None

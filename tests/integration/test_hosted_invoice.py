@@ -1,6 +1,6 @@
-"""The hosted invoice page and online payment (SPEC I6, W1, W2): opened by its token alone, paid
-through Stripe Checkout on the tenant's connected account (the Stripe stand-in's Checkout page),
-marked paid once whatever the order or number of webhook deliveries, the payment in the ledger."""
+"""The hosted invoice page and online payment: opened by its token alone, paid through Stripe
+Checkout on the tenant's connected account (the Stripe stand-in's Checkout page), marked paid once
+whatever the order or number of webhook deliveries, the payment in the ledger."""
 
 from __future__ import annotations
 
@@ -92,7 +92,7 @@ def test_paying_at_checkout_marks_the_invoice_paid_once_and_records_the_payment(
     assert history.count("paid_online") == 1
     from tests.integration.test_payments_api import mail_to
 
-    (receipt,) = mail_to(billing_email)  # one receipt, however often the events came (W4)
+    (receipt,) = mail_to(billing_email)  # one receipt, however often the events came
     assert "€119.00" in receipt.body and payment["payment_id"] in receipt.body
     shown = page(back.headers["Location"]).text
     assert 'id="paid"' in shown and 'id="pay"' not in shown

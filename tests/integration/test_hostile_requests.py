@@ -1,6 +1,6 @@
-"""Requests no client should send, answered with a 4xx that says what is wrong, never a 5xx
-(issue 7, section 1): bodies that are not UTF-8 JSON, hostile nesting, numbers and dates out of
-range, text with control characters, and signed webhooks whose payload is not an event."""
+"""Requests no client should send, answered with a 4xx that says what is wrong, never a 5xx: bodies
+that are not UTF-8 JSON, hostile nesting, numbers and dates out of range, text with control
+characters, and signed webhooks whose payload is not an event."""
 
 from __future__ import annotations
 
@@ -272,7 +272,7 @@ def test_a_webhook_timestamp_in_the_future_is_refused(stack):
     assert response.json()["error"]["type"] == "invalid_signature"
 
 
-# ---------------------------------------------------------------- exports (section 2)
+# ---------------------------------------------------------------- exports: stored text never becomes a formula
 
 
 def export_rows(api) -> list[tuple]:

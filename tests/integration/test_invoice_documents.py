@@ -1,5 +1,5 @@
-"""What a person sees of an invoice (SPEC I6): the PDF's text, read back with a PDF text extractor,
-and its pages rendered to images with pdftoppm."""
+"""What a person sees of an invoice: the PDF's text, read back with a PDF text extractor, and its
+pages rendered to images with pdftoppm."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The invoice sequencer's batch path over moto's server (SPEC I3): the billing run finalizes up to
-99 drafts in one transaction with the counter, and the numbers stay gapless across batches and
-single finalizations racing them."""
+"""The invoice sequencer's batch path over moto's server: the billing run finalizes up to 99 drafts
+in one transaction with the counter, and the numbers stay gapless across batches and single
+finalizations racing them."""
 
 from __future__ import annotations
 

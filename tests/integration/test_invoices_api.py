@@ -1,5 +1,6 @@
-"""Invoices over HTTP on the embedded stack (SPEC I1-I12, X1-X4): drafts, gapless numbers under
-concurrency, edits and their permissions, void, clone, delete, payments by hand, history, filters."""
+"""Invoices over HTTP on the embedded stack: drafts, gapless numbers under concurrency, edits and their
+permissions, void, clone, delete, payments by hand, history, filters and export, roles and tenants,
+retried creates and bad input."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_a_draft_carries_the_customers_details_the_engines_figures_and_no_number
     hosting, setup = invoice["lines"]
     # 11.90 with 15 % off pays 10.12 (the discount shown makes the line balance: 1.78), tax 19 % of 10.12 = 1.92
     assert (hosting["amount"], hosting["discount"], hosting["net"], hosting["tax"]) == (1190, 178, 1012, 192)
-    # A monthly product on an invoice is billed once, for one service period from today (P6).
+    # A monthly product on an invoice is billed once, for one service period from today.
     assert hosting["billing_frequency"] == "monthly" and hosting["period_start"] and hosting["period_end"]
     assert (setup["net"], setup["tax"], setup["period_start"]) == (10000, 1900, None)
     assert invoice["subtotal"] == 11012 and invoice["fees"] == 500
@@ -363,7 +364,7 @@ def test_export_the_chosen_invoices_or_the_filters_result_with_chosen_columns(sh
 
 
 def test_an_invoice_racing_its_customers_delete_never_outlives_the_customer(api):
-    """C7: a create and a delete of its customer racing: either the delete fails (its version
+    """A create and a delete of its customer racing: either the delete fails (its version
     moved, or it sees the invoice) or the create fails naming customer_id; never both succeed."""
     for _ in range(6):
         customer = api.post("/v1/customers", json={"type": "company", "company_name": "Race GmbH"}).json()

@@ -62,7 +62,7 @@ def pdf_links(data: bytes) -> list[str]:
 
 
 def test_a_forged_scheme_or_host_never_reaches_a_link(issued, stack):
-    """Finding 3: X-Forwarded-Proto and Host are the caller's to write; links use the configured address."""
+    """X-Forwarded-Proto and Host are the caller's to write; links use the configured address."""
     viewer = issued.as_role("viewer")
     invoice = viewer.get(f"/v1/invoices/{issued.invoice['id']}", headers=FORGED).json()
     assert invoice["hosted_url"].startswith(f"{stack.url}/i/"), invoice["hosted_url"]
@@ -107,7 +107,7 @@ def test_the_connect_redirect_uri_is_the_configured_address(api, stack):
 
 
 def test_the_hosted_pdf_link_names_neither_tenant_nor_invoice(issued):
-    """Finding 10: the public PDF redirect goes to a key of digests, downloaded under the number."""
+    """The public PDF redirect goes to a key of digests, downloaded under the number."""
     response = requests.get(issued.invoice["hosted_url"] + "/pdf", allow_redirects=False, timeout=30)
     assert response.status_code in (302, 303, 307), response.status_code
     location = unquote(response.headers["Location"])
@@ -119,7 +119,7 @@ def test_the_hosted_pdf_link_names_neither_tenant_nor_invoice(issued):
 
 
 def test_a_zugferd_e_invoice_leaves_the_stored_pdf_as_it_was(issued):
-    """Finding 3 (also): making the ZUGFeRD file never writes over the invoice's stored PDF."""
+    """Making the ZUGFeRD file never writes over the invoice's stored PDF."""
     invoice_id = issued.invoice["id"]
     first = issued.get(f"/v1/invoices/{invoice_id}/pdf").json()["url"]
     key = unquote(urlsplit(first).path.split("/", 2)[2])

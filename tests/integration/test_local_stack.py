@@ -1,5 +1,5 @@
 """The embedded stack behaves like the deployed one where it matters for correctness: requests
-run concurrently in isolated sandboxes, and `make run` starts and stops cleanly (issue 7, 5-6)."""
+run concurrently in isolated sandboxes, and `make run` starts and stops cleanly."""
 
 from __future__ import annotations
 

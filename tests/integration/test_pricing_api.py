@@ -23,8 +23,8 @@ def test_seed_figures_through_the_api(api):
     response = preview(
         api,
         lines=[
-            {"name": "Seed P10", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
-            {"name": "Seed P11", "unit_price": "10.34", "billing_frequency": "weekly"},
+            {"name": "Seed discount", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
+            {"name": "Seed weekly MRR", "unit_price": "10.34", "billing_frequency": "weekly"},
         ],
     )
     assert response.status_code == 200, response.text
@@ -71,9 +71,9 @@ def test_library_products_and_tax_rates_with_overrides(api):
     assert monthly["ends_on"] == "2026-07-31"
     assert (annual["unit_price"], annual["net"], annual["billing_frequency"]) == ("80.00", 16000, "annually")
     assert monthly["metrics"]["margin_mrr"] == 6000
-    assert len(body["subscriptions"]) == 2  # S5: monthly + annual
+    assert len(body["subscriptions"]) == 2  # a monthly and an annual line: two subscriptions
     assert [p["date"] for p in body["schedule"][:3]] == ["2026-01-31", "2026-02-28", "2026-03-31"]
-    # the library product is unchanged by the override (P5)
+    # the library product is unchanged by the override
     assert api.get(f"/v1/products/{product['id']}").json() == product
 
 

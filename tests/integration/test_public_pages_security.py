@@ -1,7 +1,7 @@
 """The public pages under an outside security probe's findings, over real HTTP on the embedded
-stack: a hosted invoice page trusts only its own Checkout Session (finding 7), every response of
-/i and /s carries the public pages' security headers (finding 9), and the payment-method page
-ignores a setup session that is not its own (finding 11)."""
+stack: a hosted invoice page trusts only its own Checkout Session, every response of /i and /s
+carries the public pages' security headers, and the payment-method page ignores a setup session that
+is not its own."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def subscriber(api, standin) -> Api:
     return api
 
 
-# ---------------------------------------------------------------- finding 7: ?checkout= on the hosted invoice page
+# ---------------------------------------------------------------- ?checkout= on the hosted invoice page
 
 
 def shows_payment_pending(page: requests.Response) -> bool:
@@ -141,7 +141,7 @@ def test_a_session_replaced_by_an_edit_no_longer_counts_as_the_invoices_own(sell
     assert not shows_payment_pending(page) and 'id="pay"' in page.text
 
 
-# ---------------------------------------------------------------- finding 9: the public pages' headers
+# ---------------------------------------------------------------- the public pages' security headers
 
 
 def policy_of(response: requests.Response) -> dict[str, list[str]]:
@@ -230,7 +230,7 @@ def test_the_policy_lets_the_hosted_page_render_styled_and_pay_at_checkout_in_a_
     assert refused == []
 
 
-# ---------------------------------------------------------------- finding 11: ?setup= on the payment-method page
+# ---------------------------------------------------------------- ?setup= on the payment-method page
 
 
 def shows_method_saved(page: requests.Response) -> bool:

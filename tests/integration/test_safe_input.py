@@ -1,4 +1,4 @@
-"""Safe retries and hostile input (SPEC X3, X4): no 500s, no half-written records."""
+"""Safe retries and hostile input: no 500s, no half-written records."""
 
 from __future__ import annotations
 

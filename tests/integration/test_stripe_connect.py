@@ -1,5 +1,5 @@
-"""A tenant proves it owns the Stripe account it connects (SPEC Z6, issue 7 section 4): Stripe
-Connect OAuth with a one-time state bound to the tenant. The raw account-id route is gone."""
+"""A tenant proves it owns the Stripe account it connects: Stripe Connect OAuth with a one-time
+state bound to the tenant. The raw account-id route is gone."""
 
 from __future__ import annotations
 

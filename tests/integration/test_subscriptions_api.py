@@ -1,5 +1,6 @@
-"""Subscriptions over HTTP on the embedded stack (SPEC S1-S12): the real `stripe` client against the
-Stripe stand-in, DynamoDB on moto's server, mail through moto's SES."""
+"""Subscriptions over HTTP on the embedded stack - creation and its preview, AutoPay and invoice mode,
+edits, cancellation, deletion, filters and export: the real `stripe` client against the Stripe
+stand-in, DynamoDB on moto's server, mail through moto's SES."""
 
 from __future__ import annotations
 
@@ -245,7 +246,7 @@ def test_an_idempotency_key_makes_a_retried_create_one_set_of_subscriptions_and_
 
 
 def test_creating_a_subscription_races_the_customers_delete_and_never_outlives_it(api):
-    """C7: the creating write needs the customer and moves its version on; a delete that counted
+    """The creating write needs the customer and moves its version on; a delete that counted
     the customer's records before fails on that version. Never both succeed."""
     for _ in range(6):
         customer = api.post(
@@ -354,7 +355,7 @@ def test_a_first_charge_whose_answer_was_lost_is_made_once_by_the_retry(stack, s
     assert invoice["status"] == "paid"
 
 
-# ---------------------------------------------------------------- SEPA Direct Debit (S14)
+# ---------------------------------------------------------------- SEPA Direct Debit: created while the debit is pending
 
 GOOD_IBAN, FAILING_IBAN = "DE89370400440532013000", "DE62370400440532013001"
 
@@ -428,10 +429,10 @@ def test_a_sepa_debit_that_fails_days_later_makes_the_subscription_unpaid(subscr
     assert invoice["status"] == "open"
     assert {"subscription.unpaid", "subscription.payment_method_link_sent"} <= set(timeline_types(subscriber))
     (asked,) = [m for m in mail_to(subscriber.email) if m.subject.startswith("Update the payment method")]
-    assert "did not go through" in asked.body and "/s/" in asked.body  # W3: the webhook's failure asks at once
+    assert "did not go through" in asked.body and "/s/" in asked.body  # dunning: the webhook's failure asks at once
 
 
-# ---------------------------------------------------------------- the buyer's payment-method page (S9, W3)
+# ---------------------------------------------------------------- the buyer's payment-method page
 
 
 def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_period_is_charged(
@@ -480,7 +481,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
     assert requests.get(link["url"].replace("/s/", "/s/x"), timeout=10).status_code == 404
 
 
-# ---------------------------------------------------------------- preview (S1) and edits (S9)
+# ---------------------------------------------------------------- preview and edits
 
 
 def test_the_preview_shows_the_subscriptions_first_payment_and_schedule_and_writes_nothing(subscriber):
@@ -557,7 +558,7 @@ def test_edits_change_lines_from_the_next_period_the_next_date_the_method_and_th
     assert subscriber.patch(path, json={"next_payment_date": next_date}).status_code == 409
 
 
-# ---------------------------------------------------------------- webhook outcomes, once, whatever the order (W2)
+# ---------------------------------------------------------------- webhook outcomes, once, whatever the order
 
 
 def test_sepa_outcomes_delivered_three_times_in_reverse_order_pay_the_period_once(

@@ -1,4 +1,4 @@
-"""Tenancy, roles and the authorizer over HTTP (SPEC X1): the tenant comes only from the token."""
+"""Tenancy, roles and the authorizer over HTTP: the tenant comes only from the token."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""A sandbox tenant's test clock (issue 11) driving the billing run end to end: subscriptions of
-several frequencies and both collection methods, a card that fails, a year advanced - and every
-invoice, charge, reminder, retry, status change and expiry checked against a schedule computed
-here, independently of Billow's own period arithmetic (dateutil's relativedelta)."""
+"""A sandbox tenant's test clock driving the billing run end to end: subscriptions of several
+frequencies and both collection methods, a card that fails, a year advanced - and every invoice,
+charge, reminder, retry, status change and expiry checked against a schedule computed here,
+independently of Billow's own period arithmetic (dateutil's relativedelta)."""
 
 from __future__ import annotations
 

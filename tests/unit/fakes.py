@@ -22,6 +22,7 @@ from billing.domain.errors import (
     StaleWrite,
     ValidationFailed,
 )
+from billing.domain.events import PaymentStatusChanged
 from billing.domain.ids import is_valid_id
 from billing.domain.invoices import MAX_FINALIZE_BATCH
 from billing.domain.paging import Page, decode_cursor, encode_cursor
@@ -381,11 +382,17 @@ class OneAccount:
 
 
 class RecordingNotifier:
+    """An event publisher that keeps what it was given: every event, and each payment status
+    change as (payment id, previous status, status)."""
+
     def __init__(self):
+        self.events: list = []
         self.changes: list[tuple[str, str, str]] = []
 
-    def payment_changed(self, payment, previous):
-        self.changes.append((payment.id, previous.value, payment.status.value))
+    def publish(self, event) -> None:
+        self.events.append(event)
+        if isinstance(event, PaymentStatusChanged):
+            self.changes.append((event.payment.id, event.previous.value, event.payment.status.value))
 
 
 # ---------------------------------------------------------------- the billing cycle's repositories
@@ -424,7 +431,7 @@ def _on_timeline(customers: InMemoryCustomers | None, tenant_id: str, event: Tim
 
 
 def _customer_touched(customers: InMemoryCustomers | None, tenant_id: str, customer_id: str) -> None:
-    """C7: a new invoice or subscription needs its customer and moves the customer's version on
+    """A new invoice or subscription needs its customer and moves the customer's version on
     (a delete that counted the customer's records before fails on the version)."""
     if customers is None:
         return

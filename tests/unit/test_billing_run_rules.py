@@ -1,4 +1,4 @@
-"""The billing run's date and record (SPEC B1)."""
+"""The billing run's date and record."""
 
 from __future__ import annotations
 

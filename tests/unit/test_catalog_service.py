@@ -1,4 +1,4 @@
-"""Product library and tax rates (SPEC P1, P2, P7, P10) and settings (X2) against fakes."""
+"""The product library, tax rates and the tenant's settings against fakes."""
 
 from decimal import Decimal
 

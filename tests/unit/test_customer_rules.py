@@ -1,4 +1,5 @@
-"""SPEC C1-C3, C5-C7 as pure rules."""
+"""The customer's own rules, pure: required fields by type, the default and billing addresses,
+edits and read-only customers, and when a customer may be deleted."""
 
 from datetime import UTC, datetime
 

@@ -1,4 +1,5 @@
-"""Customer use cases against in-memory fakes (SPEC C1, C4-C8, C10, X1)."""
+"""Customer use cases against in-memory fakes: debtor numbers, roles and tenants, archive and
+restore, the timeline, delete and export."""
 
 import io
 
@@ -159,7 +160,7 @@ def test_delete_is_for_admins_and_irreversible(service):
         service.get_customer(ADMIN, customer.id)
 
 
-def test_export_writes_every_customer_with_the_c8_columns(service, repo, files):
+def test_export_writes_every_customer_with_its_billing_email_and_both_addresses(service, repo, files):
     service.create_customer(
         BILLING,
         {

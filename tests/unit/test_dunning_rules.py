@@ -1,6 +1,6 @@
-"""Dunning (SPEC W3): the retry schedule of a failed AutoPay charge (default days 1, 3, 5 and 7
-after the failure), no retry of a hard decline, the tenant's final action when the retries run
-out, and the overdue reminders of invoice mode; every date worked out by hand."""
+"""Dunning: the retry schedule of a failed AutoPay charge (default days 1, 3, 5 and 7 after the
+failure), no retry of a hard decline, the tenant's final action when the retries run out, and the
+overdue reminders of invoice mode; every date worked out by hand."""
 
 from __future__ import annotations
 

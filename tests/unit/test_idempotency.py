@@ -1,5 +1,5 @@
 """The Idempotency-Key contract at the edge: a key still in use is a 409 idempotency_key_in_use,
-a key reused with another body is a 422 naming the header (issue 7, section 3)."""
+a key reused with another body is a 422 naming the header."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Invoice numbers and hosted-page tokens through the invoice service (SPEC I3, I6, I8, I9), over
-the in-memory invoices. The scenarios take a ``Books`` - the service, its tenant and a way to
-land another request's work between the counter's read and its write - so that
+"""Invoice numbers and hosted-page tokens through the invoice service, over the in-memory invoices.
+The scenarios take a ``Books`` - the service, its tenant and a way to land another request's work
+between the counter's read and its write - so that
 tests/integration/test_invoice_counter_conditions.py runs the same ones over DynamoDB."""
 
 from __future__ import annotations

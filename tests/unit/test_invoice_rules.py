@@ -1,5 +1,5 @@
-"""The invoice's own rules (SPEC I2-I9): numbers, due dates, statuses from payments, and who may
-edit, delete or void what."""
+"""The invoice's own rules: numbers, due dates, statuses from payments, and who may edit, delete or
+void what."""
 
 from __future__ import annotations
 

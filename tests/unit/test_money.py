@@ -1,4 +1,4 @@
-"""SPEC P7 and P10: currency precision and the seed's rounding figures."""
+"""Currency precision and the seed's rounding figures."""
 
 from decimal import Decimal
 
@@ -31,13 +31,13 @@ def test_unknown_or_non_payable_currency_is_rejected_naming_the_field(code):
 
 
 def test_percentage_tax_rate_keeps_two_decimals_and_a_trailing_5_rounds_down():
-    # Given the seed's examples (P10), When rounded, Then 9.995 -> 9.99 and 9.996 -> 10.00
+    # Given the seed's examples, When rounded, Then 9.995 -> 9.99 and 9.996 -> 10.00
     assert round_tax_percentage(Decimal("9.995")) == Decimal("9.99")
     assert round_tax_percentage(Decimal("9.996")) == Decimal("10.00")
 
 
 def test_amount_based_tax_rounds_half_up_to_two_decimals():
-    # P10: amount-based taxes carry two decimals in USD, rounded half-up by the engine's to_minor
+    # amount-based taxes carry two decimals in USD, rounded half-up by the engine's to_minor
     assert to_minor(Decimal("9.994"), "usd") == 999
     assert to_minor(Decimal("9.995"), "usd") == 1000
 

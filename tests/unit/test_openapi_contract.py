@@ -1,4 +1,4 @@
-"""The OpenAPI document is the contract a generated client is built from (issue 7, section 3)."""
+"""The OpenAPI document is the contract a generated client is built from."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""The payments ledger against fakes (SPEC W1, W2, X3): what Stripe is asked, what is recorded and
-said on the timeline, and that a retry after a crash never charges, refunds or creates twice
-(every processor call carries a key derived from what we recorded, so asking again replays the
-first answer)."""
+"""The payments ledger against fakes: what Stripe is asked, what is recorded and said on the
+timeline, and that a retry after a crash never charges, refunds or creates twice (every processor
+call carries a key derived from what we recorded, so asking again replays the first answer)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payment status rules, deliveries that waited, and two deliveries about one new card (SPEC W2)."""
+"""Payment status rules, deliveries that waited, and two deliveries about one new card."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from billing.domain.timeline import timeline_event
 from billing.ports import MethodDetails
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
-from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings
+from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings, RecordingNotifier
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -93,7 +93,9 @@ def test_a_delivery_that_waited_never_undoes_a_newer_refund():
     )
     payments = VersionedPayments(paid)
     stripe = StripeMovingOn(payments)
-    service = PaymentService(None, None, payments, None, stripe, None, InMemorySettings(), FixedClock())
+    service = PaymentService(
+        None, None, payments, None, stripe, None, InMemorySettings(), FixedClock(), RecordingNotifier()
+    )
     service.sync("t", "acct_a", "pi_1")
     assert payments.stored.amount_refunded == 1000
     assert payments.stored.status is PaymentStatus.REFUNDED

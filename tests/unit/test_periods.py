@@ -1,4 +1,5 @@
-"""SPEC P2-P4: frequencies, calendar arithmetic anchored on the start, terms and start rules."""
+"""Billing periods: the eleven frequencies, calendar arithmetic anchored on the start, terms and
+start rules."""
 
 from datetime import date
 
@@ -17,7 +18,7 @@ from billing.domain.periods import (
 F = BillingFrequency
 
 
-def test_there_are_the_eleven_frequencies_of_p2():
+def test_there_are_eleven_billing_frequencies_from_one_time_to_every_five_years():
     assert [f.value for f in F] == [
         "one_time",
         "weekly",
@@ -40,7 +41,7 @@ def test_monthly_from_31_january_never_drifts_to_the_28th():
 
 
 def test_fixed_term_end_date_is_start_plus_n_periods():
-    # P3: started 1 March, monthly, 6 payments -> end date 1 September
+    # the seed's fixed term: started 1 March, monthly, 6 payments -> end date 1 September
     assert end_date(date(2026, 3, 1), F.MONTHLY, 6) == date(2026, 9, 1)
 
 
@@ -83,7 +84,7 @@ CREATED = date(2026, 3, 1)
         (BillingStart(BillingStartKind.DELAY_MONTHS, months=2), date(2026, 5, 1)),
     ],
 )
-def test_billing_start_rules_of_p4(start, expected):
+def test_billing_starts_at_creation_on_a_date_or_after_some_days_or_months(start, expected):
     assert start.resolve(CREATED) == expected
 
 

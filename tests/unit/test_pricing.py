@@ -1,4 +1,5 @@
-"""SPEC P5-P13 and S5: every figure the seeds quote, exactly."""
+"""The pricing engine - line items, discounts, taxes, rounding, summary, metrics and grouping into
+subscriptions: every figure the seeds quote, exactly."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -36,7 +37,7 @@ def summary(*items, adjustments=(), currency="usd"):
     return summarize(list(items), list(adjustments), currency, TODAY)
 
 
-# ---- P10: discount rounding --------------------------------------------------------------
+# ---- discount rounding -------------------------------------------------------------------
 
 
 def test_1190_with_15_percent_off_buyer_pays_1012_and_the_document_balances():
@@ -53,7 +54,7 @@ def test_amount_discount_per_unit_multiplies_by_quantity():
     assert (priced.amount, priced.discount, priced.net) == (6000, 750, 5250)
 
 
-# ---- P10: amount-based taxes ---------------------------------------------------------------
+# ---- amount-based taxes --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("tax", "minor"), [("9.994", 999), ("9.995", 1000)])
@@ -63,7 +64,7 @@ def test_amount_based_tax_rounds_half_up_to_two_decimals(tax, minor):
     assert result.due_now.total == 10000 + minor
 
 
-# ---- P7: precision per currency ------------------------------------------------------------
+# ---- precision per currency ----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_unit_price_with_six_decimals_times_quantity_is_rounded_once():
     assert summary(line("0.333333", quantity="3")).due_now.total == 100
 
 
-# ---- P8: per-line tax on now and later ------------------------------------------------------
+# ---- per-line tax on now and later ----------------------------------------------------------
 
 
 def test_exclusive_line_tax_is_added_and_applies_to_future_payments_too():
@@ -99,7 +100,7 @@ def test_inclusive_line_tax_is_contained_not_added():
     assert result.due_now.taxes == 0
 
 
-# ---- P10: a half unit always rounds up, whatever digit precedes it ------------------------------
+# ---- a half unit always rounds up, whatever digit precedes it -----------------------------------
 
 
 @pytest.mark.parametrize(("price", "tax"), [("4.65", 47), ("4.75", 48), ("0.05", 1), ("4.64", 46), ("4.66", 47)])
@@ -118,7 +119,7 @@ def test_a_percent_adjustment_of_exactly_half_a_cent_rounds_up(kind, price, appl
     ) == applied
 
 
-# ---- P9: one-time adjustments on the subtotal due now only ------------------------------------
+# ---- one-time adjustments on the subtotal due now only ----------------------------------------
 
 
 def test_one_time_discount_fee_and_tax_apply_to_the_payment_due_now_only():
@@ -141,7 +142,7 @@ def test_one_time_discount_larger_than_the_subtotal_is_refused():
     assert error.value.errors[0].field == "adjustments"
 
 
-# ---- P6 -----------------------------------------------------------------------------------------
+# ---- a recurring product on an invoice becomes one-time -----------------------------------------
 
 
 def test_recurring_product_on_an_invoice_becomes_one_time():
@@ -151,7 +152,7 @@ def test_recurring_product_on_an_invoice_becomes_one_time():
     assert summary(on_invoice).total_contract_value == 5000
 
 
-# ---- P12: summary -------------------------------------------------------------------------------
+# ---- summary: due now, future payments, total contract value ------------------------------------
 
 
 def test_subtotal_holds_only_what_is_due_now_later_items_are_future_payments():
@@ -170,7 +171,7 @@ def test_total_contract_value_is_not_computable_for_an_auto_renewing_line():
     assert result.due_now.total == 11000
 
 
-# ---- P11: metrics, the seed table ----------------------------------------------------------------
+# ---- metrics, the seed table ---------------------------------------------------------------------
 
 
 def metrics_of(*items, currency="usd"):
@@ -253,7 +254,7 @@ def test_margins_of_an_inclusive_line_deduct_tax_and_cost():
     assert metrics_of(item).margin_mrr == 4000
 
 
-# ---- S5: grouping into subscriptions ------------------------------------------------------------
+# ---- grouping into subscriptions ----------------------------------------------------------------
 
 
 def test_monthly_and_annual_lines_make_two_subscriptions_same_terms_share_one():
@@ -297,7 +298,7 @@ def test_payment_schedule_merges_lines_and_puts_adjustments_on_today():
     ]
 
 
-# ---- P13 and validation ----------------------------------------------------------------------------
+# ---- two hundred lines and validation --------------------------------------------------------------
 
 
 def test_two_hundred_lines_are_priced():

@@ -1,7 +1,7 @@
-"""Inbound Stripe events (SPEC W2) against fakes: each event is processed once however often it
-arrives; each type reaches the handler that re-reads its object from Stripe, with the id the
-object names; a malformed object, an unknown customer or a missing object is acknowledged with
-what became of it; a failure is logged for the next delivery."""
+"""Inbound Stripe events against fakes: each event is processed once however often it arrives; each
+type reaches the handler that re-reads its object from Stripe, with the id the object names; a
+malformed object, an unknown customer or a missing object is acknowledged with what became of it; a
+failure is logged for the next delivery."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The subscription's own rules (SPEC S6, S7, S10, S11): periods anchored on the start date, the
-statuses a payment or a failure leads to, a fixed term's end, cancellation and its prorated
-refund (figures worked out by hand in each test)."""
+"""The subscription's own rules: periods anchored on the start date, the statuses a payment or a
+failure leads to, a fixed term's end, cancellation and its prorated refund (figures worked out by
+hand in each test)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The test clock's day stepping (issue 11): only days with work are run, in order, each with
-the work of that day (due or dunning on or before it; reminders of the payments ``reminder_days``
-ahead), and never past the target."""
+"""The test clock's day stepping: only days with work are run, in order, each with the work of that
+day (due or dunning on or before it; reminders of the payments ``reminder_days`` ahead), and never
+past the target."""
 
 from __future__ import annotations
 

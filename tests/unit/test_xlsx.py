@@ -1,4 +1,4 @@
-"""The XLSX writer: text stays text, and no stored character can break a file (issue 7, section 2)."""
+"""The XLSX writer: text stays text, and no stored character can break a file."""
 
 from __future__ import annotations
 

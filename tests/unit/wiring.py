@@ -18,12 +18,13 @@ from billing.domain.payments import PaymentMethod
 from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import timeline_event
 from billing.services.billing_runs import BillingRunService
-from billing.services.invoices import Invoicing, build_invoicing
-from billing.services.notifications import PaymentListeners, PaymentNotifier
+from billing.services.events import EventBus, follow_events
+from billing.services.invoices import build_invoicing
+from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import PaymentMethodService
 from billing.services.payments import PaymentService
 from billing.services.pricing import PricingService
-from billing.services.subscriptions import Subscriptions, build_subscriptions
+from billing.services.subscriptions import build_subscriptions
 from billing.services.test_clocks import TestClockService as ClockService
 from tests.unit.fakes import (
     CalendarClock,
@@ -50,26 +51,6 @@ ADMIN = Caller(TENANT, "user_1", Role.ADMIN)
 SANDBOX = Caller(TENANT, "user_1", Role.ADMIN, sandbox=True)
 MONTHLY = {"name": "Hosting", "unit_price": "29.00", "billing_frequency": "monthly"}
 BILLING_EMAIL = "ap@muster.de"
-
-
-class Outcomes:
-    """What bootstrap's _SubscriptionOutcomes and _InvoiceRefunds do: hand a payment Billow took
-    for an invoice or a subscription, a paid invoice of a subscription and a refund on to the
-    services, which exist only once everything is built."""
-
-    def __init__(self):
-        self.subscriptions: Subscriptions | None = None
-        self.invoices: Invoicing | None = None
-
-    def payment_changed(self, payment, previous) -> None:
-        if payment.invoice_id or payment.subscription_ids:
-            self.subscriptions.outcomes.payment_changed(payment, previous, HOSTED)
-
-    def invoice_paid(self, invoice) -> None:
-        self.subscriptions.outcomes.invoice_paid(invoice)
-
-    def payment_refunded(self, payment) -> None:
-        self.invoices.collection.follow_refunds(payment)
 
 
 class Queue:
@@ -136,9 +117,15 @@ class Billow:
         methods = InMemoryMethods([self.card])
         connections = OneAccount()
 
-        outcomes = Outcomes()
         notifier = PaymentNotifier(self.mailer, self.settings, self.customers, self.clock)
-        listeners = PaymentListeners(outcomes, notifier)
+        self.events = EventBus()
+        follow_events(
+            self.events,
+            subscriptions=lambda: self.subscription_cases,
+            invoicing=lambda: self.invoicing,
+            notifier=lambda: notifier,
+            public_base=lambda: HOSTED,
+        )
         pricing = PricingService(self.catalog, self.settings, self.clock)
         self.method_service = PaymentMethodService(self.customers, methods, connections, self.stripe, self.clock)
         self.payment_service = PaymentService(
@@ -150,8 +137,7 @@ class Billow:
             self.method_service,
             self.settings,
             self.clock,
-            listeners,
-            refunds=outcomes,
+            self.events,
         )
         self.invoicing = build_invoicing(
             invoices=self.invoices,
@@ -163,8 +149,7 @@ class Billow:
             payment_service=self.payment_service,
             gateway=self.stripe,
             connections=connections,
-            notifier=listeners,
-            subscriptions=outcomes,
+            events=self.events,
             mailer=self.mailer,
             files=self.files,
             renderer=PdfStandIn(),
@@ -189,7 +174,6 @@ class Billow:
             spreadsheets=OpenpyxlWriter(),
             clock=self.clock,
         )
-        outcomes.subscriptions, outcomes.invoices = self.subscription_cases, self.invoicing
         self.queue = None
         dispatch = None
         if queued:  # as on AWS: the planner queues the work, the worker (functions/billing_run) bills it

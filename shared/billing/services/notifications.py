@@ -9,23 +9,12 @@ from billing.domain.settings import TenantSettings
 from billing.domain.timeline import timeline_event
 from billing.formatting import format_amount
 from billing.observability import logger
-from billing.ports import Clock, CustomerRepository, Mailer, PaymentListener, SettingsRepository
+from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository
 
 
 def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message) -> str:
     """Mail from the platform's address in the tenant's name, replies going to the tenant."""
     return mailer.send(sender_name=settings.business_name, reply_to=settings.default_sender_email or None, **message)
-
-
-class PaymentListeners:
-    """Several listeners of payment status changes, called in order."""
-
-    def __init__(self, *listeners: PaymentListener):
-        self._listeners = listeners
-
-    def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
-        for listener in self._listeners:
-            listener.payment_changed(payment, previous)
 
 
 class PaymentNotifier:

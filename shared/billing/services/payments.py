@@ -18,6 +18,7 @@ from billing.domain.errors import (
     StaleWrite,
     ValidationFailed,
 )
+from billing.domain.events import PaymentRefunded, PaymentStatusChanged
 from billing.domain.money import normalize_currency
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.payments import (
@@ -34,12 +35,11 @@ from billing.domain.timeline import timeline_event
 from billing.ports import (
     Clock,
     CustomerRepository,
+    EventPublisher,
     PaymentGateway,
-    PaymentListener,
     PaymentMethodRepository,
     PaymentRepository,
     ProcessorConnections,
-    RefundListener,
     SettingsRepository,
 )
 from billing.services.payment_methods import SYSTEM_ACTOR, PaymentMethodService, connected_account
@@ -62,8 +62,7 @@ class PaymentService:
         method_service: PaymentMethodService,
         settings: SettingsRepository,
         clock: Clock,
-        notifier: PaymentListener | None = None,
-        refunds: RefundListener | None = None,
+        events: EventPublisher,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self._customers = customers
@@ -73,9 +72,8 @@ class PaymentService:
         self._gateway = gateway
         self._method_service = method_service
         self._clock = clock
-        self._notifier = notifier
+        self._events = events
         self._settings = settings
-        self._refunds = refunds
         self._sleep = sleep
 
     def charge(self, caller: Caller, request: dict, request_key: str | None = None) -> Payment:
@@ -312,8 +310,8 @@ class PaymentService:
                     state = self._gateway.payment(account, _at_processor(payment))
         else:
             raise Conflict(f"payment {payment.id} kept changing; the next delivery will settle it")
-        if self._refunds is not None and any(a.refunded for a in settled.applications):
-            self._refunds.payment_refunded(settled)
+        if any(a.refunded for a in settled.applications):
+            self._events.publish(PaymentRefunded(settled))
         return settled
 
     def _follow(self, payment: Payment, state: ProcessorPayment, actor: str, release: str | None = None) -> Payment:
@@ -353,8 +351,8 @@ class PaymentService:
                 currency=payment.currency,
             )
         saved = self._payments.save(updated, event)
-        if self._notifier is not None and saved.status != payment.status:
-            self._notifier.payment_changed(saved, payment.status)
+        if saved.status != payment.status:
+            self._events.publish(PaymentStatusChanged(saved, payment.status))
         return saved
 
 

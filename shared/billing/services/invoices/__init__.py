@@ -23,17 +23,16 @@ from billing.ports import (
     CustomerRepository,
     DocumentReader,
     EInvoiceWriter,
+    EventPublisher,
     FileStore,
     InvoiceRenderer,
     InvoiceRepository,
     Mailer,
     PaymentGateway,
-    PaymentListener,
     PaymentRepository,
     ProcessorConnections,
     SettingsRepository,
     SpreadsheetWriter,
-    SubscriptionInvoices,
 )
 from billing.services.invoices.collect import InvoiceCollection
 from billing.services.invoices.common import CheckoutCloser
@@ -73,8 +72,7 @@ def build_invoicing(
     payment_service: PaymentService,
     gateway: PaymentGateway,
     connections: ProcessorConnections,
-    notifier: PaymentListener,
-    subscriptions: SubscriptionInvoices,
+    events: EventPublisher,
     mailer: Mailer,
     files: FileStore,
     renderer: InvoiceRenderer,
@@ -90,7 +88,7 @@ def build_invoicing(
     checkout = CheckoutCloser(gateway, connections)
     lifecycle = InvoiceLifecycle(invoices, settings, checkout, clock)
     drafts = InvoiceDrafts(invoices, customers, pricing, settings, documents, lifecycle, checkout, clock)
-    collection = InvoiceCollection(invoices, payments, customers, payment_service, notifier, subscriptions, clock)
+    collection = InvoiceCollection(invoices, payments, customers, payment_service, events, clock)
     rendered = InvoiceDocuments(invoices, settings, files, renderer, einvoices, clock, document_link_seconds)
     delivery = InvoiceDelivery(invoices, settings, mailer, rendered, lifecycle, clock)
     return Invoicing(

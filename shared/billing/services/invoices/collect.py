@@ -9,6 +9,7 @@ from datetime import datetime
 
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import Conflict, NotFound, RequestTaken, StaleWrite, ValidationFailed
+from billing.domain.events import InvoicePaid, PaymentStatusChanged
 from billing.domain.invoices import (
     Invoice,
     InvoicePayment,
@@ -27,10 +28,9 @@ from billing.ports import (
     CheckoutSession,
     Clock,
     CustomerRepository,
+    EventPublisher,
     InvoiceRepository,
-    PaymentListener,
     PaymentRepository,
-    SubscriptionInvoices,
 )
 from billing.services.invoices.common import SYSTEM_ACTOR, changed_invoice, invoice_event, with_ledger_payment
 from billing.services.optimistic import SAVE_ATTEMPTS
@@ -44,16 +44,14 @@ class InvoiceCollection:
         payments: PaymentRepository,
         customers: CustomerRepository,
         payment_service: PaymentService,
-        notifier: PaymentListener,
-        subscriptions: SubscriptionInvoices,
+        events: EventPublisher,
         clock: Clock,
     ):
         self._invoices = invoices
         self._payments = payments
         self._customers = customers
         self._payment_service = payment_service
-        self._notifier = notifier
-        self._subscriptions = subscriptions
+        self._events = events
         self._clock = clock
 
     # ------------------------------------------------------------ by hand, and from the ledger
@@ -144,9 +142,9 @@ class InvoiceCollection:
             )
 
     def _settled(self, invoice: Invoice) -> Invoice:
-        """A subscription's invoice paid in full is that subscription's period paid."""
-        if invoice.status is InvoiceStatus.PAID and invoice.subscription_id:
-            self._subscriptions.invoice_paid(invoice)
+        """An invoice paid in full by this change is said so (a subscription's is its period paid)."""
+        if invoice.status is InvoiceStatus.PAID:
+            self._events.publish(InvoicePaid(invoice))
         return invoice
 
     def remove_payment(self, caller: Caller, invoice_id: str, payment_id: str) -> Invoice:
@@ -275,7 +273,7 @@ class InvoiceCollection:
             assert recorded is not None  # a key is taken only by the payment it names
             payment = recorded
         else:  # recorded now, by this call only: the receipt and the admins' note go out once
-            self._notifier.payment_changed(payment, PaymentStatus.PENDING)
+            self._events.publish(PaymentStatusChanged(payment, PaymentStatus.PENDING))
         return self.paid_online(tenant_id, invoice.id, payment, SYSTEM_ACTOR, "Stripe Checkout")
 
     def paid_online(self, tenant_id: str, invoice_id: str, payment: Payment, actor: str, how: str) -> Invoice:
