@@ -4,15 +4,13 @@ added to the run's record in one write), and a failure is reported for its messa
 batch response), so one bad subscription never fails its neighbours, and SQS delivers it again
 (then to the dead-letter queue)."""
 
-import json
 from collections import defaultdict
-from datetime import date
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
 from billing.bootstrap import billing_run_service
 from billing.clock import clock_at
-from billing.domain.billing_runs import Outcome
+from billing.domain.billing_runs import BillingWork, Outcome, WorkMessage
 from billing.observability import logger
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -26,15 +24,15 @@ def bill_batch(records: list[dict]) -> set[str]:
     """Work the batch's messages together (a run's batch numbers its invoices in one
     transaction); answer the ids of the messages that could not be worked."""
     failed = set()
-    groups: dict[tuple, list[tuple[str, dict]]] = defaultdict(list)
+    groups: dict[tuple, list[tuple[str, BillingWork]]] = defaultdict(list)
     for record in records:
-        work = json.loads(record["body"])
-        key = (work["tenant_id"], work["run_id"], work["run_date"], work.get("hosted_base", ""), work.get("today"))
-        groups[key].append((record["messageId"], work["work"]))
+        message = WorkMessage.from_json(record["body"])
+        key = (message.tenant_id, message.run_id, message.run_date, message.hosted_base, message.today)
+        groups[key].append((record["messageId"], message.work))
     for (tenant_id, run_id, run_date, hosted_base, today), entries in groups.items():
-        with clock_at(date.fromisoformat(today) if today else None):  # a sandbox tenant's day
+        with clock_at(today):  # a sandbox tenant's day
             results = billing_run_service().work(
-                tenant_id, run_id, date.fromisoformat(run_date), [item for _, item in entries], hosted_base
+                tenant_id, run_id, run_date, [work for _, work in entries], hosted_base
             )
         # A decline is billed (dunning's then); only what could not be worked comes back.
         failed |= {

@@ -19,6 +19,7 @@ from billing.adapters.dynamodb.repositories import (
 from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
 from billing.domain.invoices import MAX_FINALIZE_BATCH
+from billing.domain.subscriptions import CollectionMethod
 from billing.domain.timeline import timeline_event
 from tests.integration.conftest import invoicing_over_dynamodb
 
@@ -123,7 +124,11 @@ def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(st
         issued = list(
             pool.map(
                 lambda _: service.issuing.issue(
-                    caller, request, "sub_1:2026-03", collect="charge", hosted_base=stack.url
+                    caller,
+                    request,
+                    "sub_1:2026-03",
+                    collect=CollectionMethod.CHARGE_AUTOMATICALLY,
+                    hosted_base=stack.url,
                 ),
                 range(4),
             )
@@ -134,5 +139,7 @@ def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(st
     # Workers that raced to the charge asked Stripe with one idempotency key: one PaymentIntent exists.
     objects = stack.stripe.accounts[api.account].objects.values()
     assert len([o for o in objects if o["object"] == "payment_intent"]) == 1
-    again = service.issuing.issue(caller, request, "sub_1:2026-03", collect="charge", hosted_base=stack.url)
+    again = service.issuing.issue(
+        caller, request, "sub_1:2026-03", collect=CollectionMethod.CHARGE_AUTOMATICALLY, hosted_base=stack.url
+    )
     assert again.id == final.id and len(again.payments) == 1

@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 
 from billing.adapters.dynamodb.keys import DUE_SHARDS
-from billing.domain.billing_runs import Outcome, run_id
+from billing.domain.billing_runs import BillingWork, Outcome, WorkKind, run_id
 from billing.domain.errors import NotFound
 from billing.domain.invoices import InvoiceStatus
 from billing.domain.payments import PaymentStatus
 from billing.domain.subscriptions import SubscriptionStatus
-from billing.services.billing_runs import BILL
 from tests.unit.fakes import DebitStripe, IdempotentStripe
 from tests.unit.wiring import ADMIN, BILLING_EMAIL, HOSTED, MONTHLY, SANDBOX, TENANT, Billow
 
@@ -56,7 +55,7 @@ def test_a_cancellation_after_the_night_read_the_subscription_is_not_overwritten
     assert [i.subscription_period for i in billow.invoices_of(subscription.id)] == [0]
     assert list(billow.stripe.charges) == ["pi_1"]  # the first period's, at creation
     assert (run.due, run.invoiced, run.charged, run.failed) == (1, 0, 0, 1)
-    again = billow.billing_runs.work(TENANT, run.id, APRIL_1, [{"kind": BILL, "subscription_id": after.id}], HOSTED)
+    again = billow.billing_runs.work(TENANT, run.id, APRIL_1, [BillingWork(WorkKind.BILL, after.id)], HOSTED)
     assert again == [[Outcome.SKIPPED]]
     assert billow.subscription(subscription.id) == after
     assert [i.subscription_period for i in billow.invoices_of(subscription.id)] == [0]

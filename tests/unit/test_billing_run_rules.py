@@ -22,3 +22,27 @@ def test_a_scheduled_run_bills_the_date_of_its_own_time_zone():
 
 def test_every_run_of_a_date_shares_one_record():
     assert run_id(date(2026, 11, 24)) == "run_2026-11-24"
+
+
+def test_a_work_message_travels_the_queue_as_the_json_it_always_was_and_reads_back_the_same():
+    """The billing queue's messages are written and read in one place; their JSON is the shape
+    workers already in flight understand (a deploy never strands a message)."""
+    import json
+    from datetime import date
+
+    from billing.domain.billing_runs import BillingWork, WorkKind, WorkMessage
+
+    remind = WorkMessage(
+        "t", "run_2026-03-07", date(2026, 3, 7), BillingWork(WorkKind.REMIND, "sub_1", date(2026, 3, 21)), "https://x"
+    )
+    assert json.loads(remind.to_json()) == {
+        "tenant_id": "t",
+        "run_id": "run_2026-03-07",
+        "run_date": "2026-03-07",
+        "work": {"kind": "remind", "subscription_id": "sub_1", "payment_on": "2026-03-21"},
+        "hosted_base": "https://x",
+    }
+    assert WorkMessage.from_json(remind.to_json()) == remind
+    sandbox = WorkMessage("t", "r", date(2026, 3, 7), BillingWork(WorkKind.BILL, "sub_2"), "", today=date(2027, 1, 1))
+    assert json.loads(sandbox.to_json())["today"] == "2027-01-01"
+    assert WorkMessage.from_json(sandbox.to_json()) == sandbox

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from billing.domain.billing_runs import BillingWork, WorkMessage
 
 if TYPE_CHECKING:  # boto3-stubs: a development dependency, never in the layer
     from mypy_boto3_sqs import SQSClient
@@ -30,9 +31,7 @@ class SqsDispatch:
             return self._queue
         return self._client.get_queue_url(QueueName=self._queue)["QueueUrl"]
 
-    def __call__(
-        self, tenant_id: str, run_id: str, run_date: date, work: list[dict[str, Any]], hosted_base: str
-    ) -> None:
+    def __call__(self, tenant_id: str, run_id: str, run_date: date, work: list[BillingWork], hosted_base: str) -> None:
         from billing.clock import clock_override
 
         today = clock_override()  # a sandbox tenant's test clock goes with its work
@@ -40,16 +39,7 @@ class SqsDispatch:
             entries: list[SendMessageBatchRequestEntryTypeDef] = [
                 {
                     "Id": str(index),
-                    "MessageBody": json.dumps(
-                        {
-                            "tenant_id": tenant_id,
-                            "run_id": run_id,
-                            "run_date": run_date.isoformat(),
-                            "work": item,
-                            "hosted_base": hosted_base,
-                            **({"today": today.isoformat()} if today else {}),
-                        }
-                    ),
+                    "MessageBody": WorkMessage(tenant_id, run_id, run_date, item, hosted_base, today).to_json(),
                 }
                 for index, item in enumerate(work[start : start + BATCH])
             ]

@@ -3,6 +3,7 @@ Its id is the date, so every run of that date (a retry, a second one racing) add
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -22,6 +23,65 @@ class Outcome(StrEnum):
     EXPIRED = "expired"
     REMINDERS = "reminders"
     RETRIED = "retried"  # a failed charge tried again
+
+
+class WorkKind(StrEnum):
+    BILL = "bill"  # what is due of the subscription: activation, its end, dunning, its period
+    REMIND = "remind"  # the buyer is reminded of the payment on ``payment_on``
+
+
+@dataclass(frozen=True)
+class BillingWork:
+    """One subscription's share of a run."""
+
+    kind: WorkKind
+    subscription_id: str
+    payment_on: date | None = None
+
+
+@dataclass(frozen=True)
+class WorkMessage:
+    """A run's work for one subscription as it travels on the billing queue; written and read
+    here only (the same JSON the queue has always carried)."""
+
+    tenant_id: str
+    run_id: str
+    run_date: date
+    work: BillingWork
+    hosted_base: str
+    today: date | None = None  # a sandbox tenant's test-clock day
+
+    def to_json(self) -> str:
+        work: dict[str, str] = {"kind": self.work.kind.value, "subscription_id": self.work.subscription_id}
+        if self.work.payment_on is not None:
+            work["payment_on"] = self.work.payment_on.isoformat()
+        body: dict[str, object] = {
+            "tenant_id": self.tenant_id,
+            "run_id": self.run_id,
+            "run_date": self.run_date.isoformat(),
+            "work": work,
+            "hosted_base": self.hosted_base,
+        }
+        if self.today is not None:
+            body["today"] = self.today.isoformat()
+        return json.dumps(body)
+
+    @classmethod
+    def from_json(cls, text: str) -> WorkMessage:
+        body = json.loads(text)
+        work = body["work"]
+        return cls(
+            tenant_id=body["tenant_id"],
+            run_id=body["run_id"],
+            run_date=date.fromisoformat(body["run_date"]),
+            work=BillingWork(
+                WorkKind(work["kind"]),
+                work["subscription_id"],
+                date.fromisoformat(work["payment_on"]) if work.get("payment_on") else None,
+            ),
+            hosted_base=body.get("hosted_base", ""),
+            today=date.fromisoformat(body["today"]) if body.get("today") else None,
+        )
 
 
 @dataclass(frozen=True)

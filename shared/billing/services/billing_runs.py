@@ -12,7 +12,7 @@ from functools import partial
 from typing import Protocol
 
 from billing.domain.access import Caller, Permission
-from billing.domain.billing_runs import BillingRun, Outcome, run_id
+from billing.domain.billing_runs import BillingRun, BillingWork, Outcome, WorkKind, run_id
 from billing.domain.errors import DomainError, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.observability import logger
@@ -21,7 +21,6 @@ from billing.services.subscriptions.common import system_caller
 from billing.services.subscriptions.cycle import BillingCycle, DueBilling
 from billing.services.subscriptions.reminders import PaymentReminders
 
-BILL, REMIND = "bill", "remind"  # the kinds of work a run hands its workers
 IN_PROCESS_BATCH = 10  # as many as a queue batch (SQS hands a worker at most ten)
 
 
@@ -49,7 +48,7 @@ class BillingRunService:
         reminders: PaymentReminders,
         clock: Clock,
         shards: int,
-        dispatch: Callable[[str, str, date, list[dict], str], None] | None = None,
+        dispatch: Callable[[str, str, date, list[BillingWork], str], None] | None = None,
         settings: SettingsRepository | None = None,
     ):
         self._runs = runs
@@ -99,10 +98,10 @@ class BillingRunService:
         rid = run_id(run_date)
         self._runs.started(caller.tenant_id, rid, run_date, self._clock.now())
         self._runs.counted(caller.tenant_id, rid, {Outcome.DUE: len(due)}, self._clock.now())
-        work = [{"kind": BILL, "subscription_id": s} for s in due]
+        work = [BillingWork(WorkKind.BILL, s) for s in due]
         if remind:
             assert payment_on is not None  # reminders are of a payment day
-            work += [{"kind": REMIND, "subscription_id": s, "payment_on": payment_on.isoformat()} for s in remind]
+            work += [BillingWork(WorkKind.REMIND, s, payment_on) for s in remind]
         dispatch = self._work_all if in_process else self._dispatch
         dispatch(caller.tenant_id, rid, run_date, work, hosted_base)
         return self._runs.get(caller.tenant_id, rid)
@@ -129,7 +128,7 @@ class BillingRunService:
         return list(seen)
 
     def work(
-        self, tenant_id: str, rid: str, run_date: date, items: list[dict], hosted_base: str
+        self, tenant_id: str, rid: str, run_date: date, items: list[BillingWork], hosted_base: str
     ) -> list[list[Outcome]]:
         """A batch of the run's work (a queue batch): each subscription's due billing, or its reminder.
         The batch's new invoices are numbered in one transaction and its counts added to the
@@ -144,15 +143,16 @@ class BillingRunService:
             try:
                 results[index] = step()
             except DomainError as failure:
-                logger.warning("billing %s failed: %s", items[index]["subscription_id"], failure)
+                logger.warning("billing %s failed: %s", items[index].subscription_id, failure)
                 results[index] = [Outcome.FAILED]
-                errors.append(f"{items[index]['subscription_id']}: {failure}")
+                errors.append(f"{items[index].subscription_id}: {failure}")
                 prepared.pop(index, None)
 
         for index, item in enumerate(items):
-            subscription_id = item["subscription_id"]
-            if item["kind"] == REMIND:
-                payment_on = date.fromisoformat(item["payment_on"])
+            subscription_id = item.subscription_id
+            if item.kind is WorkKind.REMIND:
+                assert item.payment_on is not None  # a reminder is of a payment day
+                payment_on = item.payment_on
                 attempt(index, partial(self._reminders.remind, caller, subscription_id, payment_on))
                 continue
 
@@ -168,7 +168,7 @@ class BillingRunService:
         self._runs.counted(tenant_id, rid, dict(counts), self._clock.now(), errors[-1] if errors else "")
         return results
 
-    def _work_all(self, tenant_id: str, rid: str, run_date: date, work: list[dict], hosted_base: str) -> None:
+    def _work_all(self, tenant_id: str, rid: str, run_date: date, work: list[BillingWork], hosted_base: str) -> None:
         for start in range(0, len(work), IN_PROCESS_BATCH):
             self.work(tenant_id, rid, run_date, work[start : start + IN_PROCESS_BATCH], hosted_base)
 

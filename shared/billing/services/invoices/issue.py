@@ -6,7 +6,7 @@ from __future__ import annotations
 from billing.domain.access import Caller
 from billing.domain.invoices import Invoice
 from billing.domain.payments import Payment, PaymentStatus
-from billing.domain.subscriptions import Subscription
+from billing.domain.subscriptions import CollectionMethod, Subscription
 from billing.ports import InvoiceRepository
 from billing.services.invoices.collect import InvoiceCollection
 from billing.services.invoices.delivery import InvoiceDelivery
@@ -35,7 +35,7 @@ class InvoiceIssuing:
         request: dict,
         request_key: str,
         *,
-        collect: str | None,
+        collect: CollectionMethod | None,
         hosted_base: str,
         subscription: Subscription | None = None,
         paid_by: Payment | None = None,
@@ -48,8 +48,8 @@ class InvoiceIssuing:
         if paid_by is not None:
             if paid_by.status is PaymentStatus.SUCCEEDED:
                 invoice = self._collection.apply_online_payment(caller.tenant_id, invoice.id, paid_by)
-        elif collect == "charge" and invoice.status.collectable:
+        elif collect is CollectionMethod.CHARGE_AUTOMATICALLY and invoice.status.collectable:
             invoice = self._collection.charge(caller, invoice.id, request.get("payment_method_id"))
-        elif collect == "send" and invoice.last_sent_at is None:
+        elif collect is CollectionMethod.SEND_INVOICE and invoice.last_sent_at is None:
             invoice = self._delivery.send(caller, invoice.id, {}, hosted_base)
         return invoice

@@ -154,7 +154,7 @@ class BillingCycle:
         paid_by = None
         if billed_period.number == 0 and subscription.first_payment_id:
             paid_by = self._payments.get_payment(caller, subscription.first_payment_id)
-        collect = "send" if subscription.collection_method is CollectionMethod.SEND_INVOICE else "charge"
+        collect = subscription.collection_method
         request, key, moved = self._cycle_invoice(subscription, number)
         try:
             invoice = self._invoicing.issuing.issue(
@@ -175,7 +175,7 @@ class BillingCycle:
             # Paid before this call (an earlier attempt stopped after it): count the period now. A
             # payment made in this call was counted as the invoice was paid (invoice_paid).
             period_paid(self._subscriptions, self._clock, caller.tenant_id, subscription.id, billed_period.number)
-        elif collect == "send" and invoice.last_sent_at is not None:
+        elif collect is CollectionMethod.SEND_INVOICE and invoice.last_sent_at is not None:
             self._sent(caller.tenant_id, subscription.id, billed_period.number, invoice)
         return invoice
 
