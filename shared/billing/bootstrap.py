@@ -137,7 +137,6 @@ def payment_service() -> PaymentService:
 @cache
 def events() -> EventBus:
     """The dispatcher every service publishes to, with who follows what (services.events)."""
-    from billing.http.routers.common import REQUEST_BASE
     from billing.services.events import EventBus, follow_events
 
     bus = EventBus()
@@ -146,7 +145,9 @@ def events() -> EventBus:
         subscriptions=subscription_cases,
         invoicing=invoicing,
         notifier=payment_notifier,
-        public_base=REQUEST_BASE.get,
+        # A follower runs in whatever request published (often a webhook): its links are built
+        # on the configured public address, never on that request's.
+        public_base=lambda: config().public_api_url,
     )
     return bus
 

@@ -62,17 +62,10 @@ def lambda_handler_for(app: APIGatewayHttpResolver) -> Callable[[dict, object], 
         if refusal:
             return refusal
         assert readable is not None  # readable_request answers the event or a refusal, never neither
-        from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-
         from billing.clock import clock_at
-        from billing.http.routers.common import REQUEST_BASE, base_of
 
-        serving = REQUEST_BASE.set(base_of(APIGatewayProxyEventV2(readable)))
-        try:
-            with clock_at(None):  # a sandbox caller's test clock is set for its request alone
-                return app.resolve(readable, context)
-        finally:
-            REQUEST_BASE.reset(serving)
+        with clock_at(None):  # a sandbox caller's test clock is set for its request alone
+            return app.resolve(readable, context)
 
     return lambda_handler
 

@@ -1,6 +1,5 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
-from contextvars import ContextVar
 from datetime import date
 from typing import Annotated, Any
 
@@ -78,8 +77,3 @@ def base_of(event: APIGatewayProxyEventV2) -> str:
     context = event.request_context
     stage = "" if context.stage in ("$default", None) else f"/{context.stage}"
     return f"https://{context.domain_name}{stage}"
-
-
-# The address of the request being served, for what is built deep below a route and links to a
-# public page (a dunning email sent while a webhook is processed); empty outside a request.
-REQUEST_BASE: ContextVar[str] = ContextVar("request_base", default="")
