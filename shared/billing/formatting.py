@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent
-
 from billing.domain.money import minor_units
+
+# babel is imported on first use (about 25 ms and its locale data): a cold start that formats
+# nothing never pays for it.
 
 
 class Formatter:
@@ -24,20 +24,30 @@ class Formatter:
         return self.locale.split("_")[0]
 
     def money(self, minor: int) -> str:
+        from babel.numbers import format_currency
+
         amount = Decimal(minor).scaleb(-minor_units(self.currency))
         return format_currency(amount, self.currency.upper(), locale=self.locale)
 
     def unit_money(self, amount: Decimal) -> str:
         """A unit price as given: 0.000001 EUR keeps its digits, 11.9 shows 11.90."""
+        from babel.numbers import format_currency
+
         return format_currency(amount, self.currency.upper(), locale=self.locale, decimal_quantization=False)
 
     def number(self, value: Decimal) -> str:
+        from babel.numbers import format_decimal
+
         return format_decimal(value.normalize(), locale=self.locale)
 
     def percent(self, percentage: Decimal) -> str:
+        from babel.numbers import format_percent
+
         return format_percent(percentage / 100, locale=self.locale, decimal_quantization=False)
 
     def day(self, value: date | None) -> str:
+        from babel.dates import format_date
+
         return format_date(value, format="medium", locale=self.locale) if value else "—"
 
 

@@ -38,6 +38,9 @@ def prime(app: APIGatewayHttpResolver, builders: tuple[Callable[[], object], ...
         route.dependant  # noqa: B018 - building it compiles the route's pydantic validators
         route.body_field  # noqa: B018
     _dynamodb_client()  # botocore reads its service models here
+    from billing.formatting import format_amount
+
+    format_amount(0, "eur")  # babel and the English locale data the records use
 
 
 def refresh() -> None:
