@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from billing.domain.errors import ValidationFailed
+from billing.domain.limits import MAX_AMOUNT_SUM
 from billing.domain.money import MAX_AMOUNT, to_minor
 from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
 from billing.domain.pricing import (
-    MAX_AMOUNT_SUM,
     Adjustment,
     AdjustmentKind,
     AmountType,

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from billing.domain.limits import MAX_AMOUNT_SUM
 from billing.domain.money import MAX_AMOUNT
-from billing.domain.pricing import MAX_AMOUNT_SUM
 from billing.http.openapi import openapi_document
 
 SCHEMAS = json.loads(openapi_document())["components"]["schemas"]

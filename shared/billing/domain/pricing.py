@@ -15,16 +15,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from billing.domain.errors import FieldError, ValidationFailed
+from billing.domain.limits import MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY
 from billing.domain.money import MAX_AMOUNT, MAX_UNIT_PRICE, normalize_currency, round_half_up, to_minor
 from billing.domain.periods import BillingFrequency, BillingStart, billing_dates, end_date
 
-MAX_LINES = 500
-MAX_QUANTITY = Decimal("1000000000")
-MAX_PAYMENTS = 1000
-# A sum over a document's payments (its future payments, contract value, metrics, a day of its
-# schedule) is at most this: every line's payment is at most MAX_AMOUNT, and it has at most
-# MAX_PAYMENTS of them. Far below 2**63.
-MAX_AMOUNT_SUM = MAX_LINES * MAX_PAYMENTS * MAX_AMOUNT
 HUNDRED = Decimal(100)
 _TOO_LARGE = f"one payment carries at most {MAX_AMOUNT} minor units"
 

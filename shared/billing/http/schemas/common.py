@@ -19,8 +19,8 @@ from pydantic import (
     StringConstraints,
 )
 
+from billing.domain.limits import MAX_AMOUNT_SUM
 from billing.domain.money import MAX_AMOUNT
-from billing.domain.pricing import MAX_AMOUNT_SUM
 from billing.http.contract import CODE_LIST_MARK
 from billing.http.contract import omittable as omittable  # re-exported: the schemas take it from here
 

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from billing.domain.limits import MAX_PAYMENTS
 from billing.domain.periods import BillingFrequency, BillingStartKind
-from billing.domain.pricing import MAX_PAYMENTS
 from billing.http.schemas.common import (
     Amount,
     AmountSum,
