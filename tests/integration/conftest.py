@@ -226,6 +226,25 @@ def invoicing_over_dynamodb(invoices, clock):
     )
 
 
+@pytest.fixture
+def transactions():
+    """The number of items of each TransactWriteItems request sent while the test runs, counted
+    at the botocore client."""
+    import botocore.client
+
+    seen = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(client, operation, params):
+        if operation == "TransactWriteItems":
+            seen.append(len(params["TransactItems"]))
+        return original(client, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    yield seen
+    botocore.client.BaseClient._make_api_call = original
+
+
 def pytest_terminal_summary(terminalreporter):
     """The size of the contract fuzz run, in every test log (CI's included)."""
     import sys

@@ -11,7 +11,6 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import botocore.client
 import pytest
 
 from billing.adapters.dynamodb import keys
@@ -128,22 +127,6 @@ def test_invoice_number_start_is_where_numbering_starts_and_a_higher_start_begin
 def test_a_hosted_page_token_the_index_still_holds_after_a_void_opens_nothing(books):
     """The index still names the voided invoice for its token; the invoice read is checked."""
     voided_token_opens_nothing_while_the_index_lags(books)
-
-
-@pytest.fixture
-def transactions():
-    """The number of items of each TransactWriteItems request sent while the test runs."""
-    seen = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if operation == "TransactWriteItems":
-            seen.append(len(params["TransactItems"]))
-        return original(client, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    yield seen
-    botocore.client.BaseClient._make_api_call = original
 
 
 @pytest.mark.parametrize("count", [33, 34, 40, 49])

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-import botocore.client
 import pytest
 
 from billing.adapters.dynamodb.invoices import DynamoInvoices
@@ -50,22 +49,6 @@ def billing(stack):
 def drafts(service, count: int):
     body = {"customer_id": service.customer.id, "lines": [{"name": "Plan", "unit_price": "9.99"}]}
     return [service.drafts.create(service.caller, body) for _ in range(count)]
-
-
-@pytest.fixture
-def transactions():
-    """TransactWriteItems requests sent while the test runs, counted at the botocore client."""
-    seen = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(client, operation, params):
-        if operation == "TransactWriteItems":
-            seen.append(len(params["TransactItems"]))
-        return original(client, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    yield seen
-    botocore.client.BaseClient._make_api_call = original
 
 
 def test_a_batch_of_99_drafts_takes_its_block_of_numbers_in_one_transaction(billing, transactions):

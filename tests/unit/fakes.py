@@ -404,6 +404,20 @@ class RecordingNotifier:
 # write) and ``after_next_read`` (right after the next read).
 
 
+class FilteredPages:
+    """``list`` and ``all`` of a repository over its ``_matching(tenant_id, where)`` records,
+    newest first, paged as the adapters page them."""
+
+    def list(self, tenant_id, where, *, limit, cursor):
+        items, next_cursor = _newest_first(
+            list(self._matching(tenant_id, where)), limit, cursor, lambda i: self.get(tenant_id, i)
+        )
+        return Page(items, next_cursor)
+
+    def all(self, tenant_id, where):
+        return iter(_newest_first(list(self._matching(tenant_id, where)), None, None, None)[0])
+
+
 class Interleaved:
     """Another request's work landing in the middle of one of this fake's writes."""
 
@@ -473,7 +487,7 @@ def _created_between(record, created_from: str | None, created_to: str | None) -
     return not (created_to and position > created_to + "~")
 
 
-class InMemorySubscriptions(Interleaved):
+class InMemorySubscriptions(Interleaved, FilteredPages):
     """Subscriptions as DynamoSubscriptions keeps them: saved over the version read (StaleWrite),
     a request key naming one order's subscriptions (RequestTaken), a reminder claimed once per
     period key, payment-method links that stay readable past their expiry (DynamoDB's TTL
@@ -590,15 +604,6 @@ class InMemorySubscriptions(Interleaved):
                 continue
             yield s
 
-    def list(self, tenant_id, where, *, limit, cursor):
-        items, next_cursor = _newest_first(
-            list(self._matching(tenant_id, where)), limit, cursor, lambda i: self.get(tenant_id, i)
-        )
-        return Page(items, next_cursor)
-
-    def all(self, tenant_id, where):
-        return iter(_newest_first(list(self._matching(tenant_id, where)), None, None, None)[0])
-
     # The sparse indexes, as subscription_item derives them: (shard partition, "<day>#<id>").
 
     def due_entries(self, tenant_id: str):
@@ -614,7 +619,7 @@ class InMemorySubscriptions(Interleaved):
                 yield keys.dunning_pk(t, s.id), keys.due_sk(s.dunning_due.next_on.isoformat(), s.id)
 
 
-class InMemoryInvoices(Interleaved):
+class InMemoryInvoices(Interleaved, FilteredPages):
     """Invoices as DynamoInvoices keeps them: added once (a request key names one invoice,
     RequestTaken) with the subscription the period moves on saved over its version in the same
     write (StaleWrite), saved over their version (with a ledger payment over its own), and the
@@ -818,15 +823,6 @@ class InMemoryInvoices(Interleaved):
             ]
             if all(checks):
                 yield i
-
-    def list(self, tenant_id, where, *, limit, cursor):
-        items, next_cursor = _newest_first(
-            list(self._matching(tenant_id, where)), limit, cursor, lambda i: self.get(tenant_id, i)
-        )
-        return Page(items, next_cursor)
-
-    def all(self, tenant_id, where):
-        return iter(_newest_first(list(self._matching(tenant_id, where)), None, None, None)[0])
 
 
 class InMemoryBillingRuns:

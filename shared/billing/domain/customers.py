@@ -240,3 +240,13 @@ EXPORT_COLUMNS: dict[str, Callable[[Customer, date], object]] = {
     "archived": lambda c, _: c.archived,
     "created_at": lambda c, _: c.created_at.isoformat(),
 }
+
+
+def billable(customer: Customer | None, field: str) -> Customer:
+    """The customer a new invoice or subscription is for: one that exists and is not archived,
+    else a refusal naming ``field``."""
+    if customer is None:
+        raise ValidationFailed.of(field, "no such customer")
+    if customer.archived:
+        raise ValidationFailed.of(field, "the customer is archived; restore it first")
+    return customer

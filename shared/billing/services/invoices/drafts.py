@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from billing.domain.access import Caller, Permission, Role
-from billing.domain.customers import Customer
+from billing.domain.customers import Customer, billable
 from billing.domain.errors import Conflict, FieldError, NotFound, RequestTaken, StaleWrite, ValidationFailed
 from billing.domain.invoices import (
     HistoryEntry,
@@ -88,7 +88,7 @@ class InvoiceDrafts:
         now = self._clock.now()
         # One round trip for customer, settings and library.
         inputs = self._documents.read(caller.tenant_id, request["customer_id"], *library_ids(request["lines"]))
-        customer = _usable(inputs.customer, "customer_id")
+        customer = billable(inputs.customer, "customer_id")
         settings, catalog = inputs.settings, (inputs.products, inputs.rates)
         currency = settings.billing_currency(request.get("currency") or settings.default_currency)
         details = self._priced(caller, currency, request, now.date(), catalog)
@@ -202,7 +202,7 @@ class InvoiceDrafts:
             customer = self._customers.get(caller.tenant_id, customer_id)
         except NotFound:
             customer = None
-        return _usable(customer, field_name)
+        return billable(customer, field_name)
 
     def _associations(self, caller: Caller, customer_ids: list[str]) -> tuple[str, ...]:
         """Further customers (contacts, companies) the invoice is associated with."""
@@ -243,14 +243,6 @@ class InvoiceDrafts:
         summary = summarize([item.as_one_time() for item in items], adjustments, currency, today)
         lines_out, adjustments_out, totals = priced(summary, [item.frequency for item in items], periods)
         return {"lines": lines_out, "adjustments": adjustments_out, "totals": totals}
-
-
-def _usable(customer: Customer | None, field_name: str) -> Customer:
-    if customer is None:
-        raise ValidationFailed.of(field_name, "no such customer")
-    if customer.archived:
-        raise ValidationFailed.of(field_name, "the customer is archived; restore it first")
-    return customer
 
 
 def _terms(request: dict, default_days: int) -> dict:

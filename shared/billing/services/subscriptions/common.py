@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import date
 
 from billing.domain.access import Caller, Role
-from billing.domain.customers import Customer
+from billing.domain.customers import Customer, billable
 from billing.domain.errors import FieldError, NotFound, ValidationFailed
 from billing.domain.payments import PaymentMethod
 from billing.domain.periods import BillingFrequency, BillingStart
@@ -70,10 +70,8 @@ def usable_customer(customers: CustomerRepository, caller: Caller, customer_id: 
     try:
         customer = customers.get(caller.tenant_id, customer_id)
     except NotFound:
-        raise ValidationFailed.of("customer_id", "no such customer") from None
-    if customer.archived:
-        raise ValidationFailed.of("customer_id", "the customer is archived; restore it first")
-    return customer
+        customer = None
+    return billable(customer, "customer_id")
 
 
 def usable_method(
