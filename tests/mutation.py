@@ -1,4 +1,5 @@
-"""`make mutate`: mutation testing (mutmut) of the money engine and the services' safety rules.
+"""`make mutate`: mutation testing (mutmut) of the money engine, the document rules, and the services
+that bill, collect, number, dun and refund.
 
 mutmut names a mutant by its file's path, and the tests import the layer's package as `billing`,
 so the run happens in a workspace (.mutmut/) where `billing/` sits at the top, beside copies of
@@ -20,8 +21,20 @@ TARGETS = [
     "billing/domain/money.py",
     "billing/domain/periods.py",
     "billing/domain/pricing.py",
-    "billing/services/payments.py",
+    "billing/services/payments/charges.py",
+    "billing/services/payments/refunds.py",
+    "billing/services/payments/ledger.py",
     "billing/services/stripe_events.py",
+    "billing/services/billing_runs.py",
+    "billing/services/subscriptions/cycle.py",
+    "billing/services/subscriptions/dunning.py",
+    "billing/services/subscriptions/reminders.py",
+    "billing/services/subscriptions/cancel.py",
+    "billing/services/subscriptions/outcomes.py",
+    "billing/services/invoices/lifecycle.py",
+    "billing/services/invoices/drafts.py",
+    "billing/services/invoices/collect.py",
+    "billing/services/publishing.py",
     "billing/domain/invoices.py",
     "billing/domain/subscriptions.py",
 ]

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from billing.services.payment_methods import PaymentMethodService
     from billing.services.payments import PaymentService
     from billing.services.pricing import PricingService
+    from billing.services.publishing import (
+        PublishingCustomers,
+        PublishingInvoices,
+        PublishingPayments,
+        PublishingSubscriptions,
+    )
     from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
     from billing.services.subscriptions import Subscriptions
@@ -28,15 +34,49 @@ if TYPE_CHECKING:
 from billing.clock import SystemClock
 from billing.config import config
 
+# The records every service writes: each saved change is published on the bus (RecordChanged).
+
+
+@cache
+def customer_records() -> PublishingCustomers:
+    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
+    from billing.services.publishing import PublishingCustomers
+
+    return PublishingCustomers(DynamoCustomerRepository(), events())
+
+
+@cache
+def invoice_records() -> PublishingInvoices:
+    from billing.adapters.dynamodb.invoices import DynamoInvoices
+    from billing.services.publishing import PublishingInvoices
+
+    return PublishingInvoices(DynamoInvoices(), events())
+
+
+@cache
+def payment_records() -> PublishingPayments:
+    from billing.adapters.dynamodb.payments import DynamoPayments
+    from billing.services.publishing import PublishingPayments
+
+    return PublishingPayments(DynamoPayments(), events())
+
+
+@cache
+def subscription_records() -> PublishingSubscriptions:
+    from billing.adapters.dynamodb.subscriptions import DynamoSubscriptions
+    from billing.services.publishing import PublishingSubscriptions
+
+    return PublishingSubscriptions(DynamoSubscriptions(), events())
+
 
 @cache
 def customer_service() -> CustomerService:
     # Imports inside: each handler loads only the services and adapters its requests use.
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
     from billing.services.customers import CustomerService
 
     return CustomerService(
-        DynamoCustomerRepository(),
+        customer_records(),
         DynamoSettingsRepository(),
         SystemClock(),
         processor_sync=payment_method_service,
@@ -45,14 +85,13 @@ def customer_service() -> CustomerService:
 
 @cache
 def customer_export() -> CustomerExport:
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.xlsx import OpenpyxlWriter
     from billing.services.customers import CustomerExport
 
     settings = config()
     return CustomerExport(
-        DynamoCustomerRepository(),
+        customer_records(),
         S3FileStore(settings.export_bucket),
         OpenpyxlWriter(),
         SystemClock(),
@@ -101,12 +140,11 @@ def stripe_connect_service() -> StripeConnectService:
 @cache
 def payment_method_service() -> PaymentMethodService:
     from billing.adapters.dynamodb.payments import DynamoPaymentMethods
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.services.payment_methods import PaymentMethodService
 
     return PaymentMethodService(
-        DynamoCustomerRepository(),
+        customer_records(),
         DynamoPaymentMethods(),
         processor_connections(),
         gateway_from_environment(),
@@ -116,15 +154,15 @@ def payment_method_service() -> PaymentMethodService:
 
 @cache
 def payment_service() -> PaymentService:
-    from billing.adapters.dynamodb.payments import DynamoPaymentMethods, DynamoPayments
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.dynamodb.payments import DynamoPaymentMethods
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
     from billing.adapters.stripe.gateway import gateway_from_environment
-    from billing.services.payments import PaymentService
+    from billing.services.payments import build_payments
 
-    return PaymentService(
-        DynamoCustomerRepository(),
+    return build_payments(
+        customer_records(),
         DynamoPaymentMethods(),
-        DynamoPayments(),
+        payment_records(),
         processor_connections(),
         gateway_from_environment(),
         payment_method_service(),
@@ -162,22 +200,21 @@ class _SubscriptionSetups:
 @cache
 def stripe_event_service() -> StripeEventService:
     from billing.adapters.dynamodb.payments import DynamoPaymentMethods, DynamoWebhookLog
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository
     from billing.adapters.stripe.gateway import gateway_from_environment
-    from billing.services.stripe_events import StripeEventService
-
-    return StripeEventService(
-        gateway_from_environment(),
-        DynamoWebhookLog(),
-        processor_connections(),
-        DynamoCustomerRepository(),
-        DynamoPaymentMethods(),
-        payment_method_service(),
-        payment_service(),
-        SystemClock(),
-        invoices=invoicing().hosted,
-        subscriptions=_SubscriptionSetups(),
+    from billing.services.stripe_events import (
+        CheckoutEvents,
+        PaymentEvents,
+        PaymentMethodEvents,
+        StripeEventService,
+        event_handlers,
     )
+
+    handlers = event_handlers(
+        PaymentMethodEvents(customer_records(), DynamoPaymentMethods(), payment_method_service(), SystemClock()),
+        PaymentEvents(payment_service()),
+        CheckoutEvents(invoicing().hosted, _SubscriptionSetups()),
+    )
+    return StripeEventService(gateway_from_environment(), DynamoWebhookLog(), processor_connections(), handlers)
 
 
 @cache
@@ -190,19 +227,16 @@ def mailer() -> SesMailer:
 
 @cache
 def payment_notifier() -> PaymentNotifier:
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
     from billing.services.notifications import PaymentNotifier
 
-    return PaymentNotifier(mailer(), DynamoSettingsRepository(), DynamoCustomerRepository(), SystemClock())
+    return PaymentNotifier(mailer(), DynamoSettingsRepository(), customer_records(), SystemClock())
 
 
 @cache
 def invoicing() -> Invoicing:
     """The invoice use cases, wired once: each takes only what it uses."""
-    from billing.adapters.dynamodb.invoices import DynamoInvoices
-    from billing.adapters.dynamodb.payments import DynamoPayments
     from billing.adapters.dynamodb.repositories import (
-        DynamoCustomerRepository,
         DynamoDocumentReader,
         DynamoSettingsRepository,
     )
@@ -214,9 +248,9 @@ def invoicing() -> Invoicing:
 
     settings = config()
     return build_invoicing(
-        invoices=DynamoInvoices(),
-        payments=DynamoPayments(),
-        customers=DynamoCustomerRepository(),
+        invoices=invoice_records(),
+        payments=payment_records(),
+        customers=customer_records(),
         settings=DynamoSettingsRepository(),
         documents=DynamoDocumentReader(),
         pricing=pricing_service(),
@@ -240,16 +274,15 @@ def invoicing() -> Invoicing:
 def subscription_cases() -> Subscriptions:
     """The subscription use cases, wired once: each takes only what it uses."""
     from billing.adapters.dynamodb.payments import DynamoPaymentMethods
-    from billing.adapters.dynamodb.repositories import DynamoCustomerRepository, DynamoSettingsRepository
-    from billing.adapters.dynamodb.subscriptions import DynamoSubscriptions
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository
     from billing.adapters.s3.files import S3FileStore
     from billing.adapters.stripe.gateway import gateway_from_environment
     from billing.adapters.xlsx import OpenpyxlWriter
     from billing.services.subscriptions import build_subscriptions
 
     return build_subscriptions(
-        subscriptions=DynamoSubscriptions(),
-        customers=DynamoCustomerRepository(),
+        subscriptions=subscription_records(),
+        customers=customer_records(),
         methods=DynamoPaymentMethods(),
         settings=DynamoSettingsRepository(),
         pricing=pricing_service(),
@@ -286,8 +319,8 @@ def billing_run_service() -> BillingRunService:
         subscription_cases().reminders,
         SystemClock(),
         DUE_SHARDS,
-        dispatch,
         DynamoSettingsRepository(),
+        dispatch,
     )
 
 

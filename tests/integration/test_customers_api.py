@@ -17,6 +17,7 @@ from billing.clock import SystemClock
 from billing.domain.access import Caller, Role
 from billing.services.customers import CustomerService
 from tests.integration.conftest import fields_of
+from tests.unit.fakes import NoProcessor
 
 COMPANY = {"type": "company", "company_name": "Muster GmbH", "email": "Info@Muster.DE"}
 
@@ -175,7 +176,9 @@ def test_export_is_an_xlsx_behind_a_presigned_link(api):
 def test_concurrent_creates_never_share_a_debtor_number(stack, api):
     # Given DATEV numbering on, When 24 customers are created at once over real DynamoDB
     api.patch("/v1/settings", json={"datev_enabled": True, "debtor_number_start": 20000})
-    service = CustomerService(DynamoCustomerRepository(), DynamoSettingsRepository(), SystemClock())
+    service = CustomerService(
+        DynamoCustomerRepository(), DynamoSettingsRepository(), SystemClock(), lambda: NoProcessor()
+    )
     caller = Caller(api.tenant, "u", Role.BILLING)
     # and someone entered 20003 by hand meanwhile
     create(api, {**COMPANY, "debtor_number": 20003})

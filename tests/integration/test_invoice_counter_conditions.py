@@ -27,7 +27,15 @@ from billing.domain.errors import StaleWrite
 from billing.domain.invoices import InvoiceFilter
 from billing.domain.periods import BillingFrequency
 from billing.domain.pricing import LineItem
-from billing.domain.subscriptions import CancelMode, CollectionMethod, billed, canceled, new_subscription
+from billing.domain.subscriptions import (
+    CancelMode,
+    CollectionMethod,
+    Subscription,
+    billed,
+    canceled,
+    new_subscription,
+    period_invoice,
+)
 from billing.domain.timeline import timeline_event
 from tests.integration.conftest import invoicing_over_dynamodb
 from tests.unit.test_invoice_numbering import (
@@ -163,7 +171,8 @@ def stored_subscription(books: Books):
     return stored
 
 
-PERIOD_INVOICE = {"lines": [{"name": "Hosting", "unit_price": "29.00"}]}
+def first_invoice(subscription: Subscription):
+    return period_invoice(subscription, subscription.period(0))
 
 
 def test_a_periods_invoice_is_not_written_over_a_subscription_changed_since_it_was_read(books):
@@ -173,10 +182,10 @@ def test_a_periods_invoice_is_not_written_over_a_subscription_changed_since_it_w
     tenant = books.caller.tenant_id
     read = stored_subscription(books)
     DynamoSubscriptions().save(canceled(read, CancelMode.IMMEDIATELY, NOW.date(), NOW, confirm=True))
-    request = {"customer_id": books.customer_id, **PERIOD_INVOICE}
-
     with pytest.raises(StaleWrite):
-        books.service.drafts.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
+        books.service.drafts.create_for_period(
+            books.caller, first_invoice(read), f"{read.id}:0", billed(read, 0, NOW), finalize=False
+        )
 
     assert books.service.issuing.for_request(tenant, f"{read.id}:0") is None
     assert list(DynamoInvoices().all(tenant, InvoiceFilter())) == []
@@ -188,8 +197,10 @@ def test_a_periods_invoice_over_the_subscription_version_read_moves_the_subscrip
     """The contrast: unchanged since it was read, the subscription moves on with its invoice."""
     tenant = books.caller.tenant_id
     read = stored_subscription(books)
-    request = {"customer_id": books.customer_id, **PERIOD_INVOICE}
-    invoice = books.service.drafts.create(books.caller, request, f"{read.id}:0", billed(read, 0, NOW))
+    moved = billed(read, 0, NOW)
+    invoice = books.service.drafts.create_for_period(
+        books.caller, first_invoice(read), f"{read.id}:0", moved, finalize=False
+    )
     assert books.service.issuing.for_request(tenant, f"{read.id}:0").id == invoice.id
     moved = DynamoSubscriptions().get(tenant, read.id)
     assert (moved.periods_billed, moved.collecting_period, moved.version) == (1, 0, read.version + 1)

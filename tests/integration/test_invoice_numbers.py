@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +19,10 @@ from billing.adapters.dynamodb.repositories import (
 from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
 from billing.domain.invoices import MAX_FINALIZE_BATCH
-from billing.domain.subscriptions import CollectionMethod
+from billing.domain.orders import InvoiceOrder, LineOrder
+from billing.domain.periods import BillingFrequency
+from billing.domain.pricing import LineItem
+from billing.domain.subscriptions import CollectionMethod, Period, PeriodInvoice
 from billing.domain.timeline import timeline_event
 from tests.integration.conftest import invoicing_over_dynamodb
 
@@ -47,8 +51,8 @@ def billing(stack):
 
 
 def drafts(service, count: int):
-    body = {"customer_id": service.customer.id, "lines": [{"name": "Plan", "unit_price": "9.99"}]}
-    return [service.drafts.create(service.caller, body) for _ in range(count)]
+    order = InvoiceOrder(service.customer.id, lines=(LineOrder(name="Plan", unit_price="9.99"),))
+    return [service.drafts.create(service.caller, order) for _ in range(count)]
 
 
 def test_a_batch_of_99_drafts_takes_its_block_of_numbers_in_one_transaction(billing, transactions):
@@ -101,16 +105,29 @@ def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(st
     stack.stripe.switches.copies, stack.stripe.switches.hold = 1, False
     save_card(api, stripe.StripeClient(STRIPE_SECRET_KEY, base_addresses={"api": stack.stripe_url}), stack.stripe)
     caller = Caller(api.tenant, "billing-run", Role.BILLING)
-    request = {"customer_id": api.customer["id"], "lines": [{"name": "Abo März", "unit_price": "29.00"}]}
+    march = Period(2, date(2026, 3, 1), date(2026, 3, 31))
+    bill = PeriodInvoice(
+        subscription_id="sub_1",
+        customer_id=api.customer["id"],
+        currency="eur",
+        period=march,
+        lines=(LineItem("Abo März", Decimal(1), Decimal("29.00"), BillingFrequency.MONTHLY),),
+        adjustments=(),
+        days_until_due=0,
+        address_id=None,
+        memo="",
+    )
     service = invoicing()
     with ThreadPoolExecutor(max_workers=4) as pool:
         issued = list(
             pool.map(
                 lambda _: service.issuing.issue(
                     caller,
-                    request,
-                    "sub_1:2026-03",
+                    bill,
+                    march.key("sub_1"),
+                    subscription=None,  # no stored subscription moves on here
                     collect=CollectionMethod.CHARGE_AUTOMATICALLY,
+                    payment_method_id=None,
                     hosted_base=stack.url,
                 ),
                 range(4),
@@ -123,6 +140,11 @@ def test_a_billing_cycle_issues_and_charges_once_however_often_it_is_repeated(st
     objects = stack.stripe.accounts[api.account].objects.values()
     assert len([o for o in objects if o["object"] == "payment_intent"]) == 1
     again = service.issuing.issue(
-        caller, request, "sub_1:2026-03", collect=CollectionMethod.CHARGE_AUTOMATICALLY, hosted_base=stack.url
+        caller,
+        bill,
+        march.key("sub_1"),
+        collect=CollectionMethod.CHARGE_AUTOMATICALLY,
+        payment_method_id=None,
+        hosted_base=stack.url,
     )
     assert again.id == final.id and len(again.payments) == 1

@@ -988,3 +988,13 @@ class DebitStripe(IdempotentStripe):
 
     def settle(self, reference: str) -> None:
         self.settled.add(reference)
+
+
+class NoProcessor:
+    """A processor-customer sync for customers no processor knows: nothing to keep in step."""
+
+    def before_delete(self, customer: Customer) -> None:
+        assert customer.processor_customer_id is None, "a processor's customer needs the real sync"
+
+    def after_update(self, before: Customer, after: Customer, actor: str) -> None:
+        assert after.processor_customer_id is None, "a processor's customer needs the real sync"

@@ -15,15 +15,7 @@ from billing.domain.errors import ValidationFailed
 from billing.domain.limits import MAX_AMOUNT_SUM
 from billing.domain.money import MAX_AMOUNT, to_minor
 from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
-from billing.domain.pricing import (
-    Adjustment,
-    AdjustmentKind,
-    AmountType,
-    LineItem,
-    LineTax,
-    UnitDiscount,
-    summarize,
-)
+from billing.domain.pricing import Adjustment, AdjustmentKind, AmountType, LineItem, LineTax, UnitDiscount, summarize
 
 TODAY = date(2026, 3, 1)
 F = BillingFrequency

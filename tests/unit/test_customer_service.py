@@ -12,7 +12,7 @@ from billing.domain.customers import EXPORT_COLUMNS, CustomerRecords
 from billing.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from billing.domain.settings import TenantSettings
 from billing.services.customers import CustomerExport, CustomerService
-from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemoryFiles, InMemorySettings
+from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemoryFiles, InMemorySettings, NoProcessor
 
 ADMIN = Caller("acme", "u-admin", Role.ADMIN)
 BILLING = Caller("acme", "u-billing", Role.BILLING)
@@ -38,7 +38,7 @@ def files():
 
 @pytest.fixture
 def service(repo, settings, files):
-    return CustomerService(repo, settings, FixedClock())
+    return CustomerService(repo, settings, FixedClock(), lambda: NoProcessor())
 
 
 def with_datev(settings, start=10000, end=69999):

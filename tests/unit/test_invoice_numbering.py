@@ -13,6 +13,7 @@ import pytest
 from billing.domain.access import Caller
 from billing.domain.errors import NotFound
 from billing.domain.invoices import Invoice
+from billing.domain.orders import InvoiceOrder, LineOrder
 from billing.services.invoices import Invoicing
 from tests.unit.wiring import ADMIN, HOSTED, Billow
 
@@ -29,8 +30,8 @@ class Books:
     index_lags: Callable[[], None]  # the hosted-token index stops following the table
 
     def drafts(self, count: int) -> list[Invoice]:
-        body = {"customer_id": self.customer_id, "lines": [{"name": "Setup", "unit_price": "9.99"}]}
-        return [self.service.drafts.create(self.caller, body) for _ in range(count)]
+        order = InvoiceOrder(self.customer_id, lines=(LineOrder(name="Setup", unit_price="9.99"),))
+        return [self.service.drafts.create(self.caller, order) for _ in range(count)]
 
     def finalize(self, draft: Invoice) -> Invoice:
         return self.service.lifecycle.finalize(self.caller, draft.id)

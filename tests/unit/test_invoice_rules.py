@@ -43,15 +43,7 @@ from billing.domain.invoices import (
     without_payment,
 )
 from billing.domain.periods import BillingFrequency
-from billing.domain.pricing import (
-    Adjustment,
-    AdjustmentKind,
-    AmountType,
-    LineItem,
-    LineTax,
-    UnitDiscount,
-    summarize,
-)
+from billing.domain.pricing import Adjustment, AdjustmentKind, AmountType, LineItem, LineTax, UnitDiscount, summarize
 from billing.domain.settings import Seller
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)

@@ -4,6 +4,7 @@ call carries a key derived from what we recorded, so asking again replays the fi
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,10 +14,10 @@ from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
 from billing.domain.errors import Conflict, Forbidden, PaymentFailed, ProcessorUnavailable, StaleWrite, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE
-from billing.domain.payments import PaymentMethod, PaymentStatus, refund_claimed
+from billing.domain.payments import Charge, PaymentMethod, PaymentStatus, refund_claimed
 from billing.domain.timeline import timeline_event
 from billing.services.payment_methods import PaymentMethodService
-from billing.services.payments import PaymentService
+from billing.services.payments import build_payments
 from tests.unit.fakes import (
     FixedClock,
     IdempotentStripe,
@@ -44,11 +45,11 @@ class Ledger:
         self.payments = InMemoryPayments()
         self.notifier = RecordingNotifier()
         self.card, self.other_card = card, replace(card, id="pm_2", last4="4444", brand="mastercard")
-        methods = InMemoryMethods([card, self.other_card])
+        methods = self.methods = InMemoryMethods([card, self.other_card])
         settings = InMemorySettings()
         settings.save(replace(settings.get("t"), currencies=("eur", "usd")))
         self.method_service = PaymentMethodService(self.customers, methods, OneAccount(), stripe, self.clock)
-        self.service = PaymentService(
+        self.service = build_payments(
             self.customers,
             methods,
             self.payments,
@@ -58,11 +59,13 @@ class Ledger:
             settings,
             self.clock,
             self.notifier,
+            sleep=lambda seconds: self.sleep(seconds),
         )
+        self.sleep = time.sleep  # a test may wait differently
 
     def charge(self, amount=1190, key="order-1", **extra):
-        request = {"customer_id": self.customer_id, "amount": amount, "currency": "eur"} | extra
-        return self.service.charge(CALLER, request, key)
+        charge = Charge(**({"customer_id": self.customer_id, "amount": amount, "currency": "eur"} | extra))
+        return self.service.charge(CALLER, charge, key)
 
 
 def test_a_charge_whose_answer_was_lost_is_finished_by_the_retry_not_made_again():
@@ -164,11 +167,11 @@ def test_a_refund_waits_for_one_still_being_made_and_then_finds_what_is_left():
     def finish_the_other(seconds):  # while this request waits, the other one ends its claim
         current = ledger.payments.get("t", payment.id)
         if current.refund_claim is not None:
-            ledger.service._settle(
+            ledger.service.ledger.settle(
                 current, ledger.stripe.payment("acct_1", payment.processor_payment_id), "u", "acct_1", release=claim.id
             )
 
-    ledger.service._sleep = finish_the_other
+    ledger.sleep = finish_the_other
     with pytest.raises(Conflict, match="is refunded in full; nothing is left to refund"):
         ledger.service.refund(CALLER, payment.id, None)
     assert ledger.stripe.charges[payment.processor_payment_id]["amount_refunded"] == 1000
@@ -180,7 +183,7 @@ def test_a_refund_claim_still_running_after_the_wait_is_a_409_and_a_stale_one_is
     claimed, _ = refund_claimed(ledger.payments.get("t", payment.id), 400, ledger.clock.now())
     ledger.payments.save(claimed, None)
     waits = []
-    ledger.service._sleep = waits.append
+    ledger.sleep = waits.append
     with pytest.raises(Conflict, match="is still being made; retry shortly"):
         ledger.service.refund(CALLER, payment.id, 100)
     assert sum(waits) >= 10 and ledger.stripe.charges[payment.processor_payment_id]["amount_refunded"] == 0
@@ -280,7 +283,7 @@ def test_a_charge_uses_the_method_asked_for_else_the_default_and_names_the_field
     assert [(e.field, e.message) for e in unknown.value.errors] == [
         ("payment_method_id", "the customer has no such payment method on file")
     ]
-    ledger.service._methods.methods.clear()
+    ledger.methods.methods.clear()
     with pytest.raises(ValidationFailed) as none:
         ledger.charge(key=None)
     assert none.value.errors[0].field == "customer_id"
@@ -421,9 +424,11 @@ def test_reading_needs_the_read_permission_and_lists_are_capped():
     payment = ledger.charge()
     viewer = Caller("t", "user_2", Role.VIEWER)
     assert ledger.service.get_payment(viewer, payment.id) == payment
-    assert ledger.service.list_payments(viewer, cursor="c1").items == [payment]
+    assert ledger.service.ledger.list_payments(viewer, cursor="c1").items == [payment]
     assert (ledger.payments.listed["limit"], ledger.payments.listed["cursor"]) == (25, "c1")
-    listed = ledger.service.list_payments(viewer, status="succeeded", customer_id=ledger.customer_id, limit=10_000)
+    listed = ledger.service.ledger.list_payments(
+        viewer, status="succeeded", customer_id=ledger.customer_id, limit=10_000
+    )
     assert [p.id for p in listed.items] == [payment.id]
     assert ledger.payments.listed == {
         "tenant_id": "t",

@@ -13,7 +13,7 @@ from billing.domain.payments import PaymentStatus, ProcessorPayment, new_payment
 from billing.domain.timeline import timeline_event
 from billing.ports import MethodDetails
 from billing.services.payment_methods import PaymentMethodService
-from billing.services.payments import PaymentService
+from billing.services.payments import build_payments
 from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings, RecordingNotifier
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -93,7 +93,7 @@ def test_a_delivery_that_waited_never_undoes_a_newer_refund():
     )
     payments = VersionedPayments(paid)
     stripe = StripeMovingOn(payments)
-    service = PaymentService(
+    service = build_payments(
         None, None, payments, None, stripe, None, InMemorySettings(), FixedClock(), RecordingNotifier()
     )
     service.sync("t", "acct_a", "pi_1")

@@ -11,7 +11,14 @@ import pytest
 
 from billing.domain.errors import InvalidSignature, NotFound
 from billing.ports import ProcessorEvent
-from billing.services.stripe_events import NO_OBJECT, StripeEventService
+from billing.services.stripe_events import (
+    NO_OBJECT,
+    CheckoutEvents,
+    PaymentEvents,
+    PaymentMethodEvents,
+    StripeEventService,
+    event_handlers,
+)
 from tests.unit.fakes import FixedClock
 
 
@@ -86,11 +93,17 @@ class Recorder:
     def settle_checkout(self, tenant_id, account, session_id):
         return self._answer("settle_checkout", tenant_id, account, session_id)
 
+    def settle_setup(self, tenant_id, account, session_id):
+        return self._answer("settle_setup", tenant_id, account, session_id)
+
 
 def service(recorder: Recorder, log: Log, clock=None) -> StripeEventService:
-    return StripeEventService(
-        SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, clock, invoices=recorder
+    handlers = event_handlers(
+        PaymentMethodEvents(recorder, recorder, recorder, clock),
+        PaymentEvents(recorder),
+        CheckoutEvents(recorder, recorder),
     )
+    return StripeEventService(SignedEvents(), log, Connections(), handlers)
 
 
 def payload(event_type="payment_intent.succeeded", obj=None, account="acct_a", event_id="evt_1") -> str:
@@ -242,8 +255,16 @@ def test_a_failed_setup_without_a_readable_error_says_so(error):
     assert entry.data == {"decline_code": None}
 
 
-def test_checkout_events_are_acknowledged_where_invoices_are_not_served():
+def test_a_checkout_session_of_a_subscriptions_setup_goes_to_the_subscriptions_any_other_to_its_invoice():
+    setup = {"id": "cs_1", "metadata": {"billow_subscription": "sub_1"}}
+    receipt, calls, _, _ = deliver("checkout.session.completed", setup)
+    assert receipt.outcome == "done settle_setup" and calls == [("settle_setup", "tenant-a", "acct_a", "cs_1")]
+    receipt, calls, _, _ = deliver("checkout.session.async_payment_succeeded", {"id": "cs_2", "metadata": {}})
+    assert receipt.outcome == "done settle_checkout" and calls == [("settle_checkout", "tenant-a", "acct_a", "cs_2")]
+
+
+def test_events_no_handler_group_takes_are_acknowledged_as_unhandled():
     recorder, log = Recorder(), Log()
-    events = StripeEventService(SignedEvents(), log, Connections(), recorder, recorder, recorder, recorder, None)
+    events = StripeEventService(SignedEvents(), log, Connections(), event_handlers(PaymentEvents(recorder)))
     receipt = events.receive(payload("checkout.session.completed", {"id": "cs_1"}), "valid")
-    assert receipt.outcome == "ignored: invoices are not served here" and recorder.calls == []
+    assert receipt.outcome == "ignored: unhandled event type" and recorder.calls == []

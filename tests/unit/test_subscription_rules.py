@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from billing.domain.errors import Conflict, ValidationFailed
-from billing.domain.periods import BillingFrequency
+from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
 from billing.domain.subscriptions import (
     CancelMode,
     CollectionMethod,
@@ -21,12 +21,12 @@ from billing.domain.subscriptions import (
     activated,
     billed,
     canceled,
-    cycle_invoice_request,
     deletion_refusal,
     new_subscription,
     paid,
     payment_failed,
     period,
+    period_invoice,
     prorated_refund,
 )
 
@@ -193,42 +193,30 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
     )
     welcome = Adjustment(AdjustmentKind.DISCOUNT, AmountType.AMOUNT, Decimal("5"), "Welcome")
     sub = subscription(lines=(line,), adjustments=(welcome,))
-    first = cycle_invoice_request(sub, sub.period(0))
-    assert first["lines"] == [
-        {
-            "name": "Hosting",
-            "description": "",
-            "quantity": "2",
-            "unit_price": "29.00",
-            "unit_cost": "3.5",
-            "billing_frequency": "monthly",
-            "discount": {"type": "percent", "value": "10"},
-            "tax": {"name": "USt", "percentage": "19", "inclusive": False, "tax_rate_id": "tax_1"},
-            "period_start": date(2026, 3, 1),
-            "period_end": date(2026, 3, 31),
-        }
-    ]
-    assert first["adjustments"] == [{"kind": "discount", "type": "amount", "value": "5", "name": "Welcome"}]
-    assert (first["customer_id"], first["currency"], first["subscription_id"], first["subscription_period"]) == (
+    first = period_invoice(sub, sub.period(0))
+    assert first.lines == (line,)  # the lines as they are, priced once by the invoice
+    assert first.adjustments == (welcome,)
+    assert (first.customer_id, first.currency, first.subscription_id, first.period) == (
         "cus_1",
         "eur",
         "sub_1",
-        0,
+        Period(0, date(2026, 3, 1), date(2026, 3, 31)),
     )
-    assert (first["payment_terms"], first["address_id"]) == ("due_on_receipt", None)
-    assert first["memo"] == "Subscription sub_1, period 2026-03-01 to 2026-03-31"
+    assert (first.days_until_due, first.address_id) == (0, None)  # AutoPay: due on receipt
+    assert first.memo == "Subscription sub_1, period 2026-03-01 to 2026-03-31"
+    delayed = replace(line, billing_start=BillingStart(BillingStartKind.DELAY_DAYS, days=10))
+    assert period_invoice(replace(sub, lines=(delayed,)), sub.period(0)).lines == (line,)  # its start is decided
     autopay_with_days = replace(sub, days_until_due=14)  # payment terms are for invoice mode only
-    assert cycle_invoice_request(autopay_with_days, sub.period(1))["payment_terms"] == "due_on_receipt"
-    assert cycle_invoice_request(replace(sub, address_id="adr_2"), sub.period(0))["address_id"] == "adr_2"
-    second = cycle_invoice_request(sub, sub.period(1))
-    assert second["adjustments"] == [] and second["subscription_period"] == 1
-    assert second["lines"][0]["period_start"] == date(2026, 4, 1)
+    assert period_invoice(autopay_with_days, sub.period(1)).days_until_due == 0
+    assert period_invoice(replace(sub, address_id="adr_2"), sub.period(0)).address_id == "adr_2"
+    second = period_invoice(sub, sub.period(1))
+    assert second.adjustments == () and second.period.number == 1
+    assert second.period.start == date(2026, 4, 1)
     by_invoice = replace(sub, collection_method=CollectionMethod.SEND_INVOICE, days_until_due=14)
-    assert cycle_invoice_request(by_invoice, sub.period(1))["payment_terms"] == "net_days"
-    assert cycle_invoice_request(by_invoice, sub.period(1))["days_until_due"] == 14
-    assert cycle_invoice_request(by_invoice, sub.period(1))["customer_id"] == "cus_1"
+    assert period_invoice(by_invoice, sub.period(1)).days_until_due == 14
+    assert period_invoice(by_invoice, sub.period(1)).customer_id == "cus_1"
     on_receipt = replace(by_invoice, days_until_due=None)
-    assert cycle_invoice_request(on_receipt, sub.period(1))["payment_terms"] == "due_on_receipt"
+    assert period_invoice(on_receipt, sub.period(1)).days_until_due == 0
 
 
 def test_a_new_subscription_is_active_from_today_or_scheduled_for_a_later_start():

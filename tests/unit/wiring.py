@@ -4,6 +4,7 @@ adapters: invoices, subscriptions, payments, the billing run and the test clock 
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -13,17 +14,25 @@ from billing.adapters.sqs import SqsDispatch
 from billing.adapters.xlsx import OpenpyxlWriter
 from billing.domain.access import Caller, Role
 from billing.domain.customers import CustomerType, new_customer
+from billing.domain.events import RecordChanged
 from billing.domain.invoices import InvoiceFilter
 from billing.domain.payments import PaymentMethod
 from billing.domain.subscriptions import Subscription
 from billing.domain.timeline import timeline_event
+from billing.http.schemas.subscriptions import SubscriptionCreate
 from billing.services.billing_runs import BillingRunService
 from billing.services.events import EventBus, follow_events
 from billing.services.invoices import build_invoicing
 from billing.services.notifications import PaymentNotifier
 from billing.services.payment_methods import PaymentMethodService
-from billing.services.payments import PaymentService
+from billing.services.payments import build_payments
 from billing.services.pricing import PricingService
+from billing.services.publishing import (
+    PublishingCustomers,
+    PublishingInvoices,
+    PublishingPayments,
+    PublishingSubscriptions,
+)
 from billing.services.subscriptions import build_subscriptions
 from billing.services.test_clocks import TestClockService as ClockService
 from tests.unit.fakes import (
@@ -126,12 +135,18 @@ class Billow:
             notifier=lambda: notifier,
             public_base=lambda: HOSTED,
         )
+        self.changes: list[RecordChanged] = []  # every saved change, as outbound webhooks will see them
+        self.events.subscribe(RecordChanged, self.changes.append)
+        customers = PublishingCustomers(self.customers, self.events)
+        invoices = PublishingInvoices(self.invoices, self.events)
+        payments = PublishingPayments(self.payments, self.events)
+        subscriptions = PublishingSubscriptions(self.subscriptions, self.events)
         pricing = PricingService(self.catalog, self.settings, self.clock)
-        self.method_service = PaymentMethodService(self.customers, methods, connections, self.stripe, self.clock)
-        self.payment_service = PaymentService(
-            self.customers,
+        self.method_service = PaymentMethodService(customers, methods, connections, self.stripe, self.clock)
+        self.payment_service = build_payments(
+            customers,
             methods,
-            self.payments,
+            payments,
             connections,
             self.stripe,
             self.method_service,
@@ -140,9 +155,9 @@ class Billow:
             self.events,
         )
         self.invoicing = build_invoicing(
-            invoices=self.invoices,
-            payments=self.payments,
-            customers=self.customers,
+            invoices=invoices,
+            payments=payments,
+            customers=customers,
             settings=self.settings,
             documents=InMemoryDocuments(self.customers, self.settings, self.catalog),
             pricing=pricing,
@@ -159,8 +174,8 @@ class Billow:
             clock=self.clock,
         )
         self.subscription_cases = build_subscriptions(
-            subscriptions=self.subscriptions,
-            customers=self.customers,
+            subscriptions=subscriptions,
+            customers=customers,
             methods=methods,
             settings=self.settings,
             pricing=pricing,
@@ -186,8 +201,8 @@ class Billow:
             self.subscription_cases.reminders,
             self.clock,
             DUE_SHARDS,
-            dispatch,
             self.settings,
+            dispatch,
         )
         self.test_clock = ClockService(self.clocks, self.billing_runs, self.runs, self.clock, DUE_SHARDS)
 
@@ -204,7 +219,8 @@ class Billow:
         """One subscription of the customer (AutoPay with the card unless told otherwise), its first
         period billed when it starts today."""
         body = {"customer_id": self.customer_id, "currency": "eur", "lines": list(lines or [MONTHLY])} | request
-        (subscription,) = self.subscription_cases.creation.create(ADMIN, body, None, HOSTED)
+        order = SubscriptionCreate.model_validate_json(json.dumps(body, default=str)).order()  # as the API's edge
+        (subscription,) = self.subscription_cases.creation.create(ADMIN, order, None, HOSTED)
         return subscription
 
     def subscription(self, subscription_id: str) -> Subscription:

@@ -6,9 +6,12 @@ that."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
+from billing.domain.customers import Customer
 from billing.domain.invoices import Invoice
 from billing.domain.payments import Payment, PaymentStatus
+from billing.domain.subscriptions import Subscription
 
 
 @dataclass(frozen=True)
@@ -33,4 +36,25 @@ class InvoicePaid:
     invoice: Invoice
 
 
-DomainEvent = PaymentStatusChanged | PaymentRefunded | InvoicePaid
+class RecordKind(StrEnum):
+    CUSTOMER = "customer"
+    INVOICE = "invoice"
+    PAYMENT = "payment"
+    SUBSCRIPTION = "subscription"
+
+
+@dataclass(frozen=True)
+class RecordChanged:
+    """A customer, invoice, payment or subscription was saved with a change: ``change`` names it
+    as the timeline entry written with it does (``invoice.finalized``, ``subscription.canceled``),
+    ``<kind>.updated`` where the write names none, ``<kind>.deleted`` for a deletion (``record``
+    is then the record as it was)."""
+
+    kind: RecordKind
+    change: str
+    tenant_id: str
+    record_id: str
+    record: Customer | Invoice | Payment | Subscription
+
+
+DomainEvent = PaymentStatusChanged | PaymentRefunded | InvoicePaid | RecordChanged

@@ -222,6 +222,20 @@ def refund_claimed(payment: Payment, amount: int | None, now: datetime) -> tuple
     return replace(payment, refund_claim=claim), claim
 
 
+@dataclass(frozen=True)
+class Charge:
+    """A charge of a customer's payment method on file (its default unless one is named), for an
+    invoice or a subscription's first payment, or on its own."""
+
+    customer_id: str
+    amount: int
+    currency: str
+    payment_method_id: str | None = None
+    description: str = ""
+    invoice_id: str | None = None
+    subscription_ids: tuple[str, ...] = ()
+
+
 def new_payment(tenant_id: str, customer_id: str, amount: int, currency: str, now: datetime, **details: Any) -> Payment:
     return Payment(
         tenant_id=tenant_id,

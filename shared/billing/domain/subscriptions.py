@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 from billing.domain.errors import Conflict, Refusal, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.money import round_half_up
-from billing.domain.periods import BillingFrequency, billing_date
+from billing.domain.periods import BillingFrequency, BillingStart, billing_date
 from billing.domain.pricing import Adjustment, LineItem
-from billing.domain.records import plain
 
 if TYPE_CHECKING:
     from billing.domain.settings import TenantSettings
@@ -283,41 +282,38 @@ def collected(subscription: Subscription, number: int, now: datetime) -> Subscri
     return replace(subscription, collecting_period=None, updated_at=now)
 
 
-def cycle_invoice_request(subscription: Subscription, billed_period: Period) -> dict[str, Any]:
-    """What the invoice of one period holds, as the invoice service takes a request: the lines
-    at their current terms with the period they pay for, and the one-time adjustments on the
-    first period only."""
-    lines = []
-    for item in subscription.lines:
-        line = {
-            "name": item.name,
-            "description": item.description,
-            "quantity": plain(item.quantity),
-            "unit_price": plain(item.unit_price),
-            "unit_cost": plain(item.unit_cost),
-            "billing_frequency": item.frequency.value,
-            "discount": plain(item.discount),
-            "tax": plain(item.tax),
-            "period_start": billed_period.start,
-            "period_end": billed_period.end,
-        }
-        lines.append(line)
-    request = {
-        "customer_id": subscription.customer_id,
-        "currency": subscription.currency,
-        "lines": lines,
-        "adjustments": plain(list(subscription.adjustments)) if billed_period.number == 0 else [],
-        "subscription_id": subscription.id,
-        "subscription_period": billed_period.number,
-        "address_id": subscription.address_id,
-        "memo": f"Subscription {subscription.id}, period {billed_period.start} to {billed_period.end}",
-    }
-    days = subscription.days_until_due if subscription.collection_method is CollectionMethod.SEND_INVOICE else 0
-    if days:
-        request |= {"payment_terms": "net_days", "days_until_due": days}
-    else:
-        request |= {"payment_terms": "due_on_receipt"}
-    return request
+@dataclass(frozen=True)
+class PeriodInvoice:
+    """The invoice of one period, as its lines already are: priced once, for the period they pay
+    for, the one-time adjustments on the first period only. ``days_until_due`` 0 is due on
+    receipt (AutoPay always is)."""
+
+    subscription_id: str
+    customer_id: str
+    currency: str
+    period: Period
+    lines: tuple[LineItem, ...]
+    adjustments: tuple[Adjustment, ...]
+    days_until_due: int
+    address_id: str | None
+    memo: str
+
+
+def period_invoice(subscription: Subscription, billed_period: Period) -> PeriodInvoice:
+    """What the invoice of ``billed_period`` holds: the lines at their current terms, their start
+    long decided, and the first period's one-time adjustments."""
+    by_invoice = subscription.collection_method is CollectionMethod.SEND_INVOICE
+    return PeriodInvoice(
+        subscription_id=subscription.id,
+        customer_id=subscription.customer_id,
+        currency=subscription.currency,
+        period=billed_period,
+        lines=tuple(replace(item, billing_start=BillingStart()) for item in subscription.lines),
+        adjustments=tuple(subscription.adjustments) if billed_period.number == 0 else (),
+        days_until_due=(subscription.days_until_due or 0) if by_invoice else 0,
+        address_id=subscription.address_id,
+        memo=f"Subscription {subscription.id}, period {billed_period.start} to {billed_period.end}",
+    )
 
 
 def activated(subscription: Subscription, today: date, now: datetime) -> Subscription:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -31,9 +31,11 @@ class BillingRunRepository(Protocol):
 
     def tenants(self) -> Iterable[str]: ...
 
-    def started(self, tenant_id: str, run_id: str, run_date: date, now) -> None: ...
+    def started(self, tenant_id: str, run_id: str, run_date: date, now: datetime) -> None: ...
 
-    def counted(self, tenant_id: str, run_id: str, outcomes: dict[Outcome, int], now, error: str = "") -> None: ...
+    def counted(
+        self, tenant_id: str, run_id: str, outcomes: dict[Outcome, int], now: datetime, error: str = ""
+    ) -> None: ...
 
     def get(self, tenant_id: str, run_id: str) -> BillingRun: ...
 
@@ -48,8 +50,8 @@ class BillingRunService:
         reminders: PaymentReminders,
         clock: Clock,
         shards: int,
-        dispatch: Callable[[str, str, date, list[BillingWork], str], None] | None = None,
-        settings: SettingsRepository | None = None,
+        settings: SettingsRepository,
+        dispatch: Callable[[str, str, date, list[BillingWork], str], None] | None,
     ):
         self._runs = runs
         self._cycle = cycle
@@ -57,8 +59,8 @@ class BillingRunService:
         self._settings = settings
         self._clock = clock
         self._shards = shards
-        # Where planned work goes: in process (the embedded stack, and a run started by hand for a
-        # few subscriptions), or a queue that workers consume (AWS).
+        # Where planned work goes: a queue that workers consume (AWS), or, with none, in process
+        # (the embedded stack).
         self._dispatch = dispatch or self._work_all
 
     def start(self, caller: Caller, run_date: date | None, hosted_base: str, *, in_process: bool = False) -> BillingRun:
@@ -77,8 +79,8 @@ class BillingRunService:
 
     def reminder_day(self, tenant_id: str, run_date: date) -> date | None:
         """The payment day a run of ``run_date`` reminds of (None: the tenant sends none)."""
-        settings = self._settings.get(tenant_id) if self._settings else None
-        if settings is None or not settings.reminders_enabled:
+        settings = self._settings.get(tenant_id)
+        if not settings.reminders_enabled:
             return None
         return run_date + timedelta(days=settings.reminder_days)
 
@@ -156,7 +158,7 @@ class BillingRunService:
                 attempt(index, partial(self._reminders.remind, caller, subscription_id, payment_on))
                 continue
 
-            def prepare(index=index, subscription_id=subscription_id) -> list[Outcome]:
+            def prepare(index: int = index, subscription_id: str = subscription_id) -> list[Outcome]:
                 prepared[index] = self._cycle.prepare_due_billing(caller, subscription_id, run_date, hosted_base)
                 return prepared[index].outcomes
 

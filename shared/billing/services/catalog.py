@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from billing.domain import catalog as rules
 from billing.domain.access import Caller, Permission
@@ -12,28 +13,28 @@ from billing.domain.settings import TenantSettings, updated_settings
 from billing.ports import CatalogRepository, Clock, SettingsRepository
 
 
+@dataclass(frozen=True)
 class CatalogService:
-    def __init__(self, catalog: CatalogRepository, settings: SettingsRepository, clock: Clock):
-        self._catalog = catalog
-        self._settings = settings
-        self._clock = clock
+    catalog: CatalogRepository
+    settings: SettingsRepository
+    clock: Clock
 
-    def create_product(self, caller: Caller, fields: dict) -> Product:
+    def create_product(self, caller: Caller, fields: dict[str, Any]) -> Product:
         caller.require(Permission.WRITE)
-        fields = {**fields, "currency": self._settings.get(caller.tenant_id).billing_currency(fields["currency"])}
-        product = rules.new_product(caller.tenant_id, self._clock.now(), **fields)
-        self._catalog.add_product(product)
+        fields = {**fields, "currency": self.settings.get(caller.tenant_id).billing_currency(fields["currency"])}
+        product = rules.new_product(caller.tenant_id, self.clock.now(), **fields)
+        self.catalog.add_product(product)
         return product
 
     def get_product(self, caller: Caller, product_id: str) -> Product:
         caller.require(Permission.READ)
-        return self._catalog.get_product(caller.tenant_id, product_id)
+        return self.catalog.get_product(caller.tenant_id, product_id)
 
     def list_products(
         self, caller: Caller, *, archived: bool = False, search: str = "", limit: int = 25, cursor: str | None = None
     ) -> Page[Product]:
         caller.require(Permission.READ)
-        return self._catalog.list_products(
+        return self.catalog.list_products(
             caller.tenant_id,
             archived=archived,
             search=search.strip().lower(),
@@ -41,44 +42,44 @@ class CatalogService:
             cursor=cursor,
         )
 
-    def update_product(self, caller: Caller, product_id: str, changes: dict) -> Product:
+    def update_product(self, caller: Caller, product_id: str, changes: dict[str, Any]) -> Product:
         caller.require(Permission.WRITE)
-        current = self._catalog.get_product(caller.tenant_id, product_id)
+        current = self.catalog.get_product(caller.tenant_id, product_id)
         if "currency" in changes:
             changes = {
                 **changes,
-                "currency": self._settings.get(caller.tenant_id).billing_currency(changes["currency"]),
+                "currency": self.settings.get(caller.tenant_id).billing_currency(changes["currency"]),
             }
-        updated = rules.updated_product(current, self._clock.now(), changes)
-        self._catalog.save_product(updated, previous_sku=current.sku)
+        updated = rules.updated_product(current, self.clock.now(), changes)
+        self.catalog.save_product(updated, previous_sku=current.sku)
         return replace(updated, version=current.version + 1)
 
     def set_product_archived(self, caller: Caller, product_id: str, archived: bool) -> Product:
         return self.update_product(caller, product_id, {"archived": archived})
 
-    def create_tax_rate(self, caller: Caller, fields: dict) -> TaxRate:
+    def create_tax_rate(self, caller: Caller, fields: dict[str, Any]) -> TaxRate:
         caller.require(Permission.WRITE)
-        rate = rules.new_tax_rate(caller.tenant_id, self._clock.now(), **fields)
-        self._catalog.add_tax_rate(rate)
+        rate = rules.new_tax_rate(caller.tenant_id, self.clock.now(), **fields)
+        self.catalog.add_tax_rate(rate)
         return rate
 
     def get_tax_rate(self, caller: Caller, rate_id: str) -> TaxRate:
         caller.require(Permission.READ)
-        return self._catalog.get_tax_rate(caller.tenant_id, rate_id)
+        return self.catalog.get_tax_rate(caller.tenant_id, rate_id)
 
     def list_tax_rates(
         self, caller: Caller, *, archived: bool = False, limit: int = 25, cursor: str | None = None
     ) -> Page[TaxRate]:
         caller.require(Permission.READ)
-        return self._catalog.list_tax_rates(
+        return self.catalog.list_tax_rates(
             caller.tenant_id, archived=archived, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor
         )
 
-    def update_tax_rate(self, caller: Caller, rate_id: str, changes: dict) -> TaxRate:
+    def update_tax_rate(self, caller: Caller, rate_id: str, changes: dict[str, Any]) -> TaxRate:
         caller.require(Permission.WRITE)
-        current = self._catalog.get_tax_rate(caller.tenant_id, rate_id)
-        updated = rules.updated_tax_rate(current, self._clock.now(), changes)
-        self._catalog.save_tax_rate(updated)
+        current = self.catalog.get_tax_rate(caller.tenant_id, rate_id)
+        updated = rules.updated_tax_rate(current, self.clock.now(), changes)
+        self.catalog.save_tax_rate(updated)
         return replace(updated, version=current.version + 1)
 
     def set_tax_rate_archived(self, caller: Caller, rate_id: str, archived: bool) -> TaxRate:
@@ -86,11 +87,11 @@ class CatalogService:
 
     def get_settings(self, caller: Caller) -> TenantSettings:
         caller.require(Permission.READ)
-        return self._settings.get(caller.tenant_id)
+        return self.settings.get(caller.tenant_id)
 
-    def update_settings(self, caller: Caller, changes: dict) -> TenantSettings:
+    def update_settings(self, caller: Caller, changes: dict[str, Any]) -> TenantSettings:
         caller.require(Permission.ADMINISTER)
-        current = self._settings.get(caller.tenant_id)
+        current = self.settings.get(caller.tenant_id)
         updated = updated_settings(current, changes)
-        self._settings.save(updated)
+        self.settings.save(updated)
         return replace(updated, version=current.version + 1)

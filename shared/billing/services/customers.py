@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Any
 
 from billing.domain import customers as rules
 from billing.domain.access import Caller, Permission
@@ -25,28 +26,21 @@ from billing.services.exports import Export, export_table, spreadsheet, stored_e
 MAX_DEBTOR_DRAWS = 50
 
 
+@dataclass(frozen=True)
 class CustomerService:
-    def __init__(
-        self,
-        customers: CustomerRepository,
-        settings: SettingsRepository,
-        clock: Clock,
-        processor_sync: Callable[[], ProcessorCustomerSync] | None = None,
-    ):
-        self._customers = customers
-        self._settings = settings
-        self._clock = clock
-        # Built on first use: only deletes and name or email edits talk to the processor.
-        self._processor_sync = processor_sync
+    customers: CustomerRepository
+    settings: SettingsRepository
+    clock: Clock
+    processor_sync: Callable[[], ProcessorCustomerSync]  # late: a cold start that syncs nothing never builds it
 
-    def create_customer(self, caller: Caller, details: dict) -> Customer:
+    def create_customer(self, caller: Caller, details: dict[str, Any]) -> Customer:
         caller.require(Permission.WRITE)
         details = dict(details)
         customer_type = CustomerType(details.pop("type"))
         requested_number = details.pop("debtor_number", None)
-        now = self._clock.now()
+        now = self.clock.now()
         customer = rules.new_customer(caller.tenant_id, now, customer_type, **details)
-        settings = self._settings.get(caller.tenant_id)
+        settings = self.settings.get(caller.tenant_id)
         if requested_number is not None:
             if error := settings.debtor_number_error(requested_number):
                 raise ValidationFailed(error)
@@ -54,7 +48,7 @@ class CustomerService:
         if not settings.assigns_debtor_numbers:
             return self._add(caller, customer)
         for _ in range(MAX_DEBTOR_DRAWS):
-            number = self._customers.next_debtor_number(caller.tenant_id, settings.debtor_number_start)
+            number = self.customers.next_debtor_number(caller.tenant_id, settings.debtor_number_start)
             if number > settings.debtor_number_end:
                 raise Conflict("the tenant's debtor number range is exhausted; widen it in the settings")
             try:
@@ -71,18 +65,18 @@ class CustomerService:
             caller.user_id,
             f"Customer {customer.display_name} created",
         )
-        self._customers.add(customer, event)
+        self.customers.add(customer, event)
         return customer
 
     def get_customer(self, caller: Caller, customer_id: str) -> Customer:
         caller.require(Permission.READ)
-        return self._customers.get(caller.tenant_id, customer_id)
+        return self.customers.get(caller.tenant_id, customer_id)
 
     def list_customers(
         self, caller: Caller, *, archived: bool = False, search: str = "", limit: int = 25, cursor: str | None = None
     ) -> Page[Customer]:
         caller.require(Permission.READ)
-        return self._customers.list(
+        return self.customers.list(
             caller.tenant_id,
             archived=archived,
             search=search.strip().lower(),
@@ -90,13 +84,13 @@ class CustomerService:
             cursor=cursor,
         )
 
-    def update_customer(self, caller: Caller, customer_id: str, changes: dict) -> Customer:
+    def update_customer(self, caller: Caller, customer_id: str, changes: dict[str, Any]) -> Customer:
         caller.require(Permission.WRITE)
-        current = self._customers.get(caller.tenant_id, customer_id)
+        current = self.customers.get(caller.tenant_id, customer_id)
         number = changes.get("debtor_number")
-        if number is not None and (error := self._settings.get(caller.tenant_id).debtor_number_error(number)):
+        if number is not None and (error := self.settings.get(caller.tenant_id).debtor_number_error(number)):
             raise ValidationFailed(error)
-        updated = rules.updated_customer(current, self._clock.now(), changes)
+        updated = rules.updated_customer(current, self.clock.now(), changes)
         saved = self._save(
             caller,
             current,
@@ -105,14 +99,16 @@ class CustomerService:
             f"Customer {updated.display_name} updated",
             fields=sorted(changes),
         )
-        if self._processor_sync and saved.processor_customer_id:
-            self._processor_sync().after_update(current, saved, caller.user_id)
+        if saved.processor_customer_id:
+            self.processor_sync().after_update(current, saved, caller.user_id)
         return saved
 
-    def add_customer_address(self, caller: Caller, customer_id: str, values: dict, make_default: bool) -> Customer:
+    def add_customer_address(
+        self, caller: Caller, customer_id: str, values: dict[str, Any], make_default: bool
+    ) -> Customer:
         caller.require(Permission.WRITE)
-        current = self._customers.get(caller.tenant_id, customer_id)
-        updated, address = rules.added_address(current, self._clock.now(), values)
+        current = self.customers.get(caller.tenant_id, customer_id)
+        updated, address = rules.added_address(current, self.clock.now(), values)
         if make_default:
             updated = replace(updated, default_address_id=address.id)
         return self._save(
@@ -133,37 +129,37 @@ class CustomerService:
 
     def _set_archived(self, caller: Caller, customer_id: str, archived: bool) -> Customer:
         caller.require(Permission.WRITE)
-        current = self._customers.get(caller.tenant_id, customer_id)
+        current = self.customers.get(caller.tenant_id, customer_id)
         if current.archived == archived:
             return current
-        updated = replace(current, archived=archived, updated_at=self._clock.now())
+        updated = replace(current, archived=archived, updated_at=self.clock.now())
         verb = "archived" if archived else "restored"
         return self._save(caller, current, updated, f"customer.{verb}", f"Customer {current.display_name} {verb}")
 
     def _save(
-        self, caller: Caller, current: Customer, updated: Customer, event_type: str, summary: str, **data
+        self, caller: Caller, current: Customer, updated: Customer, event_type: str, summary: str, **data: Any
     ) -> Customer:
         event = timeline_event(updated.id, event_type, updated.updated_at, caller.user_id, summary, **data)
-        self._customers.save(updated, event, previous_debtor_number=current.debtor_number)
+        self.customers.save(updated, event, previous_debtor_number=current.debtor_number)
         return replace(updated, version=current.version + 1)
 
     def delete_customer(self, caller: Caller, customer_id: str) -> None:
         """Refuse with every reason found; otherwise delete for good."""
         caller.require(Permission.ADMINISTER)
-        customer = self._customers.get(caller.tenant_id, customer_id)
-        refusal = rules.deletion_refusal(self._customers.related_records(caller.tenant_id, customer_id))
+        customer = self.customers.get(caller.tenant_id, customer_id)
+        refusal = rules.deletion_refusal(self.customers.related_records(caller.tenant_id, customer_id))
         if refusal:
             raise Conflict("customer cannot be deleted: " + "; ".join(refusal.reasons))
-        if self._processor_sync and customer.processor_customer_id:
-            self._processor_sync().before_delete(customer)
-        self._customers.delete(customer)
+        if customer.processor_customer_id:
+            self.processor_sync().before_delete(customer)
+        self.customers.delete(customer)
 
     def customer_timeline(
         self, caller: Caller, customer_id: str, *, limit: int = 25, cursor: str | None = None
     ) -> Page[TimelineEvent]:
         caller.require(Permission.READ)
-        self._customers.get(caller.tenant_id, customer_id)
-        return self._customers.timeline(caller.tenant_id, customer_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+        self.customers.get(caller.tenant_id, customer_id)
+        return self.customers.timeline(caller.tenant_id, customer_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
 
 
 class CustomerExport:
@@ -177,16 +173,16 @@ class CustomerExport:
         clock: Clock,
         link_seconds: int = 3600,
     ):
-        self._customers = customers
+        self.customers = customers
         self._files = files
         self._spreadsheets = spreadsheets
-        self._clock = clock
+        self.clock = clock
         self._export_link_seconds = link_seconds
 
     def export_customers(self, caller: Caller) -> Export:
         caller.require(Permission.READ)
-        headers, rows = export_table(EXPORT_COLUMNS, self._customers.all(caller.tenant_id), self._clock.now().date())
+        headers, rows = export_table(EXPORT_COLUMNS, self.customers.all(caller.tenant_id), self.clock.now().date())
         body = spreadsheet(self._spreadsheets, "xlsx", "Customers", headers, rows)
         return stored_export(
-            self._files, self._clock, caller.tenant_id, "customers", "xlsx", body, len(rows), self._export_link_seconds
+            self._files, self.clock, caller.tenant_id, "customers", "xlsx", body, len(rows), self._export_link_seconds
         )

@@ -3,6 +3,9 @@ note to the tenant's admins when a payment succeeds or fails, unless the tenant 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from billing.domain.customers import Customer
 from billing.domain.payments import Payment, PaymentStatus
 from billing.domain.settings import TenantSettings
@@ -12,25 +15,25 @@ from billing.observability import logger
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository
 
 
-def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message) -> str:
+def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message: Any) -> str:
     """Mail from the platform's address in the tenant's name, replies going to the tenant."""
     return mailer.send(sender_name=settings.business_name, reply_to=settings.default_sender_email or None, **message)
 
 
+@dataclass(frozen=True)
 class PaymentNotifier:
-    def __init__(self, mailer: Mailer, settings: SettingsRepository, customers: CustomerRepository, clock: Clock):
-        self._mailer = mailer
-        self._settings = settings
-        self._customers = customers
-        self._clock = clock
+    mailer: Mailer
+    settings: SettingsRepository
+    customers: CustomerRepository
+    clock: Clock
 
     def payment_changed(self, payment: Payment, previous: PaymentStatus) -> None:
         """Called once per status change, after it was saved. Mail is best effort: a failure is
         logged and put on the timeline, never allowed to undo the payment."""
         if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.FAILED) or payment.status == previous:
             return
-        settings = self._settings.get(payment.tenant_id)
-        customer = self._customers.get(payment.tenant_id, payment.customer_id)
+        settings = self.settings.get(payment.tenant_id)
+        customer = self.customers.get(payment.tenant_id, payment.customer_id)
         if payment.status is PaymentStatus.SUCCEEDED and settings.receipts_enabled and customer.invoice_email:
             self._send(
                 payment,
@@ -66,7 +69,7 @@ class PaymentNotifier:
     ) -> None:
         try:
             message_id = send_as_tenant(
-                self._mailer,
+                self.mailer,
                 settings,
                 to=to,
                 subject=subject,
@@ -77,7 +80,7 @@ class PaymentNotifier:
             entry = timeline_event(
                 customer.id,
                 f"{kind}.failed",
-                self._clock.now(),
+                self.clock.now(),
                 "billow",
                 f"Sending the {kind.replace('_', ' ')} failed: {error}",
                 payment_id=payment.id,
@@ -86,13 +89,13 @@ class PaymentNotifier:
             entry = timeline_event(
                 customer.id,
                 f"{kind}.sent",
-                self._clock.now(),
+                self.clock.now(),
                 "billow",
                 f"{kind.replace('_', ' ').capitalize()} sent to {', '.join(to)}",
                 payment_id=payment.id,
                 message_id=message_id,
             )
-        self._customers.add_event(payment.tenant_id, entry)
+        self.customers.add_event(payment.tenant_id, entry)
 
 
 def receipt_text(payment: Payment, settings: TenantSettings) -> str:

@@ -4,7 +4,7 @@ to look, so duplicates and reordering change nothing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from uuid import uuid4
 
 from billing.domain.access import Caller, Permission
@@ -32,20 +32,13 @@ def connected_account(connections: ProcessorConnections, tenant_id: str) -> str:
     return account
 
 
+@dataclass(frozen=True)
 class PaymentMethodService:
-    def __init__(
-        self,
-        customers: CustomerRepository,
-        methods: PaymentMethodRepository,
-        connections: ProcessorConnections,
-        gateway: PaymentGateway,
-        clock: Clock,
-    ):
-        self._customers = customers
-        self._methods = methods
-        self._connections = connections
-        self._gateway = gateway
-        self._clock = clock
+    customers: CustomerRepository
+    methods: PaymentMethodRepository
+    connections: ProcessorConnections
+    gateway: PaymentGateway
+    clock: Clock
 
     def start_setup(
         self, caller: Caller, customer_id: str, *, make_default: bool = False
@@ -53,13 +46,13 @@ class PaymentMethodService:
         """A SetupIntent for saving a card; returns it with the account and processor customer.
         The wish to make the card the default travels in the intent's metadata."""
         caller.require(Permission.WRITE)
-        account = connected_account(self._connections, caller.tenant_id)
-        customer = self.processor_customer(caller, self._customers.get(caller.tenant_id, customer_id), account)
+        account = connected_account(self.connections, caller.tenant_id)
+        customer = self.processor_customer(caller, self.customers.get(caller.tenant_id, customer_id), account)
         metadata = {"billow_tenant": caller.tenant_id, "billow_customer": customer.id}
         if make_default:
             metadata[MAKE_DEFAULT] = "true"
         assert customer.processor_customer_id is not None  # processor_customer made sure of it
-        session = self._gateway.create_setup_intent(
+        session = self.gateway.create_setup_intent(
             account,
             processor_customer_id=customer.processor_customer_id,
             metadata=metadata,
@@ -71,14 +64,14 @@ class PaymentMethodService:
         """The customer, with its processor customer created on first need."""
         if customer.processor_customer_id:
             return customer
-        processor_id = self._gateway.create_customer(
+        processor_id = self.gateway.create_customer(
             account,
             email=customer.invoice_email,
             name=customer.display_name,
             metadata={"billow_tenant": caller.tenant_id, "billow_customer": customer.id},
             idempotency_key=f"billow-customer-{caller.tenant_id}-{customer.id}",
         )
-        linked = replace(customer, processor_customer_id=processor_id, updated_at=self._clock.now())
+        linked = replace(customer, processor_customer_id=processor_id, updated_at=self.clock.now())
         event = timeline_event(
             customer.id,
             "customer.processor_linked",
@@ -87,29 +80,29 @@ class PaymentMethodService:
             "Customer created at Stripe",
             processor_customer_id=processor_id,
         )
-        self._customers.save(linked, event, previous_debtor_number=customer.debtor_number)
+        self.customers.save(linked, event, previous_debtor_number=customer.debtor_number)
         return replace(linked, version=customer.version + 1)
 
     def list_methods(self, caller: Caller, customer_id: str) -> list[PaymentMethod]:
         caller.require(Permission.READ)
-        self._customers.get(caller.tenant_id, customer_id)
-        return self._methods.list(caller.tenant_id, customer_id)
+        self.customers.get(caller.tenant_id, customer_id)
+        return self.methods.list(caller.tenant_id, customer_id)
 
     def set_default(self, caller: Caller, customer_id: str, method_id: str) -> list[PaymentMethod]:
         caller.require(Permission.WRITE)
-        customer = self._customers.get(caller.tenant_id, customer_id)
-        methods = self._methods.list(caller.tenant_id, customer_id)
+        customer = self.customers.get(caller.tenant_id, customer_id)
+        methods = self.methods.list(caller.tenant_id, customer_id)
         if method_id not in {m.id for m in methods}:
             raise NotFound(f"payment method {method_id} not found")
         return self._make_default(customer, methods, method_id, caller.user_id)
 
     def delete_method(self, caller: Caller, customer_id: str, method_id: str) -> None:
         caller.require(Permission.WRITE)
-        customer = self._customers.get(caller.tenant_id, customer_id)
-        method = next((m for m in self._methods.list(caller.tenant_id, customer_id) if m.id == method_id), None)
+        customer = self.customers.get(caller.tenant_id, customer_id)
+        method = next((m for m in self.methods.list(caller.tenant_id, customer_id) if m.id == method_id), None)
         if method is None:
             raise NotFound(f"payment method {method_id} not found")
-        self._gateway.detach_payment_method(connected_account(self._connections, caller.tenant_id), method_id)
+        self.gateway.detach_payment_method(connected_account(self.connections, caller.tenant_id), method_id)
         self._forget(customer, method, caller.user_id)
 
     # ------------------------------------------------------------------ the processor's customer
@@ -117,13 +110,13 @@ class PaymentMethodService:
     def before_delete(self, customer: Customer) -> None:
         """Detach every saved method at the processor before the customer is deleted, so no card of
         a deleted customer stays chargeable. Detaching one already detached is fine."""
-        methods = self._methods.list(customer.tenant_id, customer.id)
+        methods = self.methods.list(customer.tenant_id, customer.id)
         if not methods:
             return
-        account = connected_account(self._connections, customer.tenant_id)
+        account = connected_account(self.connections, customer.tenant_id)
         for method in methods:
             try:
-                self._gateway.detach_payment_method(account, method.id)
+                self.gateway.detach_payment_method(account, method.id)
             except (NotFound, ValidationFailed):
                 pass  # gone at Stripe, or attached to nobody already
             except ProcessorUnavailable:
@@ -135,21 +128,21 @@ class PaymentMethodService:
         details = (after.display_name, after.invoice_email)
         if not after.processor_customer_id or details == (before.display_name, before.invoice_email):
             return
-        account = self._connections.account_of(after.tenant_id)
+        account = self.connections.account_of(after.tenant_id)
         if account is None:
             return
         try:
-            self._gateway.update_customer(
+            self.gateway.update_customer(
                 account, after.processor_customer_id, email=after.invoice_email, name=after.display_name
             )
         except (ProcessorUnavailable, NotFound, ValidationFailed) as error:
             message = getattr(error, "message", str(error))
-            self._customers.add_event(
+            self.customers.add_event(
                 after.tenant_id,
                 timeline_event(
                     after.id,
                     "customer.processor_sync_failed",
-                    self._clock.now(),
+                    self.clock.now(),
                     actor,
                     f"Stripe still has the old name or email: {message}",
                 ),
@@ -169,21 +162,21 @@ class PaymentMethodService:
             return self._reconcile(tenant_id, account, method_id, make_default)
 
     def _reconcile(self, tenant_id: str, account: str, method_id: str, make_default: bool) -> str:
-        details = self._gateway.payment_method(account, method_id)
+        details = self.gateway.payment_method(account, method_id)
         owner = (
-            self._methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
+            self.methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
             if details.processor_customer_id
             else None
         )
-        holder = self._methods.owner_of(tenant_id, method_id)
+        holder = self.methods.owner_of(tenant_id, method_id)
         if holder and holder != owner:
-            customer = self._customers.get(tenant_id, holder)
-            method = next(m for m in self._methods.list(tenant_id, holder) if m.id == method_id)
+            customer = self.customers.get(tenant_id, holder)
+            method = next(m for m in self.methods.list(tenant_id, holder) if m.id == method_id)
             self._forget(customer, method, SYSTEM_ACTOR)
         if owner is None:
             return "detached" if holder else "ignored"
-        customer = self._customers.get(tenant_id, owner)
-        methods = self._methods.list(tenant_id, owner)
+        customer = self.customers.get(tenant_id, owner)
+        methods = self.methods.list(tenant_id, owner)
         known = next((m for m in methods if m.id == method_id), None)
         method = PaymentMethod(
             id=details.id,
@@ -193,7 +186,7 @@ class PaymentMethodService:
             last4=details.last4,
             exp_month=details.exp_month,
             exp_year=details.exp_year,
-            created_at=known.created_at if known else self._clock.now(),
+            created_at=known.created_at if known else self.clock.now(),
             is_default=bool(known and known.is_default),
         )
         outcome = "unchanged" if known == method else ("saved" if known is None else "updated")
@@ -201,14 +194,14 @@ class PaymentMethodService:
             added = timeline_event(
                 owner,
                 "payment_method.added",
-                self._clock.now(),
+                self.clock.now(),
                 SYSTEM_ACTOR,
                 f"Payment method {method.describe()} saved",
                 payment_method_id=method.id,
             )
-            self._methods.add(tenant_id, method, added)
+            self.methods.add(tenant_id, method, added)
         elif known != method:
-            self._methods.save(tenant_id, method, None)
+            self.methods.save(tenant_id, method, None)
         methods = [m for m in methods if m.id != method.id] + [method]
         if not method.is_default and (make_default or not any(m.is_default for m in methods)):
             self._make_default(customer, methods, method.id, SYSTEM_ACTOR)
@@ -224,7 +217,7 @@ class PaymentMethodService:
             wanted = method.id == method_id
             if method.is_default != wanted:
                 method = replace(method, is_default=wanted)
-                self._methods.save(customer.tenant_id, method, None)
+                self.methods.save(customer.tenant_id, method, None)
             result.append(method)
         chosen = next(m for m in result if m.id == method_id)
         self._describe_default(customer, chosen, actor)
@@ -239,7 +232,7 @@ class PaymentMethodService:
             customer,
             default_payment_method=description,
             default_payment_method_id=method_id,
-            updated_at=self._clock.now(),
+            updated_at=self.clock.now(),
         )
         summary = f"Default payment method: {description}" if method else "No default payment method"
         event = timeline_event(
@@ -250,21 +243,21 @@ class PaymentMethodService:
             summary,
             payment_method_id=method_id,
         )
-        self._customers.save(updated, event, previous_debtor_number=customer.debtor_number)
+        self.customers.save(updated, event, previous_debtor_number=customer.debtor_number)
 
     def _forget(self, customer: Customer, method: PaymentMethod, actor: str) -> None:
         event = timeline_event(
             customer.id,
             "payment_method.removed",
-            self._clock.now(),
+            self.clock.now(),
             actor,
             f"Payment method {method.describe()} removed",
             payment_method_id=method.id,
         )
-        self._methods.remove(customer.tenant_id, method, event)
+        self.methods.remove(customer.tenant_id, method, event)
         if method.is_default:
-            remaining = [m for m in self._methods.list(customer.tenant_id, customer.id) if m.id != method.id]
-            fresh = self._customers.get(customer.tenant_id, customer.id)
+            remaining = [m for m in self.methods.list(customer.tenant_id, customer.id) if m.id != method.id]
+            fresh = self.customers.get(customer.tenant_id, customer.id)
             if remaining:
                 self._make_default(fresh, remaining, remaining[0].id, actor)
             else:

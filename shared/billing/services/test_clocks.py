@@ -38,29 +38,22 @@ class Schedule(Protocol):
     def scheduled_of(self, tenant_id: str, subscription_id: str) -> Iterable[tuple[date, str, bool]]: ...
 
 
+@dataclass(frozen=True)
 class TestClockService:
-    def __init__(
-        self,
-        clocks: TestClockRepository,
-        runs: BillingRunService,
-        schedule: Schedule,
-        clock: Clock,
-        shards: int,
-    ):
-        self._clocks = clocks
-        self._runs = runs
-        self._schedule = schedule
-        self._clock = clock
-        self._shards = shards
+    clocks: TestClockRepository
+    runs: BillingRunService
+    schedule: Schedule
+    clock: Clock
+    shards: int
 
     def today_of(self, tenant_id: str) -> date | None:
-        return self._clocks.today_of(tenant_id)
+        return self.clocks.today_of(tenant_id)
 
     def get(self, caller: Caller) -> TestClock:
         caller.require(Permission.READ)
         caller.require_sandbox()
-        today = self._clocks.today_of(caller.tenant_id)
-        return TestClock(today or self._clock.now().date(), today is not None)
+        today = self.clocks.today_of(caller.tenant_id)
+        return TestClock(today or self.clock.now().date(), today is not None)
 
     def advance(self, caller: Caller, to: date, hosted_base: str) -> TestClock:
         """Move the tenant's day to ``to``, running its billing (bills, retries, reminders,
@@ -69,38 +62,40 @@ class TestClockService:
         caller.require(Permission.ADMINISTER)
         caller.require_sandbox()
         tenant = caller.tenant_id
-        current = self._clocks.today_of(tenant) or self._clock.now().date()
+        current = self.clocks.today_of(tenant) or self.clock.now().date()
         if to <= current:
             raise ValidationFailed.of("date", f"must be after the test clock's day, {current}")
         if (to - current).days > MAX_ADVANCE_DAYS:
             raise ValidationFailed.of("date", f"must lie at most {MAX_ADVANCE_DAYS} days after {current}")
         # The indexes are read once; after each day only the subscriptions it worked are read
         # again (a subscription made while an advance runs joins the next one).
-        scheduled: dict[str, list] = {}
-        for shard in range(self._shards):
-            for entry in self._schedule.scheduled(tenant, shard):
+        scheduled: dict[str, list[tuple[date, str, bool]]] = {}
+        for shard in range(self.shards):
+            for entry in self.schedule.scheduled(tenant, shard):
                 scheduled.setdefault(entry[1], []).append(entry)
         days_run = []
         while (step := self._next_day(tenant, [e for es in scheduled.values() for e in es], current, to)) is not None:
             day, due, remind, payment_on = step
             with clock_at(day):
-                self._runs.run_planned(caller, day, due, remind, payment_on, hosted_base, in_process=True)
-                self._clocks.moved(tenant, day, self._clock.now())
+                self.runs.run_planned(caller, day, due, remind, payment_on, hosted_base, in_process=True)
+                self.clocks.moved(tenant, day, self.clock.now())
             for subscription_id in {*due, *remind}:
-                scheduled[subscription_id] = list(self._schedule.scheduled_of(tenant, subscription_id))
+                scheduled[subscription_id] = list(self.schedule.scheduled_of(tenant, subscription_id))
             days_run.append(day)
             current = day
         with clock_at(to):
-            self._clocks.moved(tenant, to, self._clock.now())
+            self.clocks.moved(tenant, to, self.clock.now())
         return TestClock(to, True, tuple(days_run))
 
-    def _next_day(self, tenant_id: str, scheduled: list[tuple[date, str, bool]], current: date, to: date):
+    def _next_day(
+        self, tenant_id: str, scheduled: list[tuple[date, str, bool]], current: date, to: date
+    ) -> tuple[date, list[str], list[str], date | None] | None:
         """The first day after ``current`` (and not after ``to``) with billing work - a day of the
         due or dunning index, or a payment's reminder day; days without work are skipped - and
         that day's work: (day, subscriptions due, subscriptions to remind, the payment day they
         are reminded of)."""
         tomorrow = current + timedelta(days=1)
-        reminder = self._runs.reminder_day(tenant_id, current)
+        reminder = self.runs.reminder_day(tenant_id, current)
         ahead = reminder - current if reminder is not None else None
         candidates = [max(day, tomorrow) for day, _, _ in scheduled]
         if ahead is not None:

@@ -22,7 +22,7 @@ from billing.http.routers.common import (
     public_base,
     status_query,
 )
-from billing.http.schemas.common import ListPage, changes_of, page_of
+from billing.http.schemas.common import ListPage, page_of
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.invoices import (
     ChargeInvoice,
@@ -62,7 +62,7 @@ def _invoice_out(invoice) -> InvoiceOut:
 )
 def create_invoice(body: InvoiceCreate, idempotency_key: IdempotencyKey = None) -> Response[InvoiceOut]:
     caller = caller_of(router)
-    request = body.model_dump()
+    order = body.order()
     return created(
         create_once(
             router,
@@ -70,7 +70,7 @@ def create_invoice(body: InvoiceCreate, idempotency_key: IdempotencyKey = None) 
             idempotency_key,
             "create_invoice",
             body.model_dump(mode="json"),
-            lambda: _out(invoicing().drafts.create(caller, request, idempotency_key)),
+            lambda: _out(invoicing().drafts.create(caller, order, idempotency_key)),
         )
     )
 
@@ -146,8 +146,7 @@ def get_invoice(invoice_id: str) -> InvoiceOut:
     "never after a payment and never a subscription's invoice (409 with the reasons otherwise).",
 )
 def update_invoice(invoice_id: str, body: InvoiceUpdate) -> InvoiceOut:
-    changes = changes_of(body)
-    return _invoice_out(invoicing().drafts.update(caller_of(router), invoice_id, changes))
+    return _invoice_out(invoicing().drafts.update(caller_of(router), invoice_id, body.changes()))
 
 
 @router.delete(
@@ -191,8 +190,7 @@ def clone_invoice(invoice_id: str, idempotency_key: IdempotencyKey = None) -> Re
     description="No receipt is sent; send one with the receipt route.",
 )
 def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
-    request = body.model_dump()
-    return _invoice_out(invoicing().collection.record_payment(caller_of(router), invoice_id, request))
+    return _invoice_out(invoicing().collection.record_payment(caller_of(router), invoice_id, body.entry()))
 
 
 @router.post(
@@ -201,8 +199,8 @@ def record_invoice_payment(invoice_id: str, body: PaymentRecord) -> InvoiceOut:
     summary="Email the invoice with its PDF and hosted link (a draft is finalized first)",
 )
 def send_invoice(invoice_id: str, body: SendRequest | None = None) -> InvoiceOut:
-    request = body.model_dump() if body else {}
-    return _invoice_out(invoicing().delivery.send(caller_of(router), invoice_id, request, public_base(router)))
+    sending = (body or SendRequest()).order()
+    return _invoice_out(invoicing().delivery.send(caller_of(router), invoice_id, sending, public_base(router)))
 
 
 @router.post(

@@ -108,7 +108,7 @@ def create_payment(body: ChargeRequest, idempotency_key: IdempotencyKey = None) 
             idempotency_key,
             "create_payment",
             body.model_dump(mode="json"),
-            lambda: payment_out(payment_service().charge(caller, body.model_dump(), idempotency_key)).model_dump(
+            lambda: payment_out(payment_service().charge(caller, body.charge(), idempotency_key)).model_dump(
                 mode="json"
             ),
         )
@@ -119,7 +119,7 @@ def create_payment(body: ChargeRequest, idempotency_key: IdempotencyKey = None) 
 def list_payments(
     status: StatusFilter = None, customer_id: CustomerFilter = None, limit: Limit = 25, cursor: Cursor = None
 ) -> ListPage[PaymentOut]:
-    page = payment_service().list_payments(
+    page = payment_service().ledger.list_payments(
         caller_of(router), status=status, customer_id=customer_id, limit=limit, cursor=cursor
     )
     return ListPage[PaymentOut](**page_of(page, payment_out))

@@ -16,4 +16,4 @@ router = ApiRouter()
     summary="Price line items: lines, due now, future payments, contract value, metrics, schedule",
 )
 def preview_pricing(body: PreviewRequest) -> PreviewOut:
-    return preview_out(pricing_service().preview(caller_of(router), body.model_dump()))
+    return preview_out(pricing_service().preview(caller_of(router), body.order()))

@@ -22,7 +22,7 @@ from billing.http.routers.common import (
     public_base,
     status_query,
 )
-from billing.http.schemas.common import ListPage, changes_of, page_of
+from billing.http.schemas.common import ListPage, page_of
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.pricing import PreviewOut, PreviewRequest, preview_out
 from billing.http.schemas.subscriptions import (
@@ -51,7 +51,7 @@ PAYMENT_REQUIRED: dict[int, OpenAPIResponse] = {
     summary="What the buyer will pay: the subscriptions, the first payment and the schedule (writes nothing)",
 )
 def preview_subscriptions(body: PreviewRequest) -> PreviewOut:
-    return preview_out(subscription_cases().creation.preview(caller_of(router), body.model_dump()))
+    return preview_out(subscription_cases().creation.preview(caller_of(router), body.order()))
 
 
 @router.post(
@@ -66,11 +66,11 @@ def create_subscriptions(
     body: SubscriptionCreate, idempotency_key: IdempotencyKey = None
 ) -> Response[CreatedSubscriptionsOut]:
     caller = caller_of(router)
-    request = body.model_dump()
+    order = body.order()
     base = public_base(router)
 
     def make() -> dict:
-        made = subscription_cases().creation.create(caller, request, idempotency_key, base)
+        made = subscription_cases().creation.create(caller, order, idempotency_key, base)
         return CreatedSubscriptionsOut(data=[subscription_out(s) for s in made]).model_dump(mode="json")
 
     return created(
@@ -142,8 +142,7 @@ def get_subscription(subscription_id: str) -> SubscriptionOut:
     summary="Edit lines (from the next period), the next payment date, the payment method or the address",
 )
 def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> SubscriptionOut:
-    changes = changes_of(body, nullable=("address_id",))
-    return subscription_out(subscription_cases().edits.update(caller_of(router), subscription_id, changes))
+    return subscription_out(subscription_cases().edits.update(caller_of(router), subscription_id, body.changes()))
 
 
 @router.post(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import fields
-from typing import TYPE_CHECKING, Annotated, Literal
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
+from billing.domain.orders import InvoiceOrder, LineOrder, PaymentEntry, SendOrder
 from billing.domain.periods import BillingFrequency
 from billing.http.schemas.common import (
     Amount,
@@ -21,6 +22,7 @@ from billing.http.schemas.common import (
     Request,
     Response,
     ShortText,
+    changes_of,
     omittable,
     out,
 )
@@ -44,6 +46,9 @@ class InvoiceLineIn(LineIn):
     )
     period_end: Day | None = None
 
+    def order(self) -> LineOrder:
+        return replace(super().order(), period_start=self.period_start, period_end=self.period_end)
+
 
 class InvoiceCreate(Request):
     customer_id: RecordId
@@ -59,6 +64,22 @@ class InvoiceCreate(Request):
     associated_customer_ids: list[RecordId] = Field(default_factory=list, max_length=20)
     finalize: Flag = Field(False, description="Finalize at once (number it and open it) instead of saving a draft")
 
+    def order(self) -> InvoiceOrder:
+        return InvoiceOrder(
+            customer_id=self.customer_id,
+            lines=tuple(line.order() for line in self.lines),
+            adjustments=tuple(adjustment.order() for adjustment in self.adjustments),
+            currency=self.currency,
+            payment_terms=self.payment_terms,
+            days_until_due=self.days_until_due,
+            due_date=self.due_date,
+            memo=self.memo,
+            footer=self.footer,
+            owner=self.owner,
+            associated_customer_ids=tuple(self.associated_customer_ids),
+            finalize=self.finalize,
+        )
+
 
 class InvoiceUpdate(Request):
     customer_id: RecordId = omittable(description="Drafts only")
@@ -72,6 +93,14 @@ class InvoiceUpdate(Request):
     footer: LongText = omittable()
     owner: ShortText = omittable()
     associated_customer_ids: list[RecordId] = omittable(max_length=20)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, the lines and adjustments as written orders."""
+        changes = changes_of(self)
+        for name in ("lines", "adjustments"):
+            if name in changes:
+                changes[name] = tuple(written.order() for written in getattr(self, name))
+        return changes
 
 
 class PaymentRecord(Request):
@@ -87,12 +116,18 @@ class PaymentRecord(Request):
         None, description="Apply this succeeded payment of the ledger instead of recording one by hand"
     )
 
+    def entry(self) -> PaymentEntry:
+        return PaymentEntry(self.amount, self.paid_on, self.method, self.reference, self.payment_id)
+
 
 class SendRequest(Request):
     to: Email = Field("", description="The customer's billing email when omitted")
     cc: list[Email] = Field(default_factory=list, max_length=9, description="Up to 9 copies")
     subject: ShortText = Field("", description="The tenant's invoice_email_subject when omitted")
     message: LongText = Field("", description="The tenant's invoice_email_message when omitted")
+
+    def order(self) -> SendOrder:
+        return SendOrder(self.to, tuple(self.cc), self.subject, self.message)
 
 
 class ChargeInvoice(Request):

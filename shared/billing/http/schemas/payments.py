@@ -20,7 +20,7 @@ from billing.http.schemas.common import (
 )
 
 if TYPE_CHECKING:
-    from billing.domain.payments import Payment, PaymentMethod
+    from billing.domain.payments import Charge, Payment, PaymentMethod
 
 
 class SetupRequest(Request):
@@ -64,6 +64,11 @@ class ChargeRequest(Request):
     currency: CurrencyCode
     payment_method_id: str | None = Field(None, max_length=64, description="Defaults to the customer's default")
     description: ShortText = ""
+
+    def charge(self) -> Charge:
+        from billing.domain.payments import Charge
+
+        return Charge(self.customer_id, self.amount, self.currency, self.payment_method_id, self.description)
 
 
 class RefundRequest(Request):

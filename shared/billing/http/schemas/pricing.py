@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from billing.domain.limits import MAX_PAYMENTS
-from billing.domain.periods import BillingFrequency, BillingStartKind
+from billing.domain.orders import AdjustmentOrder, DiscountOrder, LineOrder, PreviewOrder, TaxOrder
+from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
+from billing.domain.pricing import AdjustmentKind, AmountType
 from billing.http.schemas.common import (
     Amount,
     AmountSum,
@@ -34,16 +36,25 @@ class BillingStartIn(Request):
     days: Integer = Field(0, ge=0, le=3650, description="For delay_days")
     months: Integer = Field(0, ge=0, le=120, description="For delay_months")
 
+    def start(self) -> BillingStart:
+        return BillingStart(self.type, on=self.date, days=self.days, months=self.months)
+
 
 class DiscountIn(Request):
     type: Literal["percent", "amount"]
     value: DecimalString = Field(description="Percent of the unit price, or an amount off each unit")
+
+    def order(self) -> DiscountOrder:
+        return DiscountOrder(AmountType(self.type), self.value)
 
 
 class TaxIn(Request):
     name: ShortText = "Tax"
     percentage: DecimalString
     inclusive: Flag = False
+
+    def order(self) -> TaxOrder:
+        return TaxOrder(self.percentage, self.name, self.inclusive)
 
 
 class LineIn(Request):
@@ -66,12 +77,31 @@ class LineIn(Request):
     tax_rate_id: str | None = Field(None, max_length=40)
     tax: TaxIn | None = None
 
+    def order(self) -> LineOrder:
+        return LineOrder(
+            product_id=self.product_id,
+            name=self.name,
+            description=self.description,
+            quantity=self.quantity,
+            unit_price=self.unit_price,
+            unit_cost=self.unit_cost,
+            billing_frequency=self.billing_frequency,
+            payments=self.payments,
+            billing_start=self.billing_start.start() if self.billing_start else None,
+            discount=self.discount.order() if self.discount else None,
+            tax_rate_id=self.tax_rate_id,
+            tax=self.tax.order() if self.tax else None,
+        )
+
 
 class AdjustmentIn(Request):
     kind: Literal["discount", "fee", "tax"]
     type: Literal["percent", "amount"]
     value: DecimalString
     name: ShortText = ""
+
+    def order(self) -> AdjustmentOrder:
+        return AdjustmentOrder(AdjustmentKind(self.kind), AmountType(self.type), self.value, self.name)
 
 
 class PreviewRequest(Request):
@@ -81,6 +111,16 @@ class PreviewRequest(Request):
     adjustments: list[AdjustmentIn] = Field(default_factory=list, max_length=50)
     for_invoice: Flag = Field(False, description="Price recurring lines once, as on an invoice")
     schedule_length: Integer = Field(12, ge=1, le=520)
+
+    def order(self) -> PreviewOrder:
+        return PreviewOrder(
+            currency=self.currency,
+            lines=tuple(line.order() for line in self.lines),
+            adjustments=tuple(adjustment.order() for adjustment in self.adjustments),
+            on=self.date,
+            for_invoice=self.for_invoice,
+            schedule_length=self.schedule_length,
+        )
 
 
 class MetricsOut(Response):

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
+from billing.domain.orders import SubscriptionOrder
 from billing.domain.periods import BillingFrequency
-from billing.http.schemas.common import CurrencyCode, Day, Flag, Integer, Request, Response, omittable, out
+from billing.domain.subscriptions import CollectionMethod
+from billing.http.schemas.common import (
+    CurrencyCode,
+    Day,
+    Flag,
+    Integer,
+    Request,
+    Response,
+    changes_of,
+    omittable,
+    out,
+)
 from billing.http.schemas.pricing import AdjustmentIn, LineIn
 
 if TYPE_CHECKING:
@@ -44,6 +56,18 @@ class SubscriptionCreate(Request):
         None, description="One of the customer's addresses to bill to; omitted: its billing address, as it changes"
     )
 
+    def order(self) -> SubscriptionOrder:
+        return SubscriptionOrder(
+            customer_id=self.customer_id,
+            currency=self.currency,
+            lines=tuple(line.order() for line in self.lines),
+            adjustments=tuple(adjustment.order() for adjustment in self.adjustments),
+            collection_method=CollectionMethod(self.collection_method),
+            payment_method_id=self.payment_method_id,
+            days_until_due=self.days_until_due,
+            address_id=self.address_id,
+        )
+
 
 class SubscriptionUpdate(Request):
     lines: list[LineIn] = omittable(
@@ -52,6 +76,13 @@ class SubscriptionUpdate(Request):
     next_payment_date: Day = omittable(description="The schedule continues from this date")
     payment_method_id: RecordId = omittable()
     address_id: RecordId | None = Field(None, description="One of the customer's addresses; null follows the default")
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, the lines as written orders."""
+        changes = changes_of(self, nullable=("address_id",))
+        if "lines" in changes:
+            changes["lines"] = tuple(line.order() for line in self.lines)
+        return changes
 
 
 class CancelRequest(Request):

@@ -4,7 +4,7 @@ reach. A subscription's invoice paid in full is handed to its subscription."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing.domain.access import Caller, Permission
@@ -21,7 +21,16 @@ from billing.domain.invoices import (
     with_refund_followed,
     without_payment,
 )
-from billing.domain.payments import Payment, PaymentStatus, applied_to, new_payment, without_application
+from billing.domain.orders import PaymentEntry
+from billing.domain.payments import (
+    Charge,
+    Payment,
+    PaymentApplication,
+    PaymentStatus,
+    applied_to,
+    new_payment,
+    without_application,
+)
 from billing.domain.timeline import timeline_event
 from billing.formatting import format_amount
 from billing.ports import (
@@ -32,67 +41,66 @@ from billing.ports import (
     InvoiceRepository,
     PaymentRepository,
 )
-from billing.services.invoices.common import SYSTEM_ACTOR, changed_invoice, invoice_event, with_ledger_payment
+from billing.services.invoices.common import (
+    SYSTEM_ACTOR,
+    InvoiceChanged,
+    LedgerDecided,
+    changed_invoice,
+    invoice_event,
+    with_ledger_payment,
+)
 from billing.services.optimistic import SAVE_ATTEMPTS
 from billing.services.payments import PaymentService
 
 
+@dataclass(frozen=True)
 class InvoiceCollection:
-    def __init__(
-        self,
-        invoices: InvoiceRepository,
-        payments: PaymentRepository,
-        customers: CustomerRepository,
-        payment_service: PaymentService,
-        events: EventPublisher,
-        clock: Clock,
-    ):
-        self._invoices = invoices
-        self._payments = payments
-        self._customers = customers
-        self._payment_service = payment_service
-        self._events = events
-        self._clock = clock
+    invoices: InvoiceRepository
+    payments: PaymentRepository
+    customers: CustomerRepository
+    payment_service: PaymentService
+    events: EventPublisher
+    clock: Clock
 
     # ------------------------------------------------------------ by hand, and from the ledger
 
-    def record_payment(self, caller: Caller, invoice_id: str, request: dict) -> Invoice:
+    def record_payment(self, caller: Caller, invoice_id: str, entry: PaymentEntry) -> Invoice:
         """A payment recorded by hand, or a ledger payment applied: ``amount`` of it, by default
         what is left of it up to the amount due. No receipt is sent."""
         caller.require(Permission.WRITE)
-        if request.get("payment_id"):
-            return self._settled(self._apply_ledger_payment(caller, invoice_id, request["payment_id"], request))
-        now = self._clock.now()
+        if entry.payment_id:
+            return self._settled(self._apply_ledger_payment(caller, invoice_id, entry.payment_id, entry.amount))
+        now = self.clock.now()
 
-        def change(invoice: Invoice):
+        def change(invoice: Invoice) -> InvoiceChanged:
             payment = new_invoice_payment(
-                request["amount"],
-                request.get("paid_on") or now.date(),
+                entry.amount,
+                entry.paid_on or now.date(),
                 PaymentSource.MANUAL,
                 now,
                 caller.user_id,
-                method=request.get("method", "other"),
-                reference=request.get("reference", ""),
+                method=entry.method,
+                reference=entry.reference,
             )
             return self._payment_recorded(invoice, payment, caller.user_id, now)
 
-        return self._settled(changed_invoice(self._invoices, caller.tenant_id, invoice_id, change))
+        return self._settled(changed_invoice(self.invoices, caller.tenant_id, invoice_id, change))
 
-    def _payment_recorded(self, invoice: Invoice, payment: InvoicePayment, actor: str, now: datetime):
+    def _payment_recorded(self, invoice: Invoice, payment: InvoicePayment, actor: str, now: datetime) -> InvoiceChanged:
         updated = with_payment(invoice, payment, now)
         summary = f"Payment of {format_amount(payment.amount, invoice.currency)} recorded ({payment.method or 'other'})"
         entry = history_entry(invoice.id, "payment_recorded", now, actor, summary, payment=payment.id)
         event = invoice_event(updated, "invoice.payment_recorded", actor, f"Invoice {invoice.number}: {summary}", now)
         return updated, entry, event
 
-    def _apply_ledger_payment(self, caller: Caller, invoice_id: str, payment_id: str, request: dict) -> Invoice:
+    def _apply_ledger_payment(self, caller: Caller, invoice_id: str, payment_id: str, amount: int | None) -> Invoice:
         """A succeeded ledger payment applied to this invoice, recorded on both in one write."""
         try:
-            self._payments.get(caller.tenant_id, payment_id)
+            self.payments.get(caller.tenant_id, payment_id)
         except NotFound:
             raise ValidationFailed.of("payment_id", "no such payment in the ledger") from None
 
-        def decide(invoice: Invoice, ledger: Payment):
+        def decide(invoice: Invoice, ledger: Payment) -> LedgerDecided:
             if ledger.customer_id != invoice.customer_id:
                 raise ValidationFailed.of("payment_id", "the payment is from another customer")
             if ledger.currency != invoice.currency:
@@ -104,8 +112,8 @@ class InvoiceCollection:
             if not invoice.status.collectable:
                 raise Conflict(f"invoice {invoice.id} is {invoice.status.value}; only an open invoice takes payments")
             self._refuse_if_taken_for_another(invoice, ledger)
-            now = self._clock.now()
-            paid_from = applied_to(ledger, invoice.id, request.get("amount"), invoice.amount_due, now)
+            now = self.clock.now()
+            paid_from = applied_to(ledger, invoice.id, amount, invoice.amount_due, now)
             payment = new_invoice_payment(
                 paid_from.applications[-1].amount,
                 ledger.created_at.date(),
@@ -118,7 +126,7 @@ class InvoiceCollection:
             )
             return *self._payment_recorded(invoice, payment, caller.user_id, now), paid_from
 
-        return with_ledger_payment(self._invoices, self._payments, caller.tenant_id, invoice_id, payment_id, decide)
+        return with_ledger_payment(self.invoices, self.payments, caller.tenant_id, invoice_id, payment_id, decide)
 
     def _refuse_if_taken_for_another(self, invoice: Invoice, ledger: Payment) -> None:
         """A payment Billow took for an invoice (its charge, its Checkout) pays that invoice; it
@@ -126,7 +134,7 @@ class InvoiceCollection:
         before the money came). A subscription's first payment pays its first invoices only."""
         if ledger.invoice_id and ledger.invoice_id != invoice.id:
             try:
-                own = self._invoices.get(invoice.tenant_id, ledger.invoice_id)
+                own = self.invoices.get(invoice.tenant_id, ledger.invoice_id)
             except NotFound:
                 return
             if own.status.collectable or any(p.payment_id == ledger.id for p in own.payments):
@@ -144,7 +152,7 @@ class InvoiceCollection:
     def _settled(self, invoice: Invoice) -> Invoice:
         """An invoice paid in full by this change is said so (a subscription's is its period paid)."""
         if invoice.status is InvoiceStatus.PAID:
-            self._events.publish(InvoicePaid(invoice))
+            self.events.publish(InvoicePaid(invoice))
         return invoice
 
     def remove_payment(self, caller: Caller, invoice_id: str, payment_id: str) -> Invoice:
@@ -152,13 +160,13 @@ class InvoiceCollection:
         the ledger payment gets that part back to apply elsewhere."""
         caller.require(Permission.WRITE)
         for _ in range(SAVE_ATTEMPTS):
-            invoice = self._invoices.get(caller.tenant_id, invoice_id)
-            now = self._clock.now()
+            invoice = self.invoices.get(caller.tenant_id, invoice_id)
+            now = self.clock.now()
             updated, removed = without_payment(invoice, payment_id, now)
             paid_from = None
             if removed.payment_id:
                 try:
-                    ledger = self._payments.get(caller.tenant_id, removed.payment_id)
+                    ledger = self.payments.get(caller.tenant_id, removed.payment_id)
                 except NotFound:
                     ledger = None
                 if ledger is not None:
@@ -167,7 +175,7 @@ class InvoiceCollection:
             entry = history_entry(invoice.id, "payment_removed", now, caller.user_id, summary, payment=payment_id)
             event = invoice_event(updated, "invoice.payment_removed", caller.user_id, summary, now)
             try:
-                saved = self._invoices.save(updated, entry, event, payment=paid_from)
+                saved = self.invoices.save(updated, entry, event, payment=paid_from)
             except StaleWrite:
                 continue
             if paid_from is not None and paid_from.amount_refunded:  # its refunds spread anew
@@ -180,11 +188,11 @@ class InvoiceCollection:
         the refund took back no longer counts as paid (see ``refunds_spread`` for which part)."""
         for application in payment.applications:
 
-            def change(invoice: Invoice, application=application):
+            def change(invoice: Invoice, application: PaymentApplication = application) -> InvoiceChanged:
                 held = next((p for p in invoice.payments if p.payment_id == payment.id), None)
                 if held is None or held.refunded == application.refunded:
                     return invoice, None, None
-                now = self._clock.now()
+                now = self.clock.now()
                 updated = with_refund_followed(invoice, payment.id, application.refunded, now)
                 if updated is invoice:
                     return invoice, None, None
@@ -206,7 +214,7 @@ class InvoiceCollection:
                 return updated, entry, invoice_event(updated, "invoice.payment_refunded", SYSTEM_ACTOR, summary, now)
 
             try:
-                changed_invoice(self._invoices, payment.tenant_id, application.invoice_id, change)
+                changed_invoice(self.invoices, payment.tenant_id, application.invoice_id, change)
             except NotFound:
                 continue
 
@@ -220,19 +228,19 @@ class InvoiceCollection:
         number): a retry of the call, or a second worker, finishes that charge instead of starting
         another. A decline is a PaymentFailed (402)."""
         caller.require(Permission.WRITE)
-        invoice = self._invoices.get(caller.tenant_id, invoice_id)
+        invoice = self.invoices.get(caller.tenant_id, invoice_id)
         if not invoice.status.collectable or invoice.amount_due <= 0:
             raise Conflict(f"invoice {invoice.number or invoice.id} is {invoice.status.value}; nothing is due")
-        request = {
-            "customer_id": invoice.customer_id,
-            "amount": invoice.amount_due,
-            "currency": invoice.currency,
-            "payment_method_id": payment_method_id,
-            "description": f"Invoice {invoice.number}",
-            "invoice_id": invoice.id,
-        }
+        charge = Charge(
+            customer_id=invoice.customer_id,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            payment_method_id=payment_method_id,
+            description=f"Invoice {invoice.number}",
+            invoice_id=invoice.id,
+        )
         key = f"invoice:{invoice.id}:{invoice.amount_due}" + (f":retry-{attempt}" if attempt else "")
-        payment = self._payment_service.charge(caller, request, key)
+        payment = self.payment_service.charge(caller, charge, key)
         if payment.status is not PaymentStatus.SUCCEEDED:
             return invoice  # pending (a bank debit): the invoice stays open until it succeeds
         return self.paid_online(caller.tenant_id, invoice_id, payment, caller.user_id, "card on file")
@@ -244,7 +252,7 @@ class InvoiceCollection:
     def paid_at_checkout(self, tenant_id: str, invoice: Invoice, session: CheckoutSession) -> Invoice:
         """A paid Checkout Session's payment in the ledger, named by the session (recorded once,
         whoever comes first), applied to its invoice."""
-        now = self._clock.now()
+        now = self.clock.now()
         payment = new_payment(
             tenant_id,
             invoice.customer_id,
@@ -267,25 +275,25 @@ class InvoiceCollection:
             invoice_id=invoice.id,
         )
         try:
-            payment = self._payments.add(payment, event, request_key=f"checkout:{session.id}")
+            payment = self.payments.add(payment, event, request_key=f"checkout:{session.id}")
         except RequestTaken:
-            recorded = self._payments.for_request(tenant_id, f"checkout:{session.id}")
+            recorded = self.payments.for_request(tenant_id, f"checkout:{session.id}")
             assert recorded is not None  # a key is taken only by the payment it names
             payment = recorded
         else:  # recorded now, by this call only: the receipt and the admins' note go out once
-            self._events.publish(PaymentStatusChanged(payment, PaymentStatus.PENDING))
+            self.events.publish(PaymentStatusChanged(payment, PaymentStatus.PENDING))
         return self.paid_online(tenant_id, invoice.id, payment, SYSTEM_ACTOR, "Stripe Checkout")
 
     def paid_online(self, tenant_id: str, invoice_id: str, payment: Payment, actor: str, how: str) -> Invoice:
         """A succeeded ledger payment (Checkout, or a charge of the card on file) applied to its
         invoice once, recorded on both: an invoice already holding it is left as it is."""
 
-        def decide(current: Invoice, ledger: Payment):
+        def decide(current: Invoice, ledger: Payment) -> LedgerDecided:
             if any(p.payment_id == ledger.id for p in current.payments):
                 return None
             if ledger.status is not PaymentStatus.SUCCEEDED:
                 return None
-            at = self._clock.now()
+            at = self.clock.now()
             if not current.status.collectable or current.amount_due <= 0 or ledger.amount_unapplied <= 0:
                 # Paid at Stripe after the invoice was voided or settled otherwise: the money is in
                 # the ledger; a person decides on the refund.
@@ -293,7 +301,7 @@ class InvoiceCollection:
                     f"Payment {ledger.id} of {format_amount(ledger.amount, ledger.currency)} arrived for invoice "
                     f"{current.number}, which is {current.status.value}: refund it or apply it elsewhere"
                 )
-                self._customers.add_event(
+                self.customers.add_event(
                     tenant_id, invoice_event(current, "invoice.payment_unapplied", actor, note, at)
                 )
                 return None
@@ -315,16 +323,16 @@ class InvoiceCollection:
             return updated, entry, event, paid_from
 
         return self._settled(
-            with_ledger_payment(self._invoices, self._payments, tenant_id, invoice_id, payment.id, decide)
+            with_ledger_payment(self.invoices, self.payments, tenant_id, invoice_id, payment.id, decide)
         )
 
     def note_payment_outcome(self, tenant_id: str, invoice_id: str, payment: Payment) -> Invoice:
         """A payment of this invoice was refunded or disputed at the processor: its history says so."""
 
-        def change(invoice: Invoice):
-            now = self._clock.now()
+        def change(invoice: Invoice) -> InvoiceChanged:
+            now = self.clock.now()
             summary = f"Payment {payment.id} {payment.status.value} at Stripe"
             entry = history_entry(invoice.id, f"payment_{payment.status.value}", now, SYSTEM_ACTOR, summary)
             return replace(invoice, updated_at=now), entry, None
 
-        return changed_invoice(self._invoices, tenant_id, invoice_id, change)
+        return changed_invoice(self.invoices, tenant_id, invoice_id, change)

@@ -21,12 +21,13 @@ SYSTEM_ACTOR = "billow"
 
 # What ``change`` answers: the changed invoice with its history and timeline entries (the
 # invoice itself when there is nothing to change).
-InvoiceChange = Callable[[Invoice], tuple[Invoice, HistoryEntry | None, TimelineEvent | None]]
+# A changed invoice with its history entry and timeline event (the invoice itself: nothing changed).
+InvoiceChanged = tuple[Invoice, HistoryEntry | None, TimelineEvent | None]
+InvoiceChange = Callable[[Invoice], InvoiceChanged]
 # What ``decide`` answers for an invoice and a ledger payment: both changed, with the invoice's
 # entries, or None for nothing to do.
-LedgerDecision = Callable[
-    [Invoice, Payment], tuple[Invoice, HistoryEntry | None, TimelineEvent | None, Payment | None] | None
-]
+LedgerDecided = tuple[Invoice, HistoryEntry | None, TimelineEvent | None, Payment | None] | None
+LedgerDecision = Callable[[Invoice, Payment], LedgerDecided]
 
 
 @dataclass(frozen=True)
@@ -78,21 +79,21 @@ def with_ledger_payment(
     raise StaleWrite(f"invoice {invoice_id}")
 
 
+@dataclass(frozen=True)
 class CheckoutCloser:
     """Expires an invoice's open Checkout Session so it can no longer be paid (best effort: a
     payment that still arrives is kept in the ledger and put on the timeline to refund)."""
 
-    def __init__(self, gateway: PaymentGateway, connections: ProcessorConnections):
-        self._gateway = gateway
-        self._connections = connections
+    gateway: PaymentGateway
+    connections: ProcessorConnections
 
     def close(self, invoice: Invoice) -> None:
         if not invoice.checkout_session_id:
             return
-        account = self._connections.account_of(invoice.tenant_id)
+        account = self.connections.account_of(invoice.tenant_id)
         if account is None:
             return
         try:
-            self._gateway.expire_checkout(account, invoice.checkout_session_id)
+            self.gateway.expire_checkout(account, invoice.checkout_session_id)
         except Exception:  # the void or edit stands; the session expires by itself within 24 hours
             logger.exception("expiring checkout session %s failed", invoice.checkout_session_id)

@@ -3,6 +3,7 @@ each made once per version of the document and kept, behind expiring links."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from billing.domain.access import Caller, Permission
@@ -12,37 +13,28 @@ from billing.ports import Clock, EInvoiceWriter, FileStore, InvoiceRenderer, Inv
 from billing.services.invoices.common import Link
 
 
+@dataclass(frozen=True)
 class InvoiceDocuments:
-    def __init__(
-        self,
-        invoices: InvoiceRepository,
-        settings: SettingsRepository,
-        files: FileStore,
-        renderer: InvoiceRenderer,
-        einvoices: EInvoiceWriter,
-        clock: Clock,
-        link_seconds: int,
-    ):
-        self._invoices = invoices
-        self._settings = settings
-        self._files = files
-        self._renderer = renderer
-        self._einvoices = einvoices
-        self._clock = clock
-        self._link_seconds = link_seconds
+    invoices: InvoiceRepository
+    settings: SettingsRepository
+    files: FileStore
+    renderer: InvoiceRenderer
+    einvoices: EInvoiceWriter
+    clock: Clock
+    link_seconds: int
 
     def pdf_link(self, caller: Caller, invoice_id: str, hosted_base: str) -> Link:
         """A presigned link to the invoice's PDF. Each version of the document is rendered once
         and kept: the same content is the same file (a void, or an edit, makes a new one)."""
         caller.require(Permission.READ)
-        invoice = self._invoices.get(caller.tenant_id, invoice_id)
-        return self.document_link(invoice, self.stored_pdf(invoice, hosted_base)[0], "pdf", self._link_seconds)
+        invoice = self.invoices.get(caller.tenant_id, invoice_id)
+        return self.document_link(invoice, self.stored_pdf(invoice, hosted_base)[0], "pdf", self.link_seconds)
 
     def document_link(self, invoice: Invoice, key: str, extension: str, seconds: int) -> Link:
         """The stored document behind an expiring link, downloaded under the invoice's number."""
         name = f"{invoice.number or 'draft'}.{extension}"
-        url = self._files.download_url(key, seconds, download_name=name)
-        return Link(url, self._clock.now() + timedelta(seconds=seconds))
+        url = self.files.download_url(key, seconds, download_name=name)
+        return Link(url, self.clock.now() + timedelta(seconds=seconds))
 
     def stored_pdf(
         self, invoice: Invoice, hosted_base: str, *, with_bytes: bool = False, first_send: bool = False
@@ -53,34 +45,34 @@ class InvoiceDocuments:
         store what cannot be there yet."""
         key = document_key(invoice, hosted_base, "pdf", "pdf")
         if not first_send:
-            if not with_bytes and self._files.exists(key):
+            if not with_bytes and self.files.exists(key):
                 return key, None
-            if with_bytes and (stored := self._files.get(key)) is not None:
+            if with_bytes and (stored := self.files.get(key)) is not None:
                 return key, stored
-        seller = invoice.seller or self._settings.get(invoice.tenant_id).seller
-        body = self._renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
-        self._files.put_new(key, body, "application/pdf")
+        seller = invoice.seller or self.settings.get(invoice.tenant_id).seller
+        body = self.renderer.render(invoice, seller, hosted_url(invoice, hosted_base))
+        self.files.put_new(key, body, "application/pdf")
         return key, body
 
     def einvoice_link(self, caller: Caller, invoice_id: str, fmt: EInvoiceFormat, hosted_base: str) -> Link:
         """ZUGFeRD/Factur-X (PDF/A-3 with the XML) or XRechnung (CII XML), made once per version of
         the document and kept beside its PDF; 409 with every reason when the invoice cannot be one."""
         caller.require(Permission.READ)
-        invoice = self._invoices.get(caller.tenant_id, invoice_id)
-        seller = invoice.seller or self._settings.get(caller.tenant_id).seller
+        invoice = self.invoices.get(caller.tenant_id, invoice_id)
+        seller = invoice.seller or self.settings.get(caller.tenant_id).seller
         refusal = einvoice_refusal(invoice, seller, fmt)
         if refusal:
             raise Conflict("; ".join(refusal.reasons))
         extension = "pdf" if fmt is EInvoiceFormat.ZUGFERD else "xml"
         key = document_key(invoice, hosted_base, fmt.value, extension)
-        if not self._files.exists(key):
+        if not self.files.exists(key):
             payment_url = hosted_url(invoice, hosted_base)
             if fmt is EInvoiceFormat.ZUGFERD:
                 _, pdf = self.stored_pdf(invoice, hosted_base, with_bytes=True)
                 assert pdf is not None  # asked for with its bytes
-                body = self._einvoices.zugferd(invoice, seller, pdf, payment_url=payment_url)
-                self._files.put_new(key, body, "application/pdf")
+                body = self.einvoices.zugferd(invoice, seller, pdf, payment_url=payment_url)
+                self.files.put_new(key, body, "application/pdf")
             else:
-                body = self._einvoices.xml(invoice, seller, xrechnung=True, payment_url=payment_url)
-                self._files.put_new(key, body, "application/xml")
-        return self.document_link(invoice, key, extension, self._link_seconds)
+                body = self.einvoices.xml(invoice, seller, xrechnung=True, payment_url=payment_url)
+                self.files.put_new(key, body, "application/xml")
+        return self.document_link(invoice, key, extension, self.link_seconds)

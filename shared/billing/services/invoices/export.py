@@ -3,6 +3,8 @@ columns, as XLSX or CSV behind an expiring link."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.invoices import EXPORT_COLUMNS, InvoiceFilter
@@ -10,20 +12,13 @@ from billing.ports import Clock, FileStore, InvoiceRepository, SpreadsheetWriter
 from billing.services.exports import Export, export_table, spreadsheet, stored_export
 
 
+@dataclass(frozen=True)
 class InvoiceExport:
-    def __init__(
-        self,
-        invoices: InvoiceRepository,
-        files: FileStore,
-        spreadsheets: SpreadsheetWriter,
-        clock: Clock,
-        link_seconds: int,
-    ):
-        self._invoices = invoices
-        self._files = files
-        self._spreadsheets = spreadsheets
-        self._clock = clock
-        self._link_seconds = link_seconds
+    invoices: InvoiceRepository
+    files: FileStore
+    spreadsheets: SpreadsheetWriter
+    clock: Clock
+    link_seconds: int
 
     def export(self, caller: Caller, where: InvoiceFilter, columns: list[str], file_format: str) -> Export:
         caller.require(Permission.READ)
@@ -32,9 +27,9 @@ class InvoiceExport:
         ]
         if unknown:
             raise ValidationFailed(unknown)
-        records = self._invoices.all(caller.tenant_id, where)
-        headers, rows = export_table(EXPORT_COLUMNS, records, self._clock.now().date(), columns)
-        body = spreadsheet(self._spreadsheets, file_format, "Invoices", headers, rows)
+        records = self.invoices.all(caller.tenant_id, where)
+        headers, rows = export_table(EXPORT_COLUMNS, records, self.clock.now().date(), columns)
+        body = spreadsheet(self.spreadsheets, file_format, "Invoices", headers, rows)
         return stored_export(
-            self._files, self._clock, caller.tenant_id, "invoices", file_format, body, len(rows), self._link_seconds
+            self.files, self.clock, caller.tenant_id, "invoices", file_format, body, len(rows), self.link_seconds
         )

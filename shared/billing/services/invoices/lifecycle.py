@@ -3,10 +3,13 @@ the billing run's drafts in one transaction with the counter), voided, or delete
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import Conflict, StaleWrite, ValidationFailed
 from billing.domain.invoices import (
     MAX_FINALIZE_BATCH,
+    HistoryEntry,
     Invoice,
     InvoiceStatus,
     deletion_refusal,
@@ -15,25 +18,24 @@ from billing.domain.invoices import (
     history_entry,
     voided,
 )
+from billing.domain.timeline import TimelineEvent
 from billing.ports import Clock, InvoiceRepository, SettingsRepository
-from billing.services.invoices.common import CheckoutCloser, amount_of, changed_invoice, invoice_event
+from billing.services.invoices.common import CheckoutCloser, InvoiceChanged, amount_of, changed_invoice, invoice_event
 from billing.services.optimistic import SAVE_ATTEMPTS
 
 
+@dataclass(frozen=True)
 class InvoiceLifecycle:
-    def __init__(
-        self, invoices: InvoiceRepository, settings: SettingsRepository, checkout: CheckoutCloser, clock: Clock
-    ):
-        self._invoices = invoices
-        self._settings = settings
-        self._checkout = checkout
-        self._clock = clock
+    invoices: InvoiceRepository
+    settings: SettingsRepository
+    checkout: CheckoutCloser
+    clock: Clock
 
     def finalize(self, caller: Caller, invoice_id: str) -> Invoice:
         """Number the draft and open it. Finalizing an invoice finalized meanwhile answers it."""
         caller.require(Permission.WRITE)
         for _ in range(SAVE_ATTEMPTS):
-            invoice = self._invoices.get(caller.tenant_id, invoice_id)
+            invoice = self.invoices.get(caller.tenant_id, invoice_id)
             if invoice.status is not InvoiceStatus.DRAFT:
                 if invoice.finalized_at is None or invoice.status is InvoiceStatus.VOID:
                     raise Conflict(f"invoice {invoice_id} is {invoice.status.value}; only a draft is finalized")
@@ -50,53 +52,53 @@ class InvoiceLifecycle:
         caller.require(Permission.WRITE)
         if len(drafts) > MAX_FINALIZE_BATCH:
             raise ValueError(f"at most {MAX_FINALIZE_BATCH} invoices per batch")
-        settings = self._settings.get(caller.tenant_id)
-        now = self._clock.now()
+        settings = self.settings.get(caller.tenant_id)
+        now = self.clock.now()
         for draft in drafts:
             if not draft.lines:
                 raise ValidationFailed.of("lines", "an invoice needs at least one line to be finalized")
 
-        def numbered(draft: Invoice, sequence: int):
+        def numbered(draft: Invoice, sequence: int) -> tuple[Invoice, HistoryEntry, TimelineEvent]:
             number = format_number(settings.invoice_number_prefix, settings.invoice_number_digits, sequence)
             invoice = finalized(draft, number, sequence, now, now.date(), settings.seller)
             summary = f"Invoice {number} finalized ({amount_of(invoice)})"
             entry = history_entry(draft.id, "finalized", now, caller.user_id, summary, number=number)
             return invoice, entry, invoice_event(invoice, "invoice.finalized", caller.user_id, summary, now)
 
-        return self._invoices.finalize(caller.tenant_id, drafts, settings.invoice_number_start, numbered)
+        return self.invoices.finalize(caller.tenant_id, drafts, settings.invoice_number_start, numbered)
 
     def void(self, caller: Caller, invoice_id: str) -> Invoice:
         """Irreversible; the hosted link stops working and an open checkout is closed."""
         caller.require(Permission.WRITE)
         seen: dict[str, Invoice] = {}  # the version the void was made from: its checkout is closed
 
-        def change(invoice: Invoice):
+        def change(invoice: Invoice) -> InvoiceChanged:
             seen["invoice"] = invoice
-            now = self._clock.now()
+            now = self.clock.now()
             updated = voided(invoice, now)
             summary = f"Invoice {invoice.number} voided"
             entry = history_entry(invoice.id, "voided", now, caller.user_id, summary)
             return updated, entry, invoice_event(updated, "invoice.voided", caller.user_id, summary, now)
 
-        void = changed_invoice(self._invoices, caller.tenant_id, invoice_id, change)
-        self._checkout.close(seen["invoice"])
+        void = changed_invoice(self.invoices, caller.tenant_id, invoice_id, change)
+        self.checkout.close(seen["invoice"])
         return void
 
     def delete(self, caller: Caller, invoice_id: str) -> None:
         """Drafts (billing); finalized ones when the tenant allows it and unpaid (admin)."""
         caller.require(Permission.WRITE)
-        settings = self._settings.get(caller.tenant_id)
+        settings = self.settings.get(caller.tenant_id)
         for _ in range(SAVE_ATTEMPTS):
-            invoice = self._invoices.get(caller.tenant_id, invoice_id)
+            invoice = self.invoices.get(caller.tenant_id, invoice_id)
             if invoice.status is not InvoiceStatus.DRAFT:
                 caller.require(Permission.ADMINISTER)
             refusal = deletion_refusal(invoice, deleting_allowed=settings.invoice_deleting_allowed)
             if refusal:
                 raise Conflict("; ".join(refusal.reasons))
             what = f"Invoice {invoice.number}" if invoice.number else "Invoice draft"
-            event = invoice_event(invoice, "invoice.deleted", caller.user_id, f"{what} deleted", self._clock.now())
+            event = invoice_event(invoice, "invoice.deleted", caller.user_id, f"{what} deleted", self.clock.now())
             try:
-                self._invoices.delete(invoice, event)
+                self.invoices.delete(invoice, event)
                 return
             except StaleWrite:
                 continue

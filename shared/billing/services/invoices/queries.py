@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from billing.domain.access import Caller, Permission
@@ -11,13 +12,13 @@ from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.ports import Clock, InvoiceRepository
 
 
+@dataclass(frozen=True)
 class InvoiceQueries:
-    def __init__(self, invoices: InvoiceRepository, clock: Clock):
-        self._invoices = invoices
-        self._clock = clock
+    invoices: InvoiceRepository
+    clock: Clock
 
     def today(self) -> date:
-        return self._clock.now().date()
+        return self.clock.now().date()
 
     def filter(
         self,
@@ -57,13 +58,13 @@ class InvoiceQueries:
 
     def get(self, caller: Caller, invoice_id: str) -> Invoice:
         caller.require(Permission.READ)
-        return self._invoices.get(caller.tenant_id, invoice_id)
+        return self.invoices.get(caller.tenant_id, invoice_id)
 
     def list(self, caller: Caller, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]:
         caller.require(Permission.READ)
-        return self._invoices.list(caller.tenant_id, where, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+        return self.invoices.list(caller.tenant_id, where, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
 
     def history(self, caller: Caller, invoice_id: str, *, limit: int, cursor: str | None) -> Page[HistoryEntry]:
         caller.require(Permission.READ)
-        self._invoices.get(caller.tenant_id, invoice_id)
-        return self._invoices.history(caller.tenant_id, invoice_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+        self.invoices.get(caller.tenant_id, invoice_id)
+        return self.invoices.history(caller.tenant_id, invoice_id, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)

@@ -4,7 +4,7 @@ billed."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from billing.domain.access import Caller, Permission
@@ -22,30 +22,21 @@ from billing.services.payments import PaymentService
 from billing.services.subscriptions.common import subscription_event
 
 
+@dataclass(frozen=True)
 class SubscriptionCancellation:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        settings: SettingsRepository,
-        mailer: Mailer,
-        payments: PaymentService,
-        invoicing: Invoicing,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._settings = settings
-        self._mailer = mailer
-        self._payments = payments
-        self._invoicing = invoicing
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    settings: SettingsRepository
+    mailer: Mailer
+    payments: PaymentService
+    invoicing: Invoicing
+    clock: Clock
 
     def cancel(self, caller: Caller, subscription_id: str, mode: str, *, confirm: bool) -> Subscription:
         caller.require(Permission.WRITE)
         how = CancelMode(mode)
-        now = self._clock.now()
-        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        now = self.clock.now()
+        subscription = self.subscriptions.get(caller.tenant_id, subscription_id)
         after = canceled(subscription, how, now.date(), now, confirm=confirm)
         refund = None
         if how is CancelMode.IMMEDIATELY_WITH_REFUND:
@@ -59,10 +50,10 @@ class SubscriptionCancellation:
             summary += f"; {format_amount(refund[1], subscription.currency)} refunded for the unused days"
         elif refund is not None:
             summary += "; no unused days to refund"
-        event = subscription_event(after, "subscription.canceled", caller.user_id, summary, self._clock)
-        saved = self._subscriptions.save(after, event)
+        event = subscription_event(after, "subscription.canceled", caller.user_id, summary, self.clock)
+        saved = self.subscriptions.save(after, event)
         if refund is not None and refund[1] > 0:
-            self._payments.refund(caller, refund[0], refund[1])
+            self.payments.refund(caller, refund[0], refund[1])
         self._email_cancellation(saved, summary)
         return saved
 
@@ -72,7 +63,7 @@ class SubscriptionCancellation:
         current = subscription.current_period
         if current is None:
             raise Conflict("no period was billed yet; cancel immediately instead (nothing to refund)")
-        invoice = self._invoicing.issuing.for_request(caller.tenant_id, current.key(subscription.id))
+        invoice = self.invoicing.issuing.for_request(caller.tenant_id, current.key(subscription.id))
         if invoice is None or invoice.amount_paid == 0:
             if invoice is not None and self._debit_pending(caller, subscription, invoice):
                 raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
@@ -87,7 +78,7 @@ class SubscriptionCancellation:
             )
         applied = online[-1]
         assert applied.payment_id is not None  # an online payment names its ledger payment
-        payment = self._payments.get_payment(caller, applied.payment_id)
+        payment = self.payments.get_payment(caller, applied.payment_id)
         if payment.status is PaymentStatus.PENDING:
             raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
         # The unused days of what the period was paid, never more than is left to refund on it.
@@ -97,7 +88,7 @@ class SubscriptionCancellation:
     def _debit_pending(self, caller: Caller, subscription: Subscription, invoice: Invoice) -> bool:
         """Whether a payment Billow took for this invoice (or the first payment, for the first
         period) is still pending at the bank."""
-        pending = self._payments.list_payments(
+        pending = self.payments.ledger.list_payments(
             caller, status=PaymentStatus.PENDING.value, customer_id=subscription.customer_id, limit=MAX_PAGE_SIZE
         ).items
         return any(
@@ -106,35 +97,35 @@ class SubscriptionCancellation:
         )
 
     def _email_cancellation(self, subscription: Subscription, summary: str) -> None:
-        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        customer = self.customers.get(subscription.tenant_id, subscription.customer_id)
         if not customer.invoice_email:
             return
-        settings = self._settings.get(subscription.tenant_id)
+        settings = self.settings.get(subscription.tenant_id)
         lines = ", ".join(line.name for line in subscription.lines)
         try:
             message_id = send_as_tenant(
-                self._mailer,
+                self.mailer,
                 settings,
                 to=[customer.invoice_email],
                 subject=f"Your subscription with {settings.business_name or 'us'} is canceled",
                 text=f"Your subscription ({lines}) is canceled.\n\n{summary}.\n\nYou will not be charged again.\n",
             )
             entry = subscription_event(
-                subscription, "subscription.cancellation_sent", SYSTEM_ACTOR, "Cancellation emailed", self._clock
+                subscription, "subscription.cancellation_sent", SYSTEM_ACTOR, "Cancellation emailed", self.clock
             )
             entry = replace(entry, data={**entry.data, "message_id": message_id})
         except Exception as error:  # the cancellation stands; the failed email is on the timeline
             entry = subscription_event(
-                subscription, "subscription.cancellation_failed", SYSTEM_ACTOR, str(error), self._clock
+                subscription, "subscription.cancellation_failed", SYSTEM_ACTOR, str(error), self.clock
             )
-        self._customers.add_event(subscription.tenant_id, entry)
+        self.customers.add_event(subscription.tenant_id, entry)
 
     def delete(self, caller: Caller, subscription_id: str) -> None:
         caller.require(Permission.WRITE)
-        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        subscription = self.subscriptions.get(caller.tenant_id, subscription_id)
         refusal = deletion_refusal(subscription)
         if refusal:
             raise Conflict("; ".join(refusal.reasons))
         summary = f"Subscription {subscription.id} deleted"
-        event = subscription_event(subscription, "subscription.deleted", caller.user_id, summary, self._clock)
-        self._subscriptions.delete(subscription, event)
+        event = subscription_event(subscription, "subscription.deleted", caller.user_id, summary, self.clock)
+        self.subscriptions.delete(subscription, event)

@@ -4,13 +4,14 @@ customer and a payment method, and what a period's invoice will total."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 
 from billing.domain.access import Caller, Role
 from billing.domain.customers import Customer, billable
 from billing.domain.errors import FieldError, NotFound, ValidationFailed
+from billing.domain.orders import LineOrder
 from billing.domain.payments import PaymentMethod
 from billing.domain.periods import BillingFrequency, BillingStart
 from billing.domain.pricing import LineItem, summarize
@@ -20,7 +21,9 @@ from billing.ports import Clock, CustomerRepository, PaymentMethodRepository, Su
 from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.optimistic import change_with_retry
 
-SubscriptionChange = Callable[[Subscription], tuple[Subscription, TimelineEvent | None]]
+# A changed subscription with its timeline event (the subscription itself: nothing changed).
+SubscriptionChanged = tuple[Subscription, TimelineEvent | None]
+SubscriptionChange = Callable[[Subscription], SubscriptionChanged]
 
 
 def system_caller(tenant_id: str) -> Caller:
@@ -54,7 +57,7 @@ def period_paid(
 ) -> None:
     """Period ``number`` of the subscription is paid (its invoice paid in full, however)."""
 
-    def change(subscription: Subscription):
+    def change(subscription: Subscription) -> SubscriptionChanged:
         after = paid(subscription, subscription.period(number), clock.now())
         if after is subscription:
             return subscription, None
@@ -93,12 +96,12 @@ def usable_method(
     return method
 
 
-def recurring_only(lines: list[dict], items: list[LineItem] | None = None) -> None:
+def recurring_only(lines: Sequence[LineOrder], items: list[LineItem] | None = None) -> None:
     """A subscription bills recurring lines (a library product's frequency counts when the line
     gives none); one-time lines go on an invoice."""
     message = "a subscription bills recurring lines; put one-time lines on an invoice"
     if items is None:
-        refused = [i for i, line in enumerate(lines) if line.get("billing_frequency") == BillingFrequency.ONE_TIME]
+        refused = [i for i, line in enumerate(lines) if line.billing_frequency is BillingFrequency.ONE_TIME]
     else:
         refused = [i for i, item in enumerate(items) if not item.frequency.is_recurring]
     if refused:

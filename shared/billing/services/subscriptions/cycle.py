@@ -17,12 +17,13 @@ from billing.domain.invoices import MAX_FINALIZE_BATCH, Invoice, InvoiceStatus
 from billing.domain.subscriptions import (
     CollectionMethod,
     DunningPolicy,
+    PeriodInvoice,
     Subscription,
     SubscriptionStatus,
     activated,
     billed,
-    cycle_invoice_request,
     ended_at_period_end,
+    period_invoice,
     sent_for_payment,
 )
 from billing.observability import logger
@@ -30,7 +31,12 @@ from billing.ports import Clock, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.payments import PaymentService
-from billing.services.subscriptions.common import changed_subscription, period_paid, subscription_event
+from billing.services.subscriptions.common import (
+    SubscriptionChanged,
+    changed_subscription,
+    period_paid,
+    subscription_event,
+)
 from billing.services.subscriptions.dunning import Dunning
 
 
@@ -45,22 +51,14 @@ class DueBilling:
     draft: Invoice | None = None
 
 
+@dataclass(frozen=True)
 class BillingCycle:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        settings: SettingsRepository,
-        invoicing: Invoicing,
-        payments: PaymentService,
-        dunning: Dunning,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._settings = settings
-        self._invoicing = invoicing
-        self._payments = payments
-        self._dunning = dunning
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    settings: SettingsRepository
+    invoicing: Invoicing
+    payments: PaymentService
+    dunning: Dunning
+    clock: Clock
 
     def prepare_due_billing(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> DueBilling:
         """Everything up to the period's invoice, which is written as a draft (in the transaction
@@ -68,11 +66,11 @@ class BillingCycle:
         transaction with the counter."""
         caller.require(Permission.WRITE)
         outcomes: list[Outcome] = []
-        now = self._clock.now()
+        now = self.clock.now()
 
         read: list[Subscription] = []  # the version the change was decided on
 
-        def due_change(subscription: Subscription):
+        def due_change(subscription: Subscription) -> SubscriptionChanged:
             read[:] = [subscription]
             # A scheduled one has no period yet, so at most one of the two applies.
             after = ended_at_period_end(activated(subscription, run_date, now), run_date, now)
@@ -80,20 +78,20 @@ class BillingCycle:
                 return subscription, None
             if after.status is SubscriptionStatus.CANCELED:
                 summary = f"Canceled at the end of its period ({after.ended_on})"
-                return after, subscription_event(after, "subscription.ended", SYSTEM_ACTOR, summary, self._clock)
+                return after, subscription_event(after, "subscription.ended", SYSTEM_ACTOR, summary, self.clock)
             return after, subscription_event(
-                after, "subscription.activated", SYSTEM_ACTOR, "Billing started", self._clock
+                after, "subscription.activated", SYSTEM_ACTOR, "Billing started", self.clock
             )
 
-        subscription = changed_subscription(self._subscriptions, caller.tenant_id, subscription_id, due_change)
+        subscription = changed_subscription(self.subscriptions, caller.tenant_id, subscription_id, due_change)
         if subscription.status is not read[-1].status:
             if subscription.status is SubscriptionStatus.CANCELED:
                 return DueBilling(subscription, [Outcome.CANCELED])
             outcomes.append(Outcome.ACTIVATED)
         dunning = subscription.dunning_due
         if dunning and dunning.next_on is not None and dunning.next_on <= run_date:
-            outcomes += self._dunning.step(caller, subscription, hosted_base)
-            subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+            outcomes += self.dunning.step(caller, subscription, hosted_base)
+            subscription = self.subscriptions.get(caller.tenant_id, subscription_id)
         next_on = subscription.next_payment_on
         billing_due = subscription.collecting_period is not None or (next_on is not None and next_on <= run_date)
         if not subscription.status.billable or not billing_due:
@@ -103,8 +101,8 @@ class BillingCycle:
         )
         draft = None
         if number == subscription.periods_billed:
-            request, key, moved = self._cycle_invoice(subscription, number)
-            draft = self._invoicing.drafts.create(caller, request, key, moved)
+            bill, key, moved = self._cycle_invoice(subscription, number)
+            draft = self.invoicing.drafts.create_for_period(caller, bill, key, moved, finalize=False)
         return DueBilling(subscription, outcomes, number, draft)
 
     def number_invoices(self, caller: Caller, batch: list[DueBilling]) -> None:
@@ -114,7 +112,7 @@ class BillingCycle:
         drafts = [n.draft for n in batch if n.draft is not None and n.draft.status is InvoiceStatus.DRAFT]
         for start in range(0, len(drafts), MAX_FINALIZE_BATCH):
             try:
-                self._invoicing.lifecycle.finalize_drafts(caller, drafts[start : start + MAX_FINALIZE_BATCH])
+                self.invoicing.lifecycle.finalize_drafts(caller, drafts[start : start + MAX_FINALIZE_BATCH])
             except DomainError as failure:
                 logger.info(
                     "numbering a batch of %s invoices failed (%s); each is numbered alone", len(drafts), failure
@@ -136,7 +134,7 @@ class BillingCycle:
         elif invoice.status is InvoiceStatus.PAID or invoice.amount_paid:
             outcomes.append(Outcome.CHARGED)
         last = subscription.payments is not None and subscription.payments - subscription.periods_billed <= 1
-        if last and self._subscriptions.get(caller.tenant_id, subscription.id).status is SubscriptionStatus.EXPIRED:
+        if last and self.subscriptions.get(caller.tenant_id, subscription.id).status is SubscriptionStatus.EXPIRED:
             outcomes.append(Outcome.EXPIRED)  # the term's last payment was made
         return outcomes
 
@@ -150,52 +148,51 @@ class BillingCycle:
         sent. Called again for a period already invoiced, it finishes only what is left."""
         number = subscription.periods_billed if number is None else number
         billed_period = subscription.period(number)
-        started = self._clock.now()
+        started = self.clock.now()
         paid_by = None
         if billed_period.number == 0 and subscription.first_payment_id:
-            paid_by = self._payments.get_payment(caller, subscription.first_payment_id)
+            paid_by = self.payments.get_payment(caller, subscription.first_payment_id)
         collect = subscription.collection_method
-        request, key, moved = self._cycle_invoice(subscription, number)
+        bill, key, moved = self._cycle_invoice(subscription, number)
         try:
-            invoice = self._invoicing.issuing.issue(
+            invoice = self.invoicing.issuing.issue(
                 caller,
-                request,
+                bill,
                 key,
                 collect=collect,
+                payment_method_id=subscription.payment_method_id,
                 hosted_base=hosted_base,
                 subscription=moved,
                 paid_by=paid_by,
             )
         except PaymentFailed as declined:
-            self._dunning.payment_failed(
+            self.dunning.payment_failed(
                 caller.tenant_id, subscription.id, number, hosted_base, declined.payment_id, declined.decline_code
             )
             raise
         if invoice.status is InvoiceStatus.PAID and invoice.paid_at and invoice.paid_at < started:
             # Paid before this call (an earlier attempt stopped after it): count the period now. A
             # payment made in this call was counted as the invoice was paid (invoice_paid).
-            period_paid(self._subscriptions, self._clock, caller.tenant_id, subscription.id, billed_period.number)
+            period_paid(self.subscriptions, self.clock, caller.tenant_id, subscription.id, billed_period.number)
         elif collect is CollectionMethod.SEND_INVOICE and invoice.last_sent_at is not None:
             self._sent(caller.tenant_id, subscription.id, billed_period.number, invoice)
         return invoice
 
-    def _cycle_invoice(self, subscription: Subscription, number: int) -> tuple[dict, str, Subscription | None]:
-        """Period ``number``'s invoice as the invoice drafts take it, its request key, and the
-        subscription moved past it (None when the period was billed already)."""
+    def _cycle_invoice(self, subscription: Subscription, number: int) -> tuple[PeriodInvoice, str, Subscription | None]:
+        """Period ``number``'s invoice, its request key, and the subscription moved past it (None
+        when the period was billed already)."""
         billed_period = subscription.period(number)
-        request = cycle_invoice_request(subscription, billed_period)
-        request["payment_method_id"] = subscription.payment_method_id
-        moved = billed(subscription, number, self._clock.now()) if number == subscription.periods_billed else None
-        return request, billed_period.key(subscription.id), moved
+        moved = billed(subscription, number, self.clock.now()) if number == subscription.periods_billed else None
+        return period_invoice(subscription, billed_period), billed_period.key(subscription.id), moved
 
     def _sent(self, tenant_id: str, subscription_id: str, number: int, invoice: Invoice) -> None:
         """Invoice mode: the period's invoice is out; its overdue reminders are scheduled."""
-        policy = DunningPolicy.of(self._settings.get(tenant_id))
-        due_date = invoice.due_date or self._clock.now().date()
+        policy = DunningPolicy.of(self.settings.get(tenant_id))
+        due_date = invoice.due_date or self.clock.now().date()
 
-        def change(subscription: Subscription):
+        def change(subscription: Subscription) -> SubscriptionChanged:
             if subscription.collecting_period != number:
                 return subscription, None
-            return sent_for_payment(subscription, number, due_date, policy, self._clock.now()), None
+            return sent_for_payment(subscription, number, due_date, policy, self.clock.now()), None
 
-        changed_subscription(self._subscriptions, tenant_id, subscription_id, change)
+        changed_subscription(self.subscriptions, tenant_id, subscription_id, change)

@@ -4,10 +4,13 @@ charge, reminds the buyer of an overdue invoice (invoice mode), or applies the f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from billing.domain.access import Caller
 from billing.domain.billing_runs import Outcome
 from billing.domain.errors import NotFound, PaymentFailed
 from billing.domain.invoices import InvoiceStatus
+from billing.domain.orders import SendOrder
 from billing.domain.subscriptions import (
     CollectionMethod,
     DunningPolicy,
@@ -18,32 +21,25 @@ from billing.domain.subscriptions import (
     overdue_reminded,
     payment_failed,
 )
+from billing.domain.timeline import TimelineEvent
 from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Clock, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.notifications import send_as_tenant
-from billing.services.subscriptions.common import changed_subscription, subscription_event
+from billing.services.subscriptions.common import SubscriptionChanged, changed_subscription, subscription_event
 from billing.services.subscriptions.payment_method_link import PaymentMethodLinks
 
 
+@dataclass(frozen=True)
 class Dunning:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        settings: SettingsRepository,
-        mailer: Mailer,
-        invoicing: Invoicing,
-        links: PaymentMethodLinks,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._settings = settings
-        self._mailer = mailer
-        self._invoicing = invoicing
-        self._links = links
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    settings: SettingsRepository
+    mailer: Mailer
+    invoicing: Invoicing
+    links: PaymentMethodLinks
+    clock: Clock
 
     def payment_failed(
         self,
@@ -57,12 +53,12 @@ class Dunning:
         """Period ``number``'s charge failed (the first time, or a retry): unpaid, dunning on. The
         buyer is asked for a new method when it turns unpaid; the admins hear when the retries ran
         out. Reported twice (the decline, then the webhook), it is counted once."""
-        policy = DunningPolicy.of(self._settings.get(tenant_id))
+        policy = DunningPolicy.of(self.settings.get(tenant_id))
         before: list[Subscription] = []  # the version the change was decided on
 
-        def change(subscription: Subscription):
+        def change(subscription: Subscription) -> SubscriptionChanged:
             before[:] = [subscription]
-            now = self._clock.now()
+            now = self.clock.now()
             after = payment_failed(subscription, number, now, policy, payment_id=payment_id, decline_code=decline_code)
             if after is subscription:
                 return subscription, None
@@ -82,13 +78,13 @@ class Dunning:
             return after, self._event(after, "subscription.unpaid", summary)
 
         try:
-            after = changed_subscription(self._subscriptions, tenant_id, subscription_id, change)
+            after = changed_subscription(self.subscriptions, tenant_id, subscription_id, change)
         except NotFound:
             return
         if after is before[-1]:
             return
         if before[-1].status is not SubscriptionStatus.UNPAID and after.status is SubscriptionStatus.UNPAID:
-            self._links.ask_for_new_method(after, hosted_base)
+            self.links.ask_for_new_method(after, hosted_base)
         if after.status is SubscriptionStatus.CANCELED:
             self._tell_admins(after, f"Subscription {after.id} canceled after its payment failed")
 
@@ -98,19 +94,19 @@ class Dunning:
         hard decline, apply the final action on the last retry day."""
         dunning = subscription.dunning
         assert dunning is not None  # only a subscription in dunning takes a step
-        invoice = self._invoicing.issuing.for_request(caller.tenant_id, f"{subscription.id}:{dunning.period}")
-        now = self._clock.now()
+        invoice = self.invoicing.issuing.for_request(caller.tenant_id, f"{subscription.id}:{dunning.period}")
+        now = self.clock.now()
         if invoice is None or not invoice.status.collectable or invoice.amount_due <= 0:
             changed_subscription(
-                self._subscriptions, caller.tenant_id, subscription.id, lambda s: (dunning_over(s, now), None)
+                self.subscriptions, caller.tenant_id, subscription.id, lambda s: (dunning_over(s, now), None)
             )
             return [Outcome.SKIPPED]
-        settings = self._settings.get(caller.tenant_id)
+        settings = self.settings.get(caller.tenant_id)
         policy = DunningPolicy.of(settings)
         if subscription.collection_method is CollectionMethod.SEND_INVOICE:
             # Once per step: an attempt that stopped after the email only moves the step on.
             step_key = f"{subscription.period(dunning.period).key(subscription.id)}:overdue-{dunning.steps + 1}"
-            claimed = self._subscriptions.claim_reminder(caller.tenant_id, step_key)
+            claimed = self.subscriptions.claim_reminder(caller.tenant_id, step_key)
             if claimed:
                 days = (now.date() - dunning.since).days
                 message = (
@@ -120,20 +116,22 @@ class Dunning:
                     "link below."
                 )
                 subject = f"Overdue: invoice {invoice.number}"
-                self._invoicing.delivery.send(caller, invoice.id, {"subject": subject, "message": message}, hosted_base)
+                self.invoicing.delivery.send(
+                    caller, invoice.id, SendOrder(subject=subject, message=message), hosted_base
+                )
 
-            def reminded(current: Subscription):
+            def reminded(current: Subscription) -> SubscriptionChanged:
                 if current.dunning != dunning:
                     return current, None
                 summary = f"Overdue reminder {dunning.steps + 1} of invoice {invoice.number} sent"
                 after = overdue_reminded(current, policy, now)
                 return after, self._event(after, "subscription.overdue_reminder_sent", summary)
 
-            changed_subscription(self._subscriptions, caller.tenant_id, subscription.id, reminded)
+            changed_subscription(self.subscriptions, caller.tenant_id, subscription.id, reminded)
             return [Outcome.REMINDERS] if claimed else [Outcome.SKIPPED]
         if dunning.hard:  # the last retry day after a hard decline: nothing was retried
 
-            def ended(current: Subscription):
+            def ended(current: Subscription) -> SubscriptionChanged:
                 if current.dunning != dunning:
                     return current, None
                 after = dunning_exhausted(current, policy, now)
@@ -142,13 +140,13 @@ class Dunning:
                 )
                 return after, self._event(after, "subscription.dunning_ended", summary)
 
-            after = changed_subscription(self._subscriptions, caller.tenant_id, subscription.id, ended)
+            after = changed_subscription(self.subscriptions, caller.tenant_id, subscription.id, ended)
             if after.status is SubscriptionStatus.CANCELED:
                 self._tell_admins(after, f"Subscription {after.id} canceled after its payment failed")
                 return [Outcome.CANCELED]
             return [Outcome.SKIPPED]
         try:
-            charged = self._invoicing.collection.charge(
+            charged = self.invoicing.collection.charge(
                 caller, invoice.id, subscription.payment_method_id, attempt=dunning.steps + 1
             )
         except PaymentFailed as declined:
@@ -160,19 +158,19 @@ class Dunning:
                 declined.payment_id,
                 declined.decline_code,
             )
-            after = self._subscriptions.get(caller.tenant_id, subscription.id)
+            after = self.subscriptions.get(caller.tenant_id, subscription.id)
             canceled_now = [Outcome.CANCELED] if after.status is SubscriptionStatus.CANCELED else []
             return [Outcome.RETRIED, Outcome.FAILED, *canceled_now]
         return [Outcome.RETRIED, Outcome.CHARGED] if charged.status is InvoiceStatus.PAID else [Outcome.RETRIED]
 
     def _tell_admins(self, subscription: Subscription, subject: str) -> None:
         """Admin notification (switchable), best effort: the change stands whatever the mail does."""
-        settings = self._settings.get(subscription.tenant_id)
+        settings = self.settings.get(subscription.tenant_id)
         if not (settings.admin_notifications_enabled and settings.admin_notification_emails):
             return
         try:
             send_as_tenant(
-                self._mailer,
+                self.mailer,
                 settings,
                 to=list(settings.admin_notification_emails),
                 subject=subject,
@@ -181,5 +179,5 @@ class Dunning:
         except Exception:  # the subscription's change stands; the log keeps the failure
             logger.exception("notifying the admins failed")
 
-    def _event(self, subscription: Subscription, event_type: str, summary: str):
-        return subscription_event(subscription, event_type, SYSTEM_ACTOR, summary, self._clock)
+    def _event(self, subscription: Subscription, event_type: str, summary: str) -> TimelineEvent:
+        return subscription_event(subscription, event_type, SYSTEM_ACTOR, summary, self.clock)

@@ -3,16 +3,20 @@ payment method, and the customer's address it bills to."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import Conflict, FieldError, ValidationFailed
+from billing.domain.orders import LineOrder
 from billing.domain.pricing import LineItem, summarize
 from billing.domain.subscriptions import Subscription, SubscriptionStatus
 from billing.ports import Clock, CustomerRepository, PaymentMethodRepository, SubscriptionRepository
 from billing.services.pricing import PricingService
 from billing.services.subscriptions.common import (
+    SubscriptionChanged,
     changed_subscription,
     recurring_only,
     subscription_event,
@@ -20,40 +24,34 @@ from billing.services.subscriptions.common import (
 )
 
 
+@dataclass(frozen=True)
 class SubscriptionEdits:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        methods: PaymentMethodRepository,
-        pricing: PricingService,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._methods = methods
-        self._pricing = pricing
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    methods: PaymentMethodRepository
+    pricing: PricingService
+    clock: Clock
 
-    def update(self, caller: Caller, subscription_id: str, changes: dict) -> Subscription:
+    def update(self, caller: Caller, subscription_id: str, changes: Mapping[str, Any]) -> Subscription:
+        """``changes`` are the fields a PATCH sent, the lines as written orders."""
         caller.require(Permission.WRITE)
-        today = self._clock.now().date()
+        today = self.clock.now().date()
 
-        def change(subscription: Subscription):
+        def change(subscription: Subscription) -> SubscriptionChanged:
             if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
                 raise Conflict(f"subscription {subscription.id} is {subscription.status.value}; it is not edited")
-            updates: dict = {}
+            updates: dict[str, Any] = {}
             said = []
             if "lines" in changes:
                 updates["lines"] = self._edited_lines(caller, subscription, changes["lines"])
                 said.append("line items (from the next period on)")
             if "payment_method_id" in changes:
-                customer = self._customers.get(caller.tenant_id, subscription.customer_id)
-                method = usable_method(self._methods, caller, customer, changes["payment_method_id"], today)
+                customer = self.customers.get(caller.tenant_id, subscription.customer_id)
+                method = usable_method(self.methods, caller, customer, changes["payment_method_id"], today)
                 updates["payment_method_id"] = method.id
                 said.append(f"payment method {method.describe()}")
             if "address_id" in changes:
-                customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+                customer = self.customers.get(caller.tenant_id, subscription.customer_id)
                 address_id = changes["address_id"]
                 if address_id is not None and address_id not in customer.addresses:
                     raise ValidationFailed.of("address_id", "the customer has no such address")
@@ -64,14 +62,16 @@ class SubscriptionEdits:
                 said.append(f"next payment date {changes['next_payment_date']}")
             if not updates:
                 return subscription, None
-            after = replace(subscription, **updates, updated_at=self._clock.now())
+            after = replace(subscription, **updates, updated_at=self.clock.now())
             summary = "Changed " + ", ".join(said)
-            return after, subscription_event(after, "subscription.updated", caller.user_id, summary, self._clock)
+            return after, subscription_event(after, "subscription.updated", caller.user_id, summary, self.clock)
 
-        return changed_subscription(self._subscriptions, caller.tenant_id, subscription_id, change)
+        return changed_subscription(self.subscriptions, caller.tenant_id, subscription_id, change)
 
-    def _edited_lines(self, caller: Caller, subscription: Subscription, lines: list[dict]) -> tuple[LineItem, ...]:
-        items, _ = self._pricing.document_items(caller.tenant_id, subscription.currency, lines, [])
+    def _edited_lines(
+        self, caller: Caller, subscription: Subscription, lines: Sequence[LineOrder]
+    ) -> tuple[LineItem, ...]:
+        items, _ = self.pricing.document_items(caller.tenant_id, subscription.currency, lines, [])
         recurring_only(lines, items)
         errors = [
             FieldError(f"lines.{i}.billing_frequency", f"must be {subscription.frequency.value}, as the subscription")
@@ -82,15 +82,15 @@ class SubscriptionEdits:
             FieldError(f"lines.{i}.{name}", "is the subscription's; not set per line when editing")
             for i, line in enumerate(lines)
             for name in ("payments", "billing_start")
-            if line.get(name)
+            if getattr(line, name)
         ]
         if errors:
             raise ValidationFailed(errors)
-        summarize(items, [], subscription.currency, self._clock.now().date())  # every line priceable
+        summarize(items, [], subscription.currency, self.clock.now().date())  # every line priceable
         return tuple(replace(item, payments=subscription.payments) for item in items)
 
 
-def _moved_schedule(subscription: Subscription, next_on: date, today: date) -> dict:
+def _moved_schedule(subscription: Subscription, next_on: date, today: date) -> dict[str, Any]:
     """A new next payment date: the schedule continues from it (the periods billed so far keep
     their dates)."""
     if next_on < today:
@@ -98,7 +98,7 @@ def _moved_schedule(subscription: Subscription, next_on: date, today: date) -> d
     current = subscription.current_period
     if current is not None and next_on <= current.start:
         raise ValidationFailed.of("next_payment_date", "must be after the start of the period billed last")
-    updates: dict = {"anchor_on": next_on, "anchor_period": subscription.periods_billed}
+    updates: dict[str, Any] = {"anchor_on": next_on, "anchor_period": subscription.periods_billed}
     if subscription.periods_billed == 0:
         updates = {"starts_on": next_on, "anchor_on": None, "anchor_period": 0}
         if subscription.status is SubscriptionStatus.SCHEDULED and next_on <= today:

@@ -5,6 +5,8 @@ outcomes arrive in."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from billing.domain.errors import NotFound
 from billing.domain.invoices import Invoice
 from billing.domain.payments import Payment, PaymentStatus
@@ -16,20 +18,13 @@ from billing.services.subscriptions.common import period_paid, system_caller
 from billing.services.subscriptions.dunning import Dunning
 
 
+@dataclass(frozen=True)
 class SubscriptionPaymentOutcomes:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        invoicing: Invoicing,
-        dunning: Dunning,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._invoicing = invoicing
-        self._dunning = dunning
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    invoicing: Invoicing
+    dunning: Dunning
+    clock: Clock
 
     def payment_changed(self, payment: Payment, previous: PaymentStatus, hosted_base: str = "") -> None:
         """A payment Billow took for a subscription's invoice changed at the processor (a bank debit
@@ -44,9 +39,9 @@ class SubscriptionPaymentOutcomes:
         if payment.invoice_id:
             invoices.append(self._invoice_or_none(payment.tenant_id, payment.invoice_id))
         for subscription_id in payment.subscription_ids:  # a first payment, taken before the invoices
-            invoices.append(self._invoicing.issuing.for_request(payment.tenant_id, f"{subscription_id}:0"))
+            invoices.append(self.invoicing.issuing.for_request(payment.tenant_id, f"{subscription_id}:0"))
             if invoices[-1] is None and payment.status is PaymentStatus.FAILED:
-                self._dunning.payment_failed(
+                self.dunning.payment_failed(
                     payment.tenant_id, subscription_id, 0, hosted_base, payment.id, payment.decline_code
                 )
         for invoice in invoices:
@@ -54,20 +49,20 @@ class SubscriptionPaymentOutcomes:
                 continue
             if payment.status is PaymentStatus.FAILED:
                 number = invoice.subscription_period or 0
-                self._dunning.payment_failed(
+                self.dunning.payment_failed(
                     payment.tenant_id, invoice.subscription_id, number, hosted_base, payment.id, payment.decline_code
                 )
                 continue
             # Paid: invoice_paid follows.
-            self._invoicing.collection.apply_online_payment(payment.tenant_id, invoice.id, payment)
+            self.invoicing.collection.apply_online_payment(payment.tenant_id, invoice.id, payment)
 
     def invoice_paid(self, invoice: Invoice) -> None:
         """The invoice of a period was paid in full (charged, paid online, or recorded by hand)."""
         if invoice.subscription_id and invoice.subscription_period is not None:
             try:
                 period_paid(
-                    self._subscriptions,
-                    self._clock,
+                    self.subscriptions,
+                    self.clock,
                     invoice.tenant_id,
                     invoice.subscription_id,
                     invoice.subscription_period,
@@ -80,25 +75,25 @@ class SubscriptionPaymentOutcomes:
         history and the subscription's timeline say so (what to do is a person's decision)."""
         invoice_ids = [payment.invoice_id] if payment.invoice_id else []
         for subscription_id in payment.subscription_ids:
-            first = self._invoicing.issuing.for_request(payment.tenant_id, f"{subscription_id}:0")
+            first = self.invoicing.issuing.for_request(payment.tenant_id, f"{subscription_id}:0")
             invoice_ids += [first.id] if first else []
         for invoice_id in invoice_ids:
-            invoice = self._invoicing.collection.note_payment_outcome(payment.tenant_id, invoice_id, payment)
+            invoice = self.invoicing.collection.note_payment_outcome(payment.tenant_id, invoice_id, payment)
             if invoice.subscription_id:
                 summary = f"The payment of invoice {invoice.number} was {payment.status.value}"
                 event = timeline_event(
                     invoice.customer_id,
                     f"subscription.payment_{payment.status.value}",
-                    self._clock.now(),
+                    self.clock.now(),
                     SYSTEM_ACTOR,
                     summary,
                     subscription_id=invoice.subscription_id,
                     payment_id=payment.id,
                 )
-                self._customers.add_event(payment.tenant_id, event)
+                self.customers.add_event(payment.tenant_id, event)
 
     def _invoice_or_none(self, tenant_id: str, invoice_id: str) -> Invoice | None:
         try:
-            return self._invoicing.queries.get(system_caller(tenant_id), invoice_id)
+            return self.invoicing.queries.get(system_caller(tenant_id), invoice_id)
         except NotFound:
             return None

@@ -44,50 +44,41 @@ def subscription_of_link(subscriptions: SubscriptionRepository, clock: Clock, to
     return subscriptions.get(found[0], found[1])
 
 
+@dataclass(frozen=True)
 class PaymentMethodLinks:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        settings: SettingsRepository,
-        mailer: Mailer,
-        connections: ProcessorConnections,
-        clock: Clock,
-        link_days: int = LINK_DAYS,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._settings = settings
-        self._mailer = mailer
-        self._connections = connections
-        self._clock = clock
-        self._link_days = link_days
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    settings: SettingsRepository
+    mailer: Mailer
+    connections: ProcessorConnections
+    clock: Clock
+    link_days: int = LINK_DAYS
 
     def payment_method_link(self, caller: Caller, subscription_id: str, hosted_base: str) -> Link:
         """Email the buyer a link to a page where they save a new card or bank account, which
         becomes the subscription's method. The link's token is unguessable and expires."""
         caller.require(Permission.WRITE)
-        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        subscription = self.subscriptions.get(caller.tenant_id, subscription_id)
         if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
             raise Conflict(
                 f"subscription {subscription.id} is {subscription.status.value}; nothing is charged any more"
             )
-        customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+        customer = self.customers.get(caller.tenant_id, subscription.customer_id)
         if not customer.invoice_email:
             raise Conflict("the customer has no billing email to send the link to")
-        connected_account(self._connections, caller.tenant_id)  # the page saves at the tenant's Stripe account
+        connected_account(self.connections, caller.tenant_id)  # the page saves at the tenant's Stripe account
         return self._send_link(subscription, customer, hosted_base, caller.user_id)
 
     def ask_for_new_method(self, subscription: Subscription, hosted_base: str) -> None:
         """An unpaid subscription's buyer is emailed the payment-method link. Best effort: the
         status stands whatever the mail does, and what did not happen is on the timeline."""
-        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+        customer = self.customers.get(subscription.tenant_id, subscription.customer_id)
         reason = None
         if not hosted_base:
             reason = "no public address to link to outside a request; the billing run's dunning sends it"
         elif not customer.invoice_email:
             reason = "the customer has no billing email"
-        elif self._connections.account_of(subscription.tenant_id) is None:
+        elif self.connections.account_of(subscription.tenant_id) is None:
             reason = "no Stripe account is connected"
         if reason is None:
             try:
@@ -98,26 +89,26 @@ class PaymentMethodLinks:
                 reason = f"sending it failed: {error}"
         summary = f"The payment-method link was not sent: {reason}"
         event = subscription_event(
-            subscription, "subscription.payment_method_link_failed", SYSTEM_ACTOR, summary, self._clock
+            subscription, "subscription.payment_method_link_failed", SYSTEM_ACTOR, summary, self.clock
         )
-        self._customers.add_event(subscription.tenant_id, event)
+        self.customers.add_event(subscription.tenant_id, event)
 
     def _send_link(self, subscription: Subscription, customer: Customer, hosted_base: str, actor: str) -> Link:
-        now = self._clock.now()
+        now = self.clock.now()
         token = secrets.token_urlsafe(24)
-        expires_at = now + timedelta(days=self._link_days)
-        self._subscriptions.add_link(subscription.tenant_id, subscription.id, token, expires_at)
+        expires_at = now + timedelta(days=self.link_days)
+        self.subscriptions.add_link(subscription.tenant_id, subscription.id, token, expires_at)
         url = f"{hosted_base}/s/{token}"
         self._email_method_link(subscription, customer, url, expires_at)
         summary = f"Payment-method link sent to {customer.invoice_email}"
-        event = subscription_event(subscription, "subscription.payment_method_link_sent", actor, summary, self._clock)
-        self._customers.add_event(subscription.tenant_id, event)
+        event = subscription_event(subscription, "subscription.payment_method_link_sent", actor, summary, self.clock)
+        self.customers.add_event(subscription.tenant_id, event)
         return Link(url, expires_at, customer.invoice_email)
 
     def _email_method_link(
         self, subscription: Subscription, customer: Customer, url: str, expires_at: datetime
     ) -> None:
-        settings = self._settings.get(subscription.tenant_id)
+        settings = self.settings.get(subscription.tenant_id)
         business = settings.business_name or "us"
         problem = (
             "The last payment of your subscription did not go through. "
@@ -125,7 +116,7 @@ class PaymentMethodLinks:
             else ""
         )
         send_as_tenant(
-            self._mailer,
+            self.mailer,
             settings,
             to=[customer.invoice_email],
             subject=f"Update the payment method of your subscription with {business}",

@@ -31,35 +31,26 @@ class MethodPage:
     notice: str
 
 
+@dataclass(frozen=True)
 class PaymentMethodPage:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        methods: PaymentMethodRepository,
-        settings: SettingsRepository,
-        connections: ProcessorConnections,
-        setup: PaymentMethodSetup,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._methods = methods
-        self._settings = settings
-        self._connections = connections
-        self._setup = setup
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    methods: PaymentMethodRepository
+    settings: SettingsRepository
+    connections: ProcessorConnections
+    setup: PaymentMethodSetup
+    clock: Clock
 
     def method_page(self, token: str, setup_session_id: str | None) -> MethodPage:
-        subscription = subscription_of_link(self._subscriptions, self._clock, token)
+        subscription = subscription_of_link(self.subscriptions, self.clock, token)
         notice = ""
         if setup_session_id and self._returned_from_setup(subscription, setup_session_id):
             notice = "Your new payment method is saved."
-            subscription = self._subscriptions.get(subscription.tenant_id, subscription.id)
-        customer = self._customers.get(subscription.tenant_id, subscription.customer_id)
+            subscription = self.subscriptions.get(subscription.tenant_id, subscription.id)
+        customer = self.customers.get(subscription.tenant_id, subscription.customer_id)
         chosen = subscription.payment_method_id or customer.default_payment_method_id
-        method = next((m for m in self._methods.list(subscription.tenant_id, customer.id) if m.id == chosen), None)
-        settings = self._settings.get(subscription.tenant_id)
+        method = next((m for m in self.methods.list(subscription.tenant_id, customer.id) if m.id == chosen), None)
+        settings = self.settings.get(subscription.tenant_id)
         return MethodPage(
             business=settings.business_name or "Your subscription",
             lines=[f"{line.quantity} x {line.name}" for line in subscription.lines],
@@ -73,11 +64,11 @@ class PaymentMethodPage:
         (both are idempotent), if it is this page's own. A value that is no session id, a session
         Stripe does not know, or one of another tenant or subscription is ignored: the page shows
         as without it."""
-        account = self._connections.account_of(subscription.tenant_id)
+        account = self.connections.account_of(subscription.tenant_id)
         if account is None or not CHECKOUT_SESSION_ID.fullmatch(session_id):
             return False
         try:
-            outcome = self._setup.settle_setup(subscription.tenant_id, account, session_id, only_for=subscription.id)
+            outcome = self.setup.settle_setup(subscription.tenant_id, account, session_id, only_for=subscription.id)
         except NotFound:
             return False
         return outcome.startswith("payment method")

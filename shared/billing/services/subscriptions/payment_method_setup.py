@@ -5,47 +5,43 @@ subscription's open invoice is charged to it at once."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from billing.domain.errors import Conflict, PaymentFailed
 from billing.domain.subscriptions import Subscription, SubscriptionStatus
 from billing.ports import Clock, CustomerRepository, PaymentGateway, ProcessorConnections, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.payment_methods import PaymentMethodService, connected_account
-from billing.services.subscriptions.common import changed_subscription, subscription_event, system_caller
+from billing.services.subscriptions.common import (
+    SubscriptionChanged,
+    changed_subscription,
+    subscription_event,
+    system_caller,
+)
 from billing.services.subscriptions.payment_method_link import subscription_of_link
 
 
+@dataclass(frozen=True)
 class PaymentMethodSetup:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        gateway: PaymentGateway,
-        connections: ProcessorConnections,
-        method_service: PaymentMethodService,
-        invoicing: Invoicing,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._gateway = gateway
-        self._connections = connections
-        self._method_service = method_service
-        self._invoicing = invoicing
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    gateway: PaymentGateway
+    connections: ProcessorConnections
+    method_service: PaymentMethodService
+    invoicing: Invoicing
+    clock: Clock
 
     def start_method_setup(self, token: str, hosted_base: str) -> str:
-        subscription = subscription_of_link(self._subscriptions, self._clock, token)
+        subscription = subscription_of_link(self.subscriptions, self.clock, token)
         if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
             raise Conflict(f"the subscription is {subscription.status.value}")
         tenant_id = subscription.tenant_id
-        account = connected_account(self._connections, tenant_id)
-        customer = self._customers.get(tenant_id, subscription.customer_id)
-        customer = self._method_service.processor_customer(system_caller(tenant_id), customer, account)
+        account = connected_account(self.connections, tenant_id)
+        customer = self.customers.get(tenant_id, subscription.customer_id)
+        customer = self.method_service.processor_customer(system_caller(tenant_id), customer, account)
         assert customer.processor_customer_id is not None  # processor_customer made sure of it
         page = f"{hosted_base}/s/{token}"
-        session = self._gateway.create_setup_checkout(
+        session = self.gateway.create_setup_checkout(
             account,
             processor_customer_id=customer.processor_customer_id,
             success_url=f"{page}?setup={{CHECKOUT_SESSION_ID}}",
@@ -61,7 +57,7 @@ class PaymentMethodSetup:
         buyer's return both come here; the second finds it done). An unpaid subscription's open
         invoice is charged to the new method at once. ``only_for``: settle it only if it is that
         subscription's session."""
-        session = self._gateway.checkout(account, session_id)
+        session = self.gateway.checkout(account, session_id)
         subscription_id = session.metadata.get("billow_subscription")
         if session.metadata.get("billow_tenant") != tenant_id or not subscription_id:
             return "ignored: the session is not for a Billow subscription of this tenant"
@@ -69,27 +65,25 @@ class PaymentMethodSetup:
             return "ignored: the session is another subscription's"
         if session.status != "complete" or not session.setup_reference:
             return f"ignored: the session is {session.status}"
-        method_id = self._gateway.setup_method(account, session.setup_reference)
+        method_id = self.gateway.setup_method(account, session.setup_reference)
         if method_id is None:
             return "ignored: the setup did not succeed"
-        self._method_service.reconcile(tenant_id, account, method_id)
+        self.method_service.reconcile(tenant_id, account, method_id)
 
-        def change(subscription: Subscription):
+        def change(subscription: Subscription) -> SubscriptionChanged:
             if subscription.payment_method_id == method_id:
                 return subscription, None
-            after = replace(subscription, payment_method_id=method_id, updated_at=self._clock.now())
+            after = replace(subscription, payment_method_id=method_id, updated_at=self.clock.now())
             summary = "The buyer saved a new payment method"
-            return after, subscription_event(
-                after, "subscription.payment_method_updated", "buyer", summary, self._clock
-            )
+            return after, subscription_event(after, "subscription.payment_method_updated", "buyer", summary, self.clock)
 
-        subscription = changed_subscription(self._subscriptions, tenant_id, subscription_id, change)
+        subscription = changed_subscription(self.subscriptions, tenant_id, subscription_id, change)
         if subscription.status is SubscriptionStatus.UNPAID and subscription.current_period is not None:
             key = subscription.current_period.key(subscription.id)
-            invoice = self._invoicing.issuing.for_request(tenant_id, key)
+            invoice = self.invoicing.issuing.for_request(tenant_id, key)
             if invoice is not None and invoice.status.collectable:
                 try:
-                    self._invoicing.collection.charge(system_caller(tenant_id), invoice.id, method_id)
+                    self.invoicing.collection.charge(system_caller(tenant_id), invoice.id, method_id)
                 except PaymentFailed:
                     return "payment method updated; the open invoice was declined again"
         return "payment method updated"

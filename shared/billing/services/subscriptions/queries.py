@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from billing.domain.access import Caller, Permission
@@ -13,19 +14,19 @@ from billing.ports import SubscriptionRepository
 from billing.services.invoices.queries import InvoiceQueries
 
 
+@dataclass(frozen=True)
 class SubscriptionQueries:
-    def __init__(self, subscriptions: SubscriptionRepository, invoices: InvoiceQueries):
-        self._subscriptions = subscriptions
-        self._invoices = invoices
+    subscriptions: SubscriptionRepository
+    invoices: InvoiceQueries
 
     def get(self, caller: Caller, subscription_id: str) -> Subscription:
         caller.require(Permission.READ)
-        return self._subscriptions.get(caller.tenant_id, subscription_id)
+        return self.subscriptions.get(caller.tenant_id, subscription_id)
 
     def invoices_of(self, caller: Caller, subscription: Subscription) -> list[Invoice]:
         """The subscription's invoices, newest first (the latest 100)."""
         where = InvoiceFilter(customer_id=subscription.customer_id, subscription_id=subscription.id)
-        return self._invoices.list(caller, where, limit=MAX_PAGE_SIZE, cursor=None).items
+        return self.invoices.list(caller, where, limit=MAX_PAGE_SIZE, cursor=None).items
 
     def filter(
         self,
@@ -58,4 +59,4 @@ class SubscriptionQueries:
 
     def list(self, caller: Caller, where: SubscriptionFilter, *, limit: int, cursor: str | None) -> Page[Subscription]:
         caller.require(Permission.READ)
-        return self._subscriptions.list(caller.tenant_id, where, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)
+        return self.subscriptions.list(caller.tenant_id, where, limit=min(limit, MAX_PAGE_SIZE), cursor=cursor)

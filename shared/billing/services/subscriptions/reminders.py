@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from billing.domain.access import Caller, Permission
@@ -14,34 +15,27 @@ from billing.services.notifications import send_as_tenant
 from billing.services.subscriptions.common import period_total, subscription_event
 
 
+@dataclass(frozen=True)
 class PaymentReminders:
-    def __init__(
-        self,
-        subscriptions: SubscriptionRepository,
-        customers: CustomerRepository,
-        settings: SettingsRepository,
-        mailer: Mailer,
-        clock: Clock,
-    ):
-        self._subscriptions = subscriptions
-        self._customers = customers
-        self._settings = settings
-        self._mailer = mailer
-        self._clock = clock
+    subscriptions: SubscriptionRepository
+    customers: CustomerRepository
+    settings: SettingsRepository
+    mailer: Mailer
+    clock: Clock
 
     def remind(self, caller: Caller, subscription_id: str, payment_on: date) -> list[Outcome]:
         caller.require(Permission.WRITE)
-        subscription = self._subscriptions.get(caller.tenant_id, subscription_id)
+        subscription = self.subscriptions.get(caller.tenant_id, subscription_id)
         live = subscription.status.billable or subscription.status is SubscriptionStatus.SCHEDULED
         if not live or subscription.next_payment_on != payment_on:
             return [Outcome.SKIPPED]
-        customer = self._customers.get(caller.tenant_id, subscription.customer_id)
+        customer = self.customers.get(caller.tenant_id, subscription.customer_id)
         upcoming = subscription.next_period
-        if not customer.invoice_email or not self._subscriptions.claim_reminder(
+        if not customer.invoice_email or not self.subscriptions.claim_reminder(
             caller.tenant_id, upcoming.key(subscription.id)
         ):
             return [Outcome.SKIPPED]
-        settings = self._settings.get(caller.tenant_id)
+        settings = self.settings.get(caller.tenant_id)
         total = period_total(subscription, upcoming.number, payment_on)
         amount = format_amount(total, subscription.currency, settings.locale)
         how = (
@@ -51,7 +45,7 @@ class PaymentReminders:
         )
         lines = "\n".join(f"  {line.quantity} x {line.name}" for line in subscription.lines)
         send_as_tenant(
-            self._mailer,
+            self.mailer,
             settings,
             to=[customer.invoice_email],
             subject=f"Your next payment to {settings.business_name or 'us'} on {payment_on}",
@@ -59,6 +53,6 @@ class PaymentReminders:
             f"{upcoming.start} to {upcoming.end}:\n{lines}\n",
         )
         summary = f"Payment reminder sent to {customer.invoice_email} ({amount} on {payment_on})"
-        event = subscription_event(subscription, "subscription.reminder_sent", SYSTEM_ACTOR, summary, self._clock)
-        self._customers.add_event(caller.tenant_id, event)
+        event = subscription_event(subscription, "subscription.reminder_sent", SYSTEM_ACTOR, summary, self.clock)
+        self.customers.add_event(caller.tenant_id, event)
         return [Outcome.REMINDERS]
