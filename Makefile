@@ -25,6 +25,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/cfn-lint template.yaml
 	$(VENV)/bin/mypy -p billing
+	$(VENV)/bin/mypy tests/unit/fake_conformance.py
 
 test: lint browser
 	$(PY) -m pytest

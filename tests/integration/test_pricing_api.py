@@ -19,12 +19,12 @@ def preview(api, **body):
     return api.post("/v1/pricing/preview", json={"currency": "usd", "date": "2026-03-01", **body})
 
 
-def test_seed_figures_through_the_api(api):
+def test_the_worked_pricing_figures_through_the_api(api):
     response = preview(
         api,
         lines=[
-            {"name": "Seed discount", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
-            {"name": "Seed weekly MRR", "unit_price": "10.34", "billing_frequency": "weekly"},
+            {"name": "Discounted unit", "unit_price": "11.90", "discount": {"type": "percent", "value": "15"}},
+            {"name": "Weekly for MRR", "unit_price": "10.34", "billing_frequency": "weekly"},
         ],
     )
     assert response.status_code == 200, response.text

@@ -61,7 +61,7 @@ def test_search_matches_name_description_or_sku(service):
 
 
 @pytest.mark.parametrize(("given", "stored"), [("9.995", "9.99"), ("9.996", "10.00"), ("19", "19.00")])
-def test_tax_rate_percentage_is_rounded_as_the_seed_says(service, given, stored):
+def test_a_tax_rate_percentage_keeps_two_decimals_a_trailing_5_rounding_down(service, given, stored):
     rate = service.create_tax_rate(BILLING, {"name": "USt", "percentage": given, "inclusive": False})
     assert str(rate.percentage) == stored
 

@@ -1,4 +1,4 @@
-"""Currency precision and the seed's rounding figures."""
+"""Currency precision, and how amounts and tax percentages are rounded."""
 
 from decimal import Decimal
 
@@ -31,7 +31,7 @@ def test_unknown_or_non_payable_currency_is_rejected_naming_the_field(code):
 
 
 def test_percentage_tax_rate_keeps_two_decimals_and_a_trailing_5_rounds_down():
-    # Given the seed's examples, When rounded, Then 9.995 -> 9.99 and 9.996 -> 10.00
+    # Given percentages with a third decimal, When rounded, Then 9.995 -> 9.99 and 9.996 -> 10.00
     assert round_tax_percentage(Decimal("9.995")) == Decimal("9.99")
     assert round_tax_percentage(Decimal("9.996")) == Decimal("10.00")
 

@@ -41,7 +41,7 @@ def test_monthly_from_31_january_never_drifts_to_the_28th():
 
 
 def test_fixed_term_end_date_is_start_plus_n_periods():
-    # the seed's fixed term: started 1 March, monthly, 6 payments -> end date 1 September
+    # a fixed term: started 1 March, monthly, 6 payments -> end date 1 September
     assert end_date(date(2026, 3, 1), F.MONTHLY, 6) == date(2026, 9, 1)
 
 

@@ -1,5 +1,5 @@
 """The pricing engine - line items, discounts, taxes, rounding, summary, metrics and grouping into
-subscriptions: every figure the seeds quote, exactly."""
+subscriptions: every figure of the worked examples, exactly."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -171,7 +171,7 @@ def test_total_contract_value_is_not_computable_for_an_auto_renewing_line():
     assert result.due_now.total == 11000
 
 
-# ---- metrics, the seed table ---------------------------------------------------------------------
+# ---- metrics: MRR, ARR, ACV, TCV ---------------------------------------------------------------------
 
 
 def metrics_of(*items, currency="usd"):

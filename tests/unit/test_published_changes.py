@@ -68,9 +68,9 @@ def test_customers_are_published_as_created_updated_and_deleted():
         PublishingCustomers(InMemoryCustomers(), bus), InMemorySettings(), FixedClock(), lambda: NoProcessor()
     )
     caller = Caller("t", "user_1", Role.ADMIN)
-    customer = service.create_customer(caller, {"type": "company", "company_name": "Muster GmbH"})
-    service.update_customer(caller, customer.id, {"company_name": "Muster AG"})
-    service.delete_customer(caller, customer.id)
+    customer = service.create(caller, {"type": "company", "company_name": "Muster GmbH"})
+    service.update(caller, customer.id, {"company_name": "Muster AG"})
+    service.delete(caller, customer.id)
     assert [(c.kind, c.change, c.record_id) for c in seen] == [
         (RecordKind.CUSTOMER, "customer.created", customer.id),
         (RecordKind.CUSTOMER, "customer.updated", customer.id),

@@ -33,7 +33,7 @@ class CustomerService:
     clock: Clock
     processor_sync: Callable[[], ProcessorCustomerSync]  # late: a cold start that syncs nothing never builds it
 
-    def create_customer(self, caller: Caller, details: dict[str, Any]) -> Customer:
+    def create(self, caller: Caller, details: dict[str, Any]) -> Customer:
         caller.require(Permission.WRITE)
         details = dict(details)
         customer_type = CustomerType(details.pop("type"))
@@ -68,11 +68,11 @@ class CustomerService:
         self.customers.add(customer, event)
         return customer
 
-    def get_customer(self, caller: Caller, customer_id: str) -> Customer:
+    def get(self, caller: Caller, customer_id: str) -> Customer:
         caller.require(Permission.READ)
         return self.customers.get(caller.tenant_id, customer_id)
 
-    def list_customers(
+    def list(
         self, caller: Caller, *, archived: bool = False, search: str = "", limit: int = 25, cursor: str | None = None
     ) -> Page[Customer]:
         caller.require(Permission.READ)
@@ -84,7 +84,7 @@ class CustomerService:
             cursor=cursor,
         )
 
-    def update_customer(self, caller: Caller, customer_id: str, changes: dict[str, Any]) -> Customer:
+    def update(self, caller: Caller, customer_id: str, changes: dict[str, Any]) -> Customer:
         caller.require(Permission.WRITE)
         current = self.customers.get(caller.tenant_id, customer_id)
         number = changes.get("debtor_number")
@@ -103,9 +103,7 @@ class CustomerService:
             self.processor_sync().after_update(current, saved, caller.user_id)
         return saved
 
-    def add_customer_address(
-        self, caller: Caller, customer_id: str, values: dict[str, Any], make_default: bool
-    ) -> Customer:
+    def add_address(self, caller: Caller, customer_id: str, values: dict[str, Any], make_default: bool) -> Customer:
         caller.require(Permission.WRITE)
         current = self.customers.get(caller.tenant_id, customer_id)
         updated, address = rules.added_address(current, self.clock.now(), values)
@@ -121,10 +119,10 @@ class CustomerService:
             default=make_default,
         )
 
-    def archive_customer(self, caller: Caller, customer_id: str) -> Customer:
+    def archive(self, caller: Caller, customer_id: str) -> Customer:
         return self._set_archived(caller, customer_id, True)
 
-    def restore_customer(self, caller: Caller, customer_id: str) -> Customer:
+    def restore(self, caller: Caller, customer_id: str) -> Customer:
         return self._set_archived(caller, customer_id, False)
 
     def _set_archived(self, caller: Caller, customer_id: str, archived: bool) -> Customer:
@@ -143,7 +141,7 @@ class CustomerService:
         self.customers.save(updated, event, previous_debtor_number=current.debtor_number)
         return replace(updated, version=current.version + 1)
 
-    def delete_customer(self, caller: Caller, customer_id: str) -> None:
+    def delete(self, caller: Caller, customer_id: str) -> None:
         """Refuse with every reason found; otherwise delete for good."""
         caller.require(Permission.ADMINISTER)
         customer = self.customers.get(caller.tenant_id, customer_id)
@@ -154,7 +152,7 @@ class CustomerService:
             self.processor_sync().before_delete(customer)
         self.customers.delete(customer)
 
-    def customer_timeline(
+    def timeline(
         self, caller: Caller, customer_id: str, *, limit: int = 25, cursor: str | None = None
     ) -> Page[TimelineEvent]:
         caller.require(Permission.READ)
@@ -179,7 +177,7 @@ class CustomerExport:
         self.clock = clock
         self._export_link_seconds = link_seconds
 
-    def export_customers(self, caller: Caller) -> Export:
+    def export(self, caller: Caller) -> Export:
         caller.require(Permission.READ)
         headers, rows = export_table(EXPORT_COLUMNS, self.customers.all(caller.tenant_id), self.clock.now().date())
         body = spreadsheet(self._spreadsheets, "xlsx", "Customers", headers, rows)

@@ -38,7 +38,7 @@ def create_customer(body: CustomerCreate, idempotency_key: IdempotencyKey = None
             idempotency_key,
             "create_customer",
             body.model_dump(mode="json"),
-            lambda: customer_out(customer_service().create_customer(caller, fields)).model_dump(mode="json"),
+            lambda: customer_out(customer_service().create(caller, fields)).model_dump(mode="json"),
         )
     )
 
@@ -47,9 +47,7 @@ def create_customer(body: CustomerCreate, idempotency_key: IdempotencyKey = None
 def list_customers(
     archived: Archived = False, search: Search = "", limit: Limit = 25, cursor: Cursor = None
 ) -> ListPage[CustomerOut]:
-    page = customer_service().list_customers(
-        caller_of(router), archived=archived, search=search, limit=limit, cursor=cursor
-    )
+    page = customer_service().list(caller_of(router), archived=archived, search=search, limit=limit, cursor=cursor)
     return ListPage[CustomerOut](**page_of(page, customer_out))
 
 
@@ -60,35 +58,35 @@ def list_customers(
     responses=created_response(ExportOut),
 )
 def export_customers() -> Response[ExportOut]:
-    export = customer_export().export_customers(caller_of(router))
+    export = customer_export().export(caller_of(router))
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 
 @router.get("/v1/customers/<customer_id>", tags=TAGS, summary="Get a customer")
 def get_customer(customer_id: str) -> CustomerOut:
-    return customer_out(customer_service().get_customer(caller_of(router), customer_id))
+    return customer_out(customer_service().get(caller_of(router), customer_id))
 
 
 @router.patch("/v1/customers/<customer_id>", tags=TAGS, summary="Update a customer")
 def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerOut:
     changes = changes_of(body, nullable=("billing_address", "debtor_number"))
-    return customer_out(customer_service().update_customer(caller_of(router), customer_id, changes))
+    return customer_out(customer_service().update(caller_of(router), customer_id, changes))
 
 
 @router.delete("/v1/customers/<customer_id>", tags=TAGS, summary="Delete a customer (only with no records)")
 def delete_customer(customer_id: str) -> Response[None]:
-    customer_service().delete_customer(caller_of(router), customer_id)
+    customer_service().delete(caller_of(router), customer_id)
     return Response(status_code=204)
 
 
 @router.post("/v1/customers/<customer_id>/archive", tags=TAGS, summary="Archive a customer")
 def archive_customer(customer_id: str) -> CustomerOut:
-    return customer_out(customer_service().archive_customer(caller_of(router), customer_id))
+    return customer_out(customer_service().archive(caller_of(router), customer_id))
 
 
 @router.post("/v1/customers/<customer_id>/restore", tags=TAGS, summary="Restore an archived customer")
 def restore_customer(customer_id: str) -> CustomerOut:
-    return customer_out(customer_service().restore_customer(caller_of(router), customer_id))
+    return customer_out(customer_service().restore(caller_of(router), customer_id))
 
 
 @router.post(
@@ -110,7 +108,7 @@ def add_customer_address(
             f"add_customer_address:{customer_id}",
             body.model_dump(mode="json"),
             lambda: customer_out(
-                customer_service().add_customer_address(caller, customer_id, values, body.make_default)
+                customer_service().add_address(caller, customer_id, values, body.make_default)
             ).model_dump(mode="json"),
         )
     )
@@ -118,5 +116,5 @@ def add_customer_address(
 
 @router.get("/v1/customers/<customer_id>/timeline", tags=TAGS, summary="A customer's billing events, newest first")
 def customer_timeline(customer_id: str, limit: Limit = 25, cursor: Cursor = None) -> ListPage[TimelineEventOut]:
-    page = customer_service().customer_timeline(caller_of(router), customer_id, limit=limit, cursor=cursor)
+    page = customer_service().timeline(caller_of(router), customer_id, limit=limit, cursor=cursor)
     return ListPage[TimelineEventOut](**page_of(page, timeline_event_out))
