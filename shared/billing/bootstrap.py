@@ -194,7 +194,7 @@ class _SubscriptionSetups:
     """The webhook's completed setup sessions, handed to the subscriptions when one comes."""
 
     def settle_setup(self, tenant_id: str, account: str, session_id: str) -> str:
-        return subscription_cases().setup.settle_setup(tenant_id, account, session_id)
+        return subscription_cases().payment_methods.setup.settle_setup(tenant_id, account, session_id)
 
 
 @cache
@@ -315,8 +315,8 @@ def billing_run_service() -> BillingRunService:
 
     return BillingRunService(
         DynamoBillingRuns(),
-        subscription_cases().cycle,
-        subscription_cases().reminders,
+        subscription_cases().billing.cycle,
+        subscription_cases().billing.reminders,
         SystemClock(),
         DUE_SHARDS,
         DynamoSettingsRepository(),

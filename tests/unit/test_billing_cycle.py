@@ -345,20 +345,20 @@ def test_a_payment_method_link_opens_its_page_until_it_expires_and_not_after():
     there: the store deletes expired links only some time later)."""
     billow = Billow()
     subscription = billow.subscribe()
-    link = billow.subscription_cases.links.payment_method_link(ADMIN, subscription.id, HOSTED)
+    link = billow.subscription_cases.payment_methods.links.payment_method_link(ADMIN, subscription.id, HOSTED)
     token = link.url.rsplit("/", 1)[1]
     assert (
         timedelta(0) < link.expires_at - timedelta(days=7) - datetime(2026, 3, 1, 2, tzinfo=UTC) < timedelta(minutes=1)
     )
     assert [m["to"] for m in billow.mailer.sent if "payment method" in m["subject"]] == [[BILLING_EMAIL]]
 
-    assert billow.subscription_cases.page.method_page(token, None).method.startswith("visa •••• 4242")
+    assert billow.subscription_cases.payment_methods.page.method_page(token, None).method.startswith("visa •••• 4242")
     billow.clock.current = link.expires_at - timedelta(seconds=2)  # the page reads the clock one second on
-    assert billow.subscription_cases.page.method_page(token, None).next_payment == "2026-04-01"
+    assert billow.subscription_cases.payment_methods.page.method_page(token, None).next_payment == "2026-04-01"
 
     billow.clock.current = link.expires_at - timedelta(seconds=1)
     assert billow.subscriptions.by_link(token) is not None
     with pytest.raises(NotFound):
-        billow.subscription_cases.page.method_page(token, None)
+        billow.subscription_cases.payment_methods.page.method_page(token, None)
     with pytest.raises(NotFound):
-        billow.subscription_cases.setup.start_method_setup(token, HOSTED)
+        billow.subscription_cases.payment_methods.setup.start_method_setup(token, HOSTED)

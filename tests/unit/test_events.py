@@ -38,7 +38,7 @@ def test_followers_are_asked_for_only_when_their_event_comes_and_the_subscriptio
             payment_changed=lambda payment, previous, base: heard.append(("subscription", payment.id, base)),
             invoice_paid=lambda invoice: heard.append(("period paid", invoice)),
         )
-        return SimpleNamespace(outcomes=outcomes)
+        return SimpleNamespace(billing=SimpleNamespace(outcomes=outcomes))
 
     def notifier():
         built.append("notifier")

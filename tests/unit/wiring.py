@@ -197,8 +197,8 @@ class Billow:
             dispatch._client, dispatch._url = self.queue, "https://sqs.test/billing"
         self.billing_runs = BillingRunService(
             self.runs,
-            self.subscription_cases.cycle,
-            self.subscription_cases.reminders,
+            self.subscription_cases.billing.cycle,
+            self.subscription_cases.billing.reminders,
             self.clock,
             DUE_SHARDS,
             self.settings,

@@ -48,9 +48,9 @@ def follow_events(
 
     def subscription_follows(event: PaymentStatusChanged) -> None:
         if event.payment.invoice_id or event.payment.subscription_ids:
-            subscriptions().outcomes.payment_changed(event.payment, event.previous, public_base())
+            subscriptions().billing.outcomes.payment_changed(event.payment, event.previous, public_base())
 
     bus.subscribe(PaymentStatusChanged, subscription_follows)
     bus.subscribe(PaymentStatusChanged, lambda event: notifier().payment_changed(event.payment, event.previous))
     bus.subscribe(PaymentRefunded, lambda event: invoicing().collection.follow_refunds(event.payment))
-    bus.subscribe(InvoicePaid, lambda event: subscriptions().outcomes.invoice_paid(event.invoice))
+    bus.subscribe(InvoicePaid, lambda event: subscriptions().billing.outcomes.invoice_paid(event.invoice))

@@ -29,7 +29,7 @@ SetupReturn = Annotated[str | None, Query(max_length=200, description="The Check
     responses={200: HTML_PAGE, 404: page_saying("No subscription for this link, or the link expired")},
 )
 def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
-    service = subscription_cases().page
+    service = subscription_cases().payment_methods.page
     try:
         view = service.method_page(token, setup)
     except NotFound as missing:
@@ -64,7 +64,7 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
 )
 def start_payment_method_setup(token: str) -> Response[str]:
     try:
-        url = subscription_cases().setup.start_method_setup(token, public_base(router))
+        url = subscription_cases().payment_methods.setup.start_method_setup(token, public_base(router))
     except NotFound as missing:
         return message_page(404, missing.message)
     except Conflict as refusal:

@@ -167,7 +167,9 @@ def cancel_subscription(subscription_id: str, body: CancelRequest) -> Subscripti
     responses=created_response(PaymentMethodLinkOut),
 )
 def send_payment_method_link(subscription_id: str) -> Response[PaymentMethodLinkOut]:
-    link = subscription_cases().links.payment_method_link(caller_of(router), subscription_id, public_base(router))
+    link = subscription_cases().payment_methods.links.payment_method_link(
+        caller_of(router), subscription_id, public_base(router)
+    )
     return created(
         PaymentMethodLinkOut(url=link.url, expires_at=link.expires_at, sent_to=link.sent_to).model_dump(mode="json")
     )

@@ -58,7 +58,11 @@ class Invoicing:
     hosted: HostedInvoices
     delivery: InvoiceDelivery
     export: InvoiceExport
-    issuing: InvoiceIssuing
+
+    @property
+    def issuing(self) -> InvoiceIssuing:
+        """A period's invoice issued in one call, for the billing cycle (made of the cases above)."""
+        return InvoiceIssuing(self.queries.invoices, self.drafts, self.collection, self.delivery)
 
 
 def build_invoicing(
@@ -100,5 +104,4 @@ def build_invoicing(
         hosted=HostedInvoices(invoices, settings, gateway, connections, collection, rendered, clock),
         delivery=delivery,
         export=InvoiceExport(invoices, exports, spreadsheets, clock, export_link_seconds),
-        issuing=InvoiceIssuing(invoices, drafts, collection, delivery),
     )

@@ -49,7 +49,33 @@ from billing.services.subscriptions.payment_method_setup import PaymentMethodSet
 from billing.services.subscriptions.queries import SubscriptionQueries
 from billing.services.subscriptions.reminders import PaymentReminders
 
-__all__ = ["BillingCycle", "DueBilling", "Subscriptions", "build_subscriptions"]
+__all__ = [
+    "BillingCycle",
+    "DueBilling",
+    "PaymentMethodCases",
+    "SubscriptionBilling",
+    "Subscriptions",
+    "build_subscriptions",
+]
+
+
+@dataclass(frozen=True)
+class SubscriptionBilling:
+    """Billing the periods: the cycle, dunning, payment reminders, and payments' outcomes."""
+
+    cycle: BillingCycle
+    dunning: Dunning
+    reminders: PaymentReminders
+    outcomes: SubscriptionPaymentOutcomes
+
+
+@dataclass(frozen=True)
+class PaymentMethodCases:
+    """The buyer's own way to a new payment method: the emailed link, its page, the setup."""
+
+    links: PaymentMethodLinks
+    page: PaymentMethodPage
+    setup: PaymentMethodSetup
 
 
 @dataclass(frozen=True)
@@ -57,15 +83,10 @@ class Subscriptions:
     creation: SubscriptionCreation
     queries: SubscriptionQueries
     edits: SubscriptionEdits
-    cycle: BillingCycle
-    dunning: Dunning
-    reminders: PaymentReminders
-    outcomes: SubscriptionPaymentOutcomes
-    links: PaymentMethodLinks
-    page: PaymentMethodPage
-    setup: PaymentMethodSetup
     cancellation: SubscriptionCancellation
     export: SubscriptionExport
+    billing: SubscriptionBilling
+    payment_methods: PaymentMethodCases
 
 
 def build_subscriptions(
@@ -97,13 +118,17 @@ def build_subscriptions(
         creation=SubscriptionCreation(subscriptions, customers, methods, pricing, settings, payments, cycle, clock),
         queries=SubscriptionQueries(subscriptions, invoicing.queries),
         edits=SubscriptionEdits(subscriptions, customers, methods, pricing, clock),
-        cycle=cycle,
-        dunning=dunning,
-        reminders=PaymentReminders(subscriptions, customers, settings, mailer, clock),
-        outcomes=SubscriptionPaymentOutcomes(subscriptions, customers, invoicing, dunning, clock),
-        links=links,
-        page=PaymentMethodPage(subscriptions, customers, methods, settings, connections, setup, clock),
-        setup=setup,
         cancellation=SubscriptionCancellation(subscriptions, customers, settings, mailer, payments, invoicing, clock),
         export=SubscriptionExport(subscriptions, exports, spreadsheets, clock, export_link_seconds),
+        billing=SubscriptionBilling(
+            cycle=cycle,
+            dunning=dunning,
+            reminders=PaymentReminders(subscriptions, customers, settings, mailer, clock),
+            outcomes=SubscriptionPaymentOutcomes(subscriptions, customers, invoicing, dunning, clock),
+        ),
+        payment_methods=PaymentMethodCases(
+            links=links,
+            page=PaymentMethodPage(subscriptions, customers, methods, settings, connections, setup, clock),
+            setup=setup,
+        ),
     )
