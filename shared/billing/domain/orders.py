@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from typing import TYPE_CHECKING
 
-from billing.domain.periods import BillingFrequency, BillingStart
-from billing.domain.pricing import AdjustmentKind, AmountType
-from billing.domain.subscriptions import CollectionMethod
+if TYPE_CHECKING:  # annotations only: the API's schemas import this module on every cold start
+    from datetime import date
+
+    from billing.domain.periods import BillingFrequency, BillingStart
+    from billing.domain.pricing import AdjustmentKind, AmountType
+    from billing.domain.subscriptions import CollectionMethod
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class SubscriptionOrder:
     currency: str
     lines: Sequence[LineOrder]
     adjustments: Sequence[AdjustmentOrder] = ()
-    collection_method: CollectionMethod = CollectionMethod.CHARGE_AUTOMATICALLY
+    collection_method: CollectionMethod | None = None  # AutoPay (charge_automatically) when None
     payment_method_id: str | None = None
     days_until_due: int | None = None
     address_id: str | None = None

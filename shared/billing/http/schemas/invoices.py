@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from billing.domain.orders import InvoiceOrder, LineOrder, PaymentEntry, SendOrder
 from billing.domain.periods import BillingFrequency
 from billing.http.schemas.common import (
     Amount,
@@ -30,6 +29,7 @@ from billing.http.schemas.pricing import AdjustmentIn, LineIn
 
 if TYPE_CHECKING:
     from billing.domain.invoices import HistoryEntry, Invoice
+    from billing.domain.orders import InvoiceOrder, LineOrder, PaymentEntry, SendOrder
 
 RecordId = Annotated[str, Field(max_length=40)]
 Terms = Literal["due_on_receipt", "net_7", "net_14", "net_30", "net_60", "net_days", "due_date"]
@@ -65,6 +65,8 @@ class InvoiceCreate(Request):
     finalize: Flag = Field(False, description="Finalize at once (number it and open it) instead of saving a draft")
 
     def order(self) -> InvoiceOrder:
+        from billing.domain.orders import InvoiceOrder
+
         return InvoiceOrder(
             customer_id=self.customer_id,
             lines=tuple(line.order() for line in self.lines),
@@ -117,6 +119,8 @@ class PaymentRecord(Request):
     )
 
     def entry(self) -> PaymentEntry:
+        from billing.domain.orders import PaymentEntry
+
         return PaymentEntry(self.amount, self.paid_on, self.method, self.reference, self.payment_id)
 
 
@@ -127,6 +131,8 @@ class SendRequest(Request):
     message: LongText = Field("", description="The tenant's invoice_email_message when omitted")
 
     def order(self) -> SendOrder:
+        from billing.domain.orders import SendOrder
+
         return SendOrder(self.to, tuple(self.cc), self.subject, self.message)
 
 

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field
 
 from billing.domain.limits import MAX_PAYMENTS
-from billing.domain.orders import AdjustmentOrder, DiscountOrder, LineOrder, PreviewOrder, TaxOrder
 from billing.domain.periods import BillingFrequency, BillingStart, BillingStartKind
-from billing.domain.pricing import AdjustmentKind, AmountType
 from billing.http.schemas.common import (
     Amount,
     AmountSum,
@@ -27,6 +25,7 @@ from billing.http.schemas.common import (
 
 if TYPE_CHECKING:
     from billing.domain.metrics import Metrics
+    from billing.domain.orders import AdjustmentOrder, DiscountOrder, LineOrder, PreviewOrder, TaxOrder
     from billing.services.pricing import Preview
 
 
@@ -45,6 +44,9 @@ class DiscountIn(Request):
     value: DecimalString = Field(description="Percent of the unit price, or an amount off each unit")
 
     def order(self) -> DiscountOrder:
+        from billing.domain.orders import DiscountOrder
+        from billing.domain.pricing import AmountType
+
         return DiscountOrder(AmountType(self.type), self.value)
 
 
@@ -54,6 +56,8 @@ class TaxIn(Request):
     inclusive: Flag = False
 
     def order(self) -> TaxOrder:
+        from billing.domain.orders import TaxOrder
+
         return TaxOrder(self.percentage, self.name, self.inclusive)
 
 
@@ -78,6 +82,8 @@ class LineIn(Request):
     tax: TaxIn | None = None
 
     def order(self) -> LineOrder:
+        from billing.domain.orders import LineOrder
+
         return LineOrder(
             product_id=self.product_id,
             name=self.name,
@@ -101,6 +107,9 @@ class AdjustmentIn(Request):
     name: ShortText = ""
 
     def order(self) -> AdjustmentOrder:
+        from billing.domain.orders import AdjustmentOrder
+        from billing.domain.pricing import AdjustmentKind, AmountType
+
         return AdjustmentOrder(AdjustmentKind(self.kind), AmountType(self.type), self.value, self.name)
 
 
@@ -113,6 +122,8 @@ class PreviewRequest(Request):
     schedule_length: Integer = Field(12, ge=1, le=520)
 
     def order(self) -> PreviewOrder:
+        from billing.domain.orders import PreviewOrder
+
         return PreviewOrder(
             currency=self.currency,
             lines=tuple(line.order() for line in self.lines),

@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
-from billing.domain.orders import SubscriptionOrder
 from billing.domain.periods import BillingFrequency
-from billing.domain.subscriptions import CollectionMethod
 from billing.http.schemas.common import (
     CurrencyCode,
     Day,
@@ -24,6 +22,7 @@ from billing.http.schemas.common import (
 from billing.http.schemas.pricing import AdjustmentIn, LineIn
 
 if TYPE_CHECKING:
+    from billing.domain.orders import SubscriptionOrder
     from billing.domain.subscriptions import Subscription
 
 RecordId = Annotated[str, Field(max_length=40)]
@@ -57,6 +56,9 @@ class SubscriptionCreate(Request):
     )
 
     def order(self) -> SubscriptionOrder:
+        from billing.domain.orders import SubscriptionOrder
+        from billing.domain.subscriptions import CollectionMethod
+
         return SubscriptionOrder(
             customer_id=self.customer_id,
             currency=self.currency,

@@ -83,7 +83,7 @@ class SubscriptionCreation:
         groups = sorted(subscription_groups(summary.lines), key=lambda g: (g.starts_on, g.line_indexes))
         if len(groups) > MAX_SUBSCRIPTIONS_PER_ORDER:
             raise ValidationFailed.of("lines", f"the lines form {len(groups)} subscriptions; at most 20 per request")
-        collection = order.collection_method
+        collection = order.collection_method or CollectionMethod.CHARGE_AUTOMATICALLY
         method = None
         if collection is CollectionMethod.CHARGE_AUTOMATICALLY:
             method = usable_method(self.methods, caller, customer, order.payment_method_id, today)
