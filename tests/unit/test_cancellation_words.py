@@ -1,0 +1,50 @@
+"""What a cancellation says, on the customer's timeline and in the buyer's email, for each way of
+canceling; and what it refuses."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from billing.domain.errors import Conflict, ValidationFailed
+from tests.unit.wiring import ADMIN, BILLING_EMAIL, Billow
+
+
+@pytest.mark.parametrize(
+    ("mode", "said"),
+    [
+        ("immediately", "Canceled now; no further payments"),
+        ("at_period_end", "Canceled at the end of the current period (2026-04-01)"),
+        ("immediately_with_refund", "Canceled now; €14.03 refunded for the unused days"),
+    ],
+)
+def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer(mode, said):
+    billow = Billow()
+    subscription = billow.subscribe()
+    billow.on(date(2026, 3, 16), hour=10)  # 16 to 31 March: 15 of 31 days after today unused, 29.00 x 15/31 = 14.03
+    entries, mails = len(billow.subscriptions.events), len(billow.mailer.sent)
+
+    billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, mode, confirm=True)
+
+    (entry,) = billow.subscriptions.events[entries:]
+    assert (entry.type, entry.summary, entry.actor) == ("subscription.canceled", said, "user_1")
+    assert entry.data == {"subscription_id": subscription.id}
+    (email,) = billow.mailer.sent[mails:]
+    assert email["to"] == [BILLING_EMAIL]
+    assert email["subject"] == "Your subscription with Billow Demo GmbH is canceled"
+    assert email["text"] == f"Your subscription (Hosting) is canceled.\n\n{said}.\n\nYou will not be charged again.\n"
+
+
+def test_a_cancellation_needs_its_confirmation_and_a_canceled_subscription_is_not_canceled_again():
+    billow = Billow()
+    subscription = billow.subscribe()
+    with pytest.raises(ValidationFailed) as unconfirmed:
+        billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately", confirm=False)
+    assert [(e.field, e.message) for e in unconfirmed.value.errors] == [
+        ("confirm", "must be true: the customer will not be charged again")
+    ]
+    billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately", confirm=True)
+    with pytest.raises(Conflict) as again:
+        billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately", confirm=True)
+    assert again.value.message == f"subscription {subscription.id} is already canceled"
