@@ -7,8 +7,9 @@ from datetime import date
 
 import pytest
 
-from billing.domain.errors import Conflict, ValidationFailed
-from tests.unit.wiring import ADMIN, BILLING_EMAIL, Billow
+from billing.domain.access import Caller, Role
+from billing.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from tests.unit.wiring import ADMIN, BILLING_EMAIL, TENANT, Billow
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,31 @@ def test_a_cancellation_needs_its_confirmation_and_a_canceled_subscription_is_no
     with pytest.raises(Conflict) as again:
         billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately", confirm=True)
     assert again.value.message == f"subscription {subscription.id} is already canceled"
+
+
+def test_only_a_canceled_subscription_is_deleted_by_a_writer_and_the_timeline_and_webhooks_say_so():
+    billow = Billow()
+    subscription = billow.subscribe()
+    cases = billow.subscription_cases.cancellation
+    with pytest.raises(Conflict) as active:
+        cases.delete(ADMIN, subscription.id)
+    assert active.value.message == (
+        "the subscription is active; cancel it first (only canceled or expired ones are deleted)"
+    )
+    cases.cancel(ADMIN, subscription.id, "immediately", confirm=True)
+    with pytest.raises(Forbidden):
+        cases.delete(Caller(TENANT, "user_2", Role.VIEWER), subscription.id)
+    entries, changes = len(billow.subscriptions.events), len(billow.changes)
+
+    cases.delete(ADMIN, subscription.id)
+
+    (entry,) = billow.subscriptions.events[entries:]
+    assert (entry.type, entry.summary, entry.actor) == (
+        "subscription.deleted",
+        f"Subscription {subscription.id} deleted",
+        "user_1",
+    )
+    assert entry.data == {"subscription_id": subscription.id}
+    assert [(c.change, c.record_id) for c in billow.changes[changes:]] == [("subscription.deleted", subscription.id)]
+    with pytest.raises(NotFound):
+        billow.subscription(subscription.id)
