@@ -109,10 +109,10 @@ class InvoiceDrafts:
         finalize: bool,
     ) -> Invoice:
         """The invoice of a subscription's period (a draft, numbered later with its batch, or with
-        ``finalize`` open at once), its lines priced as they are (no library
-        read, no parsing). ``subscription``, moved on to its next period, is saved in the same
-        write, so a period is invoiced once (None: it was moved on already); a retry with the same
-        key finishes the first call's invoice."""
+        ``finalize`` open at once), its lines priced as they are (no library read, no parsing).
+        ``subscription``, moved on to its next period, is saved in the same write, so a period is
+        invoiced once (None: it was moved on already); a retry with the same key finishes the
+        first call's invoice."""
         caller.require(Permission.WRITE)
         earlier = self.invoices.for_request(caller.tenant_id, request_key)
         if earlier is not None:
@@ -129,7 +129,6 @@ class InvoiceDrafts:
             now.date(),
         )
         days = bill.days_until_due
-        terms = "net_days" if days else PaymentTerms.DUE_ON_RECEIPT.value
         invoice = new_invoice(
             caller.tenant_id,
             customer,
@@ -140,8 +139,10 @@ class InvoiceDrafts:
             owner=caller.user_id,
             subscription_id=bill.subscription_id,
             subscription_period=period.number,
+            payment_terms=PaymentTerms.NET_DAYS if days else PaymentTerms.DUE_ON_RECEIPT,
+            days_until_due=days,
+            due_date=None,
             **details,
-            **_terms(terms, days, None, inputs.settings.default_payment_terms_days),
         )
         return self._added(caller, invoice, now, request_key, subscription, finalize)
 

@@ -22,11 +22,11 @@ from billing.ports import (
     SettingsRepository,
 )
 from billing.services.payment_methods import PaymentMethodService
-from billing.services.payments.charges import PROCESSOR_KEY_LIFETIME, PaymentCharges
-from billing.services.payments.ledger import MAX_SYNC_ATTEMPTS, PaymentLedger
-from billing.services.payments.refunds import REFUND_WAIT_SECONDS, PaymentRefunds
+from billing.services.payments.charges import PaymentCharges
+from billing.services.payments.ledger import PaymentLedger
+from billing.services.payments.refunds import PaymentRefunds
 
-__all__ = ["MAX_SYNC_ATTEMPTS", "PROCESSOR_KEY_LIFETIME", "REFUND_WAIT_SECONDS", "PaymentService", "build_payments"]
+__all__ = ["PaymentService", "build_payments"]
 
 
 @dataclass(frozen=True)
