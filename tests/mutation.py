@@ -14,6 +14,7 @@ use (mutmut finds no unit test for two thirds of their mutants)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,9 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKSPACE = ROOT / ".mutmut"
+# MUTATE_WORKSPACE, MUTATE_ONLY (comma-separated parts of target paths) and MUTATE_CHILDREN narrow a
+# run while a test is being written, e.g. MUTATE_ONLY=subscriptions/dunning make mutate.
+WORKSPACE = Path(os.environ.get("MUTATE_WORKSPACE", ROOT / ".mutmut"))
 TARGETS = [
     "billing/domain/money.py",
     "billing/domain/periods.py",
@@ -41,6 +44,8 @@ TARGETS = [
     "billing/domain/invoices.py",
     "billing/domain/subscriptions.py",
 ]
+if only := os.environ.get("MUTATE_ONLY"):
+    TARGETS = [target for target in TARGETS if any(part in target for part in only.split(","))]
 COPIED = {"shared/billing": "billing", "tests": "tests", "local": "local", "functions": "functions"}
 CONFIG = f"""
 [tool.mutmut]
@@ -98,12 +103,12 @@ def report() -> float:
     share = total[True] / max(1, total[True] + total[False])
     print(f"{'all':<36} {total[True] + total[False]:>8} {total[True]:>8} {share:>7.1%}")
     if survivors:
-        print(f"\n{len(survivors)} survivors (inspect one with: cd .mutmut && ../.venv/bin/mutmut show NAME):")
+        print(f"\n{len(survivors)} survivors (inspect one with: cd {WORKSPACE} && mutmut show NAME):")
         print("\n".join(f"  {s}" for s in survivors))
     return share
 
 
 if __name__ == "__main__":
     prepare()
-    mutmut("run", "--max-children", "2")
+    mutmut("run", "--max-children", os.environ.get("MUTATE_CHILDREN", "2"))
     report()

@@ -294,6 +294,7 @@ def subscription_cases() -> Subscriptions:
         mailer=mailer(),
         exports=S3FileStore(config().export_bucket),
         spreadsheets=OpenpyxlWriter(),
+        events=events(),
         clock=SystemClock(),
         export_link_seconds=config().subscription_export_link_seconds,
     )
@@ -320,6 +321,7 @@ def billing_run_service() -> BillingRunService:
         SystemClock(),
         DUE_SHARDS,
         DynamoSettingsRepository(),
+        events(),
         dispatch,
     )
 

@@ -4,6 +4,7 @@ in-memory fakes (tests/unit/fakes.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -402,6 +403,9 @@ class SubscriptionRepository(Protocol):
 class EventPublisher(Protocol):
     def publish(self, event: DomainEvent) -> None:
         """Hand what happened to whoever follows it (after it was saved)."""
+
+    def unit(self) -> AbstractContextManager[None]:
+        """A unit of work: what is published inside is followed when it ends."""
 
 
 class WebhookLog(Protocol):

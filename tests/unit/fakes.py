@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -393,6 +394,9 @@ class RecordingNotifier:
         self.events.append(event)
         if isinstance(event, PaymentStatusChanged):
             self.changes.append((event.payment.id, event.previous.value, event.payment.status.value))
+
+    def unit(self):
+        return nullcontext()
 
 
 # ---------------------------------------------------------------- the billing cycle's repositories

@@ -60,3 +60,39 @@ def test_followers_are_asked_for_only_when_their_event_comes_and_the_subscriptio
     heard.clear()
     bus.publish(PaymentStatusChanged(for_an_invoice, PaymentStatus.PENDING))
     assert heard == [("subscription", for_an_invoice.id, "https://api.billow.test"), ("receipt", for_an_invoice.id)]
+
+
+def test_inside_a_unit_of_work_followers_run_when_it_ends_in_the_order_published():
+    bus, heard = EventBus(), []
+    first = PaymentRefunded(new_payment("t", "cus_1", 1000, "eur", NOW))
+    second = PaymentRefunded(new_payment("t", "cus_2", 2000, "eur", NOW))
+
+    def follow(event):
+        heard.append(event.payment.customer_id)
+        if event is first:
+            bus.publish(second)  # what a follower sets off is followed after what came before it
+
+    bus.subscribe(PaymentRefunded, follow)
+    with bus.unit():
+        bus.publish(first)
+        assert heard == []  # not inside the use case that published
+    assert heard == ["cus_1", "cus_2"]
+    bus.publish(first)  # outside any unit: at once
+    assert heard == ["cus_1", "cus_2", "cus_1", "cus_2"]
+
+
+def test_a_failed_unit_of_work_still_tells_what_was_saved_before_it_failed():
+    bus, heard = EventBus(), []
+    bus.subscribe(PaymentRefunded, lambda event: heard.append(event))
+    refunded = PaymentRefunded(new_payment("t", "cus_1", 1000, "eur", NOW))
+    try:
+        with bus.unit():
+            bus.publish(refunded)
+            raise RuntimeError("the use case failed after saving")
+    except RuntimeError:
+        pass
+    assert heard == [refunded]
+    with bus.unit():  # the failed unit is closed: a new one holds its own events
+        bus.publish(refunded)
+        assert heard == [refunded]
+    assert heard == [refunded, refunded]

@@ -187,6 +187,7 @@ class Billow:
             mailer=self.mailer,
             exports=self.files,
             spreadsheets=OpenpyxlWriter(),
+            events=self.events,
             clock=self.clock,
         )
         self.queue = None
@@ -202,6 +203,7 @@ class Billow:
             self.clock,
             DUE_SHARDS,
             self.settings,
+            self.events,
             dispatch,
         )
         self.test_clock = ClockService(self.clocks, self.billing_runs, self.runs, self.clock, DUE_SHARDS)

@@ -62,9 +62,12 @@ def lambda_handler_for(app: APIGatewayHttpResolver) -> Callable[[dict, object], 
         if refusal:
             return refusal
         assert readable is not None  # readable_request answers the event or a refusal, never neither
+        from billing.bootstrap import events
         from billing.clock import clock_at
 
-        with clock_at(None):  # a sandbox caller's test clock is set for its request alone
+        # A sandbox caller's test clock is set for its request alone; the request is a unit of
+        # work: what its use case sets off is followed once the use case is done.
+        with clock_at(None), events().unit():
             return app.resolve(readable, context)
 
     return lambda_handler

@@ -16,7 +16,7 @@ from billing.domain.billing_runs import BillingRun, BillingWork, Outcome, WorkKi
 from billing.domain.errors import DomainError, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.observability import logger
-from billing.ports import Clock, SettingsRepository
+from billing.ports import Clock, EventPublisher, SettingsRepository
 from billing.services.subscriptions.common import system_caller
 from billing.services.subscriptions.cycle import BillingCycle, DueBilling
 from billing.services.subscriptions.reminders import PaymentReminders
@@ -51,12 +51,14 @@ class BillingRunService:
         clock: Clock,
         shards: int,
         settings: SettingsRepository,
+        events: EventPublisher,
         dispatch: Callable[[str, str, date, list[BillingWork], str], None] | None,
     ):
         self._runs = runs
         self._cycle = cycle
         self._reminders = reminders
         self._settings = settings
+        self._events = events
         self._clock = clock
         self._shards = shards
         # Where planned work goes: a queue that workers consume (AWS), or, with none, in process
@@ -143,7 +145,9 @@ class BillingRunService:
 
         def attempt(index: int, step: Callable[[], list[Outcome]]) -> None:
             try:
-                results[index] = step()
+                # Each item is a unit of work: what it sets off is followed when its step is done.
+                with self._events.unit():
+                    results[index] = step()
             except DomainError as failure:
                 logger.warning("billing %s failed: %s", items[index].subscription_id, failure)
                 results[index] = [Outcome.FAILED]

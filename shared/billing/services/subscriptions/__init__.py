@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from billing.ports import (
     Clock,
     CustomerRepository,
+    EventPublisher,
     FileStore,
     Mailer,
     PaymentGateway,
@@ -104,6 +105,7 @@ def build_subscriptions(
     mailer: Mailer,
     exports: FileStore,
     spreadsheets: SpreadsheetWriter,
+    events: EventPublisher,
     clock: Clock,
     export_link_seconds: int = 30 * 24 * 3600,
     link_days: int = LINK_DAYS,
@@ -112,7 +114,7 @@ def build_subscriptions(
     root's adapters, or a test's fakes): each takes only what it uses."""
     links = PaymentMethodLinks(subscriptions, customers, settings, mailer, connections, clock, link_days)
     dunning = Dunning(subscriptions, settings, mailer, invoicing, links, clock)
-    cycle = BillingCycle(subscriptions, settings, invoicing, payments, dunning, clock)
+    cycle = BillingCycle(subscriptions, settings, invoicing, payments, dunning, events, clock)
     setup = PaymentMethodSetup(subscriptions, customers, gateway, connections, method_service, invoicing, clock)
     return Subscriptions(
         creation=SubscriptionCreation(subscriptions, customers, methods, pricing, settings, payments, cycle, clock),

@@ -27,7 +27,7 @@ from billing.domain.subscriptions import (
     sent_for_payment,
 )
 from billing.observability import logger
-from billing.ports import Clock, SettingsRepository, SubscriptionRepository
+from billing.ports import Clock, EventPublisher, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.payments import PaymentService
@@ -58,6 +58,7 @@ class BillingCycle:
     invoicing: Invoicing
     payments: PaymentService
     dunning: Dunning
+    events: EventPublisher
     clock: Clock
 
     def prepare_due_billing(self, caller: Caller, subscription_id: str, run_date: date, hosted_base: str) -> DueBilling:
@@ -155,16 +156,19 @@ class BillingCycle:
         collect = subscription.collection_method
         bill, key, moved = self._cycle_invoice(subscription, number)
         try:
-            invoice = self.invoicing.issuing.issue(
-                caller,
-                bill,
-                key,
-                collect=collect,
-                payment_method_id=subscription.payment_method_id,
-                hosted_base=hosted_base,
-                subscription=moved,
-                paid_by=paid_by,
-            )
+            # What the charge's outcome sets off (the invoice paid, the period counted) is followed
+            # when the issuing is done, before this period's billing reads the subscription again.
+            with self.events.unit():
+                invoice = self.invoicing.issuing.issue(
+                    caller,
+                    bill,
+                    key,
+                    collect=collect,
+                    payment_method_id=subscription.payment_method_id,
+                    hosted_base=hosted_base,
+                    subscription=moved,
+                    paid_by=paid_by,
+                )
         except PaymentFailed as declined:
             self.dunning.payment_failed(
                 caller.tenant_id, subscription.id, number, hosted_base, declined.payment_id, declined.decline_code
