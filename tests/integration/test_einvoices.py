@@ -19,6 +19,7 @@ NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
     "svrl": "http://purl.oclc.org/dsdl/svrl",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
 XRECHNUNG_SELLER = SELLER | {
     "business_contact_name": "Erika Muster",
@@ -142,6 +143,54 @@ def test_an_xrechnung_meets_en16931_and_the_german_rules(seller):
         "BR-DE-17 invoice type": text(".//rsm:ExchangedDocument/ram:TypeCode") == "380",
     }
     assert [rule for rule, holds in checks.items() if not holds] == []
+
+
+def test_a_one_time_discount_and_fee_are_allowances_and_charges_per_vat_rate(seller):
+    invoice = seller.post(
+        "/v1/invoices",
+        json={
+            "customer_id": seller.customer["id"],
+            "lines": [
+                {"name": "Beratung", "unit_price": "100", "tax": {"name": "USt", "percentage": "19"}},
+                {"name": "Fachbuch", "unit_price": "50", "tax": {"name": "USt", "percentage": "7"}},
+            ],
+            "adjustments": [
+                {"kind": "discount", "type": "percent", "value": "10", "name": "Treuerabatt"},
+                {"kind": "fee", "type": "amount", "value": "5", "name": "Versand"},
+            ],
+            "finalize": True,
+        },
+    ).json()
+    # 15.00 off and 5.00 on, each split 2 : 1 by the lines' amounts: 19 % of 93.33, 7 % of 46.67
+    assert [(t["percentage"], t["net"], t["tax"]) for t in invoice["tax_amounts"]] == [
+        ("19.00", 9333, 1773),
+        ("7.00", 4667, 327),
+    ]
+    assert invoice["total"] == 15000 - 1500 + 500 + 1773 + 327
+    assert [(s["amount"], s["tax"]) for s in invoice["adjustments"][1]["shares"]] == [(333, 63), (167, 12)]
+    xml = download(seller, invoice["id"], "xrechnung")
+    assert [rule for rule in broken_rules(xml) if not rule.startswith("FX-SCH-A-000556")] == []
+    tree = etree.fromstring(xml)
+    entries = [
+        (
+            e.findtext("ram:ChargeIndicator/udt:Indicator", namespaces=NS),
+            Decimal(e.findtext("ram:ActualAmount", namespaces=NS)),
+            e.findtext("ram:Reason", namespaces=NS),
+            Decimal(e.findtext("ram:CategoryTradeTax/ram:RateApplicablePercent", namespaces=NS)),
+        )
+        for e in tree.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:SpecifiedTradeAllowanceCharge", NS)
+    ]
+    assert entries == [
+        ("false", Decimal("10.00"), "Treuerabatt", Decimal(19)),
+        ("false", Decimal("5.00"), "Treuerabatt", Decimal(7)),
+        ("true", Decimal("3.33"), "Versand", Decimal(19)),
+        ("true", Decimal("1.67"), "Versand", Decimal(7)),
+    ]
+    summation = ".//ram:SpecifiedTradeSettlementHeaderMonetarySummation"
+    assert amount(tree, f"{summation}/ram:AllowanceTotalAmount") == Decimal("15.00")
+    assert amount(tree, f"{summation}/ram:ChargeTotalAmount") == Decimal("5.00")
+    assert amount(tree, f"{summation}/ram:TaxBasisTotalAmount") == Decimal("140.00")
+    assert amount(tree, f"{summation}/ram:GrandTotalAmount") == Decimal("161.00")
 
 
 def test_the_validator_fails_a_broken_document(seller):

@@ -43,9 +43,10 @@ def test_a_draft_carries_the_customers_details_the_engines_figures_and_no_number
     assert hosting["billing_frequency"] == "monthly" and hosting["period_start"] and hosting["period_end"]
     assert (setup["net"], setup["tax"], setup["period_start"]) == (10000, 1900, None)
     assert invoice["subtotal"] == 11012 and invoice["fees"] == 500
-    assert invoice["taxes"] == 2092 and invoice["total"] == 11012 + 500 + 2092
+    # The shipping fee goes with the lines and carries their VAT: 19 % of 115.12 = 21.87
+    assert invoice["taxes"] == 2187 and invoice["total"] == 11012 + 500 + 2187
     assert invoice["amount_due"] == invoice["total"] and invoice["amount_paid"] == 0
-    ust = {"name": "USt", "percentage": "19.00", "inclusive": False, "net": 11012, "tax": 2092}
+    ust = {"name": "USt", "percentage": "19.00", "inclusive": False, "net": 11512, "tax": 2187}
     assert invoice["tax_amounts"] == [ust]
     assert (invoice["payment_terms"], invoice["days_until_due"], invoice["due_date"]) == ("net_30", 30, None)
 

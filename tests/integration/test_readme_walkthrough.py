@@ -59,7 +59,7 @@ PROMISED = {
         fields(sku='"WV-01"'),
         fields(datev_enabled="true"),
         fields(url='"http[^"]+xlsx'),
-        fields(total="2621"),
+        fields(total="2639"),
     ],
     "connect": [line(r"http://127\.0\.0\.1:\d+/oauth/authorize\?\S*state=\S+")],
     "card": [

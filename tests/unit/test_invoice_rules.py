@@ -14,6 +14,7 @@ from billing.domain.customers import CustomerType, new_customer
 from billing.domain.errors import Conflict, NotFound, ValidationFailed
 from billing.domain.invoices import (
     EXPORT_COLUMNS,
+    AdjustmentShare,
     EInvoiceFormat,
     InvoiceAdjustment,
     InvoiceLine,
@@ -320,17 +321,35 @@ def test_priced_copies_every_figure_of_the_engine_onto_the_lines_and_totals():
     assert (hosting.billing_frequency, hosting.period_start, hosting.period_end) == (BillingFrequency.MONTHLY, *period)
     assert (book.tax_inclusive, book.tax, book.total, book.discount_type) == (True, 140, 2140, None)
     assert hosting.total == 3035 + 577
-    assert applied == (InvoiceAdjustment("fee", "amount", Decimal("5"), 500, "Versand"),)
+    # The 5.00 fee goes with the lines in the ratio 30.35 : 21.40 and carries their VAT: 19 % of
+    # 33.28 is 6.32 (0.55 more); 23.47 gross at 7 % contains 1.54 (0.14 more).
+    shares = (AdjustmentShare(293, 55, "USt", Decimal(19)), AdjustmentShare(207, 14, "USt", Decimal(7), True))
+    assert applied == (InvoiceAdjustment("fee", "amount", Decimal("5"), 500, "Versand", shares),)
     assert totals == Totals(
         lines_amount=5710,
         line_discounts=535,
         subtotal=5175,
         one_time_discounts=0,
         fees=500,
-        taxes=577,
-        taxes_included=140,
-        total=5175 + 500 + 577,
+        taxes=632,
+        taxes_included=154,
+        total=5175 + 500 + 632,
     )
+
+
+def test_tax_amounts_are_the_net_and_vat_per_rate_after_the_one_time_discount():
+    items = [
+        LineItem("Beratung", Decimal(1), Decimal(100), tax=LineTax("USt", Decimal(19))),
+        LineItem("Buch", Decimal(1), Decimal(50), tax=LineTax("USt", Decimal(7))),
+    ]
+    summary = summarize(items, [Adjustment(AdjustmentKind.DISCOUNT, AmountType.PERCENT, Decimal(10))], "eur", TODAY)
+    lines, adjustments, totals = priced(summary, [BillingFrequency.ONE_TIME] * 2, [(None, None)] * 2)
+    invoice = replace(draft(), lines=lines, adjustments=adjustments, totals=totals)
+    assert [(t.percentage, t.net, t.tax) for t in invoice.tax_amounts] == [
+        (Decimal(19), 9000, 1710),
+        (Decimal(7), 4500, 315),
+    ]
+    assert (totals.subtotal, totals.one_time_discounts, totals.taxes, totals.total) == (15000, 1500, 2025, 15525)
 
 
 def test_a_clone_keeps_the_document_and_none_of_its_life():
@@ -503,12 +522,19 @@ def test_an_e_invoice_refusal_names_each_missing_setting_in_words():
         "the customer's billing address needs a city and post code (BR-DE-8, BR-DE-9)",
         "the customer needs a billing email, its electronic address (BT-49)",
     ]
-    with_fee = replace(opened(), adjustments=(InvoiceAdjustment("fee", "amount", Decimal(1), 100),))
-    assert einvoice_refusal(with_fee, FULL_SELLER, EInvoiceFormat.ZUGFERD).reasons == [
-        "one-time discounts, fees or taxes are not assigned to a VAT rate, which EN 16931 requires; "
-        "put them on lines instead",
+    fee_of_old = InvoiceAdjustment("fee", "amount", Decimal(1), 100)  # billed before fees carried VAT
+    one_time_tax = InvoiceAdjustment("tax", "amount", Decimal(1), 100, "Kurtaxe")
+    with_both = replace(opened(), adjustments=(fee_of_old, one_time_tax))
+    assert einvoice_refusal(with_both, FULL_SELLER, EInvoiceFormat.ZUGFERD).reasons == [
+        "a one-time tax is not VAT, the only tax EN 16931 knows; put it on a line instead",
+        "its one-time discounts or fees were issued before they were assigned to VAT rates, which EN 16931 "
+        "requires; issue a corrected invoice",
         "the customer's billing address has no country (BT-55)",
     ]
+    fee_by_rate = replace(fee_of_old, shares=(AdjustmentShare(100, 19, "USt", Decimal(19)),))
+    assert einvoice_refusal(
+        replace(opened(), adjustments=(fee_by_rate,)), FULL_SELLER, EInvoiceFormat.ZUGFERD
+    ).reasons == ["the customer's billing address has no country (BT-55)"]
     half_address = Recipient(name="X", email="x@y.de", city="Berlin", country="DE")
     assert einvoice_refusal(
         replace(opened(), recipient=half_address), FULL_SELLER, EInvoiceFormat.XRECHNUNG

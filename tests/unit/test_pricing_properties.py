@@ -85,9 +85,18 @@ def test_every_document_balances_to_the_minor_unit(items, extra, currency, disco
         - by_kind[AdjustmentKind.DISCOUNT]
         + by_kind[AdjustmentKind.FEE]
         + sum(line.exclusive_tax for line in lines_now)
+        + sum(vat_moved(applied) for applied in now.adjustments)
         + by_kind[AdjustmentKind.TAX]
     )
     assert shown_total == now.total
+    for applied in now.adjustments:  # each discount and fee is split across the rates exactly
+        assert sum(share.amount for share in applied.shares) == (applied.amount if applied.shares else 0)
+
+
+def vat_moved(applied) -> int:
+    """The exclusive VAT a one-time discount takes off its rates, or a fee adds to them."""
+    sign = -1 if applied.adjustment.kind is AdjustmentKind.DISCOUNT else 1
+    return sum(sign * s.tax_amount for s in applied.shares if s.tax is not None and not s.tax.inclusive)
 
 
 @settings(max_examples=300, deadline=None)

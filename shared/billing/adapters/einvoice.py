@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from billing.domain.invoices import Invoice, InvoiceLine
+from billing.domain.invoices import Invoice, InvoiceAdjustment, InvoiceLine
 from billing.domain.money import minor_units
 from billing.domain.settings import Seller
 
@@ -124,7 +124,7 @@ class _Builder:
         item.agreement.net.amount = price
         item.agreement.net.basis_quantity = (Decimal(1), UNIT)
         item.delivery.billed_quantity = (quantity, UNIT)
-        category, rate = _category(line)
+        category, rate = _category(line.tax_percentage)
         item.settlement.trade_tax.type_code = "VAT"
         item.settlement.trade_tax.category_code = category
         item.settlement.trade_tax.rate_applicable_percent = rate
@@ -165,11 +165,25 @@ class _Builder:
             means.information.add(f"Online: {self.payment_url}" if self.payment_url else "As agreed")
         settlement.payment_means.add(means)
         groups: dict[tuple[str, Decimal], list[int]] = {}
+
+        def add(category: tuple[str, Decimal], net: int, tax: int) -> None:
+            basis_so_far, tax_so_far = groups.setdefault(category, [0, 0])
+            groups[category] = [basis_so_far + net, tax_so_far + tax]
+
+        line_total = 0
         for line in invoice.lines:
             net = line.net - (line.tax if line.tax_inclusive else 0)
-            basis, tax = groups.setdefault(_category(line), [0, 0])
-            groups[_category(line)] = [basis + net, tax + line.tax]
-        line_total = 0
+            add(_category(line.tax_percentage), net, line.tax)
+            line_total += net
+        allowances = {-1: 0, 1: 0}  # document-level allowances (BG-20) and charges (BG-21), net
+        for adjustment in invoice.adjustments:
+            for share in adjustment.shares:
+                if share.amount:
+                    net = share.amount - (share.tax if share.tax_inclusive else 0)
+                    rated = _category(share.tax_percentage)
+                    settlement.allowance_charge.add(self.allowance_charge(adjustment, net, rated))
+                    add(rated, adjustment.sign * net, adjustment.sign * share.tax)
+                    allowances[adjustment.sign] += net
         for (category, rate), (basis, tax) in groups.items():
             breakdown = ApplicableTradeTax()
             breakdown.calculated_amount = self.amount(tax)
@@ -181,27 +195,41 @@ class _Builder:
                 breakdown.exemption_reason = EXEMPT[2]
             breakdown.rate_applicable_percent = rate
             settlement.trade_tax.add(breakdown)
-            line_total += basis
         terms = PaymentTerms()
         terms.description = _terms_text(invoice, self.payment_url)
         terms.due = invoice.due_date
         settlement.terms.add(terms)
         taxes = sum(tax for _, tax in groups.values())
         summation = settlement.monetary_summation
+        basis_total = line_total - allowances[-1] + allowances[1]
         summation.line_total = self.amount(line_total)
-        summation.charge_total = Decimal("0.00")
-        summation.allowance_total = Decimal("0.00")
-        summation.tax_basis_total = (self.amount(line_total), None)
+        summation.charge_total = self.amount(allowances[1])
+        summation.allowance_total = self.amount(allowances[-1])
+        summation.tax_basis_total = (self.amount(basis_total), None)
         summation.tax_total = (self.amount(taxes), self.currency)
-        summation.grand_total = (self.amount(line_total + taxes), None)
+        summation.grand_total = (self.amount(basis_total + taxes), None)
         summation.prepaid_total = self.amount(invoice.amount_paid)
-        summation.due_amount = self.amount(line_total + taxes - invoice.amount_paid)
+        summation.due_amount = self.amount(basis_total + taxes - invoice.amount_paid)
+
+    def allowance_charge(self, adjustment: InvoiceAdjustment, net: int, category: tuple[str, Decimal]):
+        """A one-time discount (an allowance) or fee (a charge) on the lines of one VAT rate, net."""
+        from drafthorse.models.accounting import CategoryTradeTax, TradeAllowanceCharge
+
+        entry = TradeAllowanceCharge()
+        entry.indicator = adjustment.sign > 0
+        entry.actual_amount = self.amount(net)
+        entry.reason = adjustment.name or ("Discount" if adjustment.sign < 0 else "Fee")
+        tax = CategoryTradeTax()
+        tax.type_code = "VAT"
+        tax.category_code, tax.rate_applicable_percent = category
+        entry.trade_tax.add(tax)
+        return entry
 
 
-def _category(line: InvoiceLine) -> tuple[str, Decimal]:
-    if line.tax_percentage is None or line.tax_percentage == 0:
+def _category(percentage: Decimal | None) -> tuple[str, Decimal]:
+    if percentage is None or percentage == 0:
         return EXEMPT[0], Decimal("0.00")
-    return "S", line.tax_percentage.quantize(Decimal("0.01"))
+    return "S", percentage.quantize(Decimal("0.01"))
 
 
 def _address(address, line1: str, line2: str, postal_code: str, city: str, country: str) -> None:

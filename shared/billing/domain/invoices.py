@@ -148,14 +148,33 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
+class AdjustmentShare:
+    """The part of a one-time discount or fee that fell on the lines of one rate (no rate: the
+    lines without a tax) and the tax it moved there, as the rate was when billed."""
+
+    amount: int
+    tax: int
+    tax_name: str | None = None
+    tax_percentage: Decimal | None = None
+    tax_inclusive: bool = False
+
+
+@dataclass(frozen=True)
 class InvoiceAdjustment:
-    """A one-time discount, fee or tax and the amount it came to."""
+    """A one-time discount, fee or tax and the amount it came to; a discount or fee split across
+    the rates of the lines (an invoice issued before VAT followed its adjustments has no shares)."""
 
     kind: str
     type: str
     value: Decimal
     amount: int
     name: str = ""
+    shares: tuple[AdjustmentShare, ...] = ()
+
+    @property
+    def sign(self) -> int:
+        """How it changes what the buyer pays: a discount takes off, a fee or tax adds."""
+        return -1 if self.kind == "discount" else 1
 
 
 @dataclass(frozen=True)
@@ -254,12 +273,21 @@ class Invoice:
 
     @property
     def tax_amounts(self) -> list[TaxAmount]:
-        """Net and tax per rate (lines without a tax under 0 %), then each one-time tax."""
+        """Net and tax per rate (lines without a tax under 0 %) after the one-time discounts and
+        fees that fell on it, then each one-time tax."""
         groups: dict[tuple[str, Decimal, bool], list[int]] = {}
+
+        def add(name: str | None, percentage: Decimal | None, inclusive: bool, amount: int, tax: int) -> None:
+            key = (name or "", percentage or Decimal(0), inclusive)
+            net_so_far, tax_so_far = groups.setdefault(key, [0, 0])
+            groups[key] = [net_so_far + amount - (tax if inclusive else 0), tax_so_far + tax]
+
         for line in self.lines:
-            key = (line.tax_name or "", line.tax_percentage or Decimal(0), line.tax_inclusive)
-            net, tax = groups.setdefault(key, [0, 0])
-            groups[key] = [net + line.net - (line.tax if line.tax_inclusive else 0), tax + line.tax]
+            add(line.tax_name, line.tax_percentage, line.tax_inclusive, line.net, line.tax)
+        for adjustment in self.adjustments:
+            for share in adjustment.shares:
+                sign = adjustment.sign
+                add(share.tax_name, share.tax_percentage, share.tax_inclusive, sign * share.amount, sign * share.tax)
         amounts = [TaxAmount(n, p, i, net, tax) for (n, p, i), (net, tax) in groups.items()]
         for adjustment in self.adjustments:
             if adjustment.kind == "tax":
@@ -304,7 +332,24 @@ def priced(
             )
         )
     now = summary.due_now
-    adjustments = tuple(record_of(InvoiceAdjustment, plain(a.adjustment), amount=a.amount) for a in now.adjustments)
+    adjustments = tuple(
+        record_of(
+            InvoiceAdjustment,
+            plain(a.adjustment),
+            amount=a.amount,
+            shares=tuple(
+                AdjustmentShare(
+                    share.amount,
+                    share.tax_amount,
+                    tax_name=share.tax.name if share.tax else None,
+                    tax_percentage=share.tax.percentage if share.tax else None,
+                    tax_inclusive=bool(share.tax and share.tax.inclusive),
+                )
+                for share in a.shares
+            ),
+        )
+        for a in now.adjustments
+    )
     totals = record_of(Totals, values_of(now, (f.name for f in fields(Totals))))
     return tuple(lines), adjustments, totals
 
@@ -631,10 +676,12 @@ def einvoice_refusal(invoice: Invoice, seller: Seller, fmt: EInvoiceFormat) -> R
     if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
         refusal.reasons.append(f"a {invoice.status.value} invoice has no e-invoice; finalize it first")
         return refusal
-    if invoice.adjustments:
+    if any(adjustment.kind == "tax" for adjustment in invoice.adjustments):
+        refusal.reasons.append("a one-time tax is not VAT, the only tax EN 16931 knows; put it on a line instead")
+    if any(adjustment.kind != "tax" and not adjustment.shares for adjustment in invoice.adjustments):
         refusal.reasons.append(
-            "one-time discounts, fees or taxes are not assigned to a VAT rate, which EN 16931 requires; "
-            "put them on lines instead"
+            "its one-time discounts or fees were issued before they were assigned to VAT rates, which "
+            "EN 16931 requires; issue a corrected invoice"
         )
     needed = {
         "business_name": "the seller's name (BT-27)",

@@ -3,7 +3,11 @@ the minor unit, the summary of what is due now and later, and the subscription g
 
 Amounts are integers in the currency's minor units. Each line is rounded once, half-up, from its
 exact value: the buyer pays round(quantity x (unit price - unit discount)), and the discount shown
-is what makes the line balance (11.90 with 15 % off: pays 10.12, discount 1.78)."""
+is what makes the line balance (11.90 with 15 % off: pays 10.12, discount 1.78).
+
+VAT is due on what the buyer pays: a one-time discount or fee is split across the rates of the
+lines due now, in proportion to their amounts, and each rate's VAT is that of its amount after
+the split, so a discount lowers the VAT and a fee carries the VAT of what it goes with."""
 
 from __future__ import annotations
 
@@ -119,15 +123,28 @@ class PricedLine:
 
 
 @dataclass(frozen=True)
+class RateShare:
+    """The part of a one-time discount or fee that falls on the lines of one rate (``tax`` None:
+    the lines without a tax), and the tax it moves: what a discount takes off that rate's tax,
+    what a fee adds to it. On an inclusive rate both are contained in ``amount``."""
+
+    tax: LineTax | None
+    amount: int
+    tax_amount: int
+
+
+@dataclass(frozen=True)
 class AppliedAdjustment:
     adjustment: Adjustment
     amount: int
+    shares: tuple[RateShare, ...] = ()  # a discount's or fee's parts per rate; a tax has none
 
 
 @dataclass(frozen=True)
 class DueNow:
     """The payment due now. Balances by construction and by check:
-    ``lines_amount - discounts + fees + taxes == total`` (``discounts`` = line + one-time)."""
+    ``lines_amount - discounts + fees + taxes == total`` (``discounts`` = line + one-time).
+    ``adjustment_taxes`` is the exclusive tax the one-time discounts take off and the fees add."""
 
     lines_amount: int
     line_discounts: int
@@ -135,6 +152,7 @@ class DueNow:
     one_time_discounts: int
     fees: int
     line_taxes: int
+    adjustment_taxes: int
     one_time_taxes: int
     taxes_included: int
     total: int
@@ -146,7 +164,7 @@ class DueNow:
 
     @property
     def taxes(self) -> int:
-        return self.line_taxes + self.one_time_taxes
+        return self.line_taxes + self.adjustment_taxes + self.one_time_taxes
 
 
 @dataclass(frozen=True)
@@ -204,11 +222,14 @@ def price_line(index: int, item: LineItem, currency: str, starts_on: date) -> Pr
     net_exact = item.quantity * (item.unit_price - unit_discount)
     amount = to_minor(exact_amount, currency)
     net = to_minor(net_exact, currency)
-    tax = 0
-    if item.tax is not None:
-        rate = item.tax.percentage / HUNDRED
-        tax = net - round_half_up(net / (1 + rate)) if item.tax.inclusive else round_half_up(net * rate)
+    tax = 0 if item.tax is None else tax_of(net, item.tax)
     return PricedLine(index, item, starts_on, amount, amount - net, net, tax)
+
+
+def tax_of(amount: int, tax: LineTax) -> int:
+    """The tax on ``amount`` (exclusive) or contained in it (inclusive), rounded once, half-up."""
+    rate = tax.percentage / HUNDRED
+    return amount - round_half_up(amount / (1 + rate)) if tax.inclusive else round_half_up(amount * rate)
 
 
 def line_amount_errors(line: PricedLine, currency: str, where: str) -> list[FieldError]:
@@ -287,11 +308,12 @@ def _applied(adjustment: Adjustment, base: int, currency: str) -> int:
 
 
 def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], currency: str) -> DueNow:
-    """One-time discounts and fees apply to the subtotal due now; one-time taxes to the
-    subtotal after those discounts and fees."""
+    """One-time discounts and fees apply to the subtotal due now, split across its rates; one-time
+    taxes to the subtotal after those discounts and fees."""
     lines_amount = sum(line.amount for line in lines)
     line_discounts = sum(line.discount for line in lines)
     subtotal = lines_amount - line_discounts
+    rates = _RatesDueNow(lines)
     applied: list[AppliedAdjustment] = []
     totals = {kind: 0 for kind in AdjustmentKind}
     for kind in (AdjustmentKind.DISCOUNT, AdjustmentKind.FEE, AdjustmentKind.TAX):
@@ -303,16 +325,19 @@ def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], curr
         for adjustment in adjustments:
             if adjustment.kind is kind:
                 amount = _applied(adjustment, base, currency)
-                applied.append(AppliedAdjustment(adjustment, amount))
+                shares = () if kind is AdjustmentKind.TAX else rates.take(amount, kind is AdjustmentKind.FEE)
+                applied.append(AppliedAdjustment(adjustment, amount, shares))
                 totals[kind] += amount
     if totals[AdjustmentKind.DISCOUNT] > subtotal:
         raise ValidationFailed.of("adjustments", "one-time discounts exceed the subtotal due now")
     line_taxes = sum(line.exclusive_tax for line in lines)
+    adjustment_taxes = rates.moved(inclusive=False)
     total = (
         subtotal
         - totals[AdjustmentKind.DISCOUNT]
         + totals[AdjustmentKind.FEE]
         + line_taxes
+        + adjustment_taxes
         + totals[AdjustmentKind.TAX]
     )
     result = DueNow(
@@ -322,13 +347,72 @@ def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], curr
         one_time_discounts=totals[AdjustmentKind.DISCOUNT],
         fees=totals[AdjustmentKind.FEE],
         line_taxes=line_taxes,
+        adjustment_taxes=adjustment_taxes,
         one_time_taxes=totals[AdjustmentKind.TAX],
-        taxes_included=sum(line.included_tax for line in lines),
+        taxes_included=sum(line.included_tax for line in lines) + rates.moved(inclusive=True),
         total=total,
         adjustments=tuple(applied),
     )
     assert result.lines_amount - result.discounts + result.fees + result.taxes == result.total
     return result
+
+
+@dataclass(slots=True)
+class _Rate:
+    tax: LineTax | None
+    amount: int = 0  # the lines' (gross for an inclusive rate), after the adjustments so far
+    tax_now: int = 0
+    tax_moved: int = 0  # by the adjustments so far
+
+
+class _RatesDueNow:
+    """The lines due now by rate, as the one-time discounts and fees change their amounts: each
+    is split across the rates in proportion to the lines' amounts (largest remainder, so the
+    parts add up to it exactly), and the tax it moves on a rate is the rate's tax after it minus
+    before it. A rate's tax starts as its lines' taxes, each rounded on its own; after an
+    adjustment it is that of the rate's whole amount, rounded once."""
+
+    def __init__(self, lines: Sequence[PricedLine]):
+        self._rates: dict[tuple[str, Decimal, bool] | None, _Rate] = {}
+        for line in lines:
+            tax = line.item.tax
+            key = None if tax is None else (tax.name, tax.percentage, tax.inclusive)
+            rate = self._rates.setdefault(key, _Rate(tax))
+            rate.amount += line.net
+            rate.tax_now += line.tax
+        self._weights = [rate.amount for rate in self._rates.values()]
+
+    def take(self, amount: int, added: bool) -> tuple[RateShare, ...]:
+        if not self._rates:
+            return (RateShare(None, amount, 0),)
+        shares = []
+        for rate, part in zip(self._rates.values(), split(amount, self._weights), strict=True):
+            if not part:  # nothing of it falls on this rate: its tax stays as it is
+                shares.append(RateShare(rate.tax, 0, 0))
+                continue
+            before = rate.tax_now
+            rate.amount += part if added else -part
+            rate.tax_now = 0 if rate.tax is None else tax_of(rate.amount, rate.tax)
+            rate.tax_moved += rate.tax_now - before
+            shares.append(RateShare(rate.tax, part, rate.tax_now - before if added else before - rate.tax_now))
+        return tuple(shares)
+
+    def moved(self, *, inclusive: bool) -> int:
+        """The tax the adjustments moved on the exclusive (or the inclusive) rates."""
+        return sum(r.tax_moved for r in self._rates.values() if r.tax is not None and r.tax.inclusive is inclusive)
+
+
+def split(amount: int, weights: Sequence[int]) -> list[int]:
+    """``amount`` in parts proportional to ``weights`` that add up to it exactly (largest
+    remainder; ties go to the first). With nothing to weigh by, the first part takes it all."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [amount] + [0] * (len(weights) - 1)
+    parts = [amount * weight // whole for weight in weights]
+    remainders = [amount * weight % whole for weight in weights]
+    for i in sorted(range(len(weights)), key=lambda i: -remainders[i])[: amount - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 def summarize(items: Sequence[LineItem], adjustments: Sequence[Adjustment], currency: str, today: date) -> Summary:

@@ -180,12 +180,24 @@ class InvoiceLineOut(Response):
     total: Amount
 
 
+class AdjustmentShareOut(Response):
+    amount: Amount = Field(description="The part of the discount or fee on the lines of this rate")
+    tax: Amount = Field(description="The tax it takes off that rate (a discount) or adds to it (a fee)")
+    tax_name: str | None
+    tax_percentage: str | None = Field(description="null: the lines without a tax")
+    tax_inclusive: bool
+
+
 class InvoiceAdjustmentOut(Response):
     kind: str
     type: str
     value: str
     name: str
     amount: Amount
+    shares: list[AdjustmentShareOut] = Field(
+        description="A discount or fee split across the VAT rates of the lines in proportion to their amounts "
+        "(VAT is due on what the buyer pays); empty for a one-time tax"
+    )
 
 
 class TaxAmountOut(Response):
