@@ -126,6 +126,22 @@ def test_product_in_another_currency_is_refused(api):
     assert "eur" in response.json()["error"]["fields"][0]["message"]
 
 
+def test_the_preview_shows_net_and_vat_per_rate_after_a_one_time_discount(api):
+    response = preview(
+        api,
+        currency="eur",
+        lines=[
+            {"name": "Beratung", "unit_price": "100", "tax": {"name": "USt", "percentage": "19"}},
+            {"name": "Fachbuch", "unit_price": "50", "tax": {"name": "USt", "percentage": "7"}},
+        ],
+        adjustments=[{"kind": "discount", "type": "percent", "value": "10"}],
+    )
+    assert response.status_code == 200, response.text
+    now = response.json()["due_now"]
+    assert [(r["percentage"], r["net"], r["tax"]) for r in now["rates"]] == [("19.00", 9000, 1710), ("7.00", 4500, 315)]
+    assert (now["one_time_discounts"], now["taxes"], now["total"]) == (1500, 2025, 15525)
+
+
 def test_viewer_may_preview(api):
     assert preview(api.as_role("viewer"), lines=[{"name": "x", "unit_price": "1"}]).status_code == 200
 

@@ -41,6 +41,7 @@ def test_ten_percent_off_lines_at_19_and_7_percent_is_vat_on_the_135_paid():
     assert (now.subtotal, now.one_time_discounts, now.line_taxes, now.adjustment_taxes) == (15000, 1500, 2250, -225)
     assert now.taxes == 1710 + 315
     assert now.total == 15525
+    assert [(r.tax.percentage, r.net, r.tax_amount) for r in now.rates] == [(D(19), 9000, 1710), (D(7), 4500, 315)]
 
 
 def test_a_fee_carries_the_vat_of_the_lines_it_goes_with_split_by_their_amounts():
@@ -55,12 +56,14 @@ def test_an_inclusive_rate_keeps_the_total_and_contains_less_vat():
     now = due(LineItem("Buch", D(1), D("119"), tax=LineTax("USt", D(19), inclusive=True)), adjustments=[discount("10")])
     assert shares(now) == [[(D(19), 1190, 190)]]  # 107.10 gross contains 17.10
     assert (now.taxes_included, now.taxes, now.total) == (1710, 0, 10710)
+    assert [(r.net, r.tax_amount) for r in now.rates] == [(9000, 1710)]  # the net without the tax it contains
 
 
 def test_the_part_on_lines_without_a_tax_moves_no_vat():
     now = due(line("100", VAT_19), line("100", None), adjustments=[discount("20", AmountType.AMOUNT)])
     assert shares(now) == [[(D(19), 1000, 190), (None, 1000, 0)]]
     assert now.total == 20000 - 2000 + 1900 - 190
+    assert [(r.tax, r.net, r.tax_amount) for r in now.rates] == [(VAT_19, 9000, 1710), (None, 9000, 0)]
 
 
 def test_a_one_time_tax_is_no_rate_of_its_own_and_is_not_split():

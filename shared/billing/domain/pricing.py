@@ -141,6 +141,16 @@ class AppliedAdjustment:
 
 
 @dataclass(frozen=True)
+class RateTotal:
+    """The lines due now at one rate (``tax`` None: without a tax) after the one-time discounts
+    and fees: the net (without the tax, also for an inclusive rate) and the tax."""
+
+    tax: LineTax | None
+    net: int
+    tax_amount: int
+
+
+@dataclass(frozen=True)
 class DueNow:
     """The payment due now. Balances by construction and by check:
     ``lines_amount - discounts + fees + taxes == total`` (``discounts`` = line + one-time).
@@ -157,6 +167,7 @@ class DueNow:
     taxes_included: int
     total: int
     adjustments: tuple[AppliedAdjustment, ...]
+    rates: tuple[RateTotal, ...] = ()
 
     @property
     def discounts(self) -> int:
@@ -352,6 +363,7 @@ def due_now(lines: Sequence[PricedLine], adjustments: Sequence[Adjustment], curr
         taxes_included=sum(line.included_tax for line in lines) + rates.moved(inclusive=True),
         total=total,
         adjustments=tuple(applied),
+        rates=rates.totals(),
     )
     assert result.lines_amount - result.discounts + result.fees + result.taxes == result.total
     return result
@@ -396,6 +408,12 @@ class _RatesDueNow:
             rate.tax_moved += rate.tax_now - before
             shares.append(RateShare(rate.tax, part, rate.tax_now - before if added else before - rate.tax_now))
         return tuple(shares)
+
+    def totals(self) -> tuple[RateTotal, ...]:
+        return tuple(
+            RateTotal(r.tax, r.amount - (r.tax_now if r.tax and r.tax.inclusive else 0), r.tax_now)
+            for r in self._rates.values()
+        )
 
     def moved(self, *, inclusive: bool) -> int:
         """The tax the adjustments moved on the exclusive (or the inclusive) rates."""

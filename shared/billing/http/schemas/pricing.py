@@ -173,6 +173,14 @@ class AdjustmentOut(Response):
     amount: Amount
 
 
+class RateTotalOut(Response):
+    name: str | None = Field(description="The rate's name; null with percentage: the lines without a tax")
+    percentage: str | None
+    inclusive: bool
+    net: Amount = Field(description="The lines' net at this rate after the one-time discounts and fees, without tax")
+    tax: Amount
+
+
 class DueNowOut(Response):
     lines_amount: Amount
     line_discounts: Amount
@@ -183,6 +191,7 @@ class DueNowOut(Response):
     taxes_included: Amount
     total: Amount
     adjustments: list[AdjustmentOut]
+    rates: list[RateTotalOut] = Field(description="Net and tax per rate after the one-time discounts and fees")
 
 
 class RecurringOut(Response):
@@ -278,6 +287,16 @@ def preview_out(p: Preview) -> PreviewOut:
                     amount=a.amount,
                 )
                 for a in now.adjustments
+            ],
+            rates=[
+                RateTotalOut(
+                    name=rate.tax.name if rate.tax else None,
+                    percentage=format_decimal(rate.tax.percentage) if rate.tax else None,
+                    inclusive=bool(rate.tax and rate.tax.inclusive),
+                    net=rate.net,
+                    tax=rate.tax_amount,
+                )
+                for rate in now.rates
             ],
         ),
         future_payments=FuturePaymentsOut(
