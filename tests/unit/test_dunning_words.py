@@ -6,14 +6,15 @@ stopped worker lands in the middle."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
 from billing.domain.invoices import InvoiceStatus
 from billing.domain.orders import PaymentEntry
 from billing.domain.subscriptions import SubscriptionStatus
-from tests.unit.fakes import IdempotentStripe
+from tests.unit.fakes import DebitStripe, IdempotentStripe
+from tests.unit.test_billing_cycle import settled
 from tests.unit.wiring import ADMIN, BILLING_EMAIL, HOSTED, TENANT, Billow
 
 APRIL_1 = date(2026, 4, 1)
@@ -150,6 +151,27 @@ def test_a_retry_that_goes_through_charges_the_card_again_and_ends_the_dunning()
     assert (subscription.status, subscription.dunning) == (SubscriptionStatus.ACTIVE, None)
     assert billow.invoices_of(subscription_id)[1].status is InvoiceStatus.PAID
     assert len(asked_for_new_method(billow)) == 1  # asked when it turned unpaid, not again
+
+
+def test_a_retry_by_a_debit_still_processing_counts_as_retried_not_charged_until_the_bank_settles():
+    billow = Billow(DebitStripe())
+    subscription = billow.subscribe()
+    settled(billow, subscription.first_payment_id, datetime(2026, 3, 4, 10, tzinfo=UTC))
+    billow.stripe.decline = "insufficient_funds"
+    billow.night(APRIL_1)
+    billow.stripe.decline = None
+
+    retry_day = billow.night(date(2026, 4, 2))
+
+    assert run_counts(retry_day) == {"due": 1, "retried": 1}
+    renewal = billow.invoices_of(subscription.id)[1]
+    assert renewal.status is InvoiceStatus.OPEN
+    (debit,) = [
+        p for p in billow.payments.payments.values() if p.invoice_id == renewal.id and p.status.value == "pending"
+    ]
+    settled(billow, debit.id, datetime(2026, 4, 3, 10, tzinfo=UTC))
+    assert billow.invoices.get(TENANT, renewal.id).status is InvoiceStatus.PAID
+    assert billow.subscription(subscription.id).status is SubscriptionStatus.ACTIVE
 
 
 def test_each_failed_retry_counts_as_retried_and_failed_and_the_last_one_also_as_canceled():
