@@ -13,7 +13,7 @@ import pytest
 import requests
 from lxml import etree
 
-from tests.integration.test_invoice_documents import SELLER, text_of
+from tests.integration.test_invoice_documents import SELLER, pdf_of, text_of
 
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -191,6 +191,57 @@ def test_a_one_time_discount_and_fee_are_allowances_and_charges_per_vat_rate(sel
     assert amount(tree, f"{summation}/ram:ChargeTotalAmount") == Decimal("5.00")
     assert amount(tree, f"{summation}/ram:TaxBasisTotalAmount") == Decimal("140.00")
     assert amount(tree, f"{summation}/ram:GrandTotalAmount") == Decimal("161.00")
+
+
+def test_lines_take_their_products_rate_or_the_default_and_an_exempt_rate_says_why(seller):
+    exempt = seller.post(
+        "/v1/tax-rates",
+        json={
+            "name": "steuerfrei",
+            "percentage": "0",
+            "exemption_reason": "Steuerfrei nach § 4 Nr. 21 UStG",
+            "exemption_code": "VATEX-EU-132-1I",
+        },
+    )
+    assert exempt.status_code == 201, exempt.text
+    assert (exempt.json()["category"], exempt.json()["exemption_code"]) == ("E", "VATEX-EU-132-1I")
+    course = seller.post(
+        "/v1/products",
+        json={"name": "Kurs", "unit_price": "300", "currency": "eur", "tax_rate_id": exempt.json()["id"]},
+    ).json()
+    assert course["tax_rate_id"] == exempt.json()["id"]
+    settings = seller.patch("/v1/settings", json={"default_tax_rate_id": seller.rate["id"]})
+    assert settings.json()["default_tax_rate_id"] == seller.rate["id"]
+    invoice = seller.post(
+        "/v1/invoices",
+        json={
+            "customer_id": seller.customer["id"],
+            "lines": [{"product_id": course["id"]}, {"name": "Skript", "unit_price": "20"}],
+            "finalize": True,
+        },
+    ).json()
+    assert [(line["tax_percentage"], line["tax_category"]) for line in invoice["lines"]] == [
+        ("0.00", "E"),
+        ("19.00", "S"),
+    ]
+    assert [(t["category"], t["exemption_reason"], t["net"], t["tax"]) for t in invoice["tax_amounts"]] == [
+        ("E", "Steuerfrei nach § 4 Nr. 21 UStG", 30000, 0),
+        ("S", "", 2000, 380),
+    ]
+    assert "Steuerfrei nach § 4 Nr. 21 UStG" in text_of(pdf_of(seller, invoice["id"]))
+    xml = download(seller, invoice["id"], "xrechnung")
+    assert [rule for rule in broken_rules(xml) if not rule.startswith("FX-SCH-A-000556")] == []
+    tree = etree.fromstring(xml)
+    breakdown = [
+        (
+            t.findtext("ram:CategoryCode", namespaces=NS),
+            t.findtext("ram:ExemptionReasonCode", namespaces=NS),
+            t.findtext("ram:ExemptionReason", namespaces=NS),
+        )
+        for t in tree.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+    ]
+    assert breakdown == [("E", "VATEX-EU-132-1I", "Steuerfrei nach § 4 Nr. 21 UStG"), ("S", None, None)]
+    assert seller.patch("/v1/settings", json={"default_tax_rate_id": None}).json()["default_tax_rate_id"] is None
 
 
 def test_the_validator_fails_a_broken_document(seller):

@@ -46,7 +46,8 @@ def test_a_draft_carries_the_customers_details_the_engines_figures_and_no_number
     # The shipping fee goes with the lines and carries their VAT: 19 % of 115.12 = 21.87
     assert invoice["taxes"] == 2187 and invoice["total"] == 11012 + 500 + 2187
     assert invoice["amount_due"] == invoice["total"] and invoice["amount_paid"] == 0
-    ust = {"name": "USt", "percentage": "19.00", "inclusive": False, "net": 11512, "tax": 2187}
+    ust = {"name": "USt", "percentage": "19.00", "inclusive": False, "net": 11512, "tax": 2187, "category": "S"}
+    ust |= {"exemption_reason": "", "exemption_code": ""}
     assert invoice["tax_amounts"] == [ust]
     assert (invoice["payment_terms"], invoice["days_until_due"], invoice["due_date"]) == ("net_30", 30, None)
 

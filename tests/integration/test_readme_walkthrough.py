@@ -57,9 +57,11 @@ PROMISED = {
         line(r"cus_\w+"),
         fields(company_name='"Muster GmbH"'),
         fields(sku='"WV-01"'),
+        fields(tax_rate_id=r'"txr_\w+"'),
+        fields(default_tax_rate_id=r'"txr_\w+"'),
         fields(datev_enabled="true"),
         fields(url='"http[^"]+xlsx'),
-        fields(total="2639"),
+        fields(total="2878"),
     ],
     "connect": [line(r"http://127\.0\.0\.1:\d+/oauth/authorize\?\S*state=\S+")],
     "card": [
@@ -82,13 +84,13 @@ PROMISED = {
         line("Receipt from Billow Demo GmbH"),
     ],
     "subscriptions": [
-        fields(total="14900"),
+        fields(total="17731"),
         fields(status='"active"'),
         fields(payments_made="1"),
         fields(status='"canceled"'),
     ],
     "sepa": [
-        fields(amount="4900", currency='"eur"', status='"pending"'),
+        fields(amount="5831", currency='"eur"', status='"pending"'),
         fields(settled=r'\["pi_'),
         line("1"),
     ],

@@ -46,6 +46,7 @@ from billing.domain.invoices import (
 from billing.domain.periods import BillingFrequency
 from billing.domain.pricing import Adjustment, AdjustmentKind, AmountType, LineItem, LineTax, UnitDiscount, summarize
 from billing.domain.settings import Seller
+from billing.domain.vat import VatCategory
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 BASE = "https://api.billow.test"
@@ -323,7 +324,12 @@ def test_priced_copies_every_figure_of_the_engine_onto_the_lines_and_totals():
     assert hosting.total == 3035 + 577
     # The 5.00 fee goes with the lines in the ratio 30.35 : 21.40 and carries their VAT: 19 % of
     # 33.28 is 6.32 (0.55 more); 23.47 gross at 7 % contains 1.54 (0.14 more).
-    shares = (AdjustmentShare(293, 55, "USt", Decimal(19)), AdjustmentShare(207, 14, "USt", Decimal(7), True))
+    shares = (
+        AdjustmentShare(293, 55, tax_name="USt", tax_percentage=Decimal(19), tax_category=VatCategory.STANDARD),
+        AdjustmentShare(
+            207, 14, tax_name="USt", tax_percentage=Decimal(7), tax_inclusive=True, tax_category=VatCategory.STANDARD
+        ),
+    )
     assert applied == (InvoiceAdjustment("fee", "amount", Decimal("5"), 500, "Versand", shares),)
     assert totals == Totals(
         lines_amount=5710,
@@ -531,7 +537,7 @@ def test_an_e_invoice_refusal_names_each_missing_setting_in_words():
         "requires; issue a corrected invoice",
         "the customer's billing address has no country (BT-55)",
     ]
-    fee_by_rate = replace(fee_of_old, shares=(AdjustmentShare(100, 19, "USt", Decimal(19)),))
+    fee_by_rate = replace(fee_of_old, shares=(AdjustmentShare(100, 19, tax_name="USt", tax_percentage=Decimal(19)),))
     assert einvoice_refusal(
         replace(opened(), adjustments=(fee_by_rate,)), FULL_SELLER, EInvoiceFormat.ZUGFERD
     ).reasons == ["the customer's billing address has no country (BT-55)"]

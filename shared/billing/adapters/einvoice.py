@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from billing.domain.invoices import Invoice, InvoiceAdjustment, InvoiceLine
+from billing.domain.invoices import Invoice, InvoiceAdjustment, InvoiceLine, VatLine
 from billing.domain.money import minor_units
 from billing.domain.settings import Seller
+from billing.domain.vat import VatCategory
 
 EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
@@ -17,8 +18,11 @@ PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 COMMERCIAL_INVOICE = "380"
 SEPA_CREDIT_TRANSFER = "58"
 MUTUALLY_DEFINED = "ZZZ"
+# The categories whose breakdown says why no VAT is charged (BR-E-10, BR-AE-10, BR-G-10, BR-O-10).
+EXEMPTION_GIVEN = (VatCategory.EXEMPT, VatCategory.REVERSE_CHARGE, VatCategory.EXPORT, VatCategory.NOT_SUBJECT)
 UNIT = "C62"  # one (UN/ECE Recommendation 20): a unit of whatever the line sells
-EXEMPT = ("E", "VATEX-EU-O", "Not subject to VAT")  # lines without a tax
+# A line without any tax: the tenant gave it no rate, so nothing says why; EN 16931 asks for a reason.
+UNTAXED_REASON = "Not subject to VAT"
 
 
 class EInvoices:
@@ -124,10 +128,10 @@ class _Builder:
         item.agreement.net.amount = price
         item.agreement.net.basis_quantity = (Decimal(1), UNIT)
         item.delivery.billed_quantity = (quantity, UNIT)
-        category, rate = _category(line.tax_percentage)
+        vat = line.vat
         item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = category
-        item.settlement.trade_tax.rate_applicable_percent = rate
+        item.settlement.trade_tax.category_code = vat.category.value
+        item.settlement.trade_tax.rate_applicable_percent = _percent(vat)
         if line.period_start and line.period_end:
             item.settlement.period.start = line.period_start
             item.settlement.period.end = line.period_end
@@ -164,35 +168,41 @@ class _Builder:
             means.type_code = MUTUALLY_DEFINED
             means.information.add(f"Online: {self.payment_url}" if self.payment_url else "As agreed")
         settlement.payment_means.add(means)
-        groups: dict[tuple[str, Decimal], list[int]] = {}
+        # The VAT breakdown (BG-23): one per category and rate, with the exemption of one at 0 %.
+        groups: dict[tuple[VatCategory, Decimal], list[int]] = {}
+        reasons: dict[tuple[VatCategory, Decimal], tuple[str, str]] = {}
 
-        def add(category: tuple[str, Decimal], net: int, tax: int) -> None:
-            basis_so_far, tax_so_far = groups.setdefault(category, [0, 0])
-            groups[category] = [basis_so_far + net, tax_so_far + tax]
+        def add(vat: VatLine, net: int, tax: int) -> None:
+            key = (vat.category, _percent(vat))
+            basis_so_far, tax_so_far = groups.setdefault(key, [0, 0])
+            groups[key] = [basis_so_far + net, tax_so_far + tax]
+            if vat.exemption_reason or vat.exemption_code:
+                reasons.setdefault(key, (vat.exemption_code, vat.exemption_reason))
 
         line_total = 0
         for line in invoice.lines:
             net = line.net - (line.tax if line.tax_inclusive else 0)
-            add(_category(line.tax_percentage), net, line.tax)
+            add(line.vat, net, line.tax)
             line_total += net
         allowances = {-1: 0, 1: 0}  # document-level allowances (BG-20) and charges (BG-21), net
         for adjustment in invoice.adjustments:
             for share in adjustment.shares:
                 if share.amount:
                     net = share.amount - (share.tax if share.tax_inclusive else 0)
-                    rated = _category(share.tax_percentage)
-                    settlement.allowance_charge.add(self.allowance_charge(adjustment, net, rated))
-                    add(rated, adjustment.sign * net, adjustment.sign * share.tax)
+                    settlement.allowance_charge.add(self.allowance_charge(adjustment, net, share.vat))
+                    add(share.vat, adjustment.sign * net, adjustment.sign * share.tax)
                     allowances[adjustment.sign] += net
         for (category, rate), (basis, tax) in groups.items():
             breakdown = ApplicableTradeTax()
             breakdown.calculated_amount = self.amount(tax)
             breakdown.basis_amount = self.amount(basis)
             breakdown.type_code = "VAT"
-            breakdown.category_code = category
-            if category == EXEMPT[0]:
-                breakdown.exemption_reason_code = EXEMPT[1]
-                breakdown.exemption_reason = EXEMPT[2]
+            breakdown.category_code = category.value
+            if category in EXEMPTION_GIVEN:
+                code, text = reasons.get((category, rate), ("", ""))
+                if code:
+                    breakdown.exemption_reason_code = code
+                breakdown.exemption_reason = text or UNTAXED_REASON
             breakdown.rate_applicable_percent = rate
             settlement.trade_tax.add(breakdown)
         terms = PaymentTerms()
@@ -211,7 +221,7 @@ class _Builder:
         summation.prepaid_total = self.amount(invoice.amount_paid)
         summation.due_amount = self.amount(basis_total + taxes - invoice.amount_paid)
 
-    def allowance_charge(self, adjustment: InvoiceAdjustment, net: int, category: tuple[str, Decimal]):
+    def allowance_charge(self, adjustment: InvoiceAdjustment, net: int, vat: VatLine):
         """A one-time discount (an allowance) or fee (a charge) on the lines of one VAT rate, net."""
         from drafthorse.models.accounting import CategoryTradeTax, TradeAllowanceCharge
 
@@ -221,15 +231,14 @@ class _Builder:
         entry.reason = adjustment.name or ("Discount" if adjustment.sign < 0 else "Fee")
         tax = CategoryTradeTax()
         tax.type_code = "VAT"
-        tax.category_code, tax.rate_applicable_percent = category
+        tax.category_code = vat.category.value
+        tax.rate_applicable_percent = _percent(vat)
         entry.trade_tax.add(tax)
         return entry
 
 
-def _category(percentage: Decimal | None) -> tuple[str, Decimal]:
-    if percentage is None or percentage == 0:
-        return EXEMPT[0], Decimal("0.00")
-    return "S", percentage.quantize(Decimal("0.01"))
+def _percent(vat: VatLine) -> Decimal:
+    return vat.percentage.quantize(Decimal("0.01"))
 
 
 def _address(address, line1: str, line2: str, postal_code: str, city: str, country: str) -> None:

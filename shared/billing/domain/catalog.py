@@ -17,6 +17,8 @@ from billing.domain.money import (
     with_currency_scale,
 )
 from billing.domain.periods import BillingFrequency
+from billing.domain.pricing import LineTax
+from billing.domain.vat import VatCategory, category_of, rate_errors
 
 
 def sku_identity(sku: str) -> str:
@@ -37,6 +39,7 @@ class Product:
     description: str = ""
     sku: str = ""
     unit_cost: Decimal | None = None
+    tax_rate_id: str | None = None  # the rate its lines take unless they name one
     archived: bool = False
     version: int = 0
 
@@ -93,8 +96,24 @@ class TaxRate:
     updated_at: datetime
     description: str = ""
     country: str = ""
+    category: VatCategory = VatCategory.STANDARD
+    exemption_reason: str = ""  # at 0 %: why, as the buyer reads it
+    exemption_code: str = ""  # an exempt rate's VATEX code, when the tenant knows it
     archived: bool = False
     version: int = 0
+
+    @property
+    def line_tax(self) -> LineTax:
+        """The rate as a line carries it: a snapshot, which a later edit of the rate leaves alone."""
+        return LineTax(
+            self.name,
+            self.percentage,
+            self.inclusive,
+            self.id,
+            category=self.category,
+            exemption_reason=self.exemption_reason,
+            exemption_code=self.exemption_code,
+        )
 
 
 MAX_TAX_PERCENTAGE = Decimal(100)
@@ -111,7 +130,8 @@ def new_tax_rate(tenant_id: str, now: datetime, **fields: Any) -> TaxRate:
     if not fields.get("name", "").strip():
         raise ValidationFailed.of("name", "must not be blank")
     fields["percentage"] = checked_tax_percentage(fields["percentage"])
-    return TaxRate(tenant_id=tenant_id, id=new_id("tax_rate"), created_at=now, updated_at=now, **fields)
+    fields["category"] = category_of(fields["percentage"], fields.get("category"))
+    return _checked_rate(TaxRate(tenant_id=tenant_id, id=new_id("tax_rate"), created_at=now, updated_at=now, **fields))
 
 
 def updated_tax_rate(rate: TaxRate, now: datetime, changes: dict[str, Any]) -> TaxRate:
@@ -120,4 +140,15 @@ def updated_tax_rate(rate: TaxRate, now: datetime, changes: dict[str, Any]) -> T
         raise ValidationFailed.of("name", "must not be blank")
     if "percentage" in changes:
         changes["percentage"] = checked_tax_percentage(changes["percentage"])
-    return replace(rate, updated_at=now, **changes)
+        if "category" not in changes and (changes["percentage"] == 0) != (rate.percentage == 0):
+            changes["category"] = None  # a rate moved to or from 0 % takes that side's category
+    if "category" in changes:
+        changes["category"] = category_of(changes.get("percentage", rate.percentage), changes["category"])
+    return _checked_rate(replace(rate, updated_at=now, **changes))
+
+
+def _checked_rate(rate: TaxRate) -> TaxRate:
+    errors = rate_errors(rate.percentage, rate.category, rate.exemption_reason, rate.exemption_code)
+    if errors:
+        raise ValidationFailed(errors)
+    return rate

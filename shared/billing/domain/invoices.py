@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -18,9 +18,10 @@ from billing.domain.customers import Address, Customer
 from billing.domain.errors import Conflict, FieldError, Refusal, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.periods import BillingFrequency, billing_date
-from billing.domain.pricing import Summary
+from billing.domain.pricing import LineTax, Summary
 from billing.domain.records import plain, record_of, values_of
 from billing.domain.settings import Seller
+from billing.domain.vat import VatCategory, category_of
 
 MAX_CC = 9
 # The sequencer's transaction holds the counter and at most this many invoices (DynamoDB: 100 items).
@@ -119,7 +120,58 @@ def recipient_of(customer: Customer, address: Address | None = None) -> Recipien
 
 
 @dataclass(frozen=True)
-class InvoiceLine:
+class VatLine:
+    """A rate as an invoice groups by it: name, percentage, inclusive, category and the reason at
+    0 % (no tax at all: an empty name at 0 %, exempt, with no reason)."""
+
+    name: str
+    percentage: Decimal
+    inclusive: bool
+    category: VatCategory
+    exemption_reason: str = ""
+    exemption_code: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaxSnapshot:
+    """The tax of a line (or of a discount's or fee's part on one rate), as it was when billed."""
+
+    tax_name: str | None = None
+    tax_percentage: Decimal | None = None
+    tax_inclusive: bool = False
+    tax_category: VatCategory | None = None  # None: standard above 0 %, else exempt
+    tax_exemption_reason: str = ""  # at 0 %: why, as the buyer reads it
+    tax_exemption_code: str = ""
+
+    @property
+    def vat(self) -> VatLine:
+        percentage = self.tax_percentage or Decimal(0)
+        return VatLine(
+            self.tax_name or "",
+            percentage,
+            self.tax_inclusive,
+            category_of(percentage, self.tax_category),
+            self.tax_exemption_reason,
+            self.tax_exemption_code,
+        )
+
+
+def tax_snapshot(tax: LineTax | None) -> dict[str, Any]:
+    """A TaxSnapshot's fields from the money engine's tax of a line (None: no tax)."""
+    if tax is None:
+        return {}
+    return {
+        "tax_name": tax.name,
+        "tax_percentage": tax.percentage,
+        "tax_inclusive": tax.inclusive,
+        "tax_category": tax.vat_category,
+        "tax_exemption_reason": tax.exemption_reason,
+        "tax_exemption_code": tax.exemption_code,
+    }
+
+
+@dataclass(frozen=True)
+class InvoiceLine(TaxSnapshot):
     """A line as billed: what was asked (quantity, unit price, discount, tax) and what it came to."""
 
     name: str
@@ -134,9 +186,6 @@ class InvoiceLine:
     billing_frequency: BillingFrequency = BillingFrequency.ONE_TIME  # the product's; billed once
     discount_type: str | None = None
     discount_value: Decimal | None = None
-    tax_name: str | None = None
-    tax_percentage: Decimal | None = None
-    tax_inclusive: bool = False
     tax_rate_id: str | None = None
     period_start: date | None = None  # the service period a recurring line pays for
     period_end: date | None = None
@@ -148,15 +197,12 @@ class InvoiceLine:
 
 
 @dataclass(frozen=True)
-class AdjustmentShare:
+class AdjustmentShare(TaxSnapshot):
     """The part of a one-time discount or fee that fell on the lines of one rate (no rate: the
     lines without a tax) and the tax it moved there, as the rate was when billed."""
 
     amount: int
     tax: int
-    tax_name: str | None = None
-    tax_percentage: Decimal | None = None
-    tax_inclusive: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,13 +225,16 @@ class InvoiceAdjustment:
 
 @dataclass(frozen=True)
 class TaxAmount:
-    """Net amounts and tax per rate, as an invoice must show them."""
+    """Net amounts and tax per rate, as an invoice must show them (at 0 %, with the reason)."""
 
     name: str
     percentage: Decimal
     inclusive: bool
     net: int
     tax: int
+    category: VatCategory = VatCategory.STANDARD
+    exemption_reason: str = ""
+    exemption_code: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,20 +324,18 @@ class Invoice:
     def tax_amounts(self) -> list[TaxAmount]:
         """Net and tax per rate (lines without a tax under 0 %) after the one-time discounts and
         fees that fell on it, then each one-time tax."""
-        groups: dict[tuple[str, Decimal, bool], list[int]] = {}
+        groups: dict[VatLine, list[int]] = {}
 
-        def add(name: str | None, percentage: Decimal | None, inclusive: bool, amount: int, tax: int) -> None:
-            key = (name or "", percentage or Decimal(0), inclusive)
-            net_so_far, tax_so_far = groups.setdefault(key, [0, 0])
-            groups[key] = [net_so_far + amount - (tax if inclusive else 0), tax_so_far + tax]
+        def add(rate: VatLine, amount: int, tax: int) -> None:
+            net_so_far, tax_so_far = groups.setdefault(rate, [0, 0])
+            groups[rate] = [net_so_far + amount - (tax if rate.inclusive else 0), tax_so_far + tax]
 
         for line in self.lines:
-            add(line.tax_name, line.tax_percentage, line.tax_inclusive, line.net, line.tax)
+            add(line.vat, line.net, line.tax)
         for adjustment in self.adjustments:
             for share in adjustment.shares:
-                sign = adjustment.sign
-                add(share.tax_name, share.tax_percentage, share.tax_inclusive, sign * share.amount, sign * share.tax)
-        amounts = [TaxAmount(n, p, i, net, tax) for (n, p, i), (net, tax) in groups.items()]
+                add(share.vat, adjustment.sign * share.amount, adjustment.sign * share.tax)
+        amounts = [TaxAmount(**asdict(rate), net=net, tax=tax) for rate, (net, tax) in groups.items()]
         for adjustment in self.adjustments:
             if adjustment.kind == "tax":
                 percentage = adjustment.value if adjustment.type == "percent" else Decimal(0)
@@ -322,10 +369,8 @@ def priced(
                 billing_frequency=frequency,
                 discount_type=item.discount.type.value if item.discount else None,
                 discount_value=item.discount.value if item.discount else None,
-                tax_name=item.tax.name if item.tax else None,
-                tax_percentage=item.tax.percentage if item.tax else None,
-                tax_inclusive=bool(item.tax and item.tax.inclusive),
                 tax_rate_id=item.tax.tax_rate_id if item.tax else None,
+                **tax_snapshot(item.tax),
                 period_start=start,
                 period_end=end,
                 unit_cost=item.unit_cost,
@@ -341,9 +386,7 @@ def priced(
                 AdjustmentShare(
                     share.amount,
                     share.tax_amount,
-                    tax_name=share.tax.name if share.tax else None,
-                    tax_percentage=share.tax.percentage if share.tax else None,
-                    tax_inclusive=bool(share.tax and share.tax.inclusive),
+                    **tax_snapshot(share.tax),
                 )
                 for share in a.shares
             ),

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # annotations only: the API's schemas import this module on e
     from billing.domain.periods import BillingFrequency, BillingStart
     from billing.domain.pricing import AdjustmentKind, AmountType
     from billing.domain.subscriptions import CollectionMethod
+    from billing.domain.vat import VatCategory
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class TaxOrder:
     percentage: str
     name: str = "Tax"
     inclusive: bool = False
+    category: VatCategory | None = None
+    exemption_reason: str = ""
+    exemption_code: str = ""
 
 
 @dataclass(frozen=True)

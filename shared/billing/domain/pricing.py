@@ -22,6 +22,7 @@ from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.limits import MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY
 from billing.domain.money import MAX_AMOUNT, MAX_UNIT_PRICE, normalize_currency, round_half_up, to_minor
 from billing.domain.periods import BillingFrequency, BillingStart, billing_dates, end_date
+from billing.domain.vat import VatCategory, category_of
 
 HUNDRED = Decimal(100)
 _TOO_LARGE = f"one payment carries at most {MAX_AMOUNT} minor units"
@@ -42,12 +43,20 @@ class UnitDiscount:
 
 @dataclass(frozen=True)
 class LineTax:
-    """A tax rate from the tenant's library, copied onto the line (a snapshot)."""
+    """A tax rate from the tenant's library, copied onto the line (a snapshot): its VAT category
+    (None: standard above 0 %, else exempt) and, at 0 %, the reason the buyer reads."""
 
     name: str
     percentage: Decimal
     inclusive: bool = False
     tax_rate_id: str | None = None
+    category: VatCategory | None = None
+    exemption_reason: str = ""
+    exemption_code: str = ""
+
+    @property
+    def vat_category(self) -> VatCategory:
+        return category_of(self.percentage, self.category)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class TenantSettings(Seller):
     dunning_final_action: str = "cancel"
     default_payment_terms_days: int = 14
     default_currency: str = "eur"
+    default_tax_rate_id: str | None = None  # the rate of a line whose product names none
     currencies: tuple[str, ...] = field(default=("eur",))
     invoice_number_prefix: str = "INV-"
     invoice_number_start: int = 1

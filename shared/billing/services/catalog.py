@@ -8,6 +8,7 @@ from typing import Any
 from billing.domain import catalog as rules
 from billing.domain.access import Caller, Permission
 from billing.domain.catalog import Product, TaxRate
+from billing.domain.errors import Conflict, NotFound, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
 from billing.domain.settings import TenantSettings, updated_settings
 from billing.ports import CatalogRepository, Clock, SettingsRepository
@@ -22,6 +23,8 @@ class CatalogService:
     def create_product(self, caller: Caller, fields: dict[str, Any]) -> Product:
         caller.require(Permission.WRITE)
         fields = {**fields, "currency": self.settings.get(caller.tenant_id).billing_currency(fields["currency"])}
+        if fields.get("tax_rate_id") is not None:
+            self._live_rate(caller, fields["tax_rate_id"], "tax_rate_id")
         product = rules.new_product(caller.tenant_id, self.clock.now(), **fields)
         self.catalog.add_product(product)
         return product
@@ -45,6 +48,8 @@ class CatalogService:
     def update_product(self, caller: Caller, product_id: str, changes: dict[str, Any]) -> Product:
         caller.require(Permission.WRITE)
         current = self.catalog.get_product(caller.tenant_id, product_id)
+        if changes.get("tax_rate_id") is not None:
+            self._live_rate(caller, changes["tax_rate_id"], "tax_rate_id")
         if "currency" in changes:
             changes = {
                 **changes,
@@ -83,6 +88,10 @@ class CatalogService:
         return replace(updated, version=current.version + 1)
 
     def set_tax_rate_archived(self, caller: Caller, rate_id: str, archived: bool) -> TaxRate:
+        if archived and self.settings.get(caller.tenant_id).default_tax_rate_id == rate_id:
+            raise Conflict(
+                f"tax rate {rate_id} is the settings' default_tax_rate_id; choose another default before archiving it"
+            )
         return self.update_tax_rate(caller, rate_id, {"archived": archived})
 
     def get_settings(self, caller: Caller) -> TenantSettings:
@@ -92,6 +101,18 @@ class CatalogService:
     def update_settings(self, caller: Caller, changes: dict[str, Any]) -> TenantSettings:
         caller.require(Permission.ADMINISTER)
         current = self.settings.get(caller.tenant_id)
+        if changes.get("default_tax_rate_id") is not None:
+            self._live_rate(caller, changes["default_tax_rate_id"], "default_tax_rate_id")
         updated = updated_settings(current, changes)
         self.settings.save(updated)
         return replace(updated, version=current.version + 1)
+
+    def _live_rate(self, caller: Caller, rate_id: str, field: str) -> TaxRate:
+        """A rate of the library that lines may take, or a 422 naming ``field``."""
+        try:
+            rate = self.catalog.get_tax_rate(caller.tenant_id, rate_id)
+        except NotFound:
+            raise ValidationFailed.of(field, "no such tax rate") from None
+        if rate.archived:
+            raise ValidationFailed.of(field, "the tax rate is archived")
+        return rate

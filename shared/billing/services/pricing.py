@@ -13,7 +13,7 @@ from billing.domain.catalog import Product, TaxRate, checked_tax_percentage
 from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.metrics import Metrics, contract_metrics
 from billing.domain.money import parse_decimal, parse_unit_price, with_currency_scale
-from billing.domain.orders import AdjustmentOrder, DiscountOrder, LineOrder, PreviewOrder
+from billing.domain.orders import AdjustmentOrder, DiscountOrder, LineOrder, PreviewOrder, TaxOrder
 from billing.domain.periods import BillingFrequency, BillingStart
 from billing.domain.pricing import (
     Adjustment,
@@ -28,6 +28,7 @@ from billing.domain.pricing import (
     subscription_groups,
     summarize,
 )
+from billing.domain.vat import category_of, rate_errors
 from billing.ports import CatalogRepository, Clock, SettingsRepository
 
 QUANTITY_DECIMALS = 6
@@ -51,10 +52,16 @@ class PricingService:
 
     def preview(self, caller: Caller, order: PreviewOrder) -> Preview:
         caller.require(Permission.READ)
-        currency = self.settings.get(caller.tenant_id).billing_currency(order.currency)
         today = order.on or self.clock.now().date()
+        settings = self.settings.get(caller.tenant_id)
+        currency = settings.billing_currency(order.currency)
         items, adjustments = self.document_items(
-            caller.tenant_id, currency, order.lines, order.adjustments, order.for_invoice
+            caller.tenant_id,
+            currency,
+            order.lines,
+            order.adjustments,
+            order.for_invoice,
+            default_tax_rate_id=settings.default_tax_rate_id,
         )
         summary = summarize(items, adjustments, currency, today)
         metrics, per_line = contract_metrics(summary.lines, currency)
@@ -75,17 +82,23 @@ class PricingService:
         written_adjustments: Sequence[AdjustmentOrder],
         for_invoice: bool = False,
         catalog: tuple[dict[str, Product], dict[str, TaxRate]] | None = None,
+        *,
+        default_tax_rate_id: str | None,
     ) -> tuple[list[LineItem], list[Adjustment]]:
         """A document's written lines and one-time adjustments as the money engine takes them, with
         library products and tax rates read in one batch (or as ``catalog`` already holds them);
-        every bad field is named at once."""
+        every bad field is named at once. A line that names no tax takes its product's rate, else
+        ``default_tax_rate_id`` (the tenant's), read in a second batch when the first lacks them."""
         products, rates = catalog or self.catalog.get_catalog(tenant_id, *library_ids(lines))
+        implied = implied_rate_ids(lines, products, default_tax_rate_id) - rates.keys()
+        if implied:
+            rates = {**rates, **self.catalog.get_catalog(tenant_id, set(), implied)[1]}
         items: list[LineItem] = []
         errors: list[FieldError] = []
         for index, line in enumerate(lines):
             where = f"lines.{index}"
             try:
-                item = line_item(line, where, currency, products, rates, for_invoice)
+                item = line_item(line, where, currency, products, rates, for_invoice, default_tax_rate_id)
             except ValidationFailed as error:
                 errors.extend(error.errors)
                 continue
@@ -112,6 +125,21 @@ def library_ids(lines: Sequence[LineOrder]) -> tuple[set[str], set[str]]:
     )
 
 
+def implied_rate_ids(
+    lines: Sequence[LineOrder], products: dict[str, Product], default_tax_rate_id: str | None
+) -> set[str]:
+    """The rates that lines naming no tax take: their product's, else the tenant's default."""
+    implied = set()
+    for line in lines:
+        if line.tax_rate_id or line.tax:
+            continue
+        product = products.get(line.product_id) if line.product_id else None
+        rate_id = (product.tax_rate_id if product else None) or default_tax_rate_id
+        if rate_id:
+            implied.add(rate_id)
+    return implied
+
+
 def line_item(
     line: LineOrder,
     where: str,
@@ -119,6 +147,7 @@ def line_item(
     products: dict[str, Product],
     rates: dict[str, TaxRate],
     for_invoice: bool = False,
+    default_tax_rate_id: str | None = None,
 ) -> LineItem:
     """A written line as a LineItem: a library product's values unless the line overrides them
     (editing a line never changes the library product), or a custom line."""
@@ -157,7 +186,7 @@ def line_item(
         payments=line.payments,
         billing_start=line.billing_start or BillingStart(),
         discount=_discount(line.discount, where),
-        tax=_tax(line, where, rates),
+        tax=_tax(line, where, rates, product, default_tax_rate_id),
         unit_cost=unit_cost,
         product_id=product.id if product else None,
         description=line.description or base.description,
@@ -182,19 +211,56 @@ def _discount(written: DiscountOrder | None, where: str) -> UnitDiscount | None:
     return UnitDiscount(written.type, parse_decimal(written.value, f"{where}.discount.value", max_decimals=6))
 
 
-def _tax(line: LineOrder, where: str, rates: dict[str, TaxRate]) -> LineTax | None:
+def _tax(
+    line: LineOrder, where: str, rates: dict[str, TaxRate], product: Product | None, default_rate_id: str | None
+) -> LineTax | None:
+    """The line's tax: the rate or tax it names, else its product's rate, else the tenant's default
+    rate, else none."""
     if line.tax_rate_id and line.tax:
         raise ValidationFailed.of(f"{where}.tax", "give either tax_rate_id or tax, not both")
     if line.tax_rate_id:
-        rate = rates.get(line.tax_rate_id)
-        if rate is None or rate.archived:
-            raise ValidationFailed.of(f"{where}.tax_rate_id", "no such tax rate (or it is archived)")
-        return LineTax(rate.name, rate.percentage, rate.inclusive, rate.id)
-    written = line.tax
-    if written is None:
-        return None
+        return _live(rates, line.tax_rate_id, f"{where}.tax_rate_id", "no such tax rate (or it is archived)")
+    if line.tax is not None:
+        return _written_tax(line.tax, f"{where}.tax")
+    if product is not None and product.tax_rate_id:
+        return _live(
+            rates,
+            product.tax_rate_id,
+            f"{where}.product_id",
+            f"the product's tax rate {product.tax_rate_id} is archived; give the line a tax_rate_id or the "
+            "product another rate",
+        )
+    if default_rate_id:
+        return _live(
+            rates,
+            default_rate_id,
+            f"{where}.tax_rate_id",
+            f"the settings' default_tax_rate_id {default_rate_id} is archived; give the line a tax_rate_id",
+        )
+    return None
+
+
+def _live(rates: dict[str, TaxRate], rate_id: str, field: str, message: str) -> LineTax:
+    rate = rates.get(rate_id)
+    if rate is None or rate.archived:
+        raise ValidationFailed.of(field, message)
+    return rate.line_tax
+
+
+def _written_tax(written: TaxOrder, where: str) -> LineTax:
     try:
         percentage = checked_tax_percentage(written.percentage)
     except ValidationFailed:
-        raise ValidationFailed.of(f"{where}.tax.percentage", "must be a percentage from 0 to 100") from None
-    return LineTax(written.name or "Tax", percentage, written.inclusive)
+        raise ValidationFailed.of(f"{where}.percentage", "must be a percentage from 0 to 100") from None
+    category = category_of(percentage, written.category)
+    errors = rate_errors(percentage, category, written.exemption_reason, written.exemption_code, where)
+    if errors:
+        raise ValidationFailed(errors)
+    return LineTax(
+        written.name or "Tax",
+        percentage,
+        written.inclusive,
+        category=category,
+        exemption_reason=written.exemption_reason,
+        exemption_code=written.exemption_code,
+    )

@@ -239,7 +239,13 @@ class _Document:
             pdf.set_font(FONT, "B" if bold else "", 10)
             pdf.cell(120, 6, label, align="R")
             pdf.cell(0, 6, value, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.ln(6)
+        pdf.ln(2)
+        # Why a rate charges no VAT, as the law asks the invoice to say (an exemption, reverse charge).
+        pdf.set_font(FONT, "", 9)
+        reasons = (amount.exemption_reason for amount in invoice.tax_amounts if amount.exemption_reason)
+        for reason in dict.fromkeys(reasons):
+            pdf.multi_cell(0, 5, reason, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.ln(4)
 
     def closing(self) -> None:
         pdf, invoice, t, seller = self.pdf, self.invoice, self.text, self.seller

@@ -62,7 +62,7 @@ def get_product(product_id: str) -> ProductOut:
 
 @router.patch("/v1/products/<product_id>", tags=PRODUCTS, summary="Update a product")
 def update_product(product_id: str, body: ProductUpdate) -> ProductOut:
-    changes = changes_of(body, nullable=("unit_cost",))
+    changes = changes_of(body, nullable=("unit_cost", "tax_rate_id"))
     return product_out(catalog_service().update_product(caller_of(router), product_id, changes))
 
 
@@ -124,4 +124,5 @@ def get_settings() -> SettingsOut:
 
 @router.patch("/v1/settings", tags=SETTINGS, summary="Change the tenant's settings (admins only)")
 def update_settings(body: SettingsUpdate) -> SettingsOut:
-    return settings_out(catalog_service().update_settings(caller_of(router), changes_of(body)))
+    changes = changes_of(body, nullable=("default_tax_rate_id",))
+    return settings_out(catalog_service().update_settings(caller_of(router), changes))

@@ -18,9 +18,12 @@ from billing.http.schemas.common import (
     CurrencyCode,
     DecimalString,
     Email,
+    ExemptionCode,
+    ExemptionReason,
     Flag,
     Integer,
     LongText,
+    RateCategory,
     Request,
     Response,
     ShortText,
@@ -66,6 +69,7 @@ class ProductCreate(Request):
     unit_cost: DecimalString | None = None
     currency: CurrencyCode = Field(examples=["eur"])
     billing_frequency: BillingFrequency = BillingFrequency.ONE_TIME
+    tax_rate_id: str | None = Field(None, max_length=40, description="The rate its lines take unless they name one")
 
 
 class ProductUpdate(Request):
@@ -76,6 +80,7 @@ class ProductUpdate(Request):
     unit_cost: DecimalString | None = Field(None, description="null removes the cost")
     currency: CurrencyCode = omittable()
     billing_frequency: BillingFrequency = omittable()
+    tax_rate_id: str | None = Field(None, max_length=40, description="null: its lines take the settings' default rate")
 
 
 class ProductOut(Response):
@@ -88,6 +93,7 @@ class ProductOut(Response):
     unit_cost: str | None
     currency: str
     billing_frequency: BillingFrequency
+    tax_rate_id: str | None
     archived: bool
     created_at: datetime
     updated_at: datetime
@@ -103,6 +109,9 @@ class TaxRateCreate(Request):
     inclusive: Flag = False
     description: LongText = ""
     country: CountryCode = ""
+    category: RateCategory | None = None
+    exemption_reason: ExemptionReason = ""
+    exemption_code: ExemptionCode = ""
 
 
 class TaxRateUpdate(Request):
@@ -111,6 +120,9 @@ class TaxRateUpdate(Request):
     inclusive: Flag = omittable()
     description: LongText = omittable()
     country: CountryCode = omittable()
+    category: RateCategory = omittable()
+    exemption_reason: ExemptionReason = omittable()
+    exemption_code: ExemptionCode = omittable()
 
 
 class TaxRateOut(Response):
@@ -121,6 +133,9 @@ class TaxRateOut(Response):
     inclusive: bool
     description: str
     country: str
+    category: RateCategory
+    exemption_reason: str
+    exemption_code: str
     archived: bool
     created_at: datetime
     updated_at: datetime
@@ -156,6 +171,9 @@ class SettingsUpdate(Request):
     )
     default_payment_terms_days: Integer = omittable(ge=0, le=365)
     default_currency: CurrencyCode = omittable()
+    default_tax_rate_id: str | None = Field(
+        None, max_length=40, description="The rate of a line whose product names none; null: such lines have no tax"
+    )
     currencies: list[CurrencyCode] = omittable(min_length=1, max_length=50)
     invoice_number_prefix: str = omittable(max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
     invoice_number_start: Integer = omittable(
@@ -197,6 +215,7 @@ class SettingsOut(Response):
     dunning_final_action: str
     default_payment_terms_days: int
     default_currency: str
+    default_tax_rate_id: str | None
     currencies: list[str]
     invoice_number_prefix: str
     invoice_number_start: int

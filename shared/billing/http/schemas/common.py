@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import typing
 import unicodedata
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -110,6 +110,24 @@ DecimalString = Annotated[
 ]
 
 # Numbers and flags are taken as JSON writes them: true is not 1, 0 is not false, "12" is not 12.
+RateCategory = Annotated[
+    Literal["S", "Z", "E"],
+    Field(description="S standard (above 0 %), Z zero-rated, E exempt (names its exemption); omitted: S, at 0 % E"),
+]
+VatCategoryCode = Annotated[
+    Literal["S", "Z", "E", "AE", "G", "O"],
+    Field(description="EN 16931's VAT category: S standard, Z zero, E exempt, AE reverse charge, G export, O outside"),
+]
+ExemptionReason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200),
+    Field(description="At 0 %: why no VAT is charged, as the buyer reads it, e.g. 'Steuerfrei nach § 4 Nr. 14 UStG'"),
+]
+ExemptionCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, max_length=30),
+    Field(description="An exempt rate's VATEX code (CEF's list), e.g. VATEX-EU-132-1I"),
+]
 Integer = StrictInt
 Flag = StrictBool
 

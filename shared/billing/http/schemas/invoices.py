@@ -21,6 +21,7 @@ from billing.http.schemas.common import (
     Request,
     Response,
     ShortText,
+    VatCategoryCode,
     changes_of,
     omittable,
     out,
@@ -171,6 +172,9 @@ class InvoiceLineOut(Response):
     tax_percentage: str | None
     tax_inclusive: bool
     tax_rate_id: str | None
+    tax_category: VatCategoryCode | None = Field(description="null: issued before categories (S above 0 %, else E)")
+    tax_exemption_reason: str = Field(description="At 0 %: why no VAT is charged")
+    tax_exemption_code: str
     period_start: dt.date | None
     period_end: dt.date | None
     amount: Amount = Field(description="quantity x unit price, minor units")
@@ -186,6 +190,9 @@ class AdjustmentShareOut(Response):
     tax_name: str | None
     tax_percentage: str | None = Field(description="null: the lines without a tax")
     tax_inclusive: bool
+    tax_category: VatCategoryCode | None
+    tax_exemption_reason: str
+    tax_exemption_code: str
 
 
 class InvoiceAdjustmentOut(Response):
@@ -204,6 +211,9 @@ class TaxAmountOut(Response):
     name: str
     percentage: str
     inclusive: bool
+    category: VatCategoryCode
+    exemption_reason: str = Field(description="At 0 %: why no VAT is charged, as the invoice prints it")
+    exemption_code: str
     net: Amount
     tax: Amount
 

@@ -15,12 +15,16 @@ from billing.http.schemas.common import (
     CurrencyCode,
     Day,
     DecimalString,
+    ExemptionCode,
+    ExemptionReason,
     Flag,
     Integer,
     LongText,
+    RateCategory,
     Request,
     Response,
     ShortText,
+    VatCategoryCode,
 )
 
 if TYPE_CHECKING:
@@ -54,11 +58,18 @@ class TaxIn(Request):
     name: ShortText = "Tax"
     percentage: DecimalString
     inclusive: Flag = False
+    category: RateCategory | None = None
+    exemption_reason: ExemptionReason = ""
+    exemption_code: ExemptionCode = ""
 
     def order(self) -> TaxOrder:
         from billing.domain.orders import TaxOrder
+        from billing.domain.vat import VatCategory
 
-        return TaxOrder(self.percentage, self.name, self.inclusive)
+        category = VatCategory(self.category) if self.category else None
+        return TaxOrder(
+            self.percentage, self.name, self.inclusive, category, self.exemption_reason, self.exemption_code
+        )
 
 
 class LineIn(Request):
@@ -78,7 +89,9 @@ class LineIn(Request):
     )
     billing_start: BillingStartIn | None = None
     discount: DiscountIn | None = None
-    tax_rate_id: str | None = Field(None, max_length=40)
+    tax_rate_id: str | None = Field(
+        None, max_length=40, description="Omit with tax: the product's rate, else the settings' default_tax_rate_id"
+    )
     tax: TaxIn | None = None
 
     def order(self) -> LineOrder:
@@ -177,6 +190,8 @@ class RateTotalOut(Response):
     name: str | None = Field(description="The rate's name; null with percentage: the lines without a tax")
     percentage: str | None
     inclusive: bool
+    vat_category: VatCategoryCode
+    exemption_reason: str
     net: Amount = Field(description="The lines' net at this rate after the one-time discounts and fees, without tax")
     tax: Amount
 
@@ -293,6 +308,8 @@ def preview_out(p: Preview) -> PreviewOut:
                     name=rate.tax.name if rate.tax else None,
                     percentage=format_decimal(rate.tax.percentage) if rate.tax else None,
                     inclusive=bool(rate.tax and rate.tax.inclusive),
+                    vat_category=rate.tax.vat_category.value if rate.tax else "E",
+                    exemption_reason=rate.tax.exemption_reason if rate.tax else "",
                     net=rate.net,
                     tax=rate.tax_amount,
                 )

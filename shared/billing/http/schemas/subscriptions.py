@@ -15,6 +15,7 @@ from billing.http.schemas.common import (
     Integer,
     Request,
     Response,
+    VatCategoryCode,
     changes_of,
     omittable,
     out,
@@ -111,6 +112,9 @@ class TaxOut(Response):
     percentage: str
     inclusive: bool
     tax_rate_id: str | None
+    vat_category: VatCategoryCode
+    exemption_reason: str
+    exemption_code: str
 
 
 class SubscriptionLineOut(Response):

@@ -83,7 +83,13 @@ class InvoiceDrafts:
         settings = inputs.settings
         currency = settings.billing_currency(order.currency or settings.default_currency)
         details = self._priced(
-            caller, currency, order.lines, order.adjustments, now.date(), (inputs.products, inputs.rates)
+            caller,
+            currency,
+            order.lines,
+            order.adjustments,
+            now.date(),
+            settings.default_tax_rate_id,
+            (inputs.products, inputs.rates),
         )
         invoice = new_invoice(
             caller.tenant_id,
@@ -206,7 +212,12 @@ class InvoiceDrafts:
                     raise ValidationFailed.of("lines", "send the lines again when the currency or adjustments change")
                 adjustments = changes.get("adjustments") or ()
                 updates |= self._priced(
-                    caller, currency, changes["lines"], adjustments, invoice.issued_on or now.date()
+                    caller,
+                    currency,
+                    changes["lines"],
+                    adjustments,
+                    invoice.issued_on or now.date(),
+                    settings.default_tax_rate_id,
                 )
             if {"payment_terms", "days_until_due", "due_date"} & changes.keys():
                 updates |= _terms(
@@ -278,6 +289,7 @@ class InvoiceDrafts:
         lines: Sequence[LineOrder],
         adjustments: Sequence[AdjustmentOrder],
         today: date,
+        default_tax_rate_id: str | None,
         catalog: tuple[dict[str, Product], dict[str, TaxRate]] | None = None,
     ) -> dict[str, Any]:
         """Every line is billed once, now; a recurring product's line shows its service period."""
@@ -294,7 +306,7 @@ class InvoiceDrafts:
         if errors:
             raise ValidationFailed(errors)
         items, priced_adjustments = self.pricing.document_items(
-            caller.tenant_id, currency, lines, adjustments, catalog=catalog
+            caller.tenant_id, currency, lines, adjustments, catalog=catalog, default_tax_rate_id=default_tax_rate_id
         )
         periods = [
             service_period(item.frequency, today, line.period_start, line.period_end, f"lines.{i}")

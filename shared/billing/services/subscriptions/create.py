@@ -77,7 +77,9 @@ class SubscriptionCreation:
         currency = settings.billing_currency(order.currency)
         customer = usable_customer(self.customers, caller, order.customer_id)
         recurring_only(order.lines)
-        items, adjustments = self.pricing.document_items(caller.tenant_id, currency, order.lines, order.adjustments)
+        items, adjustments = self.pricing.document_items(
+            caller.tenant_id, currency, order.lines, order.adjustments, default_tax_rate_id=settings.default_tax_rate_id
+        )
         recurring_only(order.lines, items)
         summary = summarize(items, adjustments, currency, today)
         groups = sorted(subscription_groups(summary.lines), key=lambda g: (g.starts_on, g.line_indexes))

@@ -71,7 +71,10 @@ class SubscriptionEdits:
     def _edited_lines(
         self, caller: Caller, subscription: Subscription, lines: Sequence[LineOrder]
     ) -> tuple[LineItem, ...]:
-        items, _ = self.pricing.document_items(caller.tenant_id, subscription.currency, lines, [])
+        default_rate = self.pricing.settings.get(caller.tenant_id).default_tax_rate_id
+        items, _ = self.pricing.document_items(
+            caller.tenant_id, subscription.currency, lines, [], default_tax_rate_id=default_rate
+        )
         recurring_only(lines, items)
         errors = [
             FieldError(f"lines.{i}.billing_frequency", f"must be {subscription.frequency.value}, as the subscription")
