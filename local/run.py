@@ -14,6 +14,7 @@ from werkzeug.serving import make_server
 
 from local.stack import EmbeddedAws, free_port
 from local.stripe_standin import StripeStandIn
+from local.vies_standin import ViesStandIn
 
 # The stand-in's keys: shaped like test-mode keys, known to nothing but this machine.
 STRIPE_SECRET_KEY = "sk_test_billow_local_platform"
@@ -32,6 +33,7 @@ class LocalStack:
         port: int | None = None,
         aws_port: int | None = None,
         stripe_port: int | None = None,
+        vies_port: int | None = None,
         *,
         sandboxes_per_function: int = 4,
         in_process: bool = False,
@@ -42,6 +44,9 @@ class LocalStack:
         self.stripe = StripeStandIn(STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_CONNECT_CLIENT_ID)
         self.stripe_port = stripe_port or free_port()
         self.stripe_url = f"http://127.0.0.1:{self.stripe_port}"
+        self.vies = ViesStandIn()
+        self.vies_port = vies_port or free_port()
+        self.vies_url = f"http://127.0.0.1:{self.vies_port}"
         self.gateway = None
         self.queues = None
         self.sandboxes_per_function = sandboxes_per_function
@@ -69,6 +74,8 @@ class LocalStack:
         self._check_free(self.port, "PORT")
         self._check_free(self.stripe_port, "STRIPE_PORT")
         self._serve(self.stripe, self.stripe_port, "stripe-standin")
+        self._check_free(self.vies_port, "VIES_PORT")
+        self._serve(self.vies, self.vies_port, "vies-standin")
         self.stripe.switches.webhook_url = f"{self.url}/v1/webhooks/stripe"
         self.aws.start(
             parameter_overrides={
@@ -82,6 +89,7 @@ class LocalStack:
                 "STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET,
                 "STRIPE_PUBLISHABLE_KEY": STRIPE_PUBLISHABLE_KEY,
                 "STRIPE_CONNECT_CLIENT_ID": STRIPE_CONNECT_CLIENT_ID,
+                "VIES_URL": self.vies_url,
             },
         )
         from local.gateway import Gateway  # imports the handlers: only once the environment is set
@@ -120,7 +128,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         stack = LocalStack(
-            port=int(os.environ.get("PORT", "3000")), stripe_port=int(os.environ.get("STRIPE_PORT", "12111"))
+            port=int(os.environ.get("PORT", "3000")),
+            stripe_port=int(os.environ.get("STRIPE_PORT", "12111")),
+            vies_port=int(os.environ.get("VIES_PORT", "12112")),
         ).start()
     except PortTaken as taken:
         print(f"billow: {taken}", file=sys.stderr, flush=True)
@@ -136,6 +146,7 @@ Billow is running on its embedded stack (no AWS account, no Docker).
   OpenAPI     {stack.url}/openapi.json
   AWS (moto)  {stack.aws.endpoint}
   Stripe      {stack.stripe_url} (stand-in; key {STRIPE_SECRET_KEY}, webhooks to /v1/webhooks/stripe)
+  VIES        {stack.vies_url} (stand-in: a VAT id with a right check digit is registered)
   Mail        {stack.url}/_local/mail (what SES sent, newest first; nothing is delivered)
 
 Try it (a token for tenant "acme", role admin; `make token TENANT=x ROLE=viewer` prints others):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from billing.adapters.dynamodb.payments import DynamoProcessorConnections
     from billing.adapters.ses.mailer import SesMailer
+    from billing.ports import VatIdRegistry
     from billing.services.billing_runs import BillingRunService
     from billing.services.catalog import CatalogService
     from billing.services.customers import CustomerExport, CustomerService
@@ -80,7 +81,15 @@ def customer_service() -> CustomerService:
         DynamoSettingsRepository(),
         SystemClock(),
         processor_sync=payment_method_service,
+        vat_ids=vat_id_registry,
     )
+
+
+@cache
+def vat_id_registry() -> VatIdRegistry:
+    from billing.adapters.vies import ViesRegistry
+
+    return ViesRegistry(config().vies_url, SystemClock())
 
 
 @cache

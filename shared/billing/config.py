@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 
 DAY_SECONDS = 24 * 3600
+VIES_URL = "https://ec.europa.eu/taxation_customs/vies/rest-api"
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Config:
     stripe_keys: StripeKeys | None = None
     # Without a queue the billing run works in the request that starts it.
     billing_queue_url: str | None = None
+    # The EU's VAT id register (VIES); locally the embedded stack's stand-in.
+    vies_url: str = VIES_URL
     billing_time_zone: str = "UTC"
     tenant_claim: str = "custom:tenant_id"
     role_claim: str = "custom:role"
@@ -87,6 +90,7 @@ class Config:
             stripe_secret_name=text("STRIPE_SECRET_NAME"),
             stripe_keys=stripe_keys,
             billing_queue_url=text("BILLING_QUEUE_URL") or None,
+            vies_url=text("VIES_URL", VIES_URL),
             billing_time_zone=text("BILLING_TIME_ZONE", "UTC"),
             tenant_claim=text("TENANT_CLAIM", "custom:tenant_id"),
             role_claim=text("ROLE_CLAIM", "custom:role"),

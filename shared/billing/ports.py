@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
-from billing.domain.customers import Customer, CustomerRecords
+from billing.domain.customers import Customer, CustomerRecords, VatIdCheck
 from billing.domain.events import DomainEvent
 from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
 from billing.domain.paging import Page
@@ -450,3 +450,11 @@ class ProcessorCustomerSync(Protocol):
 
     def after_update(self, before: Customer, after: Customer, actor: str) -> None:
         """Push a changed name or email to the processor's customer (best effort, on the timeline)."""
+
+
+class VatIdRegistry(Protocol):
+    """The EU's register of VAT ids (VIES), asked whether a VAT id is valid there."""
+
+    def check(self, vat_id: str, requester_vat_id: str) -> VatIdCheck:
+        """What the register says of ``vat_id`` (asked on behalf of ``requester_vat_id``, the seller's,
+        which earns a consultation number): confirmed, not confirmed, or unavailable; never raises."""

@@ -88,7 +88,7 @@ def shop(api):
             "company_name": "Muster GmbH",
             "email": "info@muster.de",
             "billing_email": "ap@muster.de",
-            "vat_id": "DE123456789",
+            "vat_id": "DE123456788",
             "address": {"line1": "Hauptstr. 1", "postal_code": "10115", "city": "Berlin", "country": "DE"},
         },
     ).json()

@@ -17,7 +17,7 @@ from billing.clock import SystemClock
 from billing.domain.access import Caller, Role
 from billing.services.customers import CustomerService
 from tests.integration.conftest import fields_of
-from tests.unit.fakes import NoProcessor
+from tests.unit.fakes import NoProcessor, RegisteredVatIds
 
 COMPANY = {"type": "company", "company_name": "Muster GmbH", "email": "Info@Muster.DE"}
 
@@ -177,7 +177,7 @@ def test_concurrent_creates_never_share_a_debtor_number(stack, api):
     # Given DATEV numbering on, When 24 customers are created at once over real DynamoDB
     api.patch("/v1/settings", json={"datev_enabled": True, "debtor_number_start": 20000})
     service = CustomerService(
-        DynamoCustomerRepository(), DynamoSettingsRepository(), SystemClock(), lambda: NoProcessor()
+        DynamoCustomerRepository(), DynamoSettingsRepository(), SystemClock(), lambda: NoProcessor(), RegisteredVatIds
     )
     caller = Caller(api.tenant, "u", Role.BILLING)
     # and someone entered 20003 by hand meanwhile

@@ -17,7 +17,7 @@ SELLER = {
     "business_postal_code": "10119",
     "business_city": "Berlin",
     "business_country": "DE",
-    "business_vat_id": "DE999999999",
+    "business_vat_id": "DE999999995",
     "bank_iban": "DE89 3704 0044 0532 0130 00",
     "bank_bic": "COBADEFFXXX",
     "locale": "de_DE",
@@ -68,11 +68,11 @@ def test_the_pdf_shows_what_a_german_invoice_must_show(german_shop):
     for expected in (
         "Billow Demo GmbH",
         "Torstraße 1",
-        "DE999999999",  # the seller's VAT id
+        "DE999999995",  # the seller's VAT id
         "Muster GmbH",
         "Hauptstr. 1",
         "10115 Berlin",
-        "DE123456789",  # the buyer's
+        "DE123456788",  # the buyer's
         "Rechnung",
         "RE-2026-000001",
         "Rechnungsdatum",

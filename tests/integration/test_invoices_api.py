@@ -35,7 +35,7 @@ def test_a_draft_carries_the_customers_details_the_engines_figures_and_no_number
     assert invoice["status"] == "draft" and invoice["number"] is None and invoice["hosted_url"] is None
     recipient = invoice["recipient"]
     assert recipient["name"] == "Muster GmbH" and recipient["email"] == "ap@muster.de"
-    assert (recipient["line1"], recipient["city"], recipient["vat_id"]) == ("Hauptstr. 1", "Berlin", "DE123456789")
+    assert (recipient["line1"], recipient["city"], recipient["vat_id"]) == ("Hauptstr. 1", "Berlin", "DE123456788")
     hosting, setup = invoice["lines"]
     # 11.90 with 15 % off pays 10.12 (the discount shown makes the line balance: 1.78), tax 19 % of 10.12 = 1.92
     assert (hosting["amount"], hosting["discount"], hosting["net"], hosting["tax"]) == (1190, 178, 1012, 192)

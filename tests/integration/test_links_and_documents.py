@@ -32,7 +32,7 @@ def issued(shop, standin):
             "business_postal_code": "10119",
             "business_city": "Berlin",
             "business_country": "DE",
-            "business_vat_id": "DE999999999",
+            "business_vat_id": "DE999999995",
         },
     )
     connect_stripe_account(shop)

@@ -83,6 +83,7 @@ PROMISED = {
         fields(type='"paid_online"'),
         line("Receipt from Billow Demo GmbH"),
     ],
+    "vat": [line("True"), line("reverse_charge")],
     "subscriptions": [
         fields(total="17731"),
         fields(status='"active"'),

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         NoProcessor,
         PdfStandIn,
         RecordingMailer,
+        RegisteredVatIds,
     )
 
     _clock: ports.Clock = FixedClock()
@@ -51,3 +52,4 @@ if TYPE_CHECKING:
     _mailer: ports.Mailer = RecordingMailer()
     _renderer: ports.InvoiceRenderer = PdfStandIn()
     _sync: ports.ProcessorCustomerSync = NoProcessor()
+    _vat_ids: ports.VatIdRegistry = RegisteredVatIds()

@@ -13,7 +13,7 @@ from billing.adapters.dynamodb.invoices import COUNTER_ATTEMPTS
 from billing.clock import clock_override
 from billing.domain.billing_runs import BillingRun
 from billing.domain.catalog import Product, TaxRate, sku_identity
-from billing.domain.customers import Customer, CustomerRecords
+from billing.domain.customers import Customer, CustomerRecords, VatIdCheck, VatIdStatus
 from billing.domain.errors import (
     DebtorNumberTaken,
     NotFound,
@@ -1002,3 +1002,21 @@ class NoProcessor:
 
     def after_update(self, before: Customer, after: Customer, actor: str) -> None:
         assert after.processor_customer_id is None, "a processor's customer needs the real sync"
+
+
+class RegisteredVatIds:
+    """VIES as a test wants it: the ids in ``registered`` are confirmed, any other is not; with
+    ``down`` the register cannot be asked. Remembers what it was asked."""
+
+    def __init__(self, *registered: str, down: bool = False):
+        self.registered = set(registered)
+        self.down = down
+        self.asked: list[tuple[str, str]] = []
+
+    def check(self, vat_id: str, requester_vat_id: str) -> VatIdCheck:
+        self.asked.append((vat_id, requester_vat_id))
+        now = datetime(2026, 3, 1, 9, tzinfo=UTC)
+        if self.down:
+            return VatIdCheck(vat_id, VatIdStatus.UNAVAILABLE, now)
+        status = VatIdStatus.CONFIRMED if vat_id in self.registered else VatIdStatus.NOT_CONFIRMED
+        return VatIdCheck(vat_id, status, now, f"WAPI{len(self.asked):06d}" if requester_vat_id else "")

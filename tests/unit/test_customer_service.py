@@ -12,7 +12,14 @@ from billing.domain.customers import EXPORT_COLUMNS, CustomerRecords
 from billing.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from billing.domain.settings import TenantSettings
 from billing.services.customers import CustomerExport, CustomerService
-from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemoryFiles, InMemorySettings, NoProcessor
+from tests.unit.fakes import (
+    FixedClock,
+    InMemoryCustomers,
+    InMemoryFiles,
+    InMemorySettings,
+    NoProcessor,
+    RegisteredVatIds,
+)
 
 ADMIN = Caller("acme", "u-admin", Role.ADMIN)
 BILLING = Caller("acme", "u-billing", Role.BILLING)
@@ -38,7 +45,7 @@ def files():
 
 @pytest.fixture
 def service(repo, settings, files):
-    return CustomerService(repo, settings, FixedClock(), lambda: NoProcessor())
+    return CustomerService(repo, settings, FixedClock(), lambda: NoProcessor(), RegisteredVatIds)
 
 
 def with_datev(settings, start=10000, end=69999):

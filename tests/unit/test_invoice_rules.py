@@ -50,13 +50,13 @@ from billing.domain.vat import VatCategory
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 BASE = "https://api.billow.test"
-SELLER = Seller(business_name="Billow Demo GmbH", business_vat_id="DE999999999")
+SELLER = Seller(business_name="Billow Demo GmbH", business_vat_id="DE999999995")
 FULL_SELLER = Seller(
     business_name="Billow Demo GmbH",
     business_country="DE",
     business_city="Berlin",
     business_postal_code="10119",
-    business_vat_id="DE999999999",
+    business_vat_id="DE999999995",
     business_contact_name="Erika",
     business_phone="+49 30 1",
     business_email="r@billow.de",
@@ -257,7 +257,7 @@ def test_the_recipient_is_the_customers_billing_side_as_it_was():
         company_name="Muster GmbH",
         email="info@muster.de",
         billing_email="ap@muster.de",
-        vat_id="DE123456789",
+        vat_id="DE123456788",
         debtor_number=10001,
         address={"line1": "Lieferweg 2", "city": "Potsdam", "country": "DE"},
         billing_address={
@@ -279,7 +279,7 @@ def test_the_recipient_is_the_customers_billing_side_as_it_was():
         city="Berlin",
         state="BE",
         country="DE",
-        vat_id="DE123456789",
+        vat_id="DE123456788",
         debtor_number=10001,
     )
 

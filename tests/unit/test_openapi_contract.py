@@ -110,7 +110,8 @@ def _properties(schema_name: str) -> dict:
 @pytest.mark.parametrize("schema_name", ["CustomerUpdate", "ProductUpdate", "TaxRateUpdate", "SettingsUpdate"])
 def test_patch_fields_are_nullable_only_where_null_means_something(schema_name):
     nullable = {name for name, p in _properties(schema_name).items() if "null" in json.dumps(p)}
-    assert nullable <= {"billing_address", "debtor_number", "unit_cost", "tax_rate_id", "default_tax_rate_id"}
+    nullable_on_purpose = {"billing_address", "debtor_number", "unit_cost", "tax_rate_id", "default_tax_rate_id"}
+    assert nullable <= nullable_on_purpose | {"vat_treatment"}
     assert all("default" not in p or p["default"] is not None for p in _properties(schema_name).values())
 
 

@@ -15,7 +15,7 @@ from billing.domain.events import RecordChanged, RecordKind
 from billing.services.customers import CustomerService
 from billing.services.events import EventBus
 from billing.services.publishing import PublishingCustomers, PublishingSubscriptions
-from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings, NoProcessor
+from tests.unit.fakes import FixedClock, InMemoryCustomers, InMemorySettings, NoProcessor, RegisteredVatIds
 from tests.unit.wiring import ADMIN, Billow
 
 
@@ -65,7 +65,11 @@ def test_customers_are_published_as_created_updated_and_deleted():
     bus, seen = EventBus(), []
     bus.subscribe(RecordChanged, seen.append)
     service = CustomerService(
-        PublishingCustomers(InMemoryCustomers(), bus), InMemorySettings(), FixedClock(), lambda: NoProcessor()
+        PublishingCustomers(InMemoryCustomers(), bus),
+        InMemorySettings(),
+        FixedClock(),
+        lambda: NoProcessor(),
+        RegisteredVatIds,
     )
     caller = Caller("t", "user_1", Role.ADMIN)
     customer = service.create(caller, {"type": "company", "company_name": "Muster GmbH"})

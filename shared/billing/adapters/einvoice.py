@@ -10,7 +10,7 @@ from decimal import Decimal
 from billing.domain.invoices import Invoice, InvoiceAdjustment, InvoiceLine, VatLine
 from billing.domain.money import minor_units
 from billing.domain.settings import Seller
-from billing.domain.vat import VatCategory
+from billing.domain.vat import VatCategory, VatTreatment
 
 EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
@@ -88,7 +88,12 @@ class _Builder:
             seller.business_city,
             seller.business_country,
         )
-        if seller.business_vat_id:
+        # Outside the scope of VAT an invoice carries no VAT id (BR-O-02); the register number then
+        # identifies the seller (BT-30, BR-CO-26).
+        vat_ids = self.invoice.vat_treatment is not VatTreatment.OUTSIDE_EU
+        if seller.business_register_number:
+            agreement.seller.legal_organization.id = seller.business_register_number
+        if seller.business_vat_id and vat_ids:
             agreement.seller.tax_registrations.add(TaxRegistration(id=("VA", seller.business_vat_id)))
         if seller.business_tax_number:
             agreement.seller.tax_registrations.add(TaxRegistration(id=("FC", seller.business_tax_number)))
@@ -105,7 +110,7 @@ class _Builder:
         _address(agreement.buyer.address, buyer.line1, buyer.line2, buyer.postal_code, buyer.city, buyer.country)
         if buyer.email:
             agreement.buyer.electronic_address.uri_ID = ("EM", buyer.email)
-        if buyer.vat_id:
+        if buyer.vat_id and vat_ids:
             agreement.buyer.tax_registrations.add(TaxRegistration(id=("VA", buyer.vat_id)))
 
     def line(self, index: int, line: InvoiceLine):
@@ -131,7 +136,8 @@ class _Builder:
         vat = line.vat
         item.settlement.trade_tax.type_code = "VAT"
         item.settlement.trade_tax.category_code = vat.category.value
-        item.settlement.trade_tax.rate_applicable_percent = _percent(vat)
+        if vat.category is not VatCategory.NOT_SUBJECT:  # outside the scope of VAT there is no rate (BR-O-05)
+            item.settlement.trade_tax.rate_applicable_percent = _percent(vat)
         if line.period_start and line.period_end:
             item.settlement.period.start = line.period_start
             item.settlement.period.end = line.period_end
@@ -203,7 +209,8 @@ class _Builder:
                 if code:
                     breakdown.exemption_reason_code = code
                 breakdown.exemption_reason = text or UNTAXED_REASON
-            breakdown.rate_applicable_percent = rate
+            if category is not VatCategory.NOT_SUBJECT:
+                breakdown.rate_applicable_percent = rate
             settlement.trade_tax.add(breakdown)
         terms = PaymentTerms()
         terms.description = _terms_text(invoice, self.payment_url)
@@ -232,7 +239,8 @@ class _Builder:
         tax = CategoryTradeTax()
         tax.type_code = "VAT"
         tax.category_code = vat.category.value
-        tax.rate_applicable_percent = _percent(vat)
+        if vat.category is not VatCategory.NOT_SUBJECT:
+            tax.rate_applicable_percent = _percent(vat)
         entry.trade_tax.add(tax)
         return entry
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
 from billing.domain.ids import new_id
+from billing.domain.vat import EU_COUNTRIES, VatTreatment
 
 DEFAULT_ADDRESS = "default"
 
@@ -31,6 +32,23 @@ class Address:
 
     def with_fields(self, values: dict[str, str]) -> Address:
         return replace(self, **{k: v for k, v in values.items() if k != "id"})
+
+
+class VatIdStatus(StrEnum):
+    CONFIRMED = "confirmed"  # the member state's register knows it (VIES said valid)
+    NOT_CONFIRMED = "not_confirmed"  # VIES said it is not valid
+    UNAVAILABLE = "unavailable"  # VIES could not be asked; ask again
+
+
+@dataclass(frozen=True)
+class VatIdCheck:
+    """What the EU's VIES service said of a VAT id, when, and its reference for the books."""
+
+    vat_id: str
+    status: VatIdStatus
+    checked_at: datetime
+    reference: str = ""  # VIES's requestIdentifier (a consultation number when asked with the seller's id)
+    name: str = ""  # the name the register holds
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,20 @@ class Customer:
     default_payment_method: str = ""  # description of the default card, e.g. "visa •••• 4242 (12/2029)"
     default_payment_method_id: str | None = None
     processor_customer_id: str | None = None  # Stripe's cus_... in the tenant's connected account
+    vat_id_check: VatIdCheck | None = None
+    vat_treatment: VatTreatment | None = None  # overrides the treatment invoices decide
     version: int = 0
+
+    @property
+    def vat_id_confirmed(self) -> bool:
+        """Whether VIES confirmed the VAT id the customer has now."""
+        check = self.vat_id_check
+        return (
+            bool(self.vat_id)
+            and check is not None
+            and check.vat_id == self.vat_id
+            and check.status is VatIdStatus.CONFIRMED
+        )
 
     @property
     def display_name(self) -> str:
@@ -121,6 +152,8 @@ def new_customer(
     billing_address: dict[str, str] | None = None,
     **details: Any,
 ) -> Customer:
+    if details.get("vat_treatment") is not None:
+        details["vat_treatment"] = VatTreatment(details["vat_treatment"])
     errors = identity_errors(
         customer_type, details.get("first_name", ""), details.get("last_name", ""), details.get("company_name", "")
     )
@@ -147,6 +180,13 @@ def new_customer(
     )
 
 
+def checkable_vat_id(vat_id: str) -> bool:
+    """An EU VAT id, which VIES can confirm: a member state's prefix (EL for Greece, XI for
+    Northern Ireland) and more."""
+    prefix = vat_id[:2].upper()
+    return len(vat_id) > 2 and (prefix in EU_COUNTRIES - {"GR"} or prefix in ("EL", "XI"))
+
+
 def ensure_editable(customer: Customer) -> None:
     if customer.read_only:
         raise Forbidden(f"customer {customer.id} is read-only and cannot be edited")
@@ -158,6 +198,8 @@ def updated_customer(customer: Customer, now: datetime, changes: dict[str, Any])
     billing address, creating it if absent, or removes it when None."""
     ensure_editable(customer)
     changes = dict(changes)
+    if changes.get("vat_treatment") is not None:
+        changes["vat_treatment"] = VatTreatment(changes["vat_treatment"])
     addresses = dict(customer.addresses)
     billing_id = customer.billing_address_id
     if "address" in changes:

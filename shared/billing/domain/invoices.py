@@ -21,7 +21,7 @@ from billing.domain.periods import BillingFrequency, billing_date
 from billing.domain.pricing import LineTax, Summary
 from billing.domain.records import plain, record_of, values_of
 from billing.domain.settings import Seller
-from billing.domain.vat import VatCategory, category_of
+from billing.domain.vat import VatCategory, VatTreatment, category_of
 
 MAX_CC = 9
 # The sequencer's transaction holds the counter and at most this many invoices (DynamoDB: 100 items).
@@ -303,6 +303,8 @@ class Invoice:
     voided_at: datetime | None = None
     cloned_from: str | None = None
     seller: Seller | None = None  # copied from the settings when finalized
+    vat_treatment: VatTreatment = VatTreatment.DOMESTIC  # decided when the lines were priced
+    vat_treatment_note: str = ""  # why
     version: int = 0
 
     @property
@@ -451,6 +453,8 @@ def cloned(invoice: Invoice, now: datetime, actor: str) -> Invoice:
         owner=actor,
         associated_customer_ids=invoice.associated_customer_ids,
         cloned_from=invoice.id,
+        vat_treatment=invoice.vat_treatment,
+        vat_treatment_note=invoice.vat_treatment_note,
     )
 
 
@@ -746,6 +750,16 @@ def einvoice_refusal(invoice: Invoice, seller: Seller, fmt: EInvoiceFormat) -> R
         refusal.reasons.append("settings.business_vat_id: the seller's VAT id or tax number (BR-CO-26) is missing")
     if not invoice.recipient.country:
         refusal.reasons.append("the customer's billing address has no country (BT-55)")
+    if invoice.vat_treatment is VatTreatment.REVERSE_CHARGE:
+        if not seller.business_vat_id:
+            refusal.reasons.append("settings.business_vat_id: a reverse charge needs the seller's VAT id (BR-AE-02)")
+        if not invoice.recipient.vat_id:
+            refusal.reasons.append("the customer's VAT id is missing; a reverse charge needs the buyer's (BR-AE-02)")
+    if invoice.vat_treatment is VatTreatment.OUTSIDE_EU and not seller.business_register_number:
+        refusal.reasons.append(
+            "settings.business_register_number: an invoice outside the scope of VAT carries no VAT id (BR-O-02), "
+            "so the register number identifies the seller (BT-30, BR-CO-26)"
+        )
     if fmt is EInvoiceFormat.XRECHNUNG:
         if not (invoice.recipient.city and invoice.recipient.postal_code):
             refusal.reasons.append("the customer's billing address needs a city and post code (BR-DE-8, BR-DE-9)")

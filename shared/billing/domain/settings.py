@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from decimal import Decimal
 from typing import Any
 
 from billing.domain.errors import FieldError, ValidationFailed
@@ -28,6 +29,8 @@ class Seller:
     business_country: str = ""
     business_vat_id: str = ""
     business_tax_number: str = ""
+    business_register_court: str = ""  # e.g. Amtsgericht Charlottenburg
+    business_register_number: str = ""  # e.g. HRB 123456 B
     business_email: str = ""
     business_phone: str = ""
     business_contact_name: str = ""
@@ -58,6 +61,9 @@ class TenantSettings(Seller):
     default_payment_terms_days: int = 14
     default_currency: str = "eur"
     default_tax_rate_id: str | None = None  # the rate of a line whose product names none
+    small_business: bool = False  # § 19 UStG: no VAT is charged
+    oss_enabled: bool = False  # EU consumers pay their country's standard rate (One-Stop-Shop)
+    oss_rates: dict[str, Decimal] = field(default_factory=dict)  # a country's rate other than the shipped table's
     currencies: tuple[str, ...] = field(default=("eur",))
     invoice_number_prefix: str = "INV-"
     invoice_number_start: int = 1
@@ -68,6 +74,11 @@ class TenantSettings(Seller):
     invoice_email_subject: str = "Invoice {number} from {business_name}"
     invoice_email_message: str = "Please find attached invoice {number} of {total}, due on {due_date}."
     version: int = 0
+
+    @property
+    def language(self) -> str:
+        """The language of what the buyer reads: de of de_DE."""
+        return self.locale.split("_")[0]
 
     @property
     def seller(self) -> Seller:
@@ -104,6 +115,8 @@ def updated_settings(settings: TenantSettings, changes: dict[str, Any]) -> Tenan
         )
     if "admin_notification_emails" in changes:
         changes["admin_notification_emails"] = tuple(changes["admin_notification_emails"])
+    if "oss_rates" in changes:
+        changes["oss_rates"] = _oss_rates(changes["oss_rates"])
     if "dunning_retry_days" in changes:
         changes["dunning_retry_days"] = tuple(changes["dunning_retry_days"])
     if "default_currency" in changes:
@@ -122,3 +135,19 @@ def updated_settings(settings: TenantSettings, changes: dict[str, Any]) -> Tenan
     if errors:
         raise ValidationFailed(errors)
     return candidate
+
+
+def _oss_rates(written: dict[str, str]) -> dict[str, Decimal]:
+    from billing.domain.catalog import checked_tax_percentage
+    from billing.domain.vat import EU_COUNTRIES
+
+    errors = [FieldError(f"oss_rates.{c}", "is not an EU member state") for c in written if c not in EU_COUNTRIES]
+    rates = {}
+    for country, value in written.items():
+        try:
+            rates[country] = checked_tax_percentage(value)
+        except ValidationFailed:
+            errors.append(FieldError(f"oss_rates.{country}", "must be a percentage from 0 to 100"))
+    if errors:
+        raise ValidationFailed(errors)
+    return rates

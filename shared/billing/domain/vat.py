@@ -9,6 +9,7 @@ from who buys, and are decided per invoice."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -23,6 +24,32 @@ class VatCategory(StrEnum):
     EXPORT = "G"
     NOT_SUBJECT = "O"
 
+
+class VatTreatment(StrEnum):
+    """How VAT applies to a sale, decided per invoice from who sells to whom."""
+
+    DOMESTIC = "domestic"  # the seller's rates
+    REVERSE_CHARGE = "reverse_charge"  # an EU business with a confirmed VAT id owes the VAT (Art. 196)
+    EU_CONSUMER = "eu_consumer"  # the seller's rates, or with OSS the buyer country's standard rate
+    OUTSIDE_EU = "outside_eu"  # a supply whose place is abroad: outside the scope of German VAT
+    SMALL_BUSINESS = "small_business"  # § 19 UStG: no VAT is charged
+
+
+# The standard VAT rate of each member state, as the table shipped with Billow knows them on
+# this date; a tenant overrides a country's rate in its settings (oss_rates).
+EU_STANDARD_RATES_AS_OF = date(2026, 1, 1)
+EU_STANDARD_RATES = {
+    country: Decimal(rate)
+    for country, rate in {
+        "AT": "20", "BE": "21", "BG": "20", "CY": "19", "CZ": "21", "DE": "19", "DK": "25", "EE": "24",
+        "ES": "21", "FI": "25.5", "FR": "20", "GR": "24", "HR": "25", "HU": "27", "IE": "23", "IT": "22",
+        "LT": "21", "LU": "17", "LV": "21", "MT": "18", "NL": "21", "PL": "23", "PT": "23", "RO": "21",
+        "SE": "25", "SI": "22", "SK": "23",
+    }.items()
+}  # fmt: skip
+
+# ISO 3166 codes of the EU's member states (Greece is GR in addresses, EL in VAT ids).
+EU_COUNTRIES = frozenset(EU_STANDARD_RATES)
 
 # The categories a rate of the library may have; the others are per-invoice treatments.
 RATE_CATEGORIES = (VatCategory.STANDARD, VatCategory.ZERO_RATED, VatCategory.EXEMPT)

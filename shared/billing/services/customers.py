@@ -19,6 +19,7 @@ from billing.ports import (
     ProcessorCustomerSync,
     SettingsRepository,
     SpreadsheetWriter,
+    VatIdRegistry,
 )
 from billing.services.exports import Export, export_table, spreadsheet, stored_export
 
@@ -32,6 +33,7 @@ class CustomerService:
     settings: SettingsRepository
     clock: Clock
     processor_sync: Callable[[], ProcessorCustomerSync]  # late: a cold start that syncs nothing never builds it
+    vat_ids: Callable[[], VatIdRegistry]  # late, likewise
 
     def create(self, caller: Caller, details: dict[str, Any]) -> Customer:
         caller.require(Permission.WRITE)
@@ -41,6 +43,7 @@ class CustomerService:
         now = self.clock.now()
         customer = rules.new_customer(caller.tenant_id, now, customer_type, **details)
         settings = self.settings.get(caller.tenant_id)
+        customer = self._with_vat_id_checked(customer, settings.business_vat_id)
         if requested_number is not None:
             if error := settings.debtor_number_error(requested_number):
                 raise ValidationFailed(error)
@@ -91,6 +94,8 @@ class CustomerService:
         if number is not None and (error := self.settings.get(caller.tenant_id).debtor_number_error(number)):
             raise ValidationFailed(error)
         updated = rules.updated_customer(current, self.clock.now(), changes)
+        if updated.vat_id != current.vat_id:
+            updated = self._with_vat_id_checked(updated, self.settings.get(caller.tenant_id).business_vat_id)
         saved = self._save(
             caller,
             current,
@@ -102,6 +107,25 @@ class CustomerService:
         if saved.processor_customer_id:
             self.processor_sync().after_update(current, saved, caller.user_id)
         return saved
+
+    def check_vat_id(self, caller: Caller, customer_id: str) -> Customer:
+        """Ask VIES again about the customer's VAT id (after it was unavailable, or to renew the proof)."""
+        caller.require(Permission.WRITE)
+        current = self.customers.get(caller.tenant_id, customer_id)
+        if not rules.checkable_vat_id(current.vat_id):
+            raise Conflict(f"customer {customer_id} has no EU VAT id to check")
+        checked = self._with_vat_id_checked(current, self.settings.get(caller.tenant_id).business_vat_id)
+        updated = replace(checked, updated_at=self.clock.now())
+        assert updated.vat_id_check is not None  # an EU VAT id is always checked
+        check = updated.vat_id_check
+        summary = f"VAT id {check.vat_id} checked with VIES: {check.status.value.replace('_', ' ')}"
+        return self._save(caller, current, updated, "customer.vat_id_checked", summary, reference=check.reference)
+
+    def _with_vat_id_checked(self, customer: Customer, seller_vat_id: str) -> Customer:
+        """The customer with what VIES says of its EU VAT id (none: nothing to ask)."""
+        if not rules.checkable_vat_id(customer.vat_id):
+            return replace(customer, vat_id_check=None)
+        return replace(customer, vat_id_check=self.vat_ids().check(customer.vat_id, seller_vat_id))
 
     def add_address(self, caller: Caller, customer_id: str, values: dict[str, Any], make_default: bool) -> Customer:
         caller.require(Permission.WRITE)

@@ -142,6 +142,8 @@ class CustomerItem(BillowItem, discriminator="customer"):
     default_payment_method = UnicodeAttribute(default="")
     default_payment_method_id = UnicodeAttribute(null=True)
     processor_customer_id = UnicodeAttribute(null=True)
+    vat_id_check = JSONAttribute(null=True)  # what VIES said of the VAT id, when
+    vat_treatment = UnicodeAttribute(null=True)
     search_text = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
@@ -317,6 +319,8 @@ class InvoiceItem(CustomerRecordItem, discriminator="invoice"):
     voided_at = UTCDateTimeAttribute(null=True)
     cloned_from = UnicodeAttribute(null=True)
     seller = JSONAttribute(null=True)
+    vat_treatment = UnicodeAttribute(default="domestic")
+    vat_treatment_note = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()

@@ -69,8 +69,15 @@ def get_customer(customer_id: str) -> CustomerOut:
 
 @router.patch("/v1/customers/<customer_id>", tags=TAGS, summary="Update a customer")
 def update_customer(customer_id: str, body: CustomerUpdate) -> CustomerOut:
-    changes = changes_of(body, nullable=("billing_address", "debtor_number"))
+    changes = changes_of(body, nullable=("billing_address", "debtor_number", "vat_treatment"))
     return customer_out(customer_service().update(caller_of(router), customer_id, changes))
+
+
+@router.post(
+    "/v1/customers/<customer_id>/vat-id/check", tags=TAGS, summary="Ask VIES again about the customer's VAT id"
+)
+def check_vat_id(customer_id: str) -> CustomerOut:
+    return customer_out(customer_service().check_vat_id(caller_of(router), customer_id))
 
 
 @router.delete("/v1/customers/<customer_id>", tags=TAGS, summary="Delete a customer (only with no records)")

@@ -27,6 +27,7 @@ from billing.http.schemas.common import (
     Request,
     Response,
     ShortText,
+    VatId,
     omittable,
     out,
 )
@@ -175,6 +176,13 @@ class SettingsUpdate(Request):
         None, max_length=40, description="The rate of a line whose product names none; null: such lines have no tax"
     )
     currencies: list[CurrencyCode] = omittable(min_length=1, max_length=50)
+    small_business: Flag = omittable(description="§ 19 UStG: no VAT is charged, and every invoice says so")
+    oss_enabled: Flag = omittable(
+        description="One-Stop-Shop: EU consumers abroad pay their country's standard rate instead of the seller's"
+    )
+    oss_rates: dict[CountryCode, DecimalString] = omittable(
+        max_length=27, description="A member state's standard rate where it differs from the table Billow ships"
+    )
     invoice_number_prefix: str = omittable(max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
     invoice_number_start: Integer = omittable(
         ge=1, le=999_999_999, description="The first number of the sequence, or of a new range above the last one"
@@ -188,8 +196,10 @@ class SettingsUpdate(Request):
     business_postal_code: ShortText = omittable()
     business_city: ShortText = omittable()
     business_country: CountryCode = omittable()
-    business_vat_id: ShortText = omittable(description="Shown on invoices; required for EN 16931 e-invoices")
-    business_tax_number: ShortText = omittable()
+    business_vat_id: VatId = omittable(description="Shown on invoices; required for EN 16931 e-invoices")
+    business_tax_number: ShortText = omittable(description="The seller's Steuernummer")
+    business_register_court: ShortText = omittable(description="The register court, e.g. Amtsgericht Charlottenburg")
+    business_register_number: ShortText = omittable(description="The commercial register number, e.g. HRB 123456 B")
     business_email: Email = omittable()
     business_phone: ShortText = omittable()
     business_contact_name: ShortText = omittable(description="The seller's contact (XRechnung requires one)")
@@ -217,6 +227,9 @@ class SettingsOut(Response):
     default_currency: str
     default_tax_rate_id: str | None
     currencies: list[str]
+    small_business: bool
+    oss_enabled: bool
+    oss_rates: dict[str, str]
     invoice_number_prefix: str
     invoice_number_start: int
     invoice_number_digits: int
@@ -230,6 +243,8 @@ class SettingsOut(Response):
     business_country: str
     business_vat_id: str
     business_tax_number: str
+    business_register_court: str
+    business_register_number: str
     business_email: str
     business_phone: str
     business_contact_name: str

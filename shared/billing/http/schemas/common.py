@@ -128,6 +128,26 @@ ExemptionCode = Annotated[
     StringConstraints(strip_whitespace=True, to_upper=True, max_length=30),
     Field(description="An exempt rate's VATEX code (CEF's list), e.g. VATEX-EU-132-1I"),
 ]
+
+
+def _checked_vat_id(value: str) -> str:
+    """An EU VAT id (its member state's prefix, EL for Greece, XI for Northern Ireland) must pass
+    its country's format and check digit (python-stdnum); another country's tax id is kept as written."""
+    from stdnum.eu import vat
+
+    compact = vat.compact(value) if value else value
+    if compact[:2].lower() in vat.MEMBER_STATES | {"el"}:
+        if not vat.is_valid(compact):
+            raise ValueError(f"{value!r} is not a valid VAT id of {compact[:2]} (its format or check digit)")
+        return compact
+    return value
+
+
+VatId = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, max_length=30, pattern=r"^[A-Za-z0-9 .\-]*$"),
+    AfterValidator(_checked_vat_id),
+]
 Integer = StrictInt
 Flag = StrictBool
 

@@ -10,10 +10,26 @@ from pydantic import Field
 if TYPE_CHECKING:
     from billing.domain.customers import Customer
     from billing.domain.timeline import TimelineEvent
-from billing.http.schemas.common import CountryCode, Email, Flag, Integer, Request, Response, ShortText, omittable, out
+from billing.http.schemas.common import (
+    CountryCode,
+    Email,
+    Flag,
+    Integer,
+    Request,
+    Response,
+    ShortText,
+    VatId,
+    omittable,
+    out,
+)
 
 DEBTOR_NUMBER = "DATEV debtor number; drawn from the tenant's range when omitted and DATEV is enabled"
 DebtorNumber = Annotated[Integer, Field(ge=1, le=999_999_999)]
+Treatment = Literal["domestic", "reverse_charge", "eu_consumer", "outside_eu", "small_business"]
+TREATMENT = (
+    "Overrides the VAT treatment each invoice decides from the countries, the customer's type and its "
+    "VAT id (confirmed through VIES)"
+)
 
 
 class AddressIn(Request):
@@ -32,7 +48,8 @@ class CustomerCreate(Request):
     company_name: ShortText = ""
     email: Email = ""
     phone: ShortText = ""
-    vat_id: ShortText = ""
+    vat_id: VatId = Field("", description="An EU VAT id is checked for format and check digit, then confirmed by VIES")
+    vat_treatment: Treatment | None = Field(None, description=TREATMENT)
     billing_email: Email = Field("", description="Where invoices go when it differs from email")
     address: AddressIn | None = Field(None, description="Recipient address; an empty one is created when omitted")
     billing_address: AddressIn | None = Field(None, description="Deviating billing address")
@@ -46,7 +63,8 @@ class CustomerUpdate(Request):
     company_name: ShortText = omittable()
     email: Email = omittable()
     phone: ShortText = omittable()
-    vat_id: ShortText = omittable()
+    vat_id: VatId = omittable(description="A changed VAT id is confirmed by VIES again")
+    vat_treatment: Treatment | None = Field(None, description=TREATMENT + "; null: decided per invoice")
     billing_email: Email = omittable()
     address: AddressIn = omittable(
         description="Edits the default address in place; subscriptions that follow the default address follow the edit",
@@ -71,6 +89,14 @@ class AddressOut(Response):
     country: str
 
 
+class VatIdCheckOut(Response):
+    vat_id: str = Field(description="The id VIES was asked about")
+    status: Literal["confirmed", "not_confirmed", "unavailable"]
+    checked_at: datetime
+    reference: str = Field(description="VIES's request identifier, for the books")
+    name: str = Field(description="The name the register holds")
+
+
 class CustomerOut(Response):
     id: str
     object: Literal["customer"] = "customer"
@@ -82,6 +108,9 @@ class CustomerOut(Response):
     email: str
     phone: str
     vat_id: str
+    vat_id_check: VatIdCheckOut | None = Field(description="What VIES said of the VAT id; null: not asked")
+    vat_id_confirmed: bool = Field(description="VIES confirmed the VAT id the customer has now")
+    vat_treatment: Treatment | None
     billing_email: str
     invoice_email: str
     address: AddressOut

@@ -243,6 +243,11 @@ class InvoiceOut(Response):
     lines: list[InvoiceLineOut]
     adjustments: list[InvoiceAdjustmentOut]
     tax_amounts: list[TaxAmountOut] = Field(description="Net and tax per rate, then each one-time tax")
+    vat_treatment: Literal["domestic", "reverse_charge", "eu_consumer", "outside_eu", "small_business"] = Field(
+        description="How VAT applies, decided when the lines were priced from the seller's and the buyer's countries, "
+        "the buyer's type and confirmed VAT id, and the settings"
+    )
+    vat_treatment_note: str = Field(description="Why that treatment")
     lines_amount: Amount
     line_discounts: Amount
     subtotal: Amount

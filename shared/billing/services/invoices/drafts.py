@@ -32,8 +32,10 @@ from billing.domain.invoices import (
 )
 from billing.domain.orders import AdjustmentOrder, InvoiceOrder, LineOrder
 from billing.domain.pricing import Adjustment, LineItem, summarize
+from billing.domain.settings import TenantSettings
 from billing.domain.subscriptions import PeriodInvoice, Subscription
 from billing.domain.timeline import TimelineEvent
+from billing.domain.treatments import TaxPosition, position_of, treated_items
 from billing.ports import Clock, CustomerRepository, DocumentReader, InvoiceRepository, SettingsRepository
 from billing.services.invoices.common import CheckoutCloser, amount_of, changed_invoice, invoice_event
 from billing.services.invoices.lifecycle import InvoiceLifecycle
@@ -88,7 +90,8 @@ class InvoiceDrafts:
             order.lines,
             order.adjustments,
             now.date(),
-            settings.default_tax_rate_id,
+            settings,
+            position_of(settings, customer),
             (inputs.products, inputs.rates),
         )
         invoice = new_invoice(
@@ -127,19 +130,22 @@ class InvoiceDrafts:
         inputs = self.documents.read(caller.tenant_id, bill.customer_id, set(), set())
         customer = billable(inputs.customer, "customer_id")
         period = bill.period
+        address = customer.address_for_subscription(bill.address_id) if bill.address_id else None
         details = _priced_items(
             list(bill.lines),
             list(bill.adjustments),
             [(period.start, period.end)] * len(bill.lines),
             bill.currency,
             now.date(),
+            position_of(inputs.settings, customer, bill.address_id),
+            inputs.settings.language,
         )
         days = bill.days_until_due
         invoice = new_invoice(
             caller.tenant_id,
             customer,
             now,
-            address=customer.address_for_subscription(bill.address_id) if bill.address_id else None,
+            address=address,
             currency=bill.currency,
             memo=bill.memo,
             owner=caller.user_id,
@@ -199,6 +205,7 @@ class InvoiceDrafts:
                 raise Conflict("; ".join(refusal.reasons))
             now = self.clock.now()
             updates: dict[str, Any] = {}
+            customer = None
             if "customer_id" in changes and changes["customer_id"] != invoice.customer_id:
                 if invoice.status is not InvoiceStatus.DRAFT:
                     raise ValidationFailed.of("customer_id", "a finalized invoice keeps its customer")
@@ -211,13 +218,15 @@ class InvoiceDrafts:
                 if changes.get("lines") is None:
                     raise ValidationFailed.of("lines", "send the lines again when the currency or adjustments change")
                 adjustments = changes.get("adjustments") or ()
+                buyer = customer or self._customer(caller, invoice.customer_id, "customer_id")
                 updates |= self._priced(
                     caller,
                     currency,
                     changes["lines"],
                     adjustments,
                     invoice.issued_on or now.date(),
-                    settings.default_tax_rate_id,
+                    settings,
+                    position_of(settings, buyer),
                 )
             if {"payment_terms", "days_until_due", "due_date"} & changes.keys():
                 updates |= _terms(
@@ -289,7 +298,8 @@ class InvoiceDrafts:
         lines: Sequence[LineOrder],
         adjustments: Sequence[AdjustmentOrder],
         today: date,
-        default_tax_rate_id: str | None,
+        settings: TenantSettings,
+        position: TaxPosition,
         catalog: tuple[dict[str, Product], dict[str, TaxRate]] | None = None,
     ) -> dict[str, Any]:
         """Every line is billed once, now; a recurring product's line shows its service period."""
@@ -306,13 +316,18 @@ class InvoiceDrafts:
         if errors:
             raise ValidationFailed(errors)
         items, priced_adjustments = self.pricing.document_items(
-            caller.tenant_id, currency, lines, adjustments, catalog=catalog, default_tax_rate_id=default_tax_rate_id
+            caller.tenant_id,
+            currency,
+            lines,
+            adjustments,
+            catalog=catalog,
+            default_tax_rate_id=settings.default_tax_rate_id,
         )
         periods = [
             service_period(item.frequency, today, line.period_start, line.period_end, f"lines.{i}")
             for i, (item, line) in enumerate(zip(items, lines, strict=True))
         ]
-        return _priced_items(items, priced_adjustments, periods, currency, today)
+        return _priced_items(items, priced_adjustments, periods, currency, today, position, settings.language)
 
 
 def _priced_items(
@@ -321,11 +336,21 @@ def _priced_items(
     periods: list[tuple[date | None, date | None]],
     currency: str,
     today: date,
+    position: TaxPosition,
+    language: str,
 ) -> dict[str, Any]:
-    """An invoice's lines, adjustments and totals: each line billed once, for its service period."""
-    summary = summarize([item.as_one_time() for item in items], adjustments, currency, today)
+    """An invoice's lines, adjustments and totals: each line billed once, for its service period,
+    its tax as the invoice's VAT treatment has it."""
+    once = [item.as_one_time() for item in treated_items(items, position, language)]
+    summary = summarize(once, adjustments, currency, today)
     lines_out, adjustments_out, totals = priced(summary, [item.frequency for item in items], periods)
-    return {"lines": lines_out, "adjustments": adjustments_out, "totals": totals}
+    return {
+        "lines": lines_out,
+        "adjustments": adjustments_out,
+        "totals": totals,
+        "vat_treatment": position.treatment,
+        "vat_treatment_note": position.why,
+    }
 
 
 def _terms(terms_written: str | None, days: int | None, due_date: date | None, default_days: int) -> dict[str, Any]:

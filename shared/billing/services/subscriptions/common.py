@@ -15,8 +15,10 @@ from billing.domain.orders import LineOrder
 from billing.domain.payments import PaymentMethod
 from billing.domain.periods import BillingFrequency, BillingStart
 from billing.domain.pricing import LineItem, summarize
+from billing.domain.settings import TenantSettings
 from billing.domain.subscriptions import Subscription, SubscriptionStatus, paid
 from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.domain.treatments import position_of, treated_items
 from billing.ports import Clock, CustomerRepository, PaymentMethodRepository, SubscriptionRepository
 from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.optimistic import change_with_retry
@@ -108,11 +110,17 @@ def recurring_only(lines: Sequence[LineOrder], items: list[LineItem] | None = No
         raise ValidationFailed([FieldError(f"lines.{i}.billing_frequency", message) for i in refused])
 
 
-def period_total(subscription: Subscription, number: int, today: date) -> int:
+def period_total(
+    subscription: Subscription, number: int, today: date, settings: TenantSettings, customer: Customer
+) -> int:
     """What period ``number``'s invoice will total (one-time adjustments on the first only). The
     lines are priced as that period's invoice prices them: billed once, their start long decided
     (a delayed or chosen start would otherwise price a later first payment at nothing, or refuse
-    a start that is now past)."""
-    items = [replace(item.as_one_time(), billing_start=BillingStart()) for item in subscription.lines]
+    a start that is now past), their taxes under the VAT treatment of the customer as it is now."""
+    position = position_of(settings, customer, subscription.address_id)
+    items = [
+        replace(item.as_one_time(), billing_start=BillingStart())
+        for item in treated_items(list(subscription.lines), position, settings.language)
+    ]
     adjustments = subscription.adjustments if number == 0 else ()
     return summarize(items, adjustments, subscription.currency, today).due_now.total

@@ -20,6 +20,7 @@ from billing.domain.errors import RequestTaken, ValidationFailed
 from billing.domain.orders import PreviewOrder, SubscriptionOrder
 from billing.domain.payments import Charge, Payment, PaymentMethod, PaymentStatus
 from billing.domain.pricing import AmountType, subscription_groups, summarize
+from billing.domain.settings import TenantSettings
 from billing.domain.subscriptions import CollectionMethod, Subscription, SubscriptionStatus, new_subscription
 from billing.ports import (
     Clock,
@@ -127,7 +128,7 @@ class SubscriptionCreation:
         due_now = [s for s in subscriptions if s.starts_on <= today]
         first_payment = None
         if method is not None and due_now:
-            first_payment = self._charge_first(caller, customer, method, due_now, today, request_key)
+            first_payment = self._charge_first(caller, customer, settings, method, due_now, today, request_key)
             subscriptions = [
                 replace(s, first_payment_id=first_payment.id) if s in due_now else s for s in subscriptions
             ]
@@ -152,6 +153,7 @@ class SubscriptionCreation:
         self,
         caller: Caller,
         customer: Customer,
+        settings: TenantSettings,
         method: PaymentMethod,
         due_now: list[Subscription],
         today: date,
@@ -159,7 +161,7 @@ class SubscriptionCreation:
     ) -> Payment:
         charge = Charge(
             customer_id=customer.id,
-            amount=sum(period_total(s, 0, today) for s in due_now),
+            amount=sum(period_total(s, 0, today, settings, customer) for s in due_now),
             currency=due_now[0].currency,
             payment_method_id=method.id,
             description="First payment of subscription " + ", ".join(s.id for s in due_now),

@@ -36,7 +36,7 @@ class PaymentReminders:
         ):
             return [Outcome.SKIPPED]
         settings = self.settings.get(caller.tenant_id)
-        total = period_total(subscription, upcoming.number, payment_on)
+        total = period_total(subscription, upcoming.number, payment_on, settings, customer)
         amount = format_amount(total, subscription.currency, settings.locale)
         how = (
             "charged to your payment method on file"
