@@ -41,7 +41,13 @@ def text_of(data: bytes) -> str:
 
 @pytest.fixture
 def german_shop(shop):
-    assert shop.patch("/v1/settings", json=SELLER).status_code == 200
+    legal = {
+        "business_register_court": "Amtsgericht Charlottenburg",
+        "business_register_number": "HRB 123456 B",
+        "business_managing_directors": "Erika Muster",
+        "business_tax_number": "30/123/45678",
+    }
+    assert shop.patch("/v1/settings", json=SELLER | legal).status_code == 200
     return shop
 
 
@@ -68,11 +74,11 @@ def test_the_pdf_shows_what_a_german_invoice_must_show(german_shop):
     for expected in (
         "Billow Demo GmbH",
         "Torstraße 1",
-        "DE999999995",  # the seller's VAT id
+        "Unsere USt-IdNr. DE999999995",  # the seller's VAT id, saying whose it is
         "Muster GmbH",
         "Hauptstr. 1",
         "10115 Berlin",
-        "DE123456788",  # the buyer's
+        "Ihre USt-IdNr.: DE123456788",  # the buyer's
         "Rechnung",
         "RE-2026-000001",
         "Rechnungsdatum",
@@ -84,7 +90,7 @@ def test_the_pdf_shows_what_a_german_invoice_must_show(german_shop):
         "1.234,50 €",
         "19 %",
         "7 %",
-        "USt 19 %",
+        "USt. 19 %",  # the rate's name and percentage, once
         "1,92 €",  # tax at 19 %
         "86,42 €",  # tax at 7 % of 1,234.50
         "Gesamtbetrag",
@@ -93,9 +99,36 @@ def test_the_pdf_shows_what_a_german_invoice_must_show(german_shop):
         "DE89370400440532013000",
         "Vielen Dank für Ihren Auftrag.",
         invoice["hosted_url"],
+        "Registergericht Amtsgericht Charlottenburg, HRB 123456 B",
+        "Geschäftsführung: Erika Muster",
+        "Unsere Steuernummer: 30/123/45678",
     ):
-        assert expected in text, expected
+        assert expected in " ".join(text.split()), expected  # the imprint may wrap
     assert invoice["total"] == 133296
+    assert "\nDE\n" not in text and "Berlin · DE" not in text  # a domestic address prints no country
+    assert "Subscription" not in text and shop.customer["id"] not in text  # no internal id
+
+
+def test_a_paid_invoice_says_when_and_how_and_asks_for_nothing(german_shop):
+    shop = german_shop
+    invoice = shop.post(
+        "/v1/invoices",
+        json={
+            "customer_id": shop.customer["id"],
+            "lines": [{"name": "Beratung", "unit_price": "100"}],
+            "finalize": True,
+        },
+    ).json()
+    assert "Zahlbar" in text_of(pdf_of(shop, invoice["id"]))  # the open invoice's PDF, kept in S3
+    paid = shop.post(
+        f"/v1/invoices/{invoice['id']}/payments",
+        json={"amount": invoice["total"], "paid_on": "2026-03-05", "method": "bank_transfer"},
+    )
+    assert paid.status_code in (200, 201), paid.text
+    text = text_of(pdf_of(shop, invoice["id"]))
+    assert "Bezahlt am 05.03.2026 per Überweisung. Vielen Dank." in text
+    for asking in ("Zahlbar", "Verwendungszweck", "DE89370400440532013000", "Online bezahlen"):
+        assert asking not in text, asking
 
 
 def test_currencies_print_with_their_own_digits(shop):

@@ -203,7 +203,7 @@ def test_a_periods_invoice_request_carries_the_lines_its_period_and_the_terms_of
         Period(0, date(2026, 3, 1), date(2026, 3, 31)),
     )
     assert (first.days_until_due, first.address_id) == (0, None)  # AutoPay: due on receipt
-    assert first.memo == "Subscription sub_1, period 2026-03-01 to 2026-03-31"
+    assert first.memo == ""  # no internal id on what the buyer reads; the lines carry the period
     delayed = replace(line, billing_start=BillingStart(BillingStartKind.DELAY_DAYS, days=10))
     assert period_invoice(replace(sub, lines=(delayed,)), sub.period(0)).lines == (line,)  # its start is decided
     autopay_with_days = replace(sub, days_until_due=14)  # payment terms are for invoice mode only

@@ -515,9 +515,14 @@ def document_fingerprint(invoice: Invoice, link_base: str) -> str:
     import json
 
     stamped = invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID)
+    last = invoice.payments[-1] if invoice.payments else None
     shown = values_of(invoice, DOCUMENT_FIELDS) | {
         "stamp": invoice.status.value if stamped else "",
         "link": hosted_url(invoice, link_base) or "",
+        # A paid invoice says when and how it was paid, and asks for nothing.
+        "paid": [str(last.paid_on), last.method, last.source.value]
+        if last and invoice.status is InvoiceStatus.PAID
+        else "",
     }
     return hashlib.sha256(json.dumps(shown, sort_keys=True).encode()).hexdigest()[:24]
 

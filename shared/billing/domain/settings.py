@@ -31,6 +31,7 @@ class Seller:
     business_tax_number: str = ""
     business_register_court: str = ""  # e.g. Amtsgericht Charlottenburg
     business_register_number: str = ""  # e.g. HRB 123456 B
+    business_managing_directors: str = ""  # as the invoice names them, e.g. "Erika Muster, Max Muster"
     business_email: str = ""
     business_phone: str = ""
     business_contact_name: str = ""

@@ -312,7 +312,7 @@ def period_invoice(subscription: Subscription, billed_period: Period) -> PeriodI
         adjustments=tuple(subscription.adjustments) if billed_period.number == 0 else (),
         days_until_due=(subscription.days_until_due or 0) if by_invoice else 0,
         address_id=subscription.address_id,
-        memo=f"Subscription {subscription.id}, period {billed_period.start} to {billed_period.end}",
+        memo="",  # the lines show the service period; an internal id is nothing the buyer reads
     )
 
 

@@ -26,9 +26,21 @@ LABELS = {
         "number": "Invoice number",
         "date": "Invoice date",
         "due": "Due date",
-        "customer_number": "Customer number",
-        "vat_id": "VAT ID",
-        "tax_number": "Tax number",
+        "customer_number": "Your customer number",
+        "seller_vat_id": "Our VAT ID",
+        "buyer_vat_id": "Your VAT ID",
+        "tax_number": "Our tax number",
+        "register": "Register court {court}, {number}",
+        "directors": "Managing directors: {names}",
+        "vat": "VAT",
+        "paid": "Paid on {date} by {how}. Thank you.",
+        "settled": "Nothing is due.",
+        "card": "card",
+        "sepa": "SEPA direct debit",
+        "transfer": "bank transfer",
+        "cash": "cash",
+        "cheque": "cheque",
+        "other": "payment",
         "position": "Pos.",
         "description": "Description",
         "quantity": "Qty",
@@ -40,8 +52,7 @@ LABELS = {
         "subtotal": "Subtotal (net)",
         "line_discounts": "Line discounts",
         "net_at": "Net at {rate}",
-        "tax_at": "{name} {rate}",
-        "taxes_included": "includes {name} {rate}",
+        "taxes_included": "includes {tax}",
         "total": "Total",
         "terms_due_on_receipt": "Payable on receipt.",
         "terms_days": "Payable within {days} days, by {date}.",
@@ -58,9 +69,21 @@ LABELS = {
         "number": "Rechnungsnummer",
         "date": "Rechnungsdatum",
         "due": "Fällig am",
-        "customer_number": "Kundennummer",
-        "vat_id": "USt-IdNr.",
-        "tax_number": "Steuernummer",
+        "customer_number": "Ihre Kundennummer",
+        "seller_vat_id": "Unsere USt-IdNr.",
+        "buyer_vat_id": "Ihre USt-IdNr.",
+        "tax_number": "Unsere Steuernummer",
+        "register": "Registergericht {court}, {number}",
+        "directors": "Geschäftsführung: {names}",
+        "vat": "USt.",
+        "paid": "Bezahlt am {date} per {how}. Vielen Dank.",
+        "settled": "Es ist nichts zu zahlen.",
+        "card": "Karte",
+        "sepa": "SEPA-Lastschrift",
+        "transfer": "Überweisung",
+        "cash": "Barzahlung",
+        "cheque": "Scheck",
+        "other": "Zahlung",
         "position": "Pos.",
         "description": "Beschreibung",
         "quantity": "Menge",
@@ -72,8 +95,7 @@ LABELS = {
         "subtotal": "Zwischensumme (netto)",
         "line_discounts": "Rabatte",
         "net_at": "Netto zu {rate}",
-        "tax_at": "{name} {rate}",
-        "taxes_included": "enthält {name} {rate}",
+        "taxes_included": "enthält {tax}",
         "total": "Gesamtbetrag",
         "terms_due_on_receipt": "Zahlbar sofort nach Erhalt.",
         "terms_days": "Zahlbar innerhalb von {days} Tagen bis {date}.",
@@ -117,6 +139,21 @@ class _Document:
     def rate(self, percentage: Decimal | None) -> str:
         return self.text["no_tax"] if percentage is None else self.format.percent(percentage)
 
+    def tax_label(self, name: str, percentage: Decimal) -> str:
+        """A tax line as the rate's name, or "USt." and the percentage, once: "USt. 19 %", not
+        "USt 19 % 19 %" (a name that holds its percentage) or "Tax 19 %" (no name given)."""
+        if "%" in name:
+            return name
+        plain = name.strip().rstrip(".").casefold()
+        if plain in ("", "tax", "vat", "ust", "mwst"):
+            name = self.text["vat"]
+        return f"{name} {self.format.percent(percentage)}"
+
+    @property
+    def domestic(self) -> bool:
+        """The buyer's address is in the seller's country, so neither prints its country."""
+        return self.invoice.recipient.country in ("", self.seller.business_country)
+
     # ---------------------------------------------------------------- layout
 
     def build(self) -> bytes:
@@ -142,7 +179,7 @@ class _Document:
                 seller.business_address_line1,
                 seller.business_address_line2,
                 f"{seller.business_postal_code} {seller.business_city}".strip(),
-                seller.business_country,
+                "" if self.domestic else seller.business_country,
             )
             if p
         )
@@ -158,11 +195,11 @@ class _Document:
         lines = [r.name]
         if r.company_name and r.company_name != r.name:
             lines.append(r.company_name)
-        lines += [r.line1, r.line2, f"{r.postal_code} {r.city}".strip(), r.state, r.country]
+        lines += [r.line1, r.line2, f"{r.postal_code} {r.city}".strip(), r.state, "" if self.domestic else r.country]
         for text in (x for x in lines if x):
             pdf.cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if r.vat_id:
-            pdf.cell(0, 5, f"{self.text['vat_id']}: {r.vat_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(0, 5, f"{self.text['buyer_vat_id']}: {r.vat_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(6)
 
     def facts(self) -> None:
@@ -178,7 +215,7 @@ class _Document:
         if invoice.recipient.debtor_number is not None:
             facts.append((t["customer_number"], str(invoice.recipient.debtor_number)))
         if self.seller.business_vat_id:
-            facts.append((t["vat_id"], self.seller.business_vat_id))
+            facts.append((t["seller_vat_id"], self.seller.business_vat_id))
         if self.seller.business_tax_number:
             facts.append((t["tax_number"], self.seller.business_tax_number))
         for label, value in facts:
@@ -225,14 +262,14 @@ class _Document:
                 rows.append((label, sign + self.format.money(adjustment.amount), False))
         for amount in invoice.tax_amounts:
             if amount.inclusive:
-                label = t["taxes_included"].format(name=amount.name, rate=self.rate(amount.percentage))
+                label = t["taxes_included"].format(tax=self.tax_label(amount.name, amount.percentage))
                 rows.append((label, self.format.money(amount.tax), False))
                 continue
             if amount.net:
                 label = t["net_at"].format(rate=self.rate(amount.percentage))
                 rows.append((label, self.format.money(amount.net), False))
             if amount.tax:
-                label = t["tax_at"].format(name=amount.name, rate=self.rate(amount.percentage))
+                label = self.tax_label(amount.name, amount.percentage)
                 rows.append((label, self.format.money(amount.tax), False))
         rows.append((t["total"], self.format.money(totals.total), True))
         for label, value, bold in rows:
@@ -248,8 +285,42 @@ class _Document:
         pdf.ln(4)
 
     def closing(self) -> None:
-        pdf, invoice, t, seller = self.pdf, self.invoice, self.text, self.seller
+        pdf, invoice, t = self.pdf, self.invoice, self.text
         pdf.set_font(FONT, "", 10)
+        if invoice.status is InvoiceStatus.PAID:  # it asks for nothing: the buyer must not pay twice
+            last = invoice.payments[-1] if invoice.payments else None
+            when = (last.paid_on if last else None) or (invoice.paid_at.date() if invoice.paid_at else None)
+            how = t[_how_paid(last.method if last else "", last.source.value if last else "")]
+            text = t["paid"].format(date=self.format.day(when), how=how) if when else t["settled"]
+            pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        elif invoice.status is not InvoiceStatus.VOID:
+            self.how_to_pay()
+        for text in (invoice.memo, invoice.footer):
+            if text:
+                pdf.ln(3)
+                pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.imprint()
+
+    def imprint(self) -> None:
+        """Who the seller is, as German law asks every business letter to say."""
+        seller, t = self.seller, self.text
+        parts = [seller.business_name]
+        if seller.business_register_number:
+            court = seller.business_register_court
+            register = t["register"].format(court=court, number=seller.business_register_number)
+            parts.append(register if court else seller.business_register_number)
+        if seller.business_managing_directors:
+            parts.append(t["directors"].format(names=seller.business_managing_directors))
+        if seller.business_tax_number:
+            parts.append(f"{t['tax_number']}: {seller.business_tax_number}")
+        text = " · ".join(p for p in parts if p)
+        if len(parts) > 1:
+            self.pdf.ln(6)
+            self.pdf.set_font(FONT, "", 8)
+            self.pdf.multi_cell(0, 4, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def how_to_pay(self) -> None:
+        pdf, invoice, t, seller = self.pdf, self.invoice, self.text, self.seller
         if invoice.due_date and invoice.issued_on:
             days = (invoice.due_date - invoice.issued_on).days
             if days == 0:
@@ -271,14 +342,9 @@ class _Document:
             text = f"{t['pay_online']}: {self.hosted_url}"
             pdf.cell(0, 6, text, link=self.hosted_url, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_text_color(0, 0, 0)
-        for text in (invoice.memo, invoice.footer):
-            if text:
-                pdf.ln(3)
-                pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def stamp(self) -> None:
-        """A void or draft invoice says so across every page. Payments are not printed: the PDF is
-        the document as issued (the hosted page shows what was paid)."""
+        """A void or draft invoice says so across every page."""
         word = {InvoiceStatus.VOID: "void", InvoiceStatus.DRAFT: "draft"}.get(self.invoice.status)
         if word is None:
             return
@@ -291,3 +357,18 @@ class _Document:
                 pdf.set_xy(30, 140)
                 pdf.cell(150, 20, self.text[word], align="C")
             pdf.set_text_color(0, 0, 0)
+
+
+def _how_paid(method: str, source: str) -> str:
+    """The label of how a payment was made, from what was recorded of it."""
+    described = method.casefold()
+    for words, label in (
+        (("sepa", "direct_debit", "lastschrift"), "sepa"),
+        (("card", "visa", "mastercard", "amex"), "card"),
+        (("bank_transfer", "transfer"), "transfer"),
+        (("cash",), "cash"),
+        (("check", "cheque"), "cheque"),
+    ):
+        if any(word in described for word in words):
+            return label
+    return "card" if source == "online" else "other"

@@ -200,6 +200,7 @@ class SettingsUpdate(Request):
     business_tax_number: ShortText = omittable(description="The seller's Steuernummer")
     business_register_court: ShortText = omittable(description="The register court, e.g. Amtsgericht Charlottenburg")
     business_register_number: ShortText = omittable(description="The commercial register number, e.g. HRB 123456 B")
+    business_managing_directors: ShortText = omittable(description="As invoices name them: Erika Muster, Max Muster")
     business_email: Email = omittable()
     business_phone: ShortText = omittable()
     business_contact_name: ShortText = omittable(description="The seller's contact (XRechnung requires one)")
@@ -245,6 +246,7 @@ class SettingsOut(Response):
     business_tax_number: str
     business_register_court: str
     business_register_number: str
+    business_managing_directors: str
     business_email: str
     business_phone: str
     business_contact_name: str
