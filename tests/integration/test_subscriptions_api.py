@@ -54,6 +54,7 @@ def test_a_monthly_autopay_subscription_is_charged_at_creation_and_its_first_inv
     assert subscription["current_period"]["start"] == start.isoformat()
     got = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     (invoice_id,) = got["invoice_ids"]
+    assert subscription["invoice_ids"] == [invoice_id]  # the creation's answer names it too
     invoice = subscriber.get(f"/v1/invoices/{invoice_id}").json()
     assert (invoice["status"], invoice["total"], invoice["amount_due"], invoice["subscription_id"]) == (
         "paid",
@@ -122,6 +123,7 @@ def test_invoice_mode_sends_the_first_invoice_with_its_terms_and_leaves_it_open(
     (subscription,) = response.json()["data"]
     assert (subscription["status"], subscription["payments_made"], subscription["periods_billed"]) == ("active", 0, 1)
     (invoice,) = subscriber.get("/v1/invoices").json()["data"]
+    assert subscription["invoice_ids"] == [invoice["id"]]  # the answer names the invoice it sent
     assert (invoice["status"], invoice["payment_terms"], invoice["due_date"]) == (
         "open",
         "net_days",

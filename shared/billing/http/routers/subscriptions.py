@@ -70,8 +70,10 @@ def create_subscriptions(
     base = public_base(router)
 
     def make() -> dict:
-        made = subscription_cases().creation.create(caller, order, idempotency_key, base)
-        return CreatedSubscriptionsOut(data=[subscription_out(s) for s in made]).model_dump(mode="json")
+        cases = subscription_cases()
+        made = cases.creation.create(caller, order, idempotency_key, base)
+        answered = [subscription_out(s, [i.id for i in cases.queries.invoices_of(caller, s)]) for s in made]
+        return CreatedSubscriptionsOut(data=answered).model_dump(mode="json")
 
     return created(
         create_once(router, caller, idempotency_key, "create_subscriptions", body.model_dump(mode="json"), make)
