@@ -205,3 +205,12 @@ def test_an_id_from_outside_the_eu_is_not_asked_and_checking_it_is_refused():
     assert swiss.vat_id_check is None and registry.vies.asked == []
     with pytest.raises(Conflict, match="no EU VAT id to check"):
         registry.service.check_vat_id(ACME, swiss.id)
+
+
+def test_a_greek_vat_id_written_gr_is_asked_of_vies_as_el():
+    from billing.adapters.vies import _split
+    from billing.domain.customers import checkable_vat_id
+
+    assert checkable_vat_id("GR094259216") and checkable_vat_id("EL094259216") and checkable_vat_id("XI123456782")
+    assert not checkable_vat_id("CHE123456788") and not checkable_vat_id("")
+    assert _split("GR094259216") == ("EL", "094259216")

@@ -133,11 +133,7 @@ class _Builder:
         item.agreement.net.amount = price
         item.agreement.net.basis_quantity = (Decimal(1), UNIT)
         item.delivery.billed_quantity = (quantity, UNIT)
-        vat = line.vat
-        item.settlement.trade_tax.type_code = "VAT"
-        item.settlement.trade_tax.category_code = vat.category.value
-        if vat.category is not VatCategory.NOT_SUBJECT:  # outside the scope of VAT there is no rate (BR-O-05)
-            item.settlement.trade_tax.rate_applicable_percent = _percent(vat)
+        _categorized(item.settlement.trade_tax, line.vat.category, _percent(line.vat))
         if line.period_start and line.period_end:
             item.settlement.period.start = line.period_start
             item.settlement.period.end = line.period_end
@@ -202,15 +198,12 @@ class _Builder:
             breakdown = ApplicableTradeTax()
             breakdown.calculated_amount = self.amount(tax)
             breakdown.basis_amount = self.amount(basis)
-            breakdown.type_code = "VAT"
-            breakdown.category_code = category.value
+            _categorized(breakdown, category, rate)
             if category in EXEMPTION_GIVEN:
                 code, text = reasons.get((category, rate), ("", ""))
                 if code:
                     breakdown.exemption_reason_code = code
                 breakdown.exemption_reason = text or UNTAXED_REASON
-            if category is not VatCategory.NOT_SUBJECT:
-                breakdown.rate_applicable_percent = rate
             settlement.trade_tax.add(breakdown)
         terms = PaymentTerms()
         terms.description = _terms_text(invoice, self.payment_url)
@@ -237,16 +230,22 @@ class _Builder:
         entry.actual_amount = self.amount(net)
         entry.reason = adjustment.name or ("Discount" if adjustment.sign < 0 else "Fee")
         tax = CategoryTradeTax()
-        tax.type_code = "VAT"
-        tax.category_code = vat.category.value
-        if vat.category is not VatCategory.NOT_SUBJECT:
-            tax.rate_applicable_percent = _percent(vat)
+        _categorized(tax, vat.category, _percent(vat))
         entry.trade_tax.add(tax)
         return entry
 
 
 def _percent(vat: VatLine) -> Decimal:
     return vat.percentage.quantize(Decimal("0.01"))
+
+
+def _categorized(trade_tax, category: VatCategory, rate: Decimal) -> None:
+    """A line's, a breakdown's or an allowance's VAT: its category, and its rate except outside the
+    scope of VAT, where there is none (BR-O-05 to BR-O-07)."""
+    trade_tax.type_code = "VAT"
+    trade_tax.category_code = category.value
+    if category is not VatCategory.NOT_SUBJECT:
+        trade_tax.rate_applicable_percent = rate
 
 
 def _address(address, line1: str, line2: str, postal_code: str, city: str, country: str) -> None:

@@ -48,4 +48,6 @@ class ViesRegistry:
 
 
 def _split(vat_id: str) -> tuple[str, str]:
-    return vat_id[:2].upper(), vat_id[2:]
+    """The member state VIES knows the id by (EL for Greece, which an id may write GR) and the rest."""
+    country = vat_id[:2].upper()
+    return ("EL" if country == "GR" else country), vat_id[2:]

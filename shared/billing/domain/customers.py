@@ -10,7 +10,7 @@ from typing import Any
 
 from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
 from billing.domain.ids import new_id
-from billing.domain.vat import EU_COUNTRIES, VatTreatment
+from billing.domain.vat import EU_VAT_PREFIXES, VatTreatment
 
 DEFAULT_ADDRESS = "default"
 
@@ -181,10 +181,8 @@ def new_customer(
 
 
 def checkable_vat_id(vat_id: str) -> bool:
-    """An EU VAT id, which VIES can confirm: a member state's prefix (EL for Greece, XI for
-    Northern Ireland) and more."""
-    prefix = vat_id[:2].upper()
-    return len(vat_id) > 2 and (prefix in EU_COUNTRIES - {"GR"} or prefix in ("EL", "XI"))
+    """An EU VAT id, which python-stdnum checks and VIES can confirm: it begins with an EU prefix."""
+    return vat_id[:2].upper() in EU_VAT_PREFIXES
 
 
 def ensure_editable(customer: Customer) -> None:

@@ -50,6 +50,9 @@ EU_STANDARD_RATES = {
 
 # ISO 3166 codes of the EU's member states (Greece is GR in addresses, EL in VAT ids).
 EU_COUNTRIES = frozenset(EU_STANDARD_RATES)
+# How an EU VAT id begins: its member state's code, EL for Greece (GR too, as python-stdnum reads
+# it), XI for Northern Ireland.
+EU_VAT_PREFIXES = EU_COUNTRIES | {"EL", "XI"}
 
 # The categories a rate of the library may have; the others are per-invoice treatments.
 RATE_CATEGORIES = (VatCategory.STANDARD, VatCategory.ZERO_RATED, VatCategory.EXEMPT)

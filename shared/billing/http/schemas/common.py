@@ -135,8 +135,10 @@ def _checked_vat_id(value: str) -> str:
     its country's format and check digit (python-stdnum); another country's tax id is kept as written."""
     from stdnum.eu import vat
 
+    from billing.domain.customers import checkable_vat_id
+
     compact = vat.compact(value) if value else value
-    if compact[:2].lower() in vat.MEMBER_STATES | {"el"}:
+    if checkable_vat_id(compact):
         if not vat.is_valid(compact):
             raise ValueError(f"{value!r} is not a valid VAT id of {compact[:2]} (its format or check digit)")
         return compact
