@@ -245,6 +245,7 @@ def payment_notifier() -> PaymentNotifier:
 @cache
 def invoicing() -> Invoicing:
     """The invoice use cases, wired once: each takes only what it uses."""
+    from billing.adapters.dynamodb.credit_notes import DynamoCreditNotes
     from billing.adapters.dynamodb.repositories import (
         DynamoDocumentReader,
         DynamoSettingsRepository,
@@ -258,6 +259,7 @@ def invoicing() -> Invoicing:
     settings = config()
     return build_invoicing(
         invoices=invoice_records(),
+        credit_notes=DynamoCreditNotes(),
         payments=payment_records(),
         customers=customer_records(),
         settings=DynamoSettingsRepository(),

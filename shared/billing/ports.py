@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from billing.domain.catalog import Product, TaxRate
+from billing.domain.credit_notes import CreditNote, CreditNoteFilter
 from billing.domain.customers import Customer, CustomerRecords, VatIdCheck
 from billing.domain.events import DomainEvent
 from billing.domain.invoices import HistoryEntry, Invoice, InvoiceFilter
@@ -363,6 +364,52 @@ class InvoiceRepository(Protocol):
     def list(self, tenant_id: str, where: InvoiceFilter, *, limit: int, cursor: str | None) -> Page[Invoice]: ...
 
     def all(self, tenant_id: str, where: InvoiceFilter) -> Iterator[Invoice]: ...
+
+
+@dataclass(frozen=True)
+class CreditIssue:
+    """A credit note as it is written: with its invoice (over the version read), the invoice's
+    history entry, the customer's timeline entry, the ledger payment a Stripe refund comes from
+    (over its version), and what it adds to the customer's credit balance in its currency."""
+
+    note: CreditNote
+    invoice: Invoice
+    entry: HistoryEntry
+    event: TimelineEvent
+    payment: Payment | None = None
+    balance: int = 0
+
+
+class CreditNoteRepository(Protocol):
+    """Credit notes, their gapless sequence, and customers' credit balances."""
+
+    def add(
+        self, tenant_id: str, first_number: int, issue: Callable[[int], CreditIssue], request_key: str | None = None
+    ) -> CreditNote:
+        """The credit note ``issue(sequence)`` makes with the tenant's next credit-note number, in
+        one write with the counter and everything the issue names. RequestTaken when
+        ``request_key`` already names a credit note; StaleWrite when the invoice or payment
+        changed since read."""
+
+    def for_request(self, tenant_id: str, request_key: str) -> CreditNote | None: ...
+
+    def get(self, tenant_id: str, credit_note_id: str) -> CreditNote:
+        """Raises NotFound."""
+
+    def save(self, note: CreditNote) -> CreditNote:
+        """What happens after a note is made (its refund's outcome, when it was sent); StaleWrite."""
+
+    def list(self, tenant_id: str, where: CreditNoteFilter, *, limit: int, cursor: str | None) -> Page[CreditNote]: ...
+
+    def all(self, tenant_id: str, where: CreditNoteFilter) -> Iterator[CreditNote]: ...
+
+    def balances(self, tenant_id: str, customer_id: str) -> dict[str, int]:
+        """The customer's credit balance per currency (none: {})."""
+
+    def use_balance(self, invoice: Invoice, entry: HistoryEntry, event: TimelineEvent, amount: int) -> Invoice:
+        """The invoice paid ``amount`` from its customer's balance in its currency, in one write
+        that takes it off the balance; Conflict when the balance holds less, StaleWrite when the
+        invoice changed."""
 
 
 class SubscriptionRepository(Protocol):

@@ -189,6 +189,7 @@ def invoicing_over_dynamodb(invoices, clock):
     """The invoice use cases as the composition root wires them, over the embedded stack, with the
     test's own invoice repository and clock (for the tests that drive numbering directly)."""
     from billing import bootstrap
+    from billing.adapters.dynamodb.credit_notes import DynamoCreditNotes
     from billing.adapters.dynamodb.payments import DynamoPayments
     from billing.adapters.dynamodb.repositories import (
         DynamoCatalogRepository,
@@ -207,6 +208,7 @@ def invoicing_over_dynamodb(invoices, clock):
     settings = DynamoSettingsRepository()
     return build_invoicing(
         invoices=invoices,
+        credit_notes=DynamoCreditNotes(),
         payments=DynamoPayments(),
         customers=DynamoCustomerRepository(),
         settings=settings,

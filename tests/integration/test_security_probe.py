@@ -90,19 +90,32 @@ def test_racing_applications_of_one_payment_never_exceed_it(payer):
     assert sorted(a["amount"] for a in ledger["applications"]) == [200, 400, 400]
 
 
-def test_a_refund_of_an_applied_payment_reaches_the_invoice_it_paid(payer):
+def test_a_refund_of_an_applied_payment_credits_the_invoice_it_paid(payer):
+    """Money given back is a correction of the invoice (a credit note), not a debt the buyer owes again."""
     invoice = open_invoice(payer)
     apply(payer, invoice, payer.payment["id"])
     refunded = payer.post(f"/v1/payments/{payer.payment['id']}/refund", json={"amount": 300})
     assert refunded.status_code == 200, refunded.text
     after = payer.get(f"/v1/invoices/{invoice['id']}").json()
-    assert (after["status"], after["amount_paid"], after["amount_due"]) == ("partially_paid", 700, 300)
+    assert (after["status"], after["amount_paid"], after["amount_credited"], after["amount_due"]) == (
+        "paid",
+        700,
+        300,
+        0,
+    )
     assert after["payments"][0]["refunded"] == 300
     payer.post(f"/v1/payments/{payer.payment['id']}/refund")
     after = payer.get(f"/v1/invoices/{invoice['id']}").json()
-    assert (after["status"], after["amount_paid"], after["amount_due"]) == ("open", 0, 1000)
+    assert (after["status"], after["amount_paid"], after["amount_credited"], after["amount_due"]) == (
+        "credited",
+        0,
+        1000,
+        0,
+    )
+    notes = payer.get("/v1/credit-notes", params={"invoice_id": invoice["id"]}).json()["data"]
+    assert sorted(n["total"] for n in notes) == [300, 700]
     history = [e["type"] for e in payer.get(f"/v1/invoices/{invoice['id']}/history").json()["data"]]
-    assert history.count("payment_refunded") == 2
+    assert history.count("credited") == 2
     second = open_invoice(payer)
     assert apply(payer, second, payer.payment["id"]).status_code == 422  # refunded: nothing to apply
 

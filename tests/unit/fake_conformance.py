@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         FixedClock,
         InMemoryBillingRuns,
         InMemoryCatalog,
+        InMemoryCreditNotes,
         InMemoryCustomers,
         InMemoryDocuments,
         InMemoryFiles,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     _invoices: ports.InvoiceRepository = InMemoryInvoices(
         InMemorySubscriptions(InMemoryCustomers()), InMemoryCustomers(), InMemoryPayments()
     )
+    _credit_notes: ports.CreditNoteRepository = InMemoryCreditNotes(InMemoryInvoices())
     _runs: BillingRunRepository = InMemoryBillingRuns(InMemorySubscriptions(InMemoryCustomers()))
     _clocks: TestClockRepository = InMemoryTestClocks()
     _documents: ports.DocumentReader = InMemoryDocuments(InMemoryCustomers(), InMemorySettings(), InMemoryCatalog())

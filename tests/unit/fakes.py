@@ -829,6 +829,101 @@ class InMemoryInvoices(Interleaved, FilteredPages):
                 yield i
 
 
+class InMemoryCreditNotes(Interleaved, FilteredPages):
+    """Credit notes as DynamoCreditNotes keeps them: each written with the next number of the
+    tenant's counter, moved only from the value the write read (a lost race reads again), in one
+    write with its invoice over the invoice's version, the ledger payment over its own, a request
+    key's guard and the customer's balance; balances used only when they hold enough."""
+
+    def __init__(self, invoices: InMemoryInvoices, payments: InMemoryPayments | None = None):
+        super().__init__()
+        self.invoices = invoices
+        self.payments = payments
+        self.notes: dict[tuple[str, str], object] = {}
+        self.requests: dict[tuple[str, str], str] = {}
+        self.counters: dict[str, int] = {}
+        self.credit: dict[tuple[str, str, str], int] = {}  # (tenant, customer, currency) -> balance
+
+    def add(self, tenant_id, first_number, issue, request_key=None):
+        for _ in range(COUNTER_ATTEMPTS):
+            last = self.counters.get(tenant_id)
+            issued = issue(max((last or 0) + 1, first_number))
+            self._interleave()
+            if request_key is not None and (tenant_id, request_key) in self.requests:
+                raise RequestTaken(request_key)
+            if self.invoices._version_of(issued.invoice) != issued.invoice.version:
+                raise StaleWrite("invoice")
+            if issued.payment is not None:
+                stored = self.payments.payments.get((tenant_id, issued.payment.id)) if self.payments else None
+                if (stored.version if stored else 0) != issued.payment.version:
+                    raise StaleWrite("payment")
+            if self.counters.get(tenant_id) != last:
+                continue
+            note = issued.note
+            self.counters[tenant_id] = note.sequence
+            self.notes[(tenant_id, note.id)] = replace(note, version=note.version + 1)
+            self.invoices._write(issued.invoice)
+            self.invoices._entry(tenant_id, issued.entry)
+            _on_timeline(self.invoices.customers, tenant_id, issued.event, self.invoices.events)
+            if issued.payment is not None and self.payments is not None:
+                self.payments.save(issued.payment, None)
+            if request_key is not None:
+                self.requests[(tenant_id, request_key)] = note.id
+            if issued.balance:
+                key = (tenant_id, note.customer_id, note.currency)
+                self.credit[key] = self.credit.get(key, 0) + issued.balance
+            return self.notes[(tenant_id, note.id)]
+        raise Unavailable("credit note numbers: too many credit notes at once, retry shortly")
+
+    def for_request(self, tenant_id, request_key):
+        note_id = self.requests.get((tenant_id, request_key))
+        return None if note_id is None else self.get(tenant_id, note_id)
+
+    def get(self, tenant_id, credit_note_id):
+        try:
+            return self.notes[(tenant_id, credit_note_id)]
+        except KeyError:
+            raise NotFound(f"credit note {credit_note_id} not found") from None
+
+    def save(self, note):
+        stored = self.notes.get((note.tenant_id, note.id))
+        if stored is None or stored.version != note.version:
+            raise StaleWrite("credit note")
+        self.notes[(note.tenant_id, note.id)] = replace(note, version=note.version + 1)
+        return self.notes[(note.tenant_id, note.id)]
+
+    def balances(self, tenant_id, customer_id):
+        return {
+            c: amount for (t, cus, c), amount in self.credit.items() if (t, cus) == (tenant_id, customer_id) and amount
+        }
+
+    def use_balance(self, invoice, entry, event, amount):
+        from billing.domain.errors import Conflict
+
+        key = (invoice.tenant_id, invoice.customer_id, invoice.currency)
+        self._interleave()
+        if self.credit.get(key, 0) < amount:
+            raise Conflict("the customer's credit balance holds less than that now")
+        saved = self.invoices.save(invoice, entry, event)
+        self.credit[key] -= amount
+        return saved
+
+    def _matching(self, tenant_id, where):
+        for (t, _), note in self.notes.items():
+            if t != tenant_id or (where.customer_id and note.customer_id != where.customer_id):
+                continue
+            if not _created_between(note, where.created_from, where.created_to):
+                continue
+            checks = [
+                not where.invoice_id or note.invoice_id == where.invoice_id,
+                not where.reasons or note.reason.value in where.reasons,
+                not where.settlements or (note.settlement is not None and note.settlement.value in where.settlements),
+                not where.ids or note.id in where.ids,
+            ]
+            if all(checks):
+                yield note
+
+
 class InMemoryBillingRuns:
     """The billing run's side of the table, as DynamoBillingRuns reads it: the due and dunning
     indexes of the subscriptions stored in ``subscriptions``, shard by shard and oldest first, and

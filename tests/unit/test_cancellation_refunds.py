@@ -13,7 +13,7 @@ from billing.domain.errors import Conflict
 from billing.domain.orders import PaymentEntry
 from billing.domain.payments import Charge, PaymentStatus
 from billing.domain.subscriptions import SubscriptionStatus
-from billing.services.invoices.common import SYSTEM_ACTOR
+from billing.domain.timeline import SYSTEM_ACTOR
 from tests.unit.fakes import DebitStripe
 from tests.unit.test_billing_cycle import settled
 from tests.unit.test_payment_outcomes import order_of_two

@@ -14,7 +14,6 @@ from billing.domain.errors import Conflict, Forbidden, StaleWrite, ValidationFai
 from billing.domain.invoices import MAX_FINALIZE_BATCH, InvoiceFilter, InvoiceStatus
 from billing.domain.orders import InvoiceOrder, LineOrder
 from billing.services.invoices.common import CheckoutCloser
-from billing.services.invoices.lifecycle import InvoiceLifecycle
 from tests.unit.fakes import OneAccount
 from tests.unit.wiring import ADMIN, TENANT, Billow
 
@@ -169,7 +168,7 @@ class RecordingGateway:
 
 def test_voiding_closes_the_open_checkout_of_the_invoice_as_it_was_read(billow):
     gateway = RecordingGateway()
-    lifecycle = InvoiceLifecycle(billow.invoices, billow.settings, CheckoutCloser(gateway, OneAccount()), billow.clock)
+    lifecycle = replace(billow.invoicing.lifecycle, checkout=CheckoutCloser(gateway, OneAccount()))
     invoice = lifecycle.finalize(ADMIN, new_draft(billow).id)
     billow.invoices.save(replace(invoice, checkout_session_id="cs_open"), None)
 

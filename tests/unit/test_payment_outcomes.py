@@ -12,8 +12,8 @@ import pytest
 
 from billing.domain.payments import PaymentStatus
 from billing.domain.subscriptions import SubscriptionStatus
+from billing.domain.timeline import SYSTEM_ACTOR
 from billing.http.schemas.subscriptions import SubscriptionCreate
-from billing.services.invoices.common import SYSTEM_ACTOR
 from tests.unit.fakes import DebitStripe
 from tests.unit.test_billing_cycle import settled
 from tests.unit.wiring import ADMIN, HOSTED, MONTHLY, TENANT, Billow

@@ -40,6 +40,7 @@ from tests.unit.fakes import (
     IdempotentStripe,
     InMemoryBillingRuns,
     InMemoryCatalog,
+    InMemoryCreditNotes,
     InMemoryCustomers,
     InMemoryDocuments,
     InMemoryFiles,
@@ -154,8 +155,10 @@ class Billow:
             self.clock,
             self.events,
         )
+        self.credit_notes = InMemoryCreditNotes(self.invoices, self.payments)
         self.invoicing = build_invoicing(
             invoices=invoices,
+            credit_notes=self.credit_notes,
             payments=payments,
             customers=customers,
             settings=self.settings,

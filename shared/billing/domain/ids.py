@@ -18,6 +18,7 @@ PREFIXES = {
     "payment": "pay",
     "invoice_payment": "ipay",
     "refund": "rfd",
+    "credit_note": "cn",
 }
 
 _ID_PATTERN = re.compile(r"^[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}$")

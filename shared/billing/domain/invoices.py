@@ -33,6 +33,7 @@ class InvoiceStatus(StrEnum):
     OPEN = "open"
     PARTIALLY_PAID = "partially_paid"
     PAID = "paid"
+    CREDITED = "credited"  # credit notes took back its whole total
     VOID = "void"
 
     @property
@@ -72,6 +73,7 @@ class PaymentSource(StrEnum):
     MANUAL = "manual"  # recorded by hand: bank transfer, cash, cheque...
     LEDGER = "ledger"  # an existing payment of the ledger applied to the invoice
     ONLINE = "online"  # paid through the hosted page (Stripe Checkout) or charged by Billow
+    CREDIT_BALANCE = "credit_balance"  # the customer's credit (from credit notes) used up
 
 
 class ManualMethod(StrEnum):
@@ -205,6 +207,11 @@ class AdjustmentShare(TaxSnapshot):
     tax: int
 
 
+def adjustment_sign(kind: str) -> int:
+    """How an adjustment changes what the buyer pays: a discount takes off, a fee or tax adds."""
+    return -1 if kind == "discount" else 1
+
+
 @dataclass(frozen=True)
 class InvoiceAdjustment:
     """A one-time discount, fee or tax and the amount it came to; a discount or fee split across
@@ -219,8 +226,7 @@ class InvoiceAdjustment:
 
     @property
     def sign(self) -> int:
-        """How it changes what the buyer pays: a discount takes off, a fee or tax adds."""
-        return -1 if self.kind == "discount" else 1
+        return adjustment_sign(self.kind)
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,36 @@ class InvoicePayment:
     def standing(self) -> int:
         """What still counts as paid."""
         return self.amount - self.refunded
+
+
+@dataclass(frozen=True)
+class CreditedLine:
+    """How much of one of the invoice's lines (by its index) a credit note took back."""
+
+    index: int
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class CreditedRate:
+    """What a credit note took back of one of the invoice's rates (by its index in ``tax_amounts``)."""
+
+    index: int
+    net: int
+    tax: int
+
+
+@dataclass(frozen=True)
+class InvoiceCredit:
+    """A credit note of this invoice, as the invoice keeps it: what it took back, so the next one
+    never takes more than is left of a line, a rate or the total."""
+
+    credit_note_id: str
+    number: str
+    issued_on: date
+    total: int
+    lines: tuple[CreditedLine, ...] = ()
+    rates: tuple[CreditedRate, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,6 +341,7 @@ class Invoice:
     seller: Seller | None = None  # copied from the settings when finalized
     vat_treatment: VatTreatment = VatTreatment.DOMESTIC  # decided when the lines were priced
     vat_treatment_note: str = ""  # why
+    credits: tuple[InvoiceCredit, ...] = ()  # its credit notes, oldest first
     version: int = 0
 
     @property
@@ -312,8 +349,19 @@ class Invoice:
         return sum(p.standing for p in self.payments)
 
     @property
+    def amount_credited(self) -> int:
+        return sum(c.total for c in self.credits)
+
+    @property
+    def creditable(self) -> int:
+        """What credit notes may still take back: the total less what they took."""
+        return max(self.totals.total - self.amount_credited, 0)
+
+    @property
     def amount_due(self) -> int:
-        return 0 if self.status is InvoiceStatus.VOID else max(self.totals.total - self.amount_paid, 0)
+        if self.status is InvoiceStatus.VOID:
+            return 0
+        return max(self.totals.total - self.amount_credited - self.amount_paid, 0)
 
     @property
     def total(self) -> int:
@@ -555,6 +603,8 @@ def edit_refusal(invoice: Invoice, *, editing_allowed: bool, may_edit_finalized:
         refusal.reasons.append("a payment was made on the invoice")
     if invoice.created_by_subscription:
         refusal.reasons.append("the invoice was created by a subscription")
+    if invoice.credits:
+        refusal.reasons.append("a credit note corrects it; correct it with another credit note")
     return refusal
 
 
@@ -569,6 +619,8 @@ def deletion_refusal(invoice: Invoice, *, deleting_allowed: bool) -> Refusal:
         refusal.reasons.append("a paid invoice can never be deleted")
     if invoice.online_payment_made:
         refusal.reasons.append("an online payment was made on the invoice")
+    if invoice.credits:
+        refusal.reasons.append("a credit note refers to it, so its number stays in the books")
     return refusal
 
 
@@ -582,9 +634,13 @@ def void_refusal(invoice: Invoice) -> Refusal:
         refusal.reasons.append("the invoice is already void")
     elif invoice.status is InvoiceStatus.PAID:
         refusal.reasons.append("a paid invoice cannot be voided")
+    elif invoice.status is InvoiceStatus.CREDITED:
+        refusal.reasons.append("the invoice is credited in full already")
     if invoice.online_payment_made:
         refusal.reasons.append("an online payment was made on the invoice (even if refunded)")
-    if any(p.source is not PaymentSource.ONLINE for p in invoice.payments):
+    if any(p.source is PaymentSource.CREDIT_BALANCE for p in invoice.payments):
+        refusal.reasons.append("it used the customer's credit balance; credit it instead, which gives that back")
+    elif any(p.source is not PaymentSource.ONLINE for p in invoice.payments):
         refusal.reasons.append("remove the recorded payments first")
     return refusal
 
@@ -599,8 +655,14 @@ def voided(invoice: Invoice, now: datetime) -> Invoice:
 
 
 def _status_for(invoice: Invoice, payments: tuple[InvoicePayment, ...]) -> InvoiceStatus:
+    """Credited when credit notes took back the whole total, else paid when the payments cover
+    what they left of it."""
+    if invoice.status is InvoiceStatus.VOID:
+        return InvoiceStatus.VOID
+    if invoice.credits and invoice.amount_credited >= invoice.total:
+        return InvoiceStatus.CREDITED
     paid = sum(p.standing for p in payments)
-    if paid >= invoice.total:
+    if paid >= invoice.total - invoice.amount_credited:
         return InvoiceStatus.PAID
     return InvoiceStatus.PARTIALLY_PAID if paid else InvoiceStatus.OPEN
 
@@ -633,6 +695,8 @@ def without_payment(invoice: Invoice, payment_id: str, now: datetime) -> tuple[I
         raise NotFound(f"payment {payment_id} not found on invoice {invoice.id}")
     if found.source is PaymentSource.ONLINE:
         raise Conflict("an online payment cannot be removed from the invoice; refund it instead")
+    if found.source is PaymentSource.CREDIT_BALANCE:
+        raise Conflict("credit used from the customer's balance stays; a credit note of the invoice gives it back")
     payments = tuple(p for p in invoice.payments if p.id != payment_id)
     updated = replace(invoice, payments=payments, status=_status_for(invoice, payments), paid_at=None, updated_at=now)
     return updated, found

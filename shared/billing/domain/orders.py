@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only: the API's schemas import this module on every cold start
     from datetime import date
 
+    from billing.domain.credit_notes import LineCredit
     from billing.domain.periods import BillingFrequency, BillingStart
     from billing.domain.pricing import AdjustmentKind, AmountType
     from billing.domain.subscriptions import CollectionMethod
@@ -136,3 +137,18 @@ class SendOrder:
     cc: Sequence[str] = field(default_factory=tuple)
     subject: str = ""  # the tenant's template when empty
     message: str = ""
+
+
+@dataclass(frozen=True)
+class CreditOrder:
+    """A credit note asked for: chosen lines (``LineCredit``), or an amount VAT included, or (neither)
+    all that is left of the invoice; with its reason and what becomes of money already paid."""
+
+    reason: str
+    lines: tuple[LineCredit, ...] = ()
+    amount: int | None = None
+    description: str = ""  # the line of an amount credit; a sentence naming the invoice when empty
+    memo: str = ""
+    settlement: str | None = None
+    payment_id: str | None = None
+    reference: str = ""  # of a refund made by hand

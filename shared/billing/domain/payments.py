@@ -84,12 +84,14 @@ def status_from_processor(state: ProcessorPayment) -> PaymentStatus:
 
 @dataclass(frozen=True)
 class PaymentApplication:
-    """The part of a payment applied to one invoice, and how much of that part a refund gave back."""
+    """The part of a payment applied to one invoice, and how much of that part a refund gave back
+    (``credited``: of that, what the invoice's credit notes refunded on purpose)."""
 
     invoice_id: str
     amount: int
     applied_at: datetime
     refunded: int = 0
+    credited: int = 0
 
     @property
     def standing(self) -> int:
@@ -148,8 +150,13 @@ class Payment:
         return max(self.amount - self.amount_refunded - self.amount_applied, 0)
 
     @property
+    def amount_credited(self) -> int:
+        """What credit notes refunded of it on purpose (counted as soon as the note is made)."""
+        return sum(a.credited for a in self.applications)
+
+    @property
     def refundable(self) -> int:
-        return self.amount - self.amount_refunded
+        return self.amount - max(self.amount_refunded, self.amount_credited)
 
     def following(self, state: ProcessorPayment, now: datetime) -> Payment:
         """This payment as the processor's current state says it is; its refunds reach the
@@ -169,15 +176,17 @@ class Payment:
 
 
 def refunds_spread(payment: Payment) -> Payment:
-    """Which applications a payment's refunds took back: first the part never applied to an
-    invoice, then the latest applications before earlier ones. Worked out from the payment's
-    total refunded each time, so a refund reported twice, or out of order, spreads the same."""
-    left = max(payment.amount_refunded - (payment.amount - sum(a.amount for a in payment.applications)), 0)
+    """Which applications a payment's refunds took back: a credit note's refund its own invoice's;
+    any other refund first the part never applied to an invoice, then the latest applications
+    before earlier ones. Worked out from the payment's total refunded each time, so a refund
+    reported twice, or out of order, spreads the same."""
+    never_applied = payment.amount - sum(a.amount for a in payment.applications)
+    left = max(payment.amount_refunded - payment.amount_credited - never_applied, 0)
     spread = []
     for application in reversed(payment.applications):
-        taken = min(application.amount, left)
+        taken = min(application.amount - application.credited, left)
         left -= taken
-        spread.append(replace(application, refunded=taken))
+        spread.append(replace(application, refunded=application.credited + taken))
     applications = tuple(reversed(spread))
     return payment if applications == payment.applications else replace(payment, applications=applications)
 
@@ -207,6 +216,14 @@ def without_application(payment: Payment, invoice_id: str, now: datetime) -> Pay
     """The payment once an invoice gave its part back (the application removed from the invoice)."""
     remaining = tuple(a for a in payment.applications if a.invoice_id != invoice_id)
     return refunds_spread(replace(payment, applications=remaining, updated_at=now))
+
+
+def credit_refunded(payment: Payment, invoice_id: str, amount: int, now: datetime) -> Payment:
+    """The payment once a credit note of ``invoice_id`` refunds ``amount`` of that invoice's part."""
+    applications = tuple(
+        replace(a, credited=a.credited + amount) if a.invoice_id == invoice_id else a for a in payment.applications
+    )
+    return refunds_spread(replace(payment, applications=applications, updated_at=now))
 
 
 def refund_claimed(payment: Payment, amount: int | None, now: datetime) -> tuple[Payment, RefundClaim]:

@@ -69,6 +69,12 @@ class TenantSettings(Seller):
     invoice_number_prefix: str = "INV-"
     invoice_number_start: int = 1
     invoice_number_digits: int = 6
+    credit_note_number_prefix: str = "CN-"
+    credit_note_number_start: int = 1
+    credit_note_number_digits: int = 6
+    # Voiding an invoice that was sent makes a cancellation credit note (Stornorechnung), so its
+    # number stays in the books; off where plain voids are allowed.
+    void_credit_notes: bool = True
     datev_enabled: bool = False
     debtor_number_start: int = DATEV_DEBTOR_START
     debtor_number_end: int = DATEV_DEBTOR_END

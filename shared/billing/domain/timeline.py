@@ -8,6 +8,8 @@ from typing import Any
 
 from billing.domain.ids import new_id
 
+SYSTEM_ACTOR = "billow"  # what Billow does by itself (a billing run, a refund followed) is done by this actor
+
 
 @dataclass(frozen=True)
 class TimelineEvent:

@@ -14,6 +14,7 @@ def openapi_document() -> str:
     from billing.http.routers import (
         billing_runs,
         catalog,
+        credit_notes,
         customers,
         hosted,
         hosted_subscription,
@@ -31,6 +32,7 @@ def openapi_document() -> str:
         catalog.router,
         pricing.router,
         invoices.router,
+        credit_notes.router,
         hosted.router,
         subscriptions.router,
         hosted_subscription.router,

@@ -12,6 +12,7 @@ SUBSCRIPTION_PREFIX = "SUB#"
 INVOICE_PREFIX = "INV#"
 ORDER_PREFIX = "ORD#"
 PAYMENT_PREFIX = "PAY#"
+CREDIT_NOTE_PREFIX = "CN#"
 
 PRODUCT_PREFIX = "PRODUCT#"
 TAX_PREFIX = "TAX#"
@@ -74,6 +75,24 @@ def hosted_token_key(token: str) -> str:
 
 
 INVOICE_COUNTER = "INVOICE"
+CREDIT_NOTE_COUNTER = "CREDIT_NOTE"
+
+
+def credit_note_pk(tenant_id: str, credit_note_id: str) -> str:
+    return f"T#{tenant_id}#CN#{credit_note_id}"
+
+
+def credit_note_list_pk(tenant_id: str) -> str:
+    """ "By status" index partition of a tenant's credit notes, newest first."""
+    return f"T#{tenant_id}#CREDITNOTES"
+
+
+def balance_sk(currency: str) -> str:
+    """A customer's credit balance in one currency, under the customer."""
+    return f"BALANCE#{currency}"
+
+
+BALANCE_PREFIX = "BALANCE#"
 
 
 def subscription_pk(tenant_id: str, subscription_id: str) -> str:

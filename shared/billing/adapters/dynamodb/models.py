@@ -321,9 +321,49 @@ class InvoiceItem(CustomerRecordItem, discriminator="invoice"):
     seller = JSONAttribute(null=True)
     vat_treatment = UnicodeAttribute(default="domestic")
     vat_treatment_note = UnicodeAttribute(default="")
+    credits = JSONAttribute(default=list)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     version = VersionAttribute()
+
+
+class CreditNoteItem(BillowItem, discriminator="credit_note"):
+    tenant_id = UnicodeAttribute()
+    id = UnicodeAttribute()
+    number = UnicodeAttribute()
+    sequence = NumberAttribute()
+    invoice_id = UnicodeAttribute()
+    invoice_number = UnicodeAttribute()
+    invoice_issued_on = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    currency = UnicodeAttribute()
+    recipient = JSONAttribute()
+    issued_on = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    created_by = UnicodeAttribute(default="")
+    reason = UnicodeAttribute()
+    lines = JSONAttribute()
+    adjustments = JSONAttribute(default=list)
+    rates = JSONAttribute(default=list)
+    memo = UnicodeAttribute(default="")
+    full = BooleanAttribute(default=False)
+    due_reduced = NumberAttribute(default=0)
+    settlement = UnicodeAttribute(null=True)
+    settled = NumberAttribute(default=0)
+    refund = JSONAttribute(null=True)
+    manual_reference = UnicodeAttribute(default="")
+    seller = JSONAttribute(null=True)
+    vat_treatment = UnicodeAttribute(default="domestic")
+    vat_treatment_note = UnicodeAttribute(default="")
+    last_sent_at = UTCDateTimeAttribute(null=True)
+    total = NumberAttribute()  # for the filters and exports
+    version = VersionAttribute()
+
+
+class CreditBalanceItem(BillowItem, discriminator="credit_balance"):
+    """A customer's credit in one currency: credit notes add to it, invoices use it up."""
+
+    amount = NumberAttribute(default=0)
 
 
 class InvoiceHistoryItem(BillowItem, discriminator="invoice_history"):

@@ -41,7 +41,7 @@ from billing.http.schemas.invoices import (
 
 router = ApiRouter()
 TAGS = ["Invoices"]
-STATUSES = ("draft", "open", "partially_paid", "paid", "void")
+STATUSES = ("draft", "open", "partially_paid", "paid", "credited", "void")
 StatusFilter = Annotated[str | None, status_query(STATUSES, "open,partially_paid")]
 AmountFilter = Annotated[int | None, Query(ge=0, le=MAX_AMOUNT, description="Total in minor units, inclusive")]
 

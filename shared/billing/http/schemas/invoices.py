@@ -222,7 +222,7 @@ class InvoicePaymentOut(Response):
     id: str
     amount: Amount
     paid_on: dt.date
-    source: Literal["manual", "ledger", "online"]
+    source: Literal["manual", "ledger", "online", "credit_balance"]
     method: str
     reference: str
     payment_id: str | None
@@ -231,11 +231,20 @@ class InvoicePaymentOut(Response):
     recorded_by: str
 
 
+class InvoiceCreditOut(Response):
+    credit_note_id: str
+    number: str
+    issued_on: dt.date
+    total: Amount
+
+
 class InvoiceOut(Response):
     id: str
     object: Literal["invoice"] = "invoice"
     number: str | None = Field(description="Given when finalized; drafts have none")
-    status: Literal["draft", "open", "partially_paid", "paid", "void"]
+    status: Literal["draft", "open", "partially_paid", "paid", "credited", "void"] = Field(
+        description="credited: credit notes took back its whole total"
+    )
     overdue: bool = Field(description="Open past its due date")
     customer_id: str
     currency: str
@@ -257,8 +266,10 @@ class InvoiceOut(Response):
     taxes_included: Amount
     total: Amount
     amount_paid: Amount
+    amount_credited: Amount = Field(description="What its credit notes took back")
     amount_due: Amount
     payments: list[InvoicePaymentOut]
+    credits: list[InvoiceCreditOut] = Field(description="Its credit notes, oldest first")
     payment_terms: Terms
     days_until_due: int | None
     due_date: dt.date | None
@@ -315,7 +326,9 @@ class InvoiceExportRequest(Request):
         default_factory=list, max_length=40, description="Columns in this order; every column when empty"
     )
     ids: list[RecordId] = Field(default_factory=list, max_length=1000, description="These invoices (else the filter)")
-    status: list[Literal["draft", "open", "partially_paid", "paid", "void"]] = Field(default_factory=list, max_length=5)
+    status: list[Literal["draft", "open", "partially_paid", "paid", "credited", "void"]] = Field(
+        default_factory=list, max_length=6
+    )
     customer_id: RecordId | None = None
     due_from: Day | None = None
     due_to: Day | None = None

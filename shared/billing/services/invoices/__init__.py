@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from billing.ports import (
     Clock,
+    CreditNoteRepository,
     CustomerRepository,
     DocumentReader,
     EInvoiceWriter,
@@ -34,6 +35,9 @@ from billing.ports import (
     SettingsRepository,
     SpreadsheetWriter,
 )
+from billing.services.credit_notes.balances import CreditBalances
+from billing.services.credit_notes.issue import CreditNoteIssuing
+from billing.services.credit_notes.queries import CreditNoteQueries
 from billing.services.invoices.collect import InvoiceCollection
 from billing.services.invoices.common import CheckoutCloser
 from billing.services.invoices.delivery import InvoiceDelivery
@@ -58,16 +62,20 @@ class Invoicing:
     hosted: HostedInvoices
     delivery: InvoiceDelivery
     export: InvoiceExport
+    credit_notes: CreditNoteIssuing
+    credit_note_queries: CreditNoteQueries
+    balances: CreditBalances
 
     @property
     def issuing(self) -> InvoiceIssuing:
         """A period's invoice issued in one call, for the billing cycle (made of the cases above)."""
-        return InvoiceIssuing(self.queries.invoices, self.drafts, self.collection, self.delivery)
+        return InvoiceIssuing(self.queries.invoices, self.drafts, self.collection, self.delivery, self.balances)
 
 
 def build_invoicing(
     *,
     invoices: InvoiceRepository,
+    credit_notes: CreditNoteRepository,
     payments: PaymentRepository,
     customers: CustomerRepository,
     settings: SettingsRepository,
@@ -90,9 +98,13 @@ def build_invoicing(
     """The invoice use cases wired to each other over the given ports (the composition root's
     adapters, or a test's fakes): each takes only what it uses."""
     checkout = CheckoutCloser(gateway, connections)
-    lifecycle = InvoiceLifecycle(invoices, settings, checkout, clock)
+    issuing = CreditNoteIssuing(
+        credit_notes, invoices, payments, settings, connections, gateway, payment_service.ledger, events, clock
+    )
+    balances = CreditBalances(credit_notes, invoices, customers, events, clock)
+    lifecycle = InvoiceLifecycle(invoices, settings, checkout, clock, issuing, credit_notes, balances)
     drafts = InvoiceDrafts(invoices, customers, pricing, settings, documents, lifecycle, checkout, clock)
-    collection = InvoiceCollection(invoices, payments, customers, payment_service, events, clock)
+    collection = InvoiceCollection(invoices, payments, customers, payment_service, events, clock, issuing)
     rendered = InvoiceDocuments(invoices, settings, files, renderer, einvoices, clock, document_link_seconds)
     delivery = InvoiceDelivery(invoices, settings, mailer, rendered, lifecycle, clock)
     return Invoicing(
@@ -104,4 +116,7 @@ def build_invoicing(
         hosted=HostedInvoices(invoices, settings, gateway, connections, collection, rendered, clock),
         delivery=delivery,
         export=InvoiceExport(invoices, exports, spreadsheets, clock, export_link_seconds),
+        credit_notes=issuing,
+        credit_note_queries=CreditNoteQueries(credit_notes),
+        balances=balances,
     )

@@ -31,7 +31,7 @@ from billing.domain.payments import (
     new_payment,
     without_application,
 )
-from billing.domain.timeline import timeline_event
+from billing.domain.timeline import SYSTEM_ACTOR, timeline_event
 from billing.formatting import format_amount
 from billing.ports import (
     CheckoutSession,
@@ -41,8 +41,8 @@ from billing.ports import (
     InvoiceRepository,
     PaymentRepository,
 )
+from billing.services.credit_notes.issue import CreditNoteIssuing
 from billing.services.invoices.common import (
-    SYSTEM_ACTOR,
     InvoiceChanged,
     LedgerDecided,
     changed_invoice,
@@ -61,6 +61,7 @@ class InvoiceCollection:
     payment_service: PaymentService
     events: EventPublisher
     clock: Clock
+    credit_notes: CreditNoteIssuing
 
     # ------------------------------------------------------------ by hand, and from the ledger
 
@@ -184,39 +185,52 @@ class InvoiceCollection:
         raise StaleWrite(f"invoice {invoice_id}")
 
     def follow_refunds(self, payment: Payment) -> None:
-        """A refund of a ledger payment reaches the invoices it was applied to: on each, the part
-        the refund took back no longer counts as paid (see ``refunds_spread`` for which part)."""
+        """A refund of a ledger payment reaches the invoices it was applied to (see
+        ``refunds_spread`` for which part of it each gives back). What it gives back anew of an
+        invoice is credited by a credit note (refunded already), up to what is left of the
+        invoice; anything else (a part given back because another invoice took it, an invoice
+        with nothing left to credit) no longer counts as paid."""
         for application in payment.applications:
-
-            def change(invoice: Invoice, application: PaymentApplication = application) -> InvoiceChanged:
+            for _ in range(SAVE_ATTEMPTS):
+                try:
+                    invoice = self.invoices.get(payment.tenant_id, application.invoice_id)
+                except NotFound:
+                    break
                 held = next((p for p in invoice.payments if p.payment_id == payment.id), None)
                 if held is None or held.refunded == application.refunded:
-                    return invoice, None, None
-                now = self.clock.now()
-                updated = with_refund_followed(invoice, payment.id, application.refunded, now)
-                if updated is invoice:
-                    return invoice, None, None
-                given_back, of = (format_amount(a, invoice.currency) for a in (application.refunded, held.amount))
-                due = format_amount(updated.amount_due, invoice.currency)
-                summary = f"Payment {payment.id} refunded: {given_back} of its {of} no longer counts as paid"
-                if application.refunded < held.refunded:  # another invoice gave its part of the payment back
-                    summary = f"Payment {payment.id}: {given_back} of its {of} counts as refunded now"
-                summary += f" (amount due {due})"
-                entry = history_entry(
-                    invoice.id,
-                    "payment_refunded",
-                    now,
-                    SYSTEM_ACTOR,
-                    summary,
-                    payment=payment.id,
-                    refunded=application.refunded,
-                )
-                return updated, entry, invoice_event(updated, "invoice.payment_refunded", SYSTEM_ACTOR, summary, now)
+                    break
+                try:
+                    if self.credit_notes.for_refund(invoice, payment, application.refunded, SYSTEM_ACTOR):
+                        break
+                    self._refund_followed(invoice, payment, application)
+                except StaleWrite:
+                    continue
+                break
 
-            try:
-                changed_invoice(self.invoices, payment.tenant_id, application.invoice_id, change)
-            except NotFound:
-                continue
+    def _refund_followed(self, invoice: Invoice, payment: Payment, application: PaymentApplication) -> None:
+        held = next(p for p in invoice.payments if p.payment_id == payment.id)
+        now = self.clock.now()
+        updated = with_refund_followed(invoice, payment.id, application.refunded, now)
+        if updated is invoice:
+            return
+        given_back, of = (format_amount(a, invoice.currency) for a in (application.refunded, held.amount))
+        due = format_amount(updated.amount_due, invoice.currency)
+        summary = f"Payment {payment.id} refunded: {given_back} of its {of} no longer counts as paid"
+        if application.refunded < held.refunded:  # another invoice gave its part of the payment back
+            summary = f"Payment {payment.id}: {given_back} of its {of} counts as refunded now"
+        summary += f" (amount due {due})"
+        entry = history_entry(
+            invoice.id,
+            "payment_refunded",
+            now,
+            SYSTEM_ACTOR,
+            summary,
+            payment=payment.id,
+            refunded=application.refunded,
+        )
+        self.invoices.save(
+            updated, entry, invoice_event(updated, "invoice.payment_refunded", SYSTEM_ACTOR, summary, now)
+        )
 
     # ------------------------------------------------------------ online: the card on file, Checkout
 

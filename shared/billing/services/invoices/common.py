@@ -17,8 +17,6 @@ from billing.observability import logger
 from billing.ports import InvoiceRepository, PaymentGateway, PaymentRepository, ProcessorConnections
 from billing.services.optimistic import SAVE_ATTEMPTS, change_with_retry
 
-SYSTEM_ACTOR = "billow"
-
 # What ``change`` answers: the changed invoice with its history and timeline entries (the
 # invoice itself when there is nothing to change).
 # A changed invoice with its history entry and timeline event (the invoice itself: nothing changed).

@@ -1,5 +1,5 @@
-"""Issuing a subscription period's invoice for the billing cycle: create, finalize and charge
-or send in one call, idempotently by request key."""
+"""Issuing a subscription period's invoice for the billing cycle: create, finalize, use the
+customer's credit, and charge or send in one call, idempotently by request key."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from billing.domain.orders import SendOrder
 from billing.domain.payments import Payment, PaymentStatus
 from billing.domain.subscriptions import CollectionMethod, PeriodInvoice, Subscription
 from billing.ports import InvoiceRepository
+from billing.services.credit_notes.balances import CreditBalances
 from billing.services.invoices.collect import InvoiceCollection
 from billing.services.invoices.delivery import InvoiceDelivery
 from billing.services.invoices.drafts import InvoiceDrafts
@@ -22,6 +23,7 @@ class InvoiceIssuing:
     drafts: InvoiceDrafts
     collection: InvoiceCollection
     delivery: InvoiceDelivery
+    balances: CreditBalances
 
     def for_request(self, tenant_id: str, request_key: str) -> Invoice | None:
         return self.invoices.for_request(tenant_id, request_key)
@@ -43,6 +45,8 @@ class InvoiceIssuing:
         not sent again. ``paid_by``, a payment taken before the invoice existed (a subscription's
         first), is applied instead of a charge."""
         invoice = self.drafts.create_for_period(caller, bill, request_key, subscription, finalize=True)
+        if paid_by is None:
+            invoice = self.balances.use(invoice)  # the customer's credit pays first
         if paid_by is not None:
             if paid_by.status is PaymentStatus.SUCCEEDED:
                 invoice = self.collection.apply_online_payment(caller.tenant_id, invoice.id, paid_by)

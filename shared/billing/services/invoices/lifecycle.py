@@ -19,8 +19,10 @@ from billing.domain.invoices import (
     voided,
 )
 from billing.domain.timeline import TimelineEvent
-from billing.ports import Clock, InvoiceRepository, SettingsRepository
-from billing.services.invoices.common import CheckoutCloser, InvoiceChanged, amount_of, changed_invoice, invoice_event
+from billing.ports import Clock, CreditNoteRepository, InvoiceRepository, SettingsRepository
+from billing.services.credit_notes.balances import CreditBalances
+from billing.services.credit_notes.issue import CreditNoteIssuing
+from billing.services.invoices.common import CheckoutCloser, amount_of, invoice_event
 from billing.services.optimistic import SAVE_ATTEMPTS
 
 
@@ -30,6 +32,9 @@ class InvoiceLifecycle:
     settings: SettingsRepository
     checkout: CheckoutCloser
     clock: Clock
+    credit_notes: CreditNoteIssuing
+    notes: CreditNoteRepository
+    balances: CreditBalances
 
     def finalize(self, caller: Caller, invoice_id: str) -> Invoice:
         """Number the draft and open it. Finalizing an invoice finalized meanwhile answers it."""
@@ -41,9 +46,10 @@ class InvoiceLifecycle:
                     raise Conflict(f"invoice {invoice_id} is {invoice.status.value}; only a draft is finalized")
                 return invoice
             try:
-                return self.finalize_drafts(caller, [invoice])[0]
+                finalized_now = self.finalize_drafts(caller, [invoice])[0]
             except StaleWrite:
                 continue
+            return self.balances.use(finalized_now)  # the customer's credit pays first
         raise StaleWrite(f"invoice {invoice_id}")
 
     def finalize_drafts(self, caller: Caller, drafts: list[Invoice]) -> list[Invoice]:
@@ -68,21 +74,36 @@ class InvoiceLifecycle:
         return self.invoices.finalize(caller.tenant_id, drafts, settings.invoice_number_start, numbered)
 
     def void(self, caller: Caller, invoice_id: str) -> Invoice:
-        """Irreversible; the hosted link stops working and an open checkout is closed."""
+        """Irreversible; the hosted link stops working and an open checkout is closed. An invoice
+        that was sent is cancelled by a credit note in the same write (a Stornorechnung), unless
+        the settings allow plain voids."""
         caller.require(Permission.WRITE)
-        seen: dict[str, Invoice] = {}  # the version the void was made from: its checkout is closed
-
-        def change(invoice: Invoice) -> InvoiceChanged:
-            seen["invoice"] = invoice
+        settings = self.settings.get(caller.tenant_id)
+        for _ in range(SAVE_ATTEMPTS):
+            invoice = self.invoices.get(caller.tenant_id, invoice_id)
             now = self.clock.now()
             updated = voided(invoice, now)
+            storno = self.credit_notes.void_issue(caller.user_id, invoice, updated, settings)
             summary = f"Invoice {invoice.number} voided"
-            entry = history_entry(invoice.id, "voided", now, caller.user_id, summary)
-            return updated, entry, invoice_event(updated, "invoice.voided", caller.user_id, summary, now)
-
-        void = changed_invoice(self.invoices, caller.tenant_id, invoice_id, change)
-        self.checkout.close(seen["invoice"])
-        return void
+            try:
+                if storno is not None:
+                    note = self.notes.add(caller.tenant_id, settings.credit_note_number_start, storno)
+                    summary += f", cancelled by {note.number}"
+                    void = self.invoices.save(
+                        self.invoices.get(caller.tenant_id, invoice_id),
+                        history_entry(invoice.id, "voided", now, caller.user_id, summary),
+                        invoice_event(updated, "invoice.voided", caller.user_id, summary, now),
+                    )
+                else:
+                    entry = history_entry(invoice.id, "voided", now, caller.user_id, summary)
+                    void = self.invoices.save(
+                        updated, entry, invoice_event(updated, "invoice.voided", caller.user_id, summary, now)
+                    )
+            except StaleWrite:
+                continue
+            self.checkout.close(invoice)
+            return void
+        raise StaleWrite(f"invoice {invoice_id}")
 
     def delete(self, caller: Caller, invoice_id: str) -> None:
         """Drafts (billing); finalized ones when the tenant allows it and unpaid (admin)."""

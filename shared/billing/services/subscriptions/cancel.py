@@ -13,10 +13,10 @@ from billing.domain.invoices import Invoice, InvoicePayment, PaymentSource
 from billing.domain.paging import MAX_PAGE_SIZE
 from billing.domain.payments import PaymentStatus
 from billing.domain.subscriptions import CancelMode, Subscription, canceled, deletion_refusal, prorated_refund
+from billing.domain.timeline import SYSTEM_ACTOR
 from billing.formatting import format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.notifications import send_as_tenant
 from billing.services.payments import PaymentService
 from billing.services.subscriptions.common import subscription_event

@@ -17,10 +17,9 @@ from billing.domain.periods import BillingFrequency, BillingStart
 from billing.domain.pricing import LineItem, summarize
 from billing.domain.settings import TenantSettings
 from billing.domain.subscriptions import Subscription, SubscriptionStatus, paid
-from billing.domain.timeline import TimelineEvent, timeline_event
+from billing.domain.timeline import SYSTEM_ACTOR, TimelineEvent, timeline_event
 from billing.domain.treatments import position_of, treated_items
 from billing.ports import Clock, CustomerRepository, PaymentMethodRepository, SubscriptionRepository
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.optimistic import change_with_retry
 
 # A changed subscription with its timeline event (the subscription itself: nothing changed).

@@ -26,10 +26,10 @@ from billing.domain.subscriptions import (
     period_invoice,
     sent_for_payment,
 )
+from billing.domain.timeline import SYSTEM_ACTOR
 from billing.observability import logger
 from billing.ports import Clock, EventPublisher, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.payments import PaymentService
 from billing.services.subscriptions.common import (
     SubscriptionChanged,

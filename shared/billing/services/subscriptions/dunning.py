@@ -21,12 +21,11 @@ from billing.domain.subscriptions import (
     overdue_reminded,
     payment_failed,
 )
-from billing.domain.timeline import TimelineEvent
+from billing.domain.timeline import SYSTEM_ACTOR, TimelineEvent
 from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Clock, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.notifications import send_as_tenant
 from billing.services.subscriptions.common import SubscriptionChanged, changed_subscription, subscription_event
 from billing.services.subscriptions.payment_method_link import PaymentMethodLinks

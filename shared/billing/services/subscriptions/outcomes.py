@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from billing.domain.errors import NotFound
 from billing.domain.invoices import Invoice
 from billing.domain.payments import Payment, PaymentStatus
-from billing.domain.timeline import timeline_event
+from billing.domain.timeline import SYSTEM_ACTOR, timeline_event
 from billing.ports import Clock, CustomerRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.subscriptions.common import period_paid, system_caller
 from billing.services.subscriptions.dunning import Dunning
 

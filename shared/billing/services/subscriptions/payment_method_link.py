@@ -12,6 +12,7 @@ from billing.domain.access import Caller, Permission
 from billing.domain.customers import Customer
 from billing.domain.errors import Conflict, NotFound
 from billing.domain.subscriptions import Subscription, SubscriptionStatus
+from billing.domain.timeline import SYSTEM_ACTOR
 from billing.observability import logger
 from billing.ports import (
     Clock,
@@ -21,7 +22,6 @@ from billing.ports import (
     SettingsRepository,
     SubscriptionRepository,
 )
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.notifications import send_as_tenant
 from billing.services.payment_methods import connected_account
 from billing.services.subscriptions.common import subscription_event

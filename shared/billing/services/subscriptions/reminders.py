@@ -8,9 +8,9 @@ from datetime import date
 from billing.domain.access import Caller, Permission
 from billing.domain.billing_runs import Outcome
 from billing.domain.subscriptions import CollectionMethod, SubscriptionStatus
+from billing.domain.timeline import SYSTEM_ACTOR
 from billing.formatting import format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
-from billing.services.invoices.common import SYSTEM_ACTOR
 from billing.services.notifications import send_as_tenant
 from billing.services.subscriptions.common import period_total, subscription_event
 

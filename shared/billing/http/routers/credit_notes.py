@@ -1,0 +1,106 @@
+"""/v1/invoices/{id}/credit-notes, /v1/credit-notes and /v1/customers/{id}/credit-balance."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from billing.bootstrap import invoicing
+from billing.domain.credit_notes import CreditNoteFilter
+from billing.domain.errors import ValidationFailed
+from billing.http.caller import caller_of
+from billing.http.contract import ApiRouter
+from billing.http.idempotency import create_once
+from billing.http.routers.common import (
+    Cursor,
+    DateFilter,
+    IdempotencyKey,
+    Limit,
+    created,
+    created_response,
+    status_query,
+)
+from billing.http.schemas.common import ListPage, page_of
+from billing.http.schemas.credit_notes import (
+    CreditBalanceOut,
+    CreditBalancesOut,
+    CreditNoteCreate,
+    CreditNoteOut,
+    credit_note_out,
+)
+
+router = ApiRouter()
+TAGS = ["Credit notes"]
+REASONS = (
+    "duplicate",
+    "fraudulent",
+    "order_change",
+    "product_unsatisfactory",
+    "refund",
+    "cancellation",
+    "void",
+    "other",
+)
+
+
+@router.post(
+    "/v1/invoices/<invoice_id>/credit-notes",
+    tags=TAGS,
+    summary="Credit a finalized invoice: lines and quantities, an amount, or all that is left",
+    description="Numbered from the tenant's own gapless sequence and final when made; never more than is left of "
+    "the invoice. What the invoice still asked for stops being due; money already paid goes back as `settlement` "
+    "says. With an `Idempotency-Key`, a retry answers the same credit note and its refund is made once.",
+    responses=created_response(CreditNoteOut),
+)
+def create_credit_note(
+    invoice_id: str, body: CreditNoteCreate, idempotency_key: IdempotencyKey = None
+) -> Response[CreditNoteOut]:
+    caller = caller_of(router)
+    order = body.order()
+
+    def create() -> dict:
+        note = invoicing().credit_notes.create(caller, invoice_id, order, idempotency_key)
+        return credit_note_out(note).model_dump(mode="json")
+
+    request = body.model_dump(mode="json")
+    return created(create_once(router, caller, idempotency_key, f"create_credit_note:{invoice_id}", request, create))
+
+
+@router.get("/v1/credit-notes", tags=TAGS, summary="List credit notes, newest first, with filters that combine")
+def list_credit_notes(
+    invoice_id: Annotated[str | None, Query(max_length=40, description="Only this invoice's")] = None,
+    customer_id: Annotated[str | None, Query(max_length=40, description="Only this customer's")] = None,
+    reason: Annotated[str | None, status_query(REASONS, "refund,void")] = None,
+    created_from: DateFilter = None,
+    created_to: DateFilter = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+) -> ListPage[CreditNoteOut]:
+    if created_from and created_to and created_from > created_to:
+        raise ValidationFailed.of("created_to", "must not be before created_from")
+    where = CreditNoteFilter(
+        invoice_id=invoice_id,
+        customer_id=customer_id,
+        reasons=tuple(reason.split(",")) if reason else (),
+        created_from=created_from.isoformat() if created_from else None,
+        created_to=created_to.isoformat() if created_to else None,
+    )
+    page = invoicing().credit_note_queries.list(caller_of(router), where, limit=limit, cursor=cursor)
+    return ListPage[CreditNoteOut](**page_of(page, credit_note_out))
+
+
+@router.get("/v1/credit-notes/<credit_note_id>", tags=TAGS, summary="Get a credit note")
+def get_credit_note(credit_note_id: str) -> CreditNoteOut:
+    return credit_note_out(invoicing().credit_note_queries.get(caller_of(router), credit_note_id))
+
+
+@router.get(
+    "/v1/customers/<customer_id>/credit-balance",
+    tags=TAGS,
+    summary="The customer's credit per currency, which their next invoices use first",
+)
+def customer_credit_balance(customer_id: str) -> CreditBalancesOut:
+    balances = invoicing().balances.of(caller_of(router), customer_id)
+    return CreditBalancesOut(balances=[CreditBalanceOut(currency=c, amount=a) for c, a in sorted(balances.items())])
