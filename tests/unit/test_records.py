@@ -117,6 +117,9 @@ def test_every_field_of_a_stored_record_has_its_attribute_on_the_item():
         (Payment, models.PaymentItem),
         (BillingRun, models.BillingRunItem),
     ]
+    # A credit note is drawn as an invoice for its PDF and e-invoice; what it corrects is stored on the note.
+    drawn_only = {"corrects"}
     for record, item in pairs:
-        missing = [f.name for f in dataclasses.fields(record) if f.name not in item.get_attributes()]
+        fields = [f.name for f in dataclasses.fields(record) if f.name not in drawn_only]
+        missing = [name for name in fields if name not in item.get_attributes()]
         assert missing == [], f"{item.__name__} lacks {missing}"

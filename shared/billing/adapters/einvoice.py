@@ -16,6 +16,7 @@ EN16931 = "urn:cen.eu:en16931:2017"
 XRECHNUNG = "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 COMMERCIAL_INVOICE = "380"
+CREDIT_NOTE = "381"  # UNTDID 1001: a credit note, which references the invoice it corrects (BG-3)
 SEPA_CREDIT_TRANSFER = "58"
 MUTUALLY_DEFINED = "ZZZ"
 # The categories whose breakdown says why no VAT is charged (BR-E-10, BR-AE-10, BR-G-10, BR-O-10).
@@ -57,7 +58,7 @@ class _Builder:
         if self.xrechnung:
             doc.context.business_parameter.id = PEPPOL_BILLING
         doc.header.id = invoice.number
-        doc.header.type_code = COMMERCIAL_INVOICE
+        doc.header.type_code = COMMERCIAL_INVOICE if invoice.corrects is None else CREDIT_NOTE
         doc.header.issue_date_time = invoice.issued_on
         for text in (invoice.memo, invoice.footer):
             if text:
@@ -170,6 +171,9 @@ class _Builder:
             means.type_code = MUTUALLY_DEFINED
             means.information.add(f"Online: {self.payment_url}" if self.payment_url else "As agreed")
         settlement.payment_means.add(means)
+        if invoice.corrects is not None:  # the preceding invoice (BT-25) and its date (BT-26)
+            settlement.invoice_referenced_document.issuer_assigned_id = invoice.corrects.invoice_number
+            settlement.invoice_referenced_document.issue_date_time = invoice.corrects.invoice_issued_on
         # The VAT breakdown (BG-23): one per category and rate, with the exemption of one at 0 %.
         groups: dict[tuple[VatCategory, Decimal], list[int]] = {}
         reasons: dict[tuple[VatCategory, Decimal], tuple[str, str]] = {}
@@ -261,6 +265,8 @@ def _address(address, line1: str, line2: str, postal_code: str, city: str, count
 
 
 def _terms_text(invoice: Invoice, payment_url: str | None) -> str:
+    if invoice.corrects is not None:
+        return f"Credit note for invoice {invoice.corrects.invoice_number}: nothing to pay."
     days = (invoice.due_date - invoice.issued_on).days if invoice.due_date and invoice.issued_on else 0
     if days <= 0 or invoice.due_date is None:  # no due date makes no days
         text = "Payable on receipt."

@@ -31,6 +31,7 @@ from billing.domain.errors import Conflict, FieldError, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.invoices import (
     AdjustmentShare,
+    Correction,
     CreditedLine,
     CreditedRate,
     Invoice,
@@ -40,6 +41,7 @@ from billing.domain.invoices import (
     InvoicePayment,
     InvoiceStatus,
     PaymentSource,
+    PaymentTerms,
     Recipient,
     TaxAmount,
     TaxSnapshot,
@@ -234,6 +236,17 @@ class CreditNote:
             seller=self.seller,
             vat_treatment=self.vat_treatment,
             vat_treatment_note=self.vat_treatment_note,
+            payment_terms=PaymentTerms.DUE_ON_RECEIPT,
+            days_until_due=0,
+            corrects=Correction(
+                invoice_number=self.invoice_number,
+                invoice_issued_on=self.invoice_issued_on,
+                full=self.full,
+                reason=self.reason.value,
+                due_reduced=self.due_reduced,
+                settlement=self.settlement.value if self.settlement else "",
+                settled=self.settled,
+            ),
         )
 
 

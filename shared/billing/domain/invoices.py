@@ -293,6 +293,21 @@ class InvoiceCredit:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """What makes a document a credit note (Rechnungskorrektur): the invoice it corrects, which
+    its PDF names and its e-invoice references (EN 16931 BT-25, BT-26), whether it cancels all of
+    it (a Stornorechnung), why, and what became of the money."""
+
+    invoice_number: str
+    invoice_issued_on: date
+    full: bool
+    reason: str
+    due_reduced: int  # what the invoice no longer asks for
+    settlement: str  # "refund", "manual_refund", "credit_balance", or "" when nothing had been paid
+    settled: int  # what was paid and goes back as the settlement says
+
+
+@dataclass(frozen=True)
 class Totals:
     lines_amount: int = 0
     line_discounts: int = 0
@@ -342,6 +357,7 @@ class Invoice:
     vat_treatment: VatTreatment = VatTreatment.DOMESTIC  # decided when the lines were priced
     vat_treatment_note: str = ""  # why
     credits: tuple[InvoiceCredit, ...] = ()  # its credit notes, oldest first
+    corrects: Correction | None = None  # only a credit note's view of itself as a document
     version: int = 0
 
     @property

@@ -63,6 +63,26 @@ LABELS = {
         "void": "VOID",
         "draft": "DRAFT",
         "no_tax": "no tax",
+        "credit_note": "Credit note",
+        "cancellation": "Cancellation invoice",
+        "credit_number": "Document number",
+        "credit_date": "Document date",
+        "corrects": "Corrects invoice {number} of {date}.",
+        "cancels": "Cancels invoice {number} of {date} in full.",
+        "reason": "Reason",
+        "credited_total": "Total credited",
+        "settle_due": "The amount due on invoice {number} is reduced by {amount}.",
+        "settle_refund": "{amount} will be refunded to the means of payment you used.",
+        "settle_manual_refund": "{amount} has been refunded to you.",
+        "settle_credit_balance": "{amount} is credited to your account and settled against your next invoices.",
+        "reason_duplicate": "duplicate invoice",
+        "reason_fraudulent": "fraudulent charge",
+        "reason_order_change": "change of order",
+        "reason_product_unsatisfactory": "complaint",
+        "reason_refund": "refund",
+        "reason_cancellation": "cancellation of the subscription",
+        "reason_void": "cancellation of the invoice",
+        "reason_other": "correction",
     },
     "de": {
         "invoice": "Rechnung",
@@ -106,6 +126,27 @@ LABELS = {
         "void": "STORNIERT",
         "draft": "ENTWURF",
         "no_tax": "ohne USt.",
+        "credit_note": "Rechnungskorrektur",
+        "cancellation": "Stornorechnung",
+        "credit_number": "Belegnummer",
+        "credit_date": "Belegdatum",
+        "corrects": "Korrektur zur Rechnung Nr. {number} vom {date}.",
+        "cancels": "Storniert die Rechnung Nr. {number} vom {date} vollständig.",
+        "reason": "Grund",
+        "credited_total": "Korrekturbetrag",
+        "settle_due": "Der offene Betrag der Rechnung {number} verringert sich um {amount}.",
+        "settle_refund": "{amount} werden Ihnen auf das verwendete Zahlungsmittel erstattet.",
+        "settle_manual_refund": "{amount} wurden Ihnen erstattet.",
+        "settle_credit_balance": "{amount} werden Ihrem Kundenkonto gutgeschrieben und mit Ihren nächsten "
+        "Rechnungen verrechnet.",
+        "reason_duplicate": "doppelt gestellte Rechnung",
+        "reason_fraudulent": "missbräuchliche Zahlung",
+        "reason_order_change": "Änderung der Bestellung",
+        "reason_product_unsatisfactory": "Reklamation",
+        "reason_refund": "Erstattung",
+        "reason_cancellation": "Kündigung des Abonnements",
+        "reason_void": "Stornierung der Rechnung",
+        "reason_other": "Korrektur",
     },
 }
 
@@ -125,7 +166,7 @@ class _Document:
         self.format = Formatter(seller.locale, invoice.currency)
         self.text = LABELS.get(self.format.language, LABELS["en"])
         self.pdf = FPDF(format="A4")
-        self.pdf.set_title(f"{self.text['invoice']} {invoice.number or ''}".strip())
+        self.pdf.set_title(f"{self.title} {invoice.number or ''}".strip())
         self.pdf.set_author(seller.business_name or "Billow")
         self.pdf.set_creator("Billow")
         self.pdf.set_creation_date(invoice.finalized_at or invoice.created_at)
@@ -135,6 +176,13 @@ class _Document:
         self.pdf.set_margins(20, 18, 20)
 
     # ---------------------------------------------------------------- formatting
+
+    @property
+    def title(self) -> str:
+        correction = self.invoice.corrects
+        if correction is None:
+            return self.text["invoice"]
+        return self.text["cancellation" if correction.full else "credit_note"]
 
     def rate(self, percentage: Decimal | None) -> str:
         return self.text["no_tax"] if percentage is None else self.format.percent(percentage)
@@ -205,13 +253,21 @@ class _Document:
     def facts(self) -> None:
         pdf, invoice, t = self.pdf, self.invoice, self.text
         pdf.set_font(FONT, "B", 14)
-        pdf.cell(0, 8, t["invoice"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(0, 8, self.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(FONT, "", 10)
-        facts = [
-            (t["number"], invoice.number or "—"),
-            (t["date"], self.format.day(invoice.issued_on) if invoice.issued_on else "—"),
-            (t["due"], self.format.day(invoice.due_date) if invoice.due_date else "—"),
-        ]
+        correction = invoice.corrects
+        if correction is None:
+            facts = [
+                (t["number"], invoice.number or "—"),
+                (t["date"], self.format.day(invoice.issued_on) if invoice.issued_on else "—"),
+                (t["due"], self.format.day(invoice.due_date) if invoice.due_date else "—"),
+            ]
+        else:
+            facts = [
+                (t["credit_number"], invoice.number or "—"),
+                (t["credit_date"], self.format.day(invoice.issued_on) if invoice.issued_on else "—"),
+                (t["reason"], t.get(f"reason_{correction.reason}", correction.reason)),
+            ]
         if invoice.recipient.debtor_number is not None:
             facts.append((t["customer_number"], str(invoice.recipient.debtor_number)))
         if self.seller.business_vat_id:
@@ -221,6 +277,13 @@ class _Document:
         for label, value in facts:
             pdf.cell(45, 5, label)
             pdf.cell(0, 5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if correction is not None:  # the invoice it corrects, by number and date, as § 31 UStDV asks
+            which = t["cancels" if correction.full else "corrects"]
+            text = which.format(number=correction.invoice_number, date=self.format.day(correction.invoice_issued_on))
+            pdf.ln(2)
+            pdf.set_font(FONT, "B", 10)
+            pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(FONT, "", 10)
         pdf.ln(5)
 
     def lines(self) -> None:
@@ -271,7 +334,8 @@ class _Document:
             if amount.tax:
                 label = self.tax_label(amount.name, amount.percentage)
                 rows.append((label, self.format.money(amount.tax), False))
-        rows.append((t["total"], self.format.money(totals.total), True))
+        total_label = t["total"] if invoice.corrects is None else t["credited_total"]
+        rows.append((total_label, self.format.money(totals.total), True))
         for label, value, bold in rows:
             pdf.set_font(FONT, "B" if bold else "", 10)
             pdf.cell(120, 6, label, align="R")
@@ -287,7 +351,9 @@ class _Document:
     def closing(self) -> None:
         pdf, invoice, t = self.pdf, self.invoice, self.text
         pdf.set_font(FONT, "", 10)
-        if invoice.status is InvoiceStatus.PAID:  # it asks for nothing: the buyer must not pay twice
+        if invoice.corrects is not None:
+            self.settlement()
+        elif invoice.status is InvoiceStatus.PAID:  # it asks for nothing: the buyer must not pay twice
             last = invoice.payments[-1] if invoice.payments else None
             when = (last.paid_on if last else None) or (invoice.paid_at.date() if invoice.paid_at else None)
             how = t[_how_paid(last.method if last else "", last.source.value if last else "")]
@@ -300,6 +366,20 @@ class _Document:
                 pdf.ln(3)
                 pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.imprint()
+
+    def settlement(self) -> None:
+        """What became of a credit note's money: what the invoice no longer asks for, and what
+        was paid and goes back (refunded, or kept as the customer's credit)."""
+        correction, t = self.invoice.corrects, self.text
+        assert correction is not None
+        texts = []
+        if correction.due_reduced:
+            amount = self.format.money(correction.due_reduced)
+            texts.append(t["settle_due"].format(number=correction.invoice_number, amount=amount))
+        if correction.settled and correction.settlement:
+            texts.append(t[f"settle_{correction.settlement}"].format(amount=self.format.money(correction.settled)))
+        for text in texts:
+            self.pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def imprint(self) -> None:
         """Who the seller is, as German law asks every business letter to say."""

@@ -1,7 +1,7 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -17,6 +17,9 @@ Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of
 Archived = Annotated[bool, Query(description="List archived records instead of active ones")]
 Search = Annotated[str, Query(max_length=100, description="Case-insensitive substring search")]
 DateFilter = Annotated[date | None, Query(description="YYYY-MM-DD, inclusive")]
+EInvoiceKind = Annotated[
+    Literal["zugferd", "xrechnung"], Query(alias="format", description="ZUGFeRD/Factur-X (PDF/A-3) or XRechnung (XML)")
+]
 
 
 def status_query(statuses: tuple[str, ...], example: str) -> Any:

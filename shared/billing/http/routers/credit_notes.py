@@ -16,10 +16,12 @@ from billing.http.idempotency import create_once
 from billing.http.routers.common import (
     Cursor,
     DateFilter,
+    EInvoiceKind,
     IdempotencyKey,
     Limit,
     created,
     created_response,
+    public_base,
     status_query,
 )
 from billing.http.schemas.common import ListPage, page_of
@@ -30,6 +32,7 @@ from billing.http.schemas.credit_notes import (
     CreditNoteOut,
     credit_note_out,
 )
+from billing.http.schemas.invoices import DocumentLinkOut
 
 router = ApiRouter()
 TAGS = ["Credit notes"]
@@ -94,6 +97,32 @@ def list_credit_notes(
 @router.get("/v1/credit-notes/<credit_note_id>", tags=TAGS, summary="Get a credit note")
 def get_credit_note(credit_note_id: str) -> CreditNoteOut:
     return credit_note_out(invoicing().credit_note_queries.get(caller_of(router), credit_note_id))
+
+
+@router.get(
+    "/v1/credit-notes/<credit_note_id>/pdf",
+    tags=TAGS,
+    summary="The credit note as a PDF: a presigned download link",
+    description="A Rechnungskorrektur naming the invoice it corrects by number and date (a Stornorechnung when "
+    "it cancels all of it), with what became of the money. Rendered once and kept.",
+)
+def credit_note_pdf(credit_note_id: str) -> DocumentLinkOut:
+    link = invoicing().credit_note_documents.pdf_link(caller_of(router), credit_note_id, public_base(router))
+    return DocumentLinkOut(url=link.url, expires_at=link.expires_at)
+
+
+@router.get(
+    "/v1/credit-notes/<credit_note_id>/e-invoice",
+    tags=TAGS,
+    summary="The credit note as an EN 16931 e-invoice (type 381, referencing the invoice it corrects)",
+    description="409 lists every setting or field the credit note lacks for the chosen format.",
+)
+def credit_note_einvoice(credit_note_id: str, kind: EInvoiceKind = "zugferd") -> DocumentLinkOut:
+    from billing.domain.invoices import EInvoiceFormat
+
+    documents = invoicing().credit_note_documents
+    link = documents.einvoice_link(caller_of(router), credit_note_id, EInvoiceFormat(kind), public_base(router))
+    return DocumentLinkOut(url=link.url, expires_at=link.expires_at)
 
 
 @router.get(

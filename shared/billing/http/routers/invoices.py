@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -15,6 +15,7 @@ from billing.http.idempotency import create_once
 from billing.http.routers.common import (
     Cursor,
     DateFilter,
+    EInvoiceKind,
     IdempotencyKey,
     Limit,
     created,
@@ -260,7 +261,7 @@ def invoice_pdf(invoice_id: str) -> DocumentLinkOut:
 )
 def invoice_einvoice(
     invoice_id: str,
-    kind: Annotated[Literal["zugferd", "xrechnung"], Query(alias="format", description="The form")] = "zugferd",
+    kind: EInvoiceKind = "zugferd",
 ) -> DocumentLinkOut:
     from billing.domain.invoices import EInvoiceFormat
 

@@ -36,6 +36,7 @@ from billing.ports import (
     SpreadsheetWriter,
 )
 from billing.services.credit_notes.balances import CreditBalances
+from billing.services.credit_notes.documents import CreditNoteDocuments
 from billing.services.credit_notes.issue import CreditNoteIssuing
 from billing.services.credit_notes.queries import CreditNoteQueries
 from billing.services.invoices.collect import InvoiceCollection
@@ -64,6 +65,7 @@ class Invoicing:
     export: InvoiceExport
     credit_notes: CreditNoteIssuing
     credit_note_queries: CreditNoteQueries
+    credit_note_documents: CreditNoteDocuments
     balances: CreditBalances
 
     @property
@@ -118,5 +120,6 @@ def build_invoicing(
         export=InvoiceExport(invoices, exports, spreadsheets, clock, export_link_seconds),
         credit_notes=issuing,
         credit_note_queries=CreditNoteQueries(credit_notes),
+        credit_note_documents=CreditNoteDocuments(credit_notes, rendered),
         balances=balances,
     )

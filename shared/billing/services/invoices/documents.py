@@ -27,7 +27,10 @@ class InvoiceDocuments:
         """A presigned link to the invoice's PDF. Each version of the document is rendered once
         and kept: the same content is the same file (a void, or an edit, makes a new one)."""
         caller.require(Permission.READ)
-        invoice = self.invoices.get(caller.tenant_id, invoice_id)
+        return self.pdf_of(self.invoices.get(caller.tenant_id, invoice_id), hosted_base)
+
+    def pdf_of(self, invoice: Invoice, hosted_base: str) -> Link:
+        """The link to a document's PDF (an invoice's, or a credit note's as a document)."""
         return self.document_link(invoice, self.stored_pdf(invoice, hosted_base)[0], "pdf", self.link_seconds)
 
     def document_link(self, invoice: Invoice, key: str, extension: str, seconds: int) -> Link:
@@ -58,8 +61,11 @@ class InvoiceDocuments:
         """ZUGFeRD/Factur-X (PDF/A-3 with the XML) or XRechnung (CII XML), made once per version of
         the document and kept beside its PDF; 409 with every reason when the invoice cannot be one."""
         caller.require(Permission.READ)
-        invoice = self.invoices.get(caller.tenant_id, invoice_id)
-        seller = invoice.seller or self.settings.get(caller.tenant_id).seller
+        return self.einvoice_of(self.invoices.get(caller.tenant_id, invoice_id), fmt, hosted_base)
+
+    def einvoice_of(self, invoice: Invoice, fmt: EInvoiceFormat, hosted_base: str) -> Link:
+        """The link to a document's e-invoice in the given format, made when new."""
+        seller = invoice.seller or self.settings.get(invoice.tenant_id).seller
         refusal = einvoice_refusal(invoice, seller, fmt)
         if refusal:
             raise Conflict("; ".join(refusal.reasons))
