@@ -165,6 +165,14 @@ def test_cancel_immediately_at_period_end_and_with_the_prorated_refund(subscribe
     expected = int((2900 * unused / days) + 0.5)  # e.g. 30-day period: 29 unused days -> 2803.33 -> 28.03
     payment = subscriber.get(f"/v1/payments/{refund_one['first_payment_id']}").json()
     assert payment["amount_refunded"] == expected
+    # The answer names what was refunded and the credit note of the period's invoice that refunded it.
+    assert refunded.json()["refunded"] == expected
+    note = subscriber.get(f"/v1/credit-notes/{refunded.json()['credit_note_id']}").json()
+    assert (note["number"], note["reason"], note["total"]) == (
+        refunded.json()["credit_note_number"],
+        "cancellation",
+        expected,
+    )
     assert "subscription.canceled" in timeline_types(subscriber)
     notices = [
         m for m in mail_to(subscriber.email) if m.subject == "Your subscription with Billow Demo GmbH is canceled"

@@ -314,7 +314,7 @@ def test_canceling_with_a_refund_on_the_periods_last_day_asks_for_no_refund_and_
 
     canceled = billow.subscription_cases.cancellation.cancel(
         ADMIN, subscription.id, "immediately_with_refund", confirm=True
-    )
+    ).subscription
 
     assert canceled.status is SubscriptionStatus.CANCELED
     assert billow.subscription(subscription.id).status is SubscriptionStatus.CANCELED

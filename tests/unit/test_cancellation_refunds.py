@@ -23,7 +23,7 @@ WITH_REFUND = "immediately_with_refund"
 
 
 def cancel(billow: Billow, subscription_id: str, mode: str = WITH_REFUND):
-    return billow.subscription_cases.cancellation.cancel(ADMIN, subscription_id, mode, confirm=True)
+    return billow.subscription_cases.cancellation.cancel(ADMIN, subscription_id, mode, confirm=True).subscription
 
 
 def timeline(billow: Billow) -> list:
@@ -56,6 +56,27 @@ def test_a_single_unused_cent_is_refunded_and_said():
 
     assert refunded_at_stripe(billow) == [1]
     assert billow.subscriptions.events[-1].summary == "Canceled now; €0.01 refunded for the unused days"
+
+
+def test_the_unused_days_are_refunded_by_a_cancellation_credit_note_of_the_periods_invoice_named_in_the_answer():
+    billow = Billow()
+    subscription = billow.subscribe()
+    billow.on(date(2026, 3, 16), hour=10)  # 15 of March's 31 days unused: 29.00 x 15/31 = 14.03
+
+    canceled = billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, WITH_REFUND, confirm=True)
+
+    note = canceled.credit_note
+    assert note is not None and canceled.refunded == 1403
+    assert (note.number, note.reason.value, note.total, note.settlement.value) == (
+        "CN-000001",
+        "cancellation",
+        1403,
+        "refund",
+    )
+    assert note.lines[0].name == "Refund of the unused days to Mar 31, 2026 (canceled on Mar 16, 2026)"
+    assert refunded_at_stripe(billow) == [1403]  # once, by the credit note
+    (invoice,) = [i for i in billow.invoices.invoices.values() if i.subscription_id == subscription.id]
+    assert (invoice.amount_credited, invoice.amount_due) == (1403, 0)
 
 
 def test_on_the_periods_last_day_the_timeline_says_there_are_no_unused_days():

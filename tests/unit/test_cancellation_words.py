@@ -13,14 +13,14 @@ from tests.unit.wiring import ADMIN, BILLING_EMAIL, TENANT, Billow
 
 
 @pytest.mark.parametrize(
-    ("mode", "said"),
+    ("mode", "said", "emailed"),
     [
-        ("immediately", "Canceled now; no further payments"),
-        ("at_period_end", "Canceled at the end of the current period (2026-04-01)"),
-        ("immediately_with_refund", "Canceled now; €14.03 refunded for the unused days"),
+        ("immediately", "Canceled now; no further payments", ""),
+        ("at_period_end", "Canceled at the end of the current period (2026-04-01)", ""),
+        ("immediately_with_refund", "Canceled now; €14.03 refunded for the unused days", " (credit note CN-000001)"),
     ],
 )
-def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer(mode, said):
+def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer(mode, said, emailed):
     billow = Billow()
     subscription = billow.subscribe()
     billow.on(date(2026, 3, 16), hour=10)  # 16 to 31 March: 15 of 31 days after today unused, 29.00 x 15/31 = 14.03
@@ -34,7 +34,8 @@ def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer
     (email,) = billow.mailer.sent[mails:]
     assert email["to"] == [BILLING_EMAIL]
     assert email["subject"] == "Your subscription with Billow Demo GmbH is canceled"
-    assert email["text"] == f"Your subscription (Hosting) is canceled.\n\n{said}.\n\nYou will not be charged again.\n"
+    text = f"Your subscription (Hosting) is canceled.\n\n{said}{emailed}.\n\nYou will not be charged again.\n"
+    assert email["text"] == text
 
 
 def test_a_cancellation_needs_its_confirmation_and_a_canceled_subscription_is_not_canceled_again():

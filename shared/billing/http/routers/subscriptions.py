@@ -29,10 +29,12 @@ from billing.http.schemas.subscriptions import (
     CancelRequest,
     CreatedSubscriptionsOut,
     PaymentMethodLinkOut,
+    SubscriptionCanceledOut,
     SubscriptionCreate,
     SubscriptionExportRequest,
     SubscriptionOut,
     SubscriptionUpdate,
+    subscription_canceled_out,
     subscription_out,
 )
 
@@ -152,12 +154,13 @@ def update_subscription(subscription_id: str, body: SubscriptionUpdate) -> Subsc
     tags=TAGS,
     summary="Cancel now, at the end of the period, or now with the unused days refunded",
     description="The body must confirm (confirm: true). A period paid by hand, or a bank debit still pending, "
-    "is not refunded: 409 with the reason.",
+    "is not refunded: 409 with the reason. A refund is made by a credit note of the period's invoice, which the "
+    "answer names with the amount refunded.",
 )
-def cancel_subscription(subscription_id: str, body: CancelRequest) -> SubscriptionOut:
+def cancel_subscription(subscription_id: str, body: CancelRequest) -> SubscriptionCanceledOut:
     cancellation = subscription_cases().cancellation
     canceled = cancellation.cancel(caller_of(router), subscription_id, body.mode, confirm=body.confirm)
-    return subscription_out(canceled)
+    return subscription_canceled_out(canceled)
 
 
 @router.post(

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from billing.domain.periods import BillingFrequency
 from billing.http.schemas.common import (
+    Amount,
     CurrencyCode,
     Day,
     Flag,
@@ -25,6 +26,7 @@ from billing.http.schemas.pricing import AdjustmentIn, LineIn
 if TYPE_CHECKING:
     from billing.domain.orders import SubscriptionOrder
     from billing.domain.subscriptions import Subscription
+    from billing.services.subscriptions.cancel import Cancellation
 
 RecordId = Annotated[str, Field(max_length=40)]
 Status = Literal["scheduled", "active", "unpaid", "canceled", "expired"]
@@ -185,3 +187,20 @@ class CreatedSubscriptionsOut(Response):
 
 def subscription_out(subscription: Subscription, invoice_ids: list[str] | None = None) -> SubscriptionOut:
     return out(SubscriptionOut, subscription, invoice_ids=invoice_ids)
+
+
+class SubscriptionCanceledOut(SubscriptionOut):
+    refunded: Amount = Field(description="What was refunded for the unused days (minor units); 0 without a refund")
+    credit_note_id: str | None = Field(description="The credit note of the period's invoice that refunded it")
+    credit_note_number: str | None
+
+
+def subscription_canceled_out(canceled: Cancellation) -> SubscriptionCanceledOut:
+    note = canceled.credit_note
+    return out(
+        SubscriptionCanceledOut,
+        canceled.subscription,
+        refunded=canceled.refunded,
+        credit_note_id=note.id if note else None,
+        credit_note_number=note.number if note else None,
+    )

@@ -1,6 +1,7 @@
 """Ending a subscription: canceled immediately, at the end of the paid period, or immediately
-with the unused days of the paid period refunded through Stripe; deleted when nothing was ever
-billed."""
+with the unused days of the paid period refunded through Stripe, by a credit note of the
+period's invoice (a correction the books keep, refunded once however often it is retried);
+deleted when nothing was ever billed."""
 
 from __future__ import annotations
 
@@ -8,18 +9,43 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from billing.domain.access import Caller, Permission
+from billing.domain.credit_notes import CreditNote, CreditReason, Settlement
 from billing.domain.errors import Conflict
 from billing.domain.invoices import Invoice, InvoicePayment, PaymentSource
+from billing.domain.orders import CreditOrder
 from billing.domain.paging import MAX_PAGE_SIZE
 from billing.domain.payments import PaymentStatus
 from billing.domain.subscriptions import CancelMode, Subscription, canceled, deletion_refusal, prorated_refund
 from billing.domain.timeline import SYSTEM_ACTOR
-from billing.formatting import format_amount
+from billing.formatting import Formatter, format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
 from billing.services.notifications import send_as_tenant
 from billing.services.payments import PaymentService
 from billing.services.subscriptions.common import subscription_event
+
+# The credit note's line for the unused days, in the buyer's language.
+UNUSED_DAYS = {
+    "de": "Erstattung der ungenutzten Tage bis {end} (gekündigt am {today})",
+    "en": "Refund of the unused days to {end} (canceled on {today})",
+}
+
+
+@dataclass(frozen=True)
+class Refundable:
+    """What a cancellation refunds: the unused days' amount of the period's invoice, on its payment."""
+
+    invoice: Invoice
+    payment_id: str
+    amount: int
+    paid_to: date  # the period's last day
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    subscription: Subscription
+    refunded: int = 0
+    credit_note: CreditNote | None = None  # the correction of the period's invoice that refunded it
 
 
 @dataclass(frozen=True)
@@ -32,7 +58,7 @@ class SubscriptionCancellation:
     invoicing: Invoicing
     clock: Clock
 
-    def cancel(self, caller: Caller, subscription_id: str, mode: str, *, confirm: bool) -> Subscription:
+    def cancel(self, caller: Caller, subscription_id: str, mode: str, *, confirm: bool) -> Cancellation:
         caller.require(Permission.WRITE)
         how = CancelMode(mode)
         now = self.clock.now()
@@ -46,18 +72,37 @@ class SubscriptionCancellation:
             CancelMode.AT_PERIOD_END: f"Canceled at the end of the current period ({after.ends_on or now.date()})",
             CancelMode.IMMEDIATELY_WITH_REFUND: "Canceled now",
         }[how]
-        if refund is not None and refund[1] > 0:
-            summary += f"; {format_amount(refund[1], subscription.currency)} refunded for the unused days"
+        if refund is not None and refund.amount > 0:
+            summary += f"; {format_amount(refund.amount, subscription.currency)} refunded for the unused days"
         elif refund is not None:
             summary += "; no unused days to refund"
         event = subscription_event(after, "subscription.canceled", caller.user_id, summary, self.clock)
         saved = self.subscriptions.save(after, event)
-        if refund is not None and refund[1] > 0:
-            self.payments.refund(caller, refund[0], refund[1])
+        note = None
+        if refund is not None and refund.amount > 0:
+            note = self._credit_unused_days(caller, saved, refund)
+            summary += f" (credit note {note.number})"
         self._email_cancellation(saved, summary)
-        return saved
+        return Cancellation(saved, refund.amount if refund else 0, note)
 
-    def _refundable(self, caller: Caller, subscription: Subscription, today: date) -> tuple[str, int]:
+    def _credit_unused_days(self, caller: Caller, subscription: Subscription, refund: Refundable) -> CreditNote:
+        """The credit note of the period's invoice that refunds the unused days through Stripe."""
+        settings = self.settings.get(caller.tenant_id)
+        days = Formatter(settings.locale, subscription.currency)
+        line = UNUSED_DAYS.get(settings.language, UNUSED_DAYS["en"]).format(
+            end=days.day(refund.paid_to), today=days.day(self.clock.now().date())
+        )
+        order = CreditOrder(
+            reason=CreditReason.CANCELLATION.value,
+            amount=refund.amount,
+            description=line,
+            settlement=Settlement.REFUND.value,
+            payment_id=refund.payment_id,
+        )
+        key = f"cancellation-refund:{subscription.id}"
+        return self.invoicing.credit_notes.create(caller, refund.invoice.id, order, key)
+
+    def _refundable(self, caller: Caller, subscription: Subscription, today: date) -> Refundable:
         """The payment and amount to refund for the unused days of the current period; a period
         paid by hand, or by a bank debit still pending, is refused with the reason (409)."""
         current = subscription.current_period
@@ -83,7 +128,8 @@ class SubscriptionCancellation:
             raise Conflict("the current period's bank debit is still pending; it is not refunded automatically")
         # The unused days of what the period was paid, never more than is left to refund on it.
         unused = prorated_refund(sum(p.amount for p in online), current, today)
-        return payment.id, min(unused, sum(p.standing for p in online), payment.refundable)
+        amount = min(unused, sum(p.standing for p in online), payment.refundable)
+        return Refundable(invoice, payment.id, amount, current.end)
 
     def _debit_pending(self, caller: Caller, subscription: Subscription, invoice: Invoice) -> bool:
         """Whether a payment Billow took for this invoice (or the first payment, for the first
