@@ -15,7 +15,7 @@ import requests
 from lxml import etree
 
 from tests.integration.test_einvoices import NS, XRECHNUNG_SELLER, broken_rules
-from tests.integration.test_invoice_documents import text_of
+from tests.integration.test_invoice_documents import raw_mail_to, text_of
 
 
 @pytest.fixture
@@ -115,3 +115,21 @@ def test_voiding_a_sent_invoice_makes_a_stornorechnung_that_cancels_it_in_full(g
     assert "Stornorechnung" in text
     assert f"Storniert die Rechnung Nr. {invoice['number']} vom {german_day(invoice['issued_on'])} vollständig." in text
     assert "Korrekturbetrag 172,50 €" in text
+
+
+def test_a_credit_note_is_emailed_with_its_pdf_and_the_send_is_on_the_customers_timeline(german_seller):
+    api = german_seller
+    invoice = two_rate_invoice(api)
+    note = api.post(f"/v1/invoices/{invoice['id']}/credit-notes", json={"reason": "other", "amount": 1000}).json()
+    sent = api.post(f"/v1/credit-notes/{note['id']}/send", json={"cc": ["buchhaltung@muster.de"]})
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["last_sent_at"] is not None
+    (message,) = [m for m in raw_mail_to("ap@muster.de") if note["number"] in m["Subject"]]
+    assert message["Subject"] == f"Rechnungskorrektur {note['number']} zu Rechnung {invoice['number']}"
+    (attachment,) = [part for part in message.iter_attachments()]
+    assert attachment.get_filename() == f"{note['number']}.pdf"
+    assert "Rechnungskorrektur" in text_of(attachment.get_content())
+    timeline = api.get(f"/v1/customers/{api.customer['id']}/timeline").json()["data"]
+    assert any(e["type"] == "credit_note.sent" for e in timeline)
+    no_address = api.post(f"/v1/credit-notes/{note['id']}/send", json={"cc": ["not-an-email"]})
+    assert no_address.status_code == 422

@@ -1046,7 +1046,8 @@ class RecordingMailer:
     def send(self, *, sender_name, reply_to, to, subject, text, cc=(), attachments=()):
         if self.refuse is not None and self.refuse in subject:
             raise RuntimeError("the mail service refused the message")
-        self.sent.append({"to": list(to), "subject": subject, "text": text, "cc": list(cc)})
+        message = {"to": list(to), "subject": subject, "text": text, "cc": list(cc)}
+        self.sent.append(message | {"attachments": [a.filename for a in attachments]})
         return f"msg-{len(self.sent)}"
 
     def subjects(self) -> list[str]:

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from billing.domain.credit_notes import CreditReason, RefundStatus, Settlement
-from billing.domain.errors import ValidationFailed
+from billing.domain.errors import DeliveryFailed, ValidationFailed
 from billing.domain.invoices import InvoiceStatus, PaymentSource
 from billing.domain.orders import CreditOrder, InvoiceOrder, LineOrder, SendOrder, TaxOrder
 from tests.unit.wiring import ADMIN, HOSTED, TENANT, Billow
@@ -119,3 +119,19 @@ def test_an_open_invoice_credited_in_part_asks_for_less_and_needs_no_settlement(
     with pytest.raises(ValidationFailed) as refused:
         billow.invoicing.credit_notes.create(ADMIN, invoice.id, CreditOrder(reason="order_change", amount=20000))
     assert refused.value.errors[0].field == "amount"
+
+
+def test_a_credit_note_is_emailed_in_the_tenants_words_with_its_pdf_and_the_send_recorded(billow):
+    invoice = open_invoice(billow)
+    note = billow.invoicing.credit_notes.create(ADMIN, invoice.id, CreditOrder(reason="other"))
+    sent = billow.invoicing.credit_note_delivery.send(ADMIN, note.id, SendOrder(), HOSTED)
+    (mail,) = billow.mailer.sent[-1:]
+    assert mail["subject"] == f"Cancellation invoice {note.number} for invoice {invoice.number}"  # it takes back all
+    assert f"our Cancellation invoice {note.number} for invoice {invoice.number}, of €119.00" in mail["text"]
+    assert mail["attachments"] == [f"{note.number}.pdf"]
+    assert sent.last_sent_at is not None
+    assert billow.customers.events[(TENANT, billow.customer_id)][-1].type == "credit_note.sent"
+    billow.mailer.refuse = "Cancellation invoice"
+    with pytest.raises(DeliveryFailed):  # nothing is recorded as sent
+        billow.invoicing.credit_note_delivery.send(ADMIN, note.id, SendOrder(), HOSTED)
+    assert billow.credit_notes.get(TENANT, note.id).last_sent_at == sent.last_sent_at

@@ -32,7 +32,7 @@ from billing.http.schemas.credit_notes import (
     CreditNoteOut,
     credit_note_out,
 )
-from billing.http.schemas.invoices import DocumentLinkOut
+from billing.http.schemas.invoices import DocumentLinkOut, SendRequest
 
 router = ApiRouter()
 TAGS = ["Credit notes"]
@@ -97,6 +97,17 @@ def list_credit_notes(
 @router.get("/v1/credit-notes/<credit_note_id>", tags=TAGS, summary="Get a credit note")
 def get_credit_note(credit_note_id: str) -> CreditNoteOut:
     return credit_note_out(invoicing().credit_note_queries.get(caller_of(router), credit_note_id))
+
+
+@router.post(
+    "/v1/credit-notes/<credit_note_id>/send",
+    tags=TAGS,
+    summary="Email the credit note with its PDF to the customer's billing email (or to whom the body names)",
+)
+def send_credit_note(credit_note_id: str, body: SendRequest | None = None) -> CreditNoteOut:
+    sending = (body or SendRequest()).order()
+    delivery = invoicing().credit_note_delivery
+    return credit_note_out(delivery.send(caller_of(router), credit_note_id, sending, public_base(router)))
 
 
 @router.get(

@@ -145,6 +145,7 @@ class CreditNoteOut(Response):
     vat_treatment: str
     created_by: str
     created_at: dt.datetime
+    last_sent_at: dt.datetime | None = Field(description="When it was last emailed")
 
 
 def credit_note_out(note: CreditNote) -> CreditNoteOut:

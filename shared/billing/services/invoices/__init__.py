@@ -36,6 +36,7 @@ from billing.ports import (
     SpreadsheetWriter,
 )
 from billing.services.credit_notes.balances import CreditBalances
+from billing.services.credit_notes.delivery import CreditNoteDelivery
 from billing.services.credit_notes.documents import CreditNoteDocuments
 from billing.services.credit_notes.issue import CreditNoteIssuing
 from billing.services.credit_notes.queries import CreditNoteQueries
@@ -66,6 +67,7 @@ class Invoicing:
     credit_notes: CreditNoteIssuing
     credit_note_queries: CreditNoteQueries
     credit_note_documents: CreditNoteDocuments
+    credit_note_delivery: CreditNoteDelivery
     balances: CreditBalances
 
     @property
@@ -121,5 +123,6 @@ def build_invoicing(
         credit_notes=issuing,
         credit_note_queries=CreditNoteQueries(credit_notes),
         credit_note_documents=CreditNoteDocuments(credit_notes, rendered),
+        credit_note_delivery=CreditNoteDelivery(credit_notes, customers, settings, mailer, rendered, clock),
         balances=balances,
     )
