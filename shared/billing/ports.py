@@ -136,7 +136,8 @@ class EInvoiceWriter(Protocol):
 class SpreadsheetWriter(Protocol):
     def to_xlsx(self, title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
 
-    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes: ...
+    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]], *, decimal_comma: bool = False) -> bytes:
+        """With ``decimal_comma``, amounts as German spreadsheets read them: 1234,50, fields split by ";"."""
 
 
 # ---------------------------------------------------------------- payments

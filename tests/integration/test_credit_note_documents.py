@@ -133,3 +133,45 @@ def test_a_credit_note_is_emailed_with_its_pdf_and_the_send_is_on_the_customers_
     assert any(e["type"] == "credit_note.sent" for e in timeline)
     no_address = api.post(f"/v1/credit-notes/{note['id']}/send", json={"cc": ["not-an-email"]})
     assert no_address.status_code == 422
+
+
+def test_the_exports_show_net_and_vat_per_rate_and_a_csv_with_decimal_comma(german_seller):
+    """What a bookkeeper books from the exports: each rate's net and VAT, on invoices (after the
+    one-time discount: 10 % off 100.00 at 19 % and 50.00 at 7 %) and on credit notes."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    api = german_seller
+    invoice = api.post(
+        "/v1/invoices",
+        json={
+            "customer_id": api.customer["id"],
+            "lines": [
+                {"name": "Beratung", "unit_price": "100.00", "tax": {"name": "USt.", "percentage": "19"}},
+                {"name": "Fachbuch", "unit_price": "50.00", "tax": {"name": "USt.", "percentage": "7"}},
+            ],
+            "adjustments": [{"kind": "discount", "type": "percent", "value": "10", "name": "Rabatt"}],
+            "finalize": True,
+        },
+    ).json()
+    assert invoice["total"] == 15525
+    columns = ["number", "total", "rates"]
+    exported = api.post("/v1/invoices/export", json={"format": "csv", "columns": columns, "decimal_comma": True})
+    assert exported.status_code == 201, exported.text
+    text = requests.get(exported.json()["url"], timeout=30).content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(text), delimiter=";")) == [
+        ["number", "total", "net_19", "vat_19", "net_7", "vat_7"],
+        [invoice["number"], "155,25", "90,00", "17,10", "45,00", "3,15"],
+    ]
+    api.post(f"/v1/invoices/{invoice['id']}/credit-notes", json={"reason": "order_change", "lines": [{"line": 1}]})
+    notes = api.post("/v1/credit-notes/export", json={"invoice_id": invoice["id"]})
+    assert notes.status_code == 201 and notes.json()["rows"] == 1, notes.text
+    sheet = load_workbook(io.BytesIO(requests.get(notes.json()["url"], timeout=30).content)).active
+    header, row = ([c.value for c in r] for r in sheet.iter_rows())
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["invoice_number"], cells["reason"], cells["total"]) == (invoice["number"], "order_change", 48.15)
+    assert (cells["net_7"], cells["vat_7"]) == (45, 3.15)  # the book, less its share of the discount
+    bad = api.post("/v1/credit-notes/export", json={"columns": ["secret"]})
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "columns.0"

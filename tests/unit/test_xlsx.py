@@ -35,3 +35,32 @@ def test_plain_text_numbers_and_dates_keep_their_types():
 def test_control_characters_stored_before_the_text_rules_cannot_break_an_export(value):
     (cell,) = written(value)
     assert "\ufffd" in cell.value
+
+
+def test_a_csv_with_decimal_comma_reads_as_german_spreadsheets_expect():
+    from decimal import Decimal
+
+    body = OpenpyxlWriter().to_csv(
+        ["Nummer", "Betrag"], [["RE-1", Decimal("1234.50")], ["=1", Decimal("-0.05")]], decimal_comma=True
+    )
+    assert body.decode("utf-8-sig") == "Nummer;Betrag\r\nRE-1;1234,50\r\n'=1;-0,05\r\n"
+    plain = OpenpyxlWriter().to_csv(["Betrag"], [[Decimal("1234.50")]])
+    assert plain.decode("utf-8-sig") == "Betrag\r\n1234.50\r\n"
+
+
+def test_each_rate_gets_a_net_and_a_vat_column_highest_rate_first_a_reverse_charge_apart():
+    from datetime import date
+    from decimal import Decimal
+
+    from billing.domain.invoices import TaxAmount
+    from billing.domain.vat import VatCategory
+    from billing.services.exports import per_rate_columns, with_rates
+
+    records = [
+        [TaxAmount("USt", Decimal(7), False, 5000, 350), TaxAmount("USt", Decimal(19), False, 10000, 1900)],
+        [TaxAmount("", Decimal(0), False, 2000, 0, category=VatCategory.REVERSE_CHARGE)],
+    ]
+    rates = per_rate_columns(records, lambda r: r, lambda _: "eur")
+    assert list(rates) == ["net_19", "vat_19", "net_7", "vat_7", "net_0_AE", "vat_0_AE"]
+    assert [rates[name](records[0], date.today()) for name in rates] == [100, 19, 50, Decimal("3.5"), 0, 0]
+    assert with_rates(["number", "rates", "total"], ["number", "total"], rates)[1:3] == ["net_19", "vat_19"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from decimal import Decimal
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,13 +38,21 @@ class OpenpyxlWriter:
         workbook.save(buffer)
         return buffer.getvalue()
 
-    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    def to_csv(self, headers: Sequence[str], rows: Sequence[Sequence[object]], *, decimal_comma: bool = False) -> bytes:
         """UTF-8 with a byte-order mark (spreadsheet programs then read umlauts right); a text that
-        would start a formula is prefixed with an apostrophe, as OWASP advises for CSV."""
+        would start a formula is prefixed with an apostrophe, as OWASP advises for CSV. With a
+        decimal comma (German spreadsheets), amounts read 1234,50 and fields are split by ";"."""
         import csv
 
+        def field(value: object) -> object:
+            if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+                return "'" + value
+            if decimal_comma and isinstance(value, Decimal):
+                return format(value, "f").replace(".", ",")
+            return value
+
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer = csv.writer(buffer, lineterminator="\r\n", delimiter=";" if decimal_comma else ",")
         for row in (headers, *rows):
-            writer.writerow(["'" + v if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS) else v for v in row])
+            writer.writerow([field(v) for v in row])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -20,7 +20,7 @@ by hand, or into the customer's credit balance, which their next invoices use fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -50,7 +50,7 @@ from billing.domain.invoices import (
     _status_for,
     adjustment_sign,
 )
-from billing.domain.money import minor_units, round_half_up
+from billing.domain.money import minor_units, round_half_up, to_major
 from billing.domain.pricing import split
 from billing.domain.settings import Seller
 from billing.domain.vat import VatTreatment
@@ -200,7 +200,7 @@ class CreditNote:
             InvoiceAdjustment(
                 kind=a.kind,
                 type="amount",
-                value=Decimal(a.net).scaleb(-minor_units(self.currency)),
+                value=to_major(a.net, self.currency),
                 amount=a.net,
                 name=a.name,
                 shares=(_share(a),),
@@ -462,7 +462,7 @@ def credit_of_amount(invoice: Invoice, amount: int, name: str) -> Credit:
             CreditNoteLine(
                 name=name,
                 quantity=Decimal(1),
-                unit_price=Decimal(net).scaleb(-minor_units(invoice.currency)),
+                unit_price=to_major(net, invoice.currency),
                 net=net,
                 tax=tax,
                 tax_name=rate.name or None,
@@ -638,3 +638,33 @@ class CreditNoteFilter:
     created_from: str | None = None  # ISO dates: a note is issued the day it is made
     created_to: str | None = None
     ids: tuple[str, ...] = ()
+
+
+# The credit-note export's columns, each read from the note (amounts in major units).
+EXPORT_COLUMNS: dict[str, Callable[[CreditNote, date], object]] = {
+    "id": lambda n, _: n.id,
+    "number": lambda n, _: n.number,
+    "issued_on": lambda n, _: n.issued_on.isoformat(),
+    "invoice_id": lambda n, _: n.invoice_id,
+    "invoice_number": lambda n, _: n.invoice_number,
+    "invoice_issued_on": lambda n, _: n.invoice_issued_on.isoformat(),
+    "reason": lambda n, _: n.reason.value,
+    "full": lambda n, _: n.full,
+    "customer_id": lambda n, _: n.customer_id,
+    "customer_name": lambda n, _: n.recipient.name,
+    "debtor_number": lambda n, _: n.recipient.debtor_number,
+    "customer_vat_id": lambda n, _: n.recipient.vat_id,
+    "vat_treatment": lambda n, _: n.vat_treatment.value,
+    "currency": lambda n, _: n.currency.upper(),
+    "net": lambda n, _: to_major(n.net, n.currency),
+    "tax": lambda n, _: to_major(n.tax, n.currency),
+    "total": lambda n, _: to_major(n.total, n.currency),
+    "due_reduced": lambda n, _: to_major(n.due_reduced, n.currency),
+    "settlement": lambda n, _: n.settlement.value if n.settlement else "",
+    "settled": lambda n, _: to_major(n.settled, n.currency),
+    "refund_status": lambda n, _: n.refund.status.value if n.refund else "",
+    "manual_reference": lambda n, _: n.manual_reference,
+    "last_sent_at": lambda n, _: n.last_sent_at.isoformat() if n.last_sent_at else "",
+    "created_at": lambda n, _: n.created_at.isoformat(),
+    "memo": lambda n, _: n.memo,
+}

@@ -854,9 +854,9 @@ def einvoice_refusal(invoice: Invoice, seller: Seller, fmt: EInvoiceFormat) -> R
 
 
 def _major(minor: int, currency: str) -> Decimal:
-    from billing.domain.money import minor_units
+    from billing.domain.money import to_major
 
-    return Decimal(minor).scaleb(-minor_units(currency))
+    return to_major(minor, currency)
 
 
 # The columns an export may choose, in this order; amounts in major units (119.00), as an

@@ -95,6 +95,11 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(amount.scaleb(minor_units(currency)).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
+def to_major(minor: int, currency: str) -> Decimal:
+    """Integer minor units as the major-unit amount: 1234 EUR cents is 12.34, 1234 JPY is 1234."""
+    return Decimal(minor).scaleb(-minor_units(currency))
+
+
 def with_currency_scale(value: Decimal, currency: str) -> Decimal:
     """At least the currency's digits: 11.9 EUR is shown as 11.90, 11.905 stays 11.905."""
     digits = minor_units(currency)

@@ -29,9 +29,11 @@ from billing.http.schemas.credit_notes import (
     CreditBalanceOut,
     CreditBalancesOut,
     CreditNoteCreate,
+    CreditNoteExportRequest,
     CreditNoteOut,
     credit_note_out,
 )
+from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.invoices import DocumentLinkOut, SendRequest
 
 router = ApiRouter()
@@ -92,6 +94,22 @@ def list_credit_notes(
     )
     page = invoicing().credit_note_queries.list(caller_of(router), where, limit=limit, cursor=cursor)
     return ListPage[CreditNoteOut](**page_of(page, credit_note_out))
+
+
+@router.post(
+    "/v1/credit-notes/export",
+    tags=TAGS,
+    summary="Export credit notes as XLSX or CSV (presigned link)",
+    description="The chosen ids, else every credit note the filters select; columns as chosen, with a net and a "
+    "VAT column per rate.",
+    responses=created_response(ExportOut),
+)
+def export_credit_notes(body: CreditNoteExportRequest | None = None) -> Response[ExportOut]:
+    body = body or CreditNoteExportRequest()
+    export = invoicing().credit_note_export.export(
+        caller_of(router), body.filter(), body.columns, body.format, decimal_comma=body.decimal_comma
+    )
+    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 
 @router.get("/v1/credit-notes/<credit_note_id>", tags=TAGS, summary="Get a credit note")

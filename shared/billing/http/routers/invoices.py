@@ -130,7 +130,9 @@ def export_invoices(body: InvoiceExportRequest | None = None) -> Response[Export
         overdue=body.overdue,
         ids=tuple(body.ids),
     )
-    export = service.export.export(caller_of(router), where, body.columns, body.format)
+    export = service.export.export(
+        caller_of(router), where, body.columns, body.format, decimal_comma=body.decimal_comma
+    )
     return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 

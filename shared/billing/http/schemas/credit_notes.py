@@ -11,6 +11,7 @@ from pydantic import Field
 from billing.http.schemas.common import (
     Amount,
     AmountIn,
+    Day,
     DecimalString,
     Integer,
     LongText,
@@ -20,10 +21,10 @@ from billing.http.schemas.common import (
     VatCategoryCode,
     out,
 )
-from billing.http.schemas.invoices import RecipientOut, TaxAmountOut
+from billing.http.schemas.invoices import RatedExportRequest, RecipientOut, TaxAmountOut
 
 if TYPE_CHECKING:
-    from billing.domain.credit_notes import CreditNote
+    from billing.domain.credit_notes import CreditNote, CreditNoteFilter
     from billing.domain.orders import CreditOrder
 
 Reason = Literal[
@@ -160,3 +161,31 @@ class CreditBalanceOut(Response):
 class CreditBalancesOut(Response):
     object: Literal["credit_balances"] = "credit_balances"
     balances: list[CreditBalanceOut] = Field(description="Per currency; what the customer's next invoices use first")
+
+
+class CreditNoteExportRequest(RatedExportRequest):
+    ids: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=1000, description="These credit notes (else the filter)"
+    )
+    invoice_id: Annotated[str, Field(max_length=40)] | None = None
+    customer_id: Annotated[str, Field(max_length=40)] | None = None
+    reason: list[Reason] = Field(default_factory=list, max_length=8)
+    settlement: list[SettlementChoice] = Field(default_factory=list, max_length=3)
+    created_from: Day | None = None
+    created_to: Day | None = None
+
+    def filter(self) -> CreditNoteFilter:
+        from billing.domain.credit_notes import CreditNoteFilter
+        from billing.domain.errors import ValidationFailed
+
+        if self.created_from and self.created_to and self.created_from > self.created_to:
+            raise ValidationFailed.of("created_to", "must not be before created_from")
+        return CreditNoteFilter(
+            invoice_id=self.invoice_id,
+            customer_id=self.customer_id,
+            reasons=tuple(self.reason),
+            settlements=tuple(self.settlement),
+            created_from=self.created_from.isoformat() if self.created_from else None,
+            created_to=self.created_to.isoformat() if self.created_to else None,
+            ids=tuple(self.ids),
+        )

@@ -320,11 +320,20 @@ class DocumentLinkOut(Response):
     expires_at: dt.datetime
 
 
-class InvoiceExportRequest(Request):
+class RatedExportRequest(Request):
+    """An export of documents that charge VAT (invoices, credit notes)."""
+
     format: Literal["xlsx", "csv"] = "xlsx"
     columns: list[Annotated[str, Field(max_length=40)]] = Field(
-        default_factory=list, max_length=40, description="Columns in this order; every column when empty"
+        default_factory=list,
+        max_length=40,
+        description="Columns in this order; every column when empty. `rates` stands for a net and a VAT column per "
+        "VAT rate (net_19, vat_19, net_7, ..., net_0_AE for a reverse charge's)",
     )
+    decimal_comma: Flag = Field(False, description="A CSV as German spreadsheets read it: 1234,50 and ';'")
+
+
+class InvoiceExportRequest(RatedExportRequest):
     ids: list[RecordId] = Field(default_factory=list, max_length=1000, description="These invoices (else the filter)")
     status: list[Literal["draft", "open", "partially_paid", "paid", "credited", "void"]] = Field(
         default_factory=list, max_length=6

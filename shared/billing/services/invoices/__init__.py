@@ -38,6 +38,7 @@ from billing.ports import (
 from billing.services.credit_notes.balances import CreditBalances
 from billing.services.credit_notes.delivery import CreditNoteDelivery
 from billing.services.credit_notes.documents import CreditNoteDocuments
+from billing.services.credit_notes.export import CreditNoteExport
 from billing.services.credit_notes.issue import CreditNoteIssuing
 from billing.services.credit_notes.queries import CreditNoteQueries
 from billing.services.invoices.collect import InvoiceCollection
@@ -68,6 +69,7 @@ class Invoicing:
     credit_note_queries: CreditNoteQueries
     credit_note_documents: CreditNoteDocuments
     credit_note_delivery: CreditNoteDelivery
+    credit_note_export: CreditNoteExport
     balances: CreditBalances
 
     @property
@@ -124,5 +126,6 @@ def build_invoicing(
         credit_note_queries=CreditNoteQueries(credit_notes),
         credit_note_documents=CreditNoteDocuments(credit_notes, rendered),
         credit_note_delivery=CreditNoteDelivery(credit_notes, customers, settings, mailer, rendered, clock),
+        credit_note_export=CreditNoteExport(credit_notes, exports, spreadsheets, clock, export_link_seconds),
         balances=balances,
     )

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from billing.domain.access import Caller, Permission
-from billing.domain.errors import FieldError, ValidationFailed
 from billing.domain.invoices import EXPORT_COLUMNS, InvoiceFilter
 from billing.ports import Clock, FileStore, InvoiceRepository, SpreadsheetWriter
-from billing.services.exports import Export, export_table, spreadsheet, stored_export
+from billing.services.exports import Export, rated_table, spreadsheet, stored_export
 
 
 @dataclass(frozen=True)
@@ -20,16 +19,18 @@ class InvoiceExport:
     clock: Clock
     link_seconds: int
 
-    def export(self, caller: Caller, where: InvoiceFilter, columns: list[str], file_format: str) -> Export:
+    def export(
+        self, caller: Caller, where: InvoiceFilter, columns: list[str], file_format: str, *, decimal_comma: bool = False
+    ) -> Export:
+        """The columns chosen (every one when none); ``rates`` stands for a net and a VAT column
+        per VAT rate the invoices hold, after any one-time discount or fee on it."""
         caller.require(Permission.READ)
-        unknown = [
-            FieldError(f"columns.{i}", "no such column") for i, c in enumerate(columns) if c not in EXPORT_COLUMNS
-        ]
-        if unknown:
-            raise ValidationFailed(unknown)
         records = self.invoices.all(caller.tenant_id, where)
-        headers, rows = export_table(EXPORT_COLUMNS, records, self.clock.now().date(), columns)
-        body = spreadsheet(self.spreadsheets, file_format, "Invoices", headers, rows)
+        today = self.clock.now().date()
+        headers, rows = rated_table(
+            EXPORT_COLUMNS, records, today, columns, lambda i: i.tax_amounts, lambda i: i.currency
+        )
+        body = spreadsheet(self.spreadsheets, file_format, "Invoices", headers, rows, decimal_comma=decimal_comma)
         return stored_export(
             self.files, self.clock, caller.tenant_id, "invoices", file_format, body, len(rows), self.link_seconds
         )
