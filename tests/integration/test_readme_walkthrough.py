@@ -83,12 +83,22 @@ PROMISED = {
         fields(type='"paid_online"'),
         line("Receipt from Billow Demo GmbH"),
     ],
+    "credit-note": [
+        line("CN-000001"),
+        line("14280"),
+        line("succeeded"),
+        line("14280"),
+        fields(url=r'"http[^"]+/documents/\w+\.pdf'),
+        line(r"\d{4}-\d{2}-\d{2}T[\d:.]+Z"),
+        line("product_unsatisfactory"),
+    ],
     "vat": [line("True"), line("reverse_charge")],
     "subscriptions": [
         fields(total="17731"),
         fields(status='"active"'),
         fields(payments_made="1"),
         fields(status='"canceled"'),
+        fields(credit_note_number='"CN-000002"'),
     ],
     "sepa": [
         fields(amount="5831", currency='"eur"', status='"pending"'),
