@@ -18,6 +18,7 @@ EXPECTED = {
     "stripe-oauth-callback-get.json": {400},  # no tenant was issued the sample's state
     "i-get.json": {404},  # the sample's token opens no invoice
     "s-get.json": {404},  # nor any subscription's payment-method page
+    "exports-datev-post.json": {409},  # a fresh tenant has DATEV off
 }
 
 

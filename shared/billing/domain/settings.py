@@ -78,6 +78,13 @@ class TenantSettings(Seller):
     datev_enabled: bool = False
     debtor_number_start: int = DATEV_DEBTOR_START
     debtor_number_end: int = DATEV_DEBTOR_END
+    datev_consultant_number: int | None = None  # the tax adviser's DATEV number (Beraternummer)
+    datev_client_number: int | None = None  # the business's number at the adviser (Mandantennummer)
+    datev_chart: str = "SKR03"  # or SKR04: the chart of accounts the default accounts come from
+    datev_fiscal_year_start_month: int = 1
+    # An account in place of the chart's, by what it books (billing.domain.datev.ACCOUNT_KEYS):
+    # {"revenue_19": {"account": 8401, "tax_key": "3"}}.
+    datev_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     invoice_email_subject: str = "Invoice {number} from {business_name}"
     invoice_email_message: str = "Please find attached invoice {number} of {total}, due on {due_date}."
     version: int = 0
@@ -132,6 +139,14 @@ def updated_settings(settings: TenantSettings, changes: dict[str, Any]) -> Tenan
     errors = []
     if candidate.debtor_number_start > candidate.debtor_number_end:
         errors.append(FieldError("debtor_number_end", "must not be below debtor_number_start"))
+    if "datev_accounts" in changes:
+        from billing.domain.datev import ACCOUNT_KEYS
+
+        errors += [
+            FieldError(f"datev_accounts.{key}", f"is none of {', '.join(ACCOUNT_KEYS)}")
+            for key in changes["datev_accounts"]
+            if key not in ACCOUNT_KEYS
+        ]
     if list(candidate.dunning_retry_days) != sorted(set(candidate.dunning_retry_days)):
         errors.append(FieldError("dunning_retry_days", "must be distinct days in ascending order"))
     if candidate.default_currency not in candidate.currencies:

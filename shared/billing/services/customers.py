@@ -11,6 +11,7 @@ from billing.domain.access import Caller, Permission
 from billing.domain.customers import EXPORT_COLUMNS, Customer, CustomerType
 from billing.domain.errors import Conflict, DebtorNumberTaken, ValidationFailed
 from billing.domain.paging import MAX_PAGE_SIZE, Page
+from billing.domain.settings import TenantSettings
 from billing.domain.timeline import TimelineEvent, timeline_event
 from billing.ports import (
     Clock,
@@ -50,14 +51,45 @@ class CustomerService:
             return self._add(caller, replace(customer, debtor_number=requested_number))
         if not settings.assigns_debtor_numbers:
             return self._add(caller, customer)
+        return self._with_drawn_number(
+            caller, settings, lambda n: self._add(caller, replace(customer, debtor_number=n))
+        )
+
+    def assign_debtor_numbers(self, caller: Caller) -> int:
+        """Give every customer without a debtor number the next ones of the tenant's range, in the
+        order they were created, as DATEV is turned on; customers with one keep theirs, so asking
+        again draws nothing. How many were given."""
+        caller.require(Permission.ADMINISTER)
+        settings = self.settings.get(caller.tenant_id)
+        if not settings.assigns_debtor_numbers:
+            return 0
+        waiting = sorted(
+            (c for c in self.customers.all(caller.tenant_id) if c.debtor_number is None), key=lambda c: c.created_at
+        )
+        for customer in waiting:
+            self._number(caller, customer, settings)
+        return len(waiting)
+
+    def _number(self, caller: Caller, customer: Customer, settings: TenantSettings) -> Customer:
+        def given(number: int) -> Customer:
+            updated = replace(customer, debtor_number=number, updated_at=self.clock.now())
+            return self._save(caller, customer, updated, "customer.updated", f"DATEV debtor number {number} given")
+
+        return self._with_drawn_number(caller, settings, given)
+
+    def _with_drawn_number(
+        self, caller: Caller, settings: TenantSettings, write: Callable[[int], Customer]
+    ) -> Customer:
+        """``write`` with the next number of the tenant's debtor range, drawing again while one
+        turns out taken (entered by hand earlier)."""
         for _ in range(MAX_DEBTOR_DRAWS):
             number = self.customers.next_debtor_number(caller.tenant_id, settings.debtor_number_start)
             if number > settings.debtor_number_end:
                 raise Conflict("the tenant's debtor number range is exhausted; widen it in the settings")
             try:
-                return self._add(caller, replace(customer, debtor_number=number))
+                return write(number)
             except DebtorNumberTaken:
-                continue  # taken by hand earlier: draw the next one
+                continue
         raise Conflict("could not find a free debtor number; check the tenant's debtor range")
 
     def _add(self, caller: Caller, customer: Customer) -> Customer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from billing.bootstrap import catalog_service
+from billing.bootstrap import catalog_service, customer_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.idempotency import create_once
@@ -125,4 +125,8 @@ def get_settings() -> SettingsOut:
 @router.patch("/v1/settings", tags=SETTINGS, summary="Change the tenant's settings (admins only)")
 def update_settings(body: SettingsUpdate) -> SettingsOut:
     changes = changes_of(body, nullable=("default_tax_rate_id",))
-    return settings_out(catalog_service().update_settings(caller_of(router), changes))
+    caller = caller_of(router)
+    updated = catalog_service().update_settings(caller, changes)
+    if changes.get("datev_enabled"):  # every customer gets a debtor number (those with one keep it)
+        customer_service().assign_debtor_numbers(caller)
+    return settings_out(updated)

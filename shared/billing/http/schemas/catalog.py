@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints
 
@@ -152,6 +152,11 @@ PLACEHOLDERS = (
 )
 
 
+class DatevAccountIn(Request):
+    account: Integer = Field(ge=1, le=99_999_999)
+    tax_key: str = Field("", max_length=4, pattern=r"^[0-9]*$")
+
+
 class SettingsUpdate(Request):
     business_name: ShortText = omittable()
     default_sender_email: Email = omittable(description="Reply-To of receipts and invoices")
@@ -188,9 +193,25 @@ class SettingsUpdate(Request):
         ge=1, le=999_999_999, description="The first number of the sequence, or of a new range above the last one"
     )
     invoice_number_digits: Integer = omittable(ge=1, le=12, description="Zero-padded digits: 6 gives INV-000123")
-    datev_enabled: Flag = omittable()
+    credit_note_number_prefix: str = omittable(max_length=20, pattern=r"^[A-Za-z0-9\-_/]*$")
+    credit_note_number_start: Integer = omittable(ge=1, le=999_999_999, description="The first credit note's number")
+    credit_note_number_digits: Integer = omittable(ge=1, le=12, description="Zero-padded digits: 6 gives CN-000123")
+    void_credit_notes: Flag = omittable(
+        description="Voiding an invoice that was sent makes a cancellation credit note (Stornorechnung)"
+    )
+    datev_enabled: Flag = omittable(description="Turning it on gives every customer without one a debtor number")
     debtor_number_start: Integer = omittable(ge=1, le=999_999_999)
     debtor_number_end: Integer = omittable(ge=1, le=999_999_999)
+    datev_consultant_number: Integer = omittable(ge=1001, le=9_999_999, description="The tax adviser's (Beraternummer)")
+    datev_client_number: Integer = omittable(ge=1, le=99_999, description="The business's at the adviser (Mandant)")
+    datev_chart: Literal["SKR03", "SKR04"] = omittable(description="The chart the default accounts come from")
+    datev_fiscal_year_start_month: Integer = omittable(ge=1, le=12)
+    datev_accounts: dict[Annotated[str, Field(max_length=40)], DatevAccountIn] = omittable(
+        max_length=20,
+        description="Accounts in place of the chart's, by what they book: revenue_19, revenue_7, revenue_exempt, "
+        "revenue_reverse_charge, revenue_outside_eu, revenue_small_business, revenue_oss, payments_online, "
+        "payments_bank; with the tax key (BU-Schlüssel) where the account does not imply the tax",
+    )
     business_address_line1: ShortText = omittable()
     business_address_line2: ShortText = omittable()
     business_postal_code: ShortText = omittable()
@@ -234,9 +255,18 @@ class SettingsOut(Response):
     invoice_number_prefix: str
     invoice_number_start: int
     invoice_number_digits: int
+    credit_note_number_prefix: str
+    credit_note_number_start: int
+    credit_note_number_digits: int
+    void_credit_notes: bool
     datev_enabled: bool
     debtor_number_start: int
     debtor_number_end: int
+    datev_consultant_number: int | None
+    datev_client_number: int | None
+    datev_chart: str
+    datev_fiscal_year_start_month: int
+    datev_accounts: dict[str, dict[str, Any]]
     business_address_line1: str
     business_address_line2: str
     business_postal_code: str

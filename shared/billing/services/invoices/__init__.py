@@ -41,6 +41,7 @@ from billing.services.credit_notes.documents import CreditNoteDocuments
 from billing.services.credit_notes.export import CreditNoteExport
 from billing.services.credit_notes.issue import CreditNoteIssuing
 from billing.services.credit_notes.queries import CreditNoteQueries
+from billing.services.datev import DatevExport
 from billing.services.invoices.collect import InvoiceCollection
 from billing.services.invoices.common import CheckoutCloser
 from billing.services.invoices.delivery import InvoiceDelivery
@@ -70,6 +71,7 @@ class Invoicing:
     credit_note_documents: CreditNoteDocuments
     credit_note_delivery: CreditNoteDelivery
     credit_note_export: CreditNoteExport
+    datev: DatevExport
     balances: CreditBalances
 
     @property
@@ -127,5 +129,6 @@ def build_invoicing(
         credit_note_documents=CreditNoteDocuments(credit_notes, rendered),
         credit_note_delivery=CreditNoteDelivery(credit_notes, customers, settings, mailer, rendered, clock),
         credit_note_export=CreditNoteExport(credit_notes, exports, spreadsheets, clock, export_link_seconds),
+        datev=DatevExport(invoices, credit_notes, customers, settings, rendered, exports, clock, export_link_seconds),
         balances=balances,
     )
