@@ -93,6 +93,7 @@ PROMISED = {
         line("product_unsatisfactory"),
     ],
     "vat": [line("True"), line("reverse_charge")],
+    "datev": [line("SKR03"), fields(url=r'"http[^"]+\.zip[^"]*"', expires_at=r'"[^"]+"', rows=r"[1-9]\d*")],
     "subscriptions": [
         fields(total="17731"),
         fields(status='"active"'),
