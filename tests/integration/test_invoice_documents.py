@@ -247,6 +247,14 @@ def test_a_receipt_for_a_payment_by_hand_is_sent_only_when_asked(shop):
     assert raw_mail_to(address) == []
     receipt = shop.post(f"/v1/invoices/{invoice['id']}/payments/{payment_id}/receipt", json={"to": address})
     assert receipt.status_code == 200, receipt.text
+    sent = receipt.json()  # what was sent, not the invoice
+    assert (sent["object"], sent["payment_id"], sent["amount"], sent["sent_to"]) == (
+        "receipt",
+        payment_id,
+        4000,
+        address,
+    )
+    assert sent["message_id"]
     from tests.integration.test_payments_api import mail_to
 
     (mail,) = mail_to(address)

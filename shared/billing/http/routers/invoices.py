@@ -23,7 +23,7 @@ from billing.http.routers.common import (
     public_base,
     status_query,
 )
-from billing.http.schemas.common import ListPage, page_of
+from billing.http.schemas.common import ListPage, out, page_of
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.invoices import (
     ChargeInvoice,
@@ -34,6 +34,7 @@ from billing.http.schemas.invoices import (
     InvoiceOut,
     InvoiceUpdate,
     PaymentRecord,
+    ReceiptOut,
     ReceiptRequest,
     SendRequest,
     history_entry_out,
@@ -221,11 +222,12 @@ def charge_invoice(invoice_id: str, body: ChargeInvoice | None = None) -> Invoic
 @router.post(
     "/v1/invoices/<invoice_id>/payments/<payment_id>/receipt",
     tags=TAGS,
-    summary="Email a receipt for a payment recorded on the invoice",
+    summary="Email a receipt for a payment recorded on the invoice; answers what was sent",
 )
-def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> InvoiceOut:
+def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> ReceiptOut:
     to = body.to if body else None
-    return _invoice_out(invoicing().delivery.send_receipt(caller_of(router), invoice_id, payment_id, to or None))
+    receipt = invoicing().delivery.send_receipt(caller_of(router), invoice_id, payment_id, to or None)
+    return out(ReceiptOut, receipt)
 
 
 @router.delete(

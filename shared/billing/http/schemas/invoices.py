@@ -137,6 +137,17 @@ class SendRequest(Request):
         return SendOrder(self.to, tuple(self.cc), self.subject, self.message)
 
 
+class ReceiptOut(Response):
+    object: Literal["receipt"] = "receipt"
+    invoice_id: str
+    payment_id: str = Field(description="The payment on the invoice it confirms")
+    amount: Amount
+    currency: str
+    sent_to: str
+    sent_at: dt.datetime
+    message_id: str = Field(description="The mail service's id of the message")
+
+
 class ChargeInvoice(Request):
     payment_method_id: str | None = Field(None, max_length=64, description="The customer's default when omitted")
 

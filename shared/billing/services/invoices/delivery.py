@@ -5,6 +5,7 @@ is recorded only once the mail service took the message."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from billing.domain.access import Caller, Permission
@@ -20,6 +21,19 @@ from billing.services.invoices.common import InvoiceChanged, changed_invoice, in
 from billing.services.invoices.documents import InvoiceDocuments
 from billing.services.invoices.lifecycle import InvoiceLifecycle
 from billing.services.notifications import send_as_tenant
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A receipt as it was sent: for which payment, to whom, when, and the mail service's id."""
+
+    invoice_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    sent_to: str
+    sent_at: datetime
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -79,7 +93,7 @@ class InvoiceDelivery:
 
         return changed_invoice(self.invoices, caller.tenant_id, invoice_id, change)
 
-    def send_receipt(self, caller: Caller, invoice_id: str, payment_id: str, to: str | None = None) -> Invoice:
+    def send_receipt(self, caller: Caller, invoice_id: str, payment_id: str, to: str | None = None) -> Receipt:
         """A receipt for a payment recorded on the invoice, sent only when asked for."""
         caller.require(Permission.WRITE)
         invoice = self.invoices.get(caller.tenant_id, invoice_id)
@@ -98,16 +112,17 @@ class InvoiceDelivery:
             f"Still due:     {format_amount(invoice.amount_due, invoice.currency, settings.locale)}\n"
         )
         message_id = self._mail(settings, to=[to], subject=f"Receipt for invoice {invoice.number}", text=text)
+        now = self.clock.now()
 
         def change(current: Invoice) -> InvoiceChanged:
-            now = self.clock.now()
             summary = f"Receipt for {amount} sent to {to}"
             details = {"payment": payment_id, "message_id": message_id}
             entry = history_entry(current.id, "receipt_sent", now, caller.user_id, summary, **details)
             event = invoice_event(current, "receipt.sent", caller.user_id, summary, now)
             return replace(current, updated_at=now), entry, event
 
-        return changed_invoice(self.invoices, caller.tenant_id, invoice_id, change)
+        changed_invoice(self.invoices, caller.tenant_id, invoice_id, change)
+        return Receipt(invoice.id, payment_id, payment.amount, invoice.currency, to, now, message_id)
 
     def _mail(self, settings: TenantSettings, **message: Any) -> str:
         try:
