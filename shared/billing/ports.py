@@ -161,6 +161,8 @@ class MethodDetails:
     exp_month: int
     exp_year: int
     processor_customer_id: str | None  # None once detached
+    bank_code: str = ""  # of a SEPA bank account: its bank and country instead of a brand and expiry
+    country: str = ""
 
 
 @dataclass(frozen=True)

@@ -397,8 +397,11 @@ def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when
     assert (method["type"], method["last4"], method["description"]) == (
         "sepa_debit",
         "3000",
-        "SEPA Direct Debit •••• 3000",
+        "SEPA Direct Debit DE •••• 3000, bank 37040044",
     )
+    # A bank account shows its bank and country, not its bank code as a brand nor an expiry of 0/0.
+    assert (method["brand"], method["bank_code"], method["country"]) == ("", "37040044", "DE")
+    assert (method["exp_month"], method["exp_year"]) == (None, None)
     response = subscribe(subscriber)
     assert response.status_code == 201, response.text
     standin.drain()
@@ -416,7 +419,7 @@ def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when
     paid = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (paid["status"], paid["payments_made"]) == ("active", 1)
     (receipt,) = mail_to(subscriber.email)
-    assert "€29.00" in receipt.body and "SEPA Direct Debit •••• 3000" in receipt.body
+    assert "€29.00" in receipt.body and "SEPA Direct Debit DE •••• 3000" in receipt.body
     refused = cancel(subscriber, subscription["id"], "immediately_with_refund")
     assert refused.status_code == 200, refused.text  # the debit succeeded: refundable
 
@@ -471,7 +474,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844})
             page.goto(link["url"])
-            assert page.inner_text("#method") == "SEPA Direct Debit •••• 3001"
+            assert page.inner_text("#method").startswith("SEPA Direct Debit DE •••• 3001")
             page.click("#update")
             page.wait_for_selector("#card")  # Stripe's (stand-in's) Checkout page in setup mode
             page.select_option("#card", "pm_card_visa")

@@ -42,12 +42,15 @@ class PaymentMethod:
     exp_year: int
     created_at: datetime
     is_default: bool = False
+    bank_code: str = ""  # a SEPA account's bank (BLZ); it has no brand and no expiry
+    country: str = ""  # a SEPA account's country (of its IBAN)
 
     def describe(self) -> str:
         if self.type == "card":
             return f"{self.brand} •••• {self.last4} ({self.exp_month:02d}/{self.exp_year})"
         if self.type == "sepa_debit":
-            return f"SEPA Direct Debit •••• {self.last4}"
+            bank = f", bank {self.bank_code}" if self.bank_code else ""
+            return f"SEPA Direct Debit {self.country} •••• {self.last4}{bank}".replace("  ", " ")
         return f"{self.type} •••• {self.last4}"
 
 

@@ -186,6 +186,8 @@ class PaymentMethodService:
             last4=details.last4,
             exp_month=details.exp_month,
             exp_year=details.exp_year,
+            bank_code=details.bank_code,
+            country=details.country,
             created_at=known.created_at if known else self.clock.now(),
             is_default=bool(known and known.is_default),
         )

@@ -238,6 +238,8 @@ class PaymentMethodItem(BillowItem, discriminator="payment_method"):
     last4 = UnicodeAttribute(default="")
     exp_month = NumberAttribute(default=0)
     exp_year = NumberAttribute(default=0)
+    bank_code = UnicodeAttribute(default="")
+    country = UnicodeAttribute(default="")
     is_default = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
 

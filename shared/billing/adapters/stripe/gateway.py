@@ -199,15 +199,17 @@ class StripeGateway:
             self._call(lambda: self._client.v1.payment_methods.retrieve(method_id, options=self._options(account)))
         )
         card = method.get("card") or {}
-        debit = method.get("sepa_debit") or {}  # a bank account has no brand or expiry; its bank code
+        debit = method.get("sepa_debit") or {}  # a bank account has no brand or expiry: its bank and country
         return MethodDetails(
             id=method["id"],
             type=method["type"],
-            brand=card.get("brand") or debit.get("bank_code") or "",
+            brand=card.get("brand") or "",
             last4=card.get("last4") or debit.get("last4") or "",
             exp_month=int(card.get("exp_month") or 0),
             exp_year=int(card.get("exp_year") or 0),
             processor_customer_id=method.get("customer"),
+            bank_code=debit.get("bank_code") or "",
+            country=debit.get("country") or "",
         )
 
     def detach_payment_method(self, account: str, method_id: str) -> None:

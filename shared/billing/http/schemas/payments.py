@@ -41,17 +41,21 @@ class PaymentMethodOut(Response):
     id: str
     object: Literal["payment_method"] = "payment_method"
     type: str
-    brand: str
+    brand: str = Field(description="A card's network; empty for a bank account")
     last4: str
-    exp_month: int
-    exp_year: int
+    exp_month: int | None = Field(description="A card's expiry; null for a bank account, which has none")
+    exp_year: int | None
+    bank_code: str = Field(description="A SEPA account's bank code; empty for a card")
+    country: str = Field(description="A SEPA account's country")
     is_default: bool
     description: str
     created_at: datetime
 
 
 def payment_method_out(m: PaymentMethod) -> PaymentMethodOut:
-    return out(PaymentMethodOut, m, description=m.describe())
+    card = m.type == "card"
+    expiry = {"exp_month": m.exp_month if card else None, "exp_year": m.exp_year if card else None}
+    return out(PaymentMethodOut, m, description=m.describe(), **expiry)
 
 
 class PaymentMethodList(Response):
