@@ -7,6 +7,7 @@ fpdf2 and babel are imported here only, so only the routes that render load them
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,7 @@ LABELS = {
         "tax_rate": "Tax",
         "net": "Net",
         "period": "Service period",
+        "supplied": "Date of supply",
         "subtotal": "Subtotal (net)",
         "line_discounts": "Line discounts",
         "net_at": "Net at {rate}",
@@ -112,6 +114,7 @@ LABELS = {
         "tax_rate": "USt.",
         "net": "Netto",
         "period": "Leistungszeitraum",
+        "supplied": "Leistungsdatum",
         "subtotal": "Zwischensumme (netto)",
         "line_discounts": "Rabatte",
         "net_at": "Netto zu {rate}",
@@ -196,6 +199,14 @@ class _Document:
         if plain in ("", "tax", "vat", "ust", "mwst"):
             name = self.text["vat"]
         return f"{name} {self.format.percent(percentage)}"
+
+    @property
+    def supplied_on(self) -> date | None:
+        """A line's date of supply when it names none (a one-day period names it): the day the
+        invoice was issued, or for a credit note the corrected invoice's."""
+        if self.invoice.corrects is not None:
+            return self.invoice.corrects.invoice_issued_on
+        return self.invoice.issued_on
 
     @property
     def domestic(self) -> bool:
@@ -298,9 +309,11 @@ class _Document:
                 description = line.name
                 if line.description:
                     description += f"\n{line.description}"
-                if line.period_start and line.period_end:
+                if line.period_start and line.period_end and line.period_start != line.period_end:
                     period = f"{self.format.day(line.period_start)} – {self.format.day(line.period_end)}"
                     description += f"\n{t['period']}: {period}"
+                elif supplied := line.period_start or self.supplied_on:
+                    description += f"\n{t['supplied']}: {self.format.day(supplied)}"
                 table.row(
                     [
                         str(index),
