@@ -34,9 +34,9 @@ from billing.http.schemas.invoices import (
     InvoiceOut,
     InvoiceUpdate,
     PaymentRecord,
-    ReceiptOut,
     ReceiptRequest,
     SendRequest,
+    SentReceiptOut,
     history_entry_out,
     invoice_out,
 )
@@ -224,10 +224,10 @@ def charge_invoice(invoice_id: str, body: ChargeInvoice | None = None) -> Invoic
     tags=TAGS,
     summary="Email a receipt for a payment recorded on the invoice; answers what was sent",
 )
-def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> ReceiptOut:
+def send_invoice_receipt(invoice_id: str, payment_id: str, body: ReceiptRequest | None = None) -> SentReceiptOut:
     to = body.to if body else None
     receipt = invoicing().delivery.send_receipt(caller_of(router), invoice_id, payment_id, to or None)
-    return out(ReceiptOut, receipt)
+    return out(SentReceiptOut, receipt)
 
 
 @router.delete(

@@ -137,7 +137,7 @@ class SendRequest(Request):
         return SendOrder(self.to, tuple(self.cc), self.subject, self.message)
 
 
-class ReceiptOut(Response):
+class SentReceiptOut(Response):
     object: Literal["receipt"] = "receipt"
     invoice_id: str
     payment_id: str = Field(description="The payment on the invoice it confirms")
