@@ -20,6 +20,18 @@ def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message: Any) -> 
     return mailer.send(sender_name=settings.business_name, reply_to=settings.default_sender_email or None, **message)
 
 
+def deliver_as_tenant(mailer: Mailer, settings: TenantSettings, **message: Any) -> str:
+    """``send_as_tenant`` for a send the caller records only once the mail service took it: its
+    refusal (or outage) is a DeliveryFailed to try again, and nothing is recorded."""
+    from billing.domain.errors import DeliveryFailed
+
+    try:
+        return send_as_tenant(mailer, settings, **message)
+    except Exception as error:
+        logger.exception("sending an email failed")
+        raise DeliveryFailed(f"the email could not be sent ({type(error).__name__}); try again") from error
+
+
 @dataclass(frozen=True)
 class PaymentNotifier:
     mailer: Mailer

@@ -1,7 +1,7 @@
 """What every router shares: list query parameters and the 201 response of a create."""
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
@@ -11,6 +11,9 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from billing.config import config
 from billing.domain.errors import REQUEST_KEY_FIELD
+
+if TYPE_CHECKING:
+    from billing.services.exports import Export
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")]
@@ -51,6 +54,13 @@ def created(body: dict[str, Any]) -> Response[Any]:
     (``Response[CustomerOut]``) names the model Powertools validates this body against and
     documents, while the body itself is the dict (an idempotent replay answers the stored one)."""
     return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def created_export(export: "Export") -> Response[Any]:
+    """201 with an export's expiring link, as every export route answers."""
+    from billing.http.schemas.customers import ExportOut
+
+    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
 
 
 def created_response(model: type) -> dict[int, OpenAPIResponse]:

@@ -20,6 +20,7 @@ from billing.http.routers.common import (
     IdempotencyKey,
     Limit,
     created,
+    created_export,
     created_response,
     public_base,
     status_query,
@@ -109,7 +110,7 @@ def export_credit_notes(body: CreditNoteExportRequest | None = None) -> Response
     export = invoicing().credit_note_export.export(
         caller_of(router), body.filter(), body.columns, body.format, decimal_comma=body.decimal_comma
     )
-    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+    return created_export(export)
 
 
 @router.get("/v1/credit-notes/<credit_note_id>", tags=TAGS, summary="Get a credit note")

@@ -8,7 +8,16 @@ from billing.bootstrap import customer_export, customer_service
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
 from billing.http.idempotency import create_once
-from billing.http.routers.common import Archived, Cursor, IdempotencyKey, Limit, Search, created, created_response
+from billing.http.routers.common import (
+    Archived,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    Search,
+    created,
+    created_export,
+    created_response,
+)
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import (
     AddressCreate,
@@ -59,7 +68,7 @@ def list_customers(
 )
 def export_customers() -> Response[ExportOut]:
     export = customer_export().export(caller_of(router))
-    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+    return created_export(export)
 
 
 @router.get("/v1/customers/<customer_id>", tags=TAGS, summary="Get a customer")

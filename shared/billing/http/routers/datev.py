@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from billing.bootstrap import invoicing
 from billing.http.caller import caller_of
 from billing.http.contract import ApiRouter
-from billing.http.routers.common import created, created_response, public_base
+from billing.http.routers.common import created_export, created_response, public_base
 from billing.http.schemas.customers import ExportOut
 from billing.http.schemas.datev import DatevExportRequest
 
@@ -25,4 +25,4 @@ router = ApiRouter()
 )
 def export_datev(body: DatevExportRequest) -> Response[ExportOut]:
     export = invoicing().datev.export(caller_of(router), body.start, body.end, public_base(router))
-    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+    return created_export(export)

@@ -19,6 +19,7 @@ from billing.http.routers.common import (
     IdempotencyKey,
     Limit,
     created,
+    created_export,
     created_response,
     public_base,
     status_query,
@@ -134,7 +135,7 @@ def export_invoices(body: InvoiceExportRequest | None = None) -> Response[Export
     export = service.export.export(
         caller_of(router), where, body.columns, body.format, decimal_comma=body.decimal_comma
     )
-    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+    return created_export(export)
 
 
 @router.get("/v1/invoices/<invoice_id>", tags=TAGS, summary="Get an invoice")

@@ -18,6 +18,7 @@ from billing.http.routers.common import (
     IdempotencyKey,
     Limit,
     created,
+    created_export,
     created_response,
     public_base,
     status_query,
@@ -129,7 +130,7 @@ def export_subscriptions(body: SubscriptionExportRequest | None = None) -> Respo
         ids=tuple(body.ids),
     )
     export = subscription_cases().export.export(caller_of(router), where, body.format)
-    return created(ExportOut(url=export.url, expires_at=export.expires_at, rows=export.rows).model_dump(mode="json"))
+    return created_export(export)
 
 
 @router.get("/v1/subscriptions/<subscription_id>", tags=TAGS, summary="A subscription with its lines and invoices")

@@ -8,15 +8,14 @@ from dataclasses import dataclass, replace
 
 from billing.domain.access import Caller, Permission
 from billing.domain.credit_notes import CreditNote
-from billing.domain.errors import DeliveryFailed, ValidationFailed
+from billing.domain.errors import ValidationFailed
 from billing.domain.invoices import cc_errors
 from billing.domain.orders import SendOrder
 from billing.domain.timeline import timeline_event
 from billing.formatting import format_amount
-from billing.observability import logger
 from billing.ports import Attachment, Clock, CreditNoteRepository, CustomerRepository, Mailer, SettingsRepository
 from billing.services.invoices.documents import InvoiceDocuments
-from billing.services.notifications import send_as_tenant
+from billing.services.notifications import deliver_as_tenant
 
 # What the buyer reads, in the tenant's language: the title is the PDF's.
 CREDIT_NOTE_EMAIL = {
@@ -67,19 +66,15 @@ class CreditNoteDelivery:
         _, pdf = self.documents.stored_pdf(note.as_document(), hosted_base, with_bytes=True)
         assert pdf is not None  # asked for with its bytes
         cc = list(dict.fromkeys(sending.cc))
-        try:
-            message_id = send_as_tenant(
-                self.mailer,
-                settings,
-                to=[to],
-                cc=cc,
-                subject=sending.subject or words["subject"].format(**values),
-                text=sending.message or words["text"].format(**values),
-                attachments=[Attachment(f"{note.number}.pdf", "application/pdf", pdf)],
-            )
-        except Exception as error:  # the mail service refused or is down: nothing is recorded as sent
-            logger.exception("sending a credit note email failed")
-            raise DeliveryFailed(f"the email could not be sent ({type(error).__name__}); try again") from error
+        message_id = deliver_as_tenant(
+            self.mailer,
+            settings,
+            to=[to],
+            cc=cc,
+            subject=sending.subject or words["subject"].format(**values),
+            text=sending.message or words["text"].format(**values),
+            attachments=[Attachment(f"{note.number}.pdf", "application/pdf", pdf)],
+        )
         now = self.clock.now()
         summary = f"Credit note {note.number} sent to {', '.join([to, *cc])}"
         event = timeline_event(

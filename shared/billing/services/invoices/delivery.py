@@ -9,18 +9,17 @@ from datetime import datetime
 from typing import Any
 
 from billing.domain.access import Caller, Permission
-from billing.domain.errors import Conflict, DeliveryFailed, NotFound, ValidationFailed
+from billing.domain.errors import Conflict, NotFound, ValidationFailed
 from billing.domain.invoices import Invoice, InvoiceStatus, cc_errors, history_entry, hosted_url
 from billing.domain.orders import SendOrder
 from billing.domain.settings import TenantSettings
 from billing.domain.templates import MAX_MESSAGE_LENGTH, MAX_SUBJECT_LENGTH, filled
 from billing.formatting import format_amount
-from billing.observability import logger
 from billing.ports import Attachment, Clock, InvoiceRepository, Mailer, SettingsRepository
 from billing.services.invoices.common import InvoiceChanged, changed_invoice, invoice_event
 from billing.services.invoices.documents import InvoiceDocuments
 from billing.services.invoices.lifecycle import InvoiceLifecycle
-from billing.services.notifications import send_as_tenant
+from billing.services.notifications import deliver_as_tenant
 
 
 @dataclass(frozen=True)
@@ -125,8 +124,4 @@ class InvoiceDelivery:
         return Receipt(invoice.id, payment_id, payment.amount, invoice.currency, to, now, message_id)
 
     def _mail(self, settings: TenantSettings, **message: Any) -> str:
-        try:
-            return send_as_tenant(self.mailer, settings, **message)
-        except Exception as error:  # the mail service refused or is down: nothing is recorded as sent
-            logger.exception("sending an invoice email failed")
-            raise DeliveryFailed(f"the email could not be sent ({type(error).__name__}); try again") from error
+        return deliver_as_tenant(self.mailer, settings, **message)
