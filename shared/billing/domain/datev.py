@@ -118,8 +118,8 @@ def datev_setup(
 
 @dataclass(frozen=True)
 class Booking:
-    """One line of the Buchungsstapel: ``amount`` (positive, in the document's currency) from
-    ``debit`` ... as DATEV reads it: on ``account``, S or H, against ``contra``."""
+    """One line of the Buchungsstapel as DATEV reads it: ``amount`` (positive, in the document's
+    currency) on ``account``, debit (S) or credit (H), against ``contra``."""
 
     amount: Decimal
     side: str  # "S" (debit) or "H" (credit) of ``account``
