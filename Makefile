@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy tests/unit/fake_conformance.py
 
 test: lint browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 # The browser tests drive Debian's Chromium headless (Playwright cannot download browsers here);
 # the PDF tests render pages with poppler's pdftoppm. Installed when missing and we may; otherwise
@@ -44,10 +44,10 @@ browser:
 	  else echo "missing$$missing, and not root: the tests that need them will be skipped"; fi; fi
 
 unit: $(STAMP)
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest -n auto tests/unit
 
 integration: $(STAMP)
-	$(PY) -m pytest tests/integration
+	$(PY) -m pytest -n auto tests/integration
 
 bench: $(STAMP)
 	$(PY) -m bench
