@@ -5,7 +5,7 @@ sentences and show amounts as English does."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from billing.domain.money import minor_units
@@ -49,6 +49,13 @@ class Formatter:
         from babel.dates import format_date
 
         return format_date(value, format="medium", locale=self.locale) if value else "—"
+
+    def moment(self, value: datetime) -> str:
+        """A point in time in UTC, saying so: "04.12.2026 13:22 UTC", "Dec 4, 2026 1:22 PM UTC"."""
+        from babel.dates import format_time
+
+        at = value.astimezone(UTC)
+        return f"{self.day(at.date())} {format_time(at, format='short', locale=self.locale, tzinfo=UTC)} UTC"
 
 
 RECORDS_LOCALE = "en_US"

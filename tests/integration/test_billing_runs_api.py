@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from billing.formatting import Formatter
 from tests.integration.test_payments_api import save_card
 from tests.integration.test_subscriptions_api import MONTHLY, stripe_intents, subscribe, today
 
@@ -117,14 +118,15 @@ def test_a_reminder_goes_out_once_the_set_number_of_days_before_a_payment(stack,
     from tests.integration.test_payments_api import mail_to
 
     (subscription,) = subscribe(subscriber, collection_method="send_invoice").json()["data"]
-    payment_on = (today() + timedelta(days=14)).isoformat()
+    payment_day = today() + timedelta(days=14)
+    payment_on = payment_day.isoformat()
     moved = subscriber.patch(f"/v1/subscriptions/{subscription['id']}", json={"next_payment_date": payment_on})
     assert moved.status_code == 200, moved.text
     first = run(subscriber, stack)
     assert (first["reminders"], first["due"]) == (1, 0), str(first)
     (reminder,) = [m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]
-    assert reminder.subject == f"Your next payment to Billow Demo GmbH on {payment_on}"
-    assert "€29.00 will be invoiced" in reminder.body and "1 x Hosting" in reminder.body
+    assert reminder.subject == f"Your next payment to Billow Demo GmbH on {Formatter('en_US', 'eur').day(payment_day)}"
+    assert "€29.00, will be invoiced" in reminder.body and "1 × Hosting" in reminder.body
     again = run(subscriber, stack)  # the same period is reminded once
     assert again["reminders"] == 1
     assert len([m for m in mail_to(subscriber.email) if m.subject.startswith("Your next payment")]) == 1

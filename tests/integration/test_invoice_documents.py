@@ -211,9 +211,10 @@ def test_sending_emails_the_invoice_with_its_link_and_pdf_and_records_it(german_
     (mail,) = raw_mail_to(copies[0])
     assert mail["To"] == "ap@muster.de" and mail["Cc"] == ", ".join(copies)
     assert mail["Reply-To"] == "buchhaltung@billow-demo.de"
-    assert mail["Subject"] == f"Invoice {body['number']} from Billow Demo GmbH"
+    assert mail["Subject"] == f"Rechnung {body['number']} von Billow Demo GmbH"  # the tenant's locale is de_DE
     text = mail.get_body(("plain",)).get_content()
-    assert body["hosted_url"] in text and "150,00\xa0€" in text
+    assert text.startswith(f"Guten Tag,\n\nanbei erhalten Sie die Rechnung {body['number']} über 150,00\xa0€")
+    assert f"Online ansehen und bezahlen: {body['hosted_url']}" in text
     (attachment,) = list(mail.iter_attachments())
     assert attachment.get_filename() == f"{body['number']}.pdf"
     assert body["number"] in text_of(attachment.get_content())

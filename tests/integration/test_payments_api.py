@@ -420,7 +420,8 @@ def test_each_successful_payment_sends_one_receipt_to_the_billing_email(merchant
     standin.drain()
     (receipt,) = mail_to(billing_email)
     assert receipt.subject == "Receipt from Muster Service GmbH"
-    assert "€119.00" in receipt.body and payment["id"] in receipt.body and "Wartung März" in receipt.body
+    assert "€119.00" in receipt.body and "For:" in receipt.body and "Wartung März" in receipt.body
+    assert payment["id"] not in receipt.body  # a buyer sees no internal id
     assert receipt.source == "Muster Service GmbH via Billow <receipts@billow.local>"
     assert "receipt.sent" in timeline_types(merchant)
 

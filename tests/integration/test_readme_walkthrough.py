@@ -73,7 +73,7 @@ PROMISED = {
     ],
     "invoice": [
         line("RE-2026-000001"),
-        line("Invoice RE-2026-000001 from Billow Demo GmbH"),
+        line("Rechnung RE-2026-000001 von Billow Demo GmbH"),
         fields(url=r'"http[^"]+/documents/\w+\.pdf'),
         line(r"http://127\.0\.0\.1:\d+/i/[\w-]+"),
     ],
@@ -81,7 +81,7 @@ PROMISED = {
         line("paid"),
         fields(amount="42840", currency='"eur"', status='"succeeded"'),
         fields(type='"paid_online"'),
-        line("Receipt from Billow Demo GmbH"),
+        line("Zahlungsbestätigung von Billow Demo GmbH"),
     ],
     "credit-note": [
         line("CN-000001"),

@@ -419,7 +419,7 @@ def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when
     paid = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (paid["status"], paid["payments_made"]) == ("active", 1)
     (receipt,) = mail_to(subscriber.email)
-    assert "€29.00" in receipt.body and "SEPA Direct Debit DE •••• 3000" in receipt.body
+    assert "€29.00" in receipt.body and "SEPA direct debit •••• 3000" in receipt.body
     refused = cancel(subscriber, subscription["id"], "immediately_with_refund")
     assert refused.status_code == 200, refused.text  # the debit succeeded: refundable
 
@@ -474,7 +474,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844})
             page.goto(link["url"])
-            assert page.inner_text("#method").startswith("SEPA Direct Debit DE •••• 3001")
+            assert page.inner_text("#method").startswith("SEPA Direct Debit from DE •••• 3001")
             page.click("#update")
             page.wait_for_selector("#card")  # Stripe's (stand-in's) Checkout page in setup mode
             page.select_option("#card", "pm_card_visa")
@@ -484,7 +484,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
         finally:
             browser.close()
     assert saved == "Your new payment method is saved."
-    assert method.startswith("visa •••• 4242")
+    assert method.startswith("Visa card •••• 4242")
     standin.drain()
     after = subscriber.get(f"/v1/subscriptions/{subscription['id']}").json()
     assert (after["status"], after["payments_made"]) == ("active", 1)

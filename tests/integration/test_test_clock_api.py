@@ -11,6 +11,7 @@ from datetime import date, timedelta
 import pytest
 from dateutil.relativedelta import relativedelta
 
+from billing.formatting import Formatter
 from tests.integration.test_invoice_documents import raw_mail_to
 from tests.integration.test_payments_api import mail_to, save_card
 from tests.integration.test_subscriptions_api import MONTHLY, today
@@ -141,7 +142,7 @@ def test_a_year_of_billing_matches_a_schedule_computed_independently(sandbox, st
     reminded = sorted(d for dates in expected.values() for d in dates[1:] if d - timedelta(days=14) > start)
     assert len(subjects(good, "Your next payment")) == len(reminded)
     assert sorted(subjects(good, "Your next payment")) == sorted(
-        f"Your next payment to Billow Demo GmbH on {d}" for d in reminded
+        f"Your next payment to Billow Demo GmbH on {Formatter('en_US', 'eur').day(d)}" for d in reminded
     )
 
     # The declined card: first charged on day 10, retried on days 1, 3, 5 and 7 after, then canceled.

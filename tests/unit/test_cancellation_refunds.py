@@ -230,4 +230,5 @@ def test_the_email_names_every_line_and_a_tenant_without_a_business_name_as_us()
 
     email = billow.mailer.sent[-1]
     assert email["subject"] == "Your subscription with us is canceled"
-    assert email["text"].startswith("Your subscription (Hosting, Backups) is canceled.\n\n")
+    assert email["text"].startswith("Hello,\n\nYour subscription (Hosting, Backups) is canceled as of today.")
+    assert email["text"].endswith("Kind regards\nus\n")

@@ -11,13 +11,23 @@ from billing.domain.access import Caller, Role
 from billing.domain.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from tests.unit.wiring import ADMIN, BILLING_EMAIL, TENANT, Billow
 
+NOW = "Your subscription (Hosting) is canceled as of today. You will not be charged again."
+REFUND = "For the unused days, €14.03 will be refunded to the means of payment you used (credit note CN-000001)."
+
 
 @pytest.mark.parametrize(
     ("mode", "said", "emailed"),
     [
-        ("immediately", "Canceled now; no further payments", ""),
-        ("at_period_end", "Canceled at the end of the current period (2026-04-01)", ""),
-        ("immediately_with_refund", "Canceled now; €14.03 refunded for the unused days", " (credit note CN-000001)"),
+        ("immediately", "Canceled now; no further payments", [NOW]),
+        (
+            "at_period_end",
+            "Canceled at the end of the current period (2026-04-01)",
+            [
+                "Your subscription (Hosting) is canceled at the end of its current period, on Apr 1, 2026. "
+                "You will not be charged after that."
+            ],
+        ),
+        ("immediately_with_refund", "Canceled now; €14.03 refunded for the unused days", [NOW, REFUND]),
     ],
 )
 def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer(mode, said, emailed):
@@ -34,8 +44,25 @@ def test_each_way_of_canceling_says_what_it_did_on_the_timeline_and_to_the_buyer
     (email,) = billow.mailer.sent[mails:]
     assert email["to"] == [BILLING_EMAIL]
     assert email["subject"] == "Your subscription with Billow Demo GmbH is canceled"
-    text = f"Your subscription (Hosting) is canceled.\n\n{said}{emailed}.\n\nYou will not be charged again.\n"
-    assert email["text"] == text
+    assert email["text"] == "\n\n".join(["Hello,", *emailed, "Kind regards\nBillow Demo GmbH"]) + "\n"
+
+
+def test_a_german_tenants_buyer_reads_the_cancellation_and_its_refund_in_german():
+    billow = Billow()
+    billow.change_settings(locale="de_DE")
+    subscription = billow.subscribe()
+    billow.on(date(2026, 3, 16), hour=10)
+    mails = len(billow.mailer.sent)
+
+    billow.subscription_cases.cancellation.cancel(ADMIN, subscription.id, "immediately_with_refund", confirm=True)
+
+    (email,) = billow.mailer.sent[mails:]
+    assert email["subject"] == "Ihr Abonnement bei Billow Demo GmbH ist gekündigt"
+    assert email["text"] == (
+        "Guten Tag,\n\nIhr Abonnement (Hosting) ist mit dem heutigen Tag gekündigt. Es wird nichts mehr abgebucht."
+        "\n\nFür die nicht genutzten Tage werden Ihnen 14,03\xa0€ auf das verwendete Zahlungsmittel erstattet "
+        "(Rechnungskorrektur CN-000001).\n\nMit freundlichen Grüßen\nBillow Demo GmbH\n"
+    )
 
 
 def test_a_cancellation_needs_its_confirmation_and_a_canceled_subscription_is_not_canceled_again():

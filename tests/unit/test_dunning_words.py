@@ -287,7 +287,7 @@ def sent_invoice() -> tuple[Billow, str]:
 
 
 def overdue_mails(billow: Billow) -> list[dict]:
-    return [m for m in billow.mailer.sent if m["subject"].startswith("Overdue:")]
+    return [m for m in billow.mailer.sent if m["subject"].startswith(("Overdue:", "Zahlungserinnerung:"))]
 
 
 def test_an_overdue_reminder_states_the_amount_the_due_date_and_the_days_overdue(sent_invoice):
@@ -298,10 +298,12 @@ def test_an_overdue_reminder_states_the_amount_the_due_date_and_the_days_overdue
     invoice = billow.invoices_of(subscription_id)[0]
     assert (first["to"], first["subject"]) == ([BILLING_EMAIL], "Overdue: invoice INV-000001")
     assert first["text"].startswith(
-        "Invoice INV-000001 of €29.00 was due on 2026-03-04 and is 1 day overdue. Please pay it by the link below.\n"
+        "Hello,\n\nInvoice INV-000001 of €29.00 was due on Mar 4, 2026 and is 1 day overdue. Please pay it by "
+        "the link below.\n\nView and pay online: "
     )
     assert f"View and pay online: {HOSTED}/i/" in first["text"]
-    assert "was due on 2026-03-04 and is 3 days overdue." in second["text"]
+    assert first["text"].endswith("\n\nKind regards\nBillow Demo GmbH\n")
+    assert "was due on Mar 4, 2026 and is 3 days overdue." in second["text"]
     assert billow.invoices.get(TENANT, invoice.id).status is InvoiceStatus.OPEN
 
 
@@ -314,7 +316,12 @@ def test_an_overdue_reminder_names_what_is_still_due_in_the_tenants_locale(sent_
     billow.night(date(2026, 3, 5))
 
     (reminder,) = overdue_mails(billow)
-    assert reminder["text"].startswith("Invoice INV-000001 of 19,00\xa0€ was due on 2026-03-04")
+    assert reminder["subject"] == "Zahlungserinnerung: Rechnung INV-000001"
+    assert reminder["text"].startswith(
+        "Guten Tag,\n\ndie Rechnung INV-000001 über 19,00\xa0€ war am 04.03.2026 fällig und ist seit 1 Tag überfällig."
+    )
+    assert "Online ansehen und bezahlen: " in reminder["text"]
+    assert reminder["text"].endswith("Mit freundlichen Grüßen\nBillow Demo GmbH\n")
 
 
 def test_an_overdue_reminder_is_sent_once_when_the_worker_stopped_after_its_email(sent_invoice, monkeypatch):

@@ -46,10 +46,24 @@ def test_the_reminder_names_the_amount_how_it_is_collected_the_period_and_each_l
 
     (reminder,) = reminder_mails(billow)
     assert reminder["to"] == [BILLING_EMAIL]
-    assert reminder["subject"] == "Your next payment to Billow Demo GmbH on 2026-03-21"
+    assert reminder["subject"] == "Your next payment to Billow Demo GmbH on Mar 21, 2026"
     assert reminder["text"] == (
-        "Your subscription's next payment of €44.00 will be charged to your payment method on file on "
-        "2026-03-21, for 2026-03-21 to 2026-04-20:\n  1 x Hosting\n  3 x Backups\n"
+        "Hello,\n\nThe next payment of your subscription, €44.00, will be charged to your payment method on file "
+        "on Mar 21, 2026, for Mar 21, 2026 to Apr 20, 2026:\n  1 × Hosting\n  3 × Backups\n\n"
+        "Kind regards\nBillow Demo GmbH\n"
+    )
+
+
+def test_a_german_tenants_reminder_is_german_with_german_dates_and_amounts(billow):
+    billow.change_settings(locale="de_DE")
+    subscription = billow.subscribe(LATER, {**LATER, "name": "Backups", "unit_price": "5.00", "quantity": "1.5"})
+    remind(billow, subscription.id)
+    (reminder,) = [m for m in billow.mailer.sent if m["subject"].startswith("Ihre nächste Zahlung")]
+    assert reminder["subject"] == "Ihre nächste Zahlung an Billow Demo GmbH am 21.03.2026"
+    assert reminder["text"] == (
+        "Guten Tag,\n\ndie nächste Zahlung Ihres Abonnements über 36,50\xa0€ wird am 21.03.2026 von Ihrem "
+        "hinterlegten Zahlungsmittel eingezogen, für den Zeitraum 21.03.2026 bis 20.04.2026:\n  1 × Hosting\n"
+        "  1,5 × Backups\n\nMit freundlichen Grüßen\nBillow Demo GmbH\n"
     )
 
 
@@ -57,14 +71,16 @@ def test_in_invoice_mode_the_reminder_says_the_payment_is_invoiced(billow):
     subscription = billow.subscribe(LATER, collection_method="send_invoice")
     remind(billow, subscription.id)
     (reminder,) = reminder_mails(billow)
-    assert "next payment of €29.00 will be invoiced on 2026-03-21, for 2026-03-21 to 2026-04-20:" in reminder["text"]
+    assert (
+        "subscription, €29.00, will be invoiced on Mar 21, 2026, for Mar 21, 2026 to Apr 20, 2026:" in reminder["text"]
+    )
 
 
 def test_a_tenant_without_a_business_name_is_us_in_the_subject(billow):
     billow.change_settings(business_name="")
     subscription = billow.subscribe(LATER)
     remind(billow, subscription.id)
-    assert [m["subject"] for m in reminder_mails(billow)] == ["Your next payment to us on 2026-03-21"]
+    assert [m["subject"] for m in reminder_mails(billow)] == ["Your next payment to us on Mar 21, 2026"]
 
 
 def test_the_first_payments_reminder_counts_its_one_time_fee(billow):
@@ -72,7 +88,7 @@ def test_the_first_payments_reminder_counts_its_one_time_fee(billow):
     subscription = billow.subscribe(LATER, adjustments=[fee])
     remind(billow, subscription.id)
     (reminder,) = reminder_mails(billow)
-    assert "next payment of €39.00 will be" in reminder["text"]
+    assert "subscription, €39.00, will be" in reminder["text"]
 
 
 def test_the_reminder_is_on_the_customers_timeline_by_billow(billow):

@@ -21,6 +21,16 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class PublicRefusal(Conflict):
+    """A refusal a buyer reads on a public page: ``reason`` is the key of its text in the page
+    section of billing.texts, said in ``locale`` (the tenant's); ``message`` is Billow's record."""
+
+    def __init__(self, reason: str, message: str, locale: str = ""):
+        super().__init__(message)
+        self.reason = reason
+        self.locale = locale
+
+
 class Forbidden(DomainError):
     code = "forbidden"
 

@@ -137,6 +137,8 @@ class SendOrder:
     cc: Sequence[str] = field(default_factory=tuple)
     subject: str = ""  # the tenant's template when empty
     message: str = ""
+    # Dunning's reminder of an invoice overdue this many days: Billow's words say so (never the API's)
+    overdue_days: int | None = None
 
 
 @dataclass(frozen=True)

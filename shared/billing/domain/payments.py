@@ -44,6 +44,7 @@ class PaymentMethod:
     is_default: bool = False
     bank_code: str = ""  # a SEPA account's bank (BLZ); it has no brand and no expiry
     country: str = ""  # a SEPA account's country (of its IBAN)
+    mandate_reference: str = ""  # a SEPA account's mandate, as the debits and the buyer's bank name it
 
     def describe(self) -> str:
         if self.type == "card":

@@ -85,8 +85,9 @@ class TenantSettings(Seller):
     # An account in place of the chart's, by what it books (billing.domain.datev.ACCOUNT_KEYS):
     # {"revenue_19": {"account": 8401, "tax_key": "3"}}.
     datev_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
-    invoice_email_subject: str = "Invoice {number} from {business_name}"
-    invoice_email_message: str = "Please find attached invoice {number} of {total}, due on {due_date}."
+    # The tenant's own invoice email (billing.domain.templates); empty: Billow's, in the locale's language
+    invoice_email_subject: str = ""
+    invoice_email_message: str = ""
     version: int = 0
 
     @property

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
@@ -75,12 +75,43 @@ def page(status: int, body: str) -> Response[str]:
     return Response(status_code=status, content_type=HTML, body=body, headers=security_headers())
 
 
-def message_page(status: int, message: str) -> Response[str]:
-    body = (
-        "<!doctype html><html><head><meta charset='utf-8'><meta name='viewport' content='width=device-width'>"
-        f"<title>Billow</title></head><body><p>{html.escape(message)}</p></body></html>"
-    )
-    return page(status, body)
+@cache
+def _templates():
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+
+
+def rendered(status: int, template: str, **context: Any) -> Response[str]:
+    """A page of one of the public templates (each one extends _page.html, the one stylesheet)."""
+    return page(status, _templates().get_template(template).render(**context))
+
+
+def message_page(status: int, reason: str, locale: str, business: str = "") -> Response[str]:
+    """A page that says one thing to the buyer: the catalogue's page text ``reason`` in ``locale``."""
+    from billing.texts import texts
+
+    words = texts(locale, "page")
+    return rendered(status, "message.html", language=words.language, message=words[reason], business=business)
+
+
+def browser_locale(accept_language: str | None) -> str:
+    """The buyer's language from the browser's Accept-Language, for a page no tenant is known for
+    (a link that opens nothing): the first one Billow has, by preference, else English."""
+    from billing.texts import FALLBACK, LANGUAGES
+
+    weighted = []
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.strip().partition(";")
+        quality = 1.0
+        if parameters.strip().startswith("q="):
+            try:
+                quality = float(parameters.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if quality > 0:
+            weighted.append((-quality, position, tag.strip().replace("-", "_").split("_")[0].casefold()))
+    return next((language for _, _, language in sorted(weighted) if language in LANGUAGES), FALLBACK)
 
 
 def redirect(status: int, location: str) -> Response[str]:

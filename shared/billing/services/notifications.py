@@ -3,6 +3,7 @@ note to the tenant's admins when a payment succeeds or fails, unless the tenant 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +11,10 @@ from billing.domain.customers import Customer
 from billing.domain.payments import Payment, PaymentStatus
 from billing.domain.settings import TenantSettings
 from billing.domain.timeline import timeline_event
-from billing.formatting import format_amount
+from billing.formatting import Formatter, format_amount
 from billing.observability import logger
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository
+from billing.texts import Texts, paid_with, texts
 
 
 def send_as_tenant(mailer: Mailer, settings: TenantSettings, **message: Any) -> str:
@@ -30,6 +32,23 @@ def deliver_as_tenant(mailer: Mailer, settings: TenantSettings, **message: Any) 
     except Exception as error:
         logger.exception("sending an email failed")
         raise DeliveryFailed(f"the email could not be sent ({type(error).__name__}); try again") from error
+
+
+def letter(words: Texts, business: str, *paragraphs: str) -> str:
+    """An email to the buyer in the ``mail`` texts' language: the greeting, the paragraphs, and the
+    closing signed with the business's name."""
+    return "\n\n".join([words["greeting"], *paragraphs, words("closing", business=business)]) + "\n"
+
+
+def facts(rows: list[tuple[str, str]]) -> str:
+    """Label and value rows, the values aligned: "Betrag:      119,00 €"."""
+    width = max(len(label) for label, _ in rows) + 2
+    return "\n".join(f"{label + ':':<{width}}{value}" for label, value in rows)
+
+
+def business_of(settings: TenantSettings, words: Texts) -> str:
+    """Who the buyer's emails are from: the business's name, or "us" in the buyer's language."""
+    return settings.business_name or words["us"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +72,7 @@ class PaymentNotifier:
                 settings,
                 "receipt",
                 [customer.invoice_email],
-                f"Receipt from {settings.business_name or 'your supplier'}",
+                receipt_subject(settings),
                 receipt_text(payment, settings),
             )
         if settings.admin_notifications_enabled and settings.admin_notification_emails:
@@ -110,18 +129,26 @@ class PaymentNotifier:
         self.customers.add_event(payment.tenant_id, entry)
 
 
+def receipt_subject(settings: TenantSettings) -> str:
+    words = texts(settings.locale, "mail")
+    return words("receipt_subject", business=business_of(settings, words))
+
+
 def receipt_text(payment: Payment, settings: TenantSettings) -> str:
-    lines = [
-        f"Thank you for your payment to {settings.business_name or 'us'}.",
-        "",
-        f"Amount paid:   {format_amount(payment.amount, payment.currency, settings.locale)}",
-        f"Paid with:     {payment.method}",
-        f"Date:          {payment.updated_at:%Y-%m-%d}",
-        f"Receipt:       {payment.id}",
+    """The buyer's receipt for a payment Billow took: what, when and how, in the tenant's language."""
+    words, document = texts(settings.locale, "mail"), texts(settings.locale, "document")
+    formatter = Formatter(settings.locale, payment.currency)
+    business = business_of(settings, words)
+    rows = [
+        (words["receipt_amount"], formatter.money(payment.amount)),
+        (words["receipt_date"], formatter.day(payment.updated_at.date())),
+        (words["receipt_method"], paid_with(payment.method, "online", document)),
     ]
-    if payment.description:
-        lines.append(f"For:           {payment.description}")
-    return "\n".join(lines) + "\n"
+    if invoice := re.fullmatch(r"Invoice (\S+)", payment.description):  # Billow's words: the number
+        rows.append((words["receipt_invoice"], invoice.group(1)))
+    elif payment.description and not payment.subscription_ids:  # the tenant's words; a first payment's are Billow's
+        rows.append((words["receipt_for"], payment.description))
+    return letter(words, business, words("receipt_thanks", business=business), facts(rows))
 
 
 def admin_text(payment: Payment, customer: Customer, settings: TenantSettings) -> str:

@@ -17,141 +17,10 @@ from fpdf.enums import XPos, YPos
 from billing.domain.invoices import Invoice, InvoiceStatus
 from billing.domain.settings import Seller
 from billing.formatting import Formatter
+from billing.texts import how_paid, tax_label, texts
 
 FONTS = Path(__file__).parent / "fonts"
 FONT = "LiberationSans"
-
-LABELS = {
-    "en": {
-        "invoice": "Invoice",
-        "number": "Invoice number",
-        "date": "Invoice date",
-        "due": "Due date",
-        "customer_number": "Your customer number",
-        "seller_vat_id": "Our VAT ID",
-        "buyer_vat_id": "Your VAT ID",
-        "tax_number": "Our tax number",
-        "register": "Register court {court}, {number}",
-        "directors": "Managing directors: {names}",
-        "vat": "VAT",
-        "paid": "Paid on {date} by {how}. Thank you.",
-        "settled": "Nothing is due.",
-        "card": "card",
-        "sepa": "SEPA direct debit",
-        "transfer": "bank transfer",
-        "cash": "cash",
-        "cheque": "cheque",
-        "other": "payment",
-        "position": "Pos.",
-        "description": "Description",
-        "quantity": "Qty",
-        "unit_price": "Unit price",
-        "discount": "Discount",
-        "tax_rate": "Tax",
-        "net": "Net",
-        "period": "Service period",
-        "supplied": "Date of supply",
-        "subtotal": "Subtotal (net)",
-        "line_discounts": "Line discounts",
-        "net_at": "Net at {rate}",
-        "taxes_included": "includes {tax}",
-        "total": "Total",
-        "terms_due_on_receipt": "Payable on receipt.",
-        "terms_days": "Payable within {days} days, by {date}.",
-        "terms_date": "Payable by {date}.",
-        "pay_online": "Pay online",
-        "bank": "Bank transfer",
-        "reference": "Reference",
-        "void": "VOID",
-        "draft": "DRAFT",
-        "no_tax": "no tax",
-        "credit_note": "Credit note",
-        "cancellation": "Cancellation invoice",
-        "credit_number": "Document number",
-        "credit_date": "Document date",
-        "corrects": "Corrects invoice {number} of {date}.",
-        "cancels": "Cancels invoice {number} of {date} in full.",
-        "reason": "Reason",
-        "credited_total": "Total credited",
-        "settle_due": "The amount due on invoice {number} is reduced by {amount}.",
-        "settle_refund": "{amount} will be refunded to the means of payment you used.",
-        "settle_manual_refund": "{amount} has been refunded to you.",
-        "settle_credit_balance": "{amount} is credited to your account and settled against your next invoices.",
-        "reason_duplicate": "duplicate invoice",
-        "reason_fraudulent": "fraudulent charge",
-        "reason_order_change": "change of order",
-        "reason_product_unsatisfactory": "complaint",
-        "reason_refund": "refund",
-        "reason_cancellation": "cancellation of the subscription",
-        "reason_void": "cancellation of the invoice",
-        "reason_other": "correction",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "number": "Rechnungsnummer",
-        "date": "Rechnungsdatum",
-        "due": "Fällig am",
-        "customer_number": "Ihre Kundennummer",
-        "seller_vat_id": "Unsere USt-IdNr.",
-        "buyer_vat_id": "Ihre USt-IdNr.",
-        "tax_number": "Unsere Steuernummer",
-        "register": "Registergericht {court}, {number}",
-        "directors": "Geschäftsführung: {names}",
-        "vat": "USt.",
-        "paid": "Bezahlt am {date} per {how}. Vielen Dank.",
-        "settled": "Es ist nichts zu zahlen.",
-        "card": "Karte",
-        "sepa": "SEPA-Lastschrift",
-        "transfer": "Überweisung",
-        "cash": "Barzahlung",
-        "cheque": "Scheck",
-        "other": "Zahlung",
-        "position": "Pos.",
-        "description": "Beschreibung",
-        "quantity": "Menge",
-        "unit_price": "Einzelpreis",
-        "discount": "Rabatt",
-        "tax_rate": "USt.",
-        "net": "Netto",
-        "period": "Leistungszeitraum",
-        "supplied": "Leistungsdatum",
-        "subtotal": "Zwischensumme (netto)",
-        "line_discounts": "Rabatte",
-        "net_at": "Netto zu {rate}",
-        "taxes_included": "enthält {tax}",
-        "total": "Gesamtbetrag",
-        "terms_due_on_receipt": "Zahlbar sofort nach Erhalt.",
-        "terms_days": "Zahlbar innerhalb von {days} Tagen bis {date}.",
-        "terms_date": "Zahlbar bis {date}.",
-        "pay_online": "Online bezahlen",
-        "bank": "Überweisung",
-        "reference": "Verwendungszweck",
-        "void": "STORNIERT",
-        "draft": "ENTWURF",
-        "no_tax": "ohne USt.",
-        "credit_note": "Rechnungskorrektur",
-        "cancellation": "Stornorechnung",
-        "credit_number": "Belegnummer",
-        "credit_date": "Belegdatum",
-        "corrects": "Korrektur zur Rechnung Nr. {number} vom {date}.",
-        "cancels": "Storniert die Rechnung Nr. {number} vom {date} vollständig.",
-        "reason": "Grund",
-        "credited_total": "Korrekturbetrag",
-        "settle_due": "Der offene Betrag der Rechnung {number} verringert sich um {amount}.",
-        "settle_refund": "{amount} werden Ihnen auf das verwendete Zahlungsmittel erstattet.",
-        "settle_manual_refund": "{amount} wurden Ihnen erstattet.",
-        "settle_credit_balance": "{amount} werden Ihrem Kundenkonto gutgeschrieben und mit Ihren nächsten "
-        "Rechnungen verrechnet.",
-        "reason_duplicate": "doppelt gestellte Rechnung",
-        "reason_fraudulent": "missbräuchliche Zahlung",
-        "reason_order_change": "Änderung der Bestellung",
-        "reason_product_unsatisfactory": "Reklamation",
-        "reason_refund": "Erstattung",
-        "reason_cancellation": "Kündigung des Abonnements",
-        "reason_void": "Stornierung der Rechnung",
-        "reason_other": "Korrektur",
-    },
-}
 
 
 class InvoicePdf:
@@ -167,7 +36,7 @@ class _Document:
         self.seller = seller
         self.hosted_url = hosted_url
         self.format = Formatter(seller.locale, invoice.currency)
-        self.text = LABELS.get(self.format.language, LABELS["en"])
+        self.text = texts(seller.locale, "document")
         self.pdf = FPDF(format="A4")
         self.pdf.set_title(f"{self.title} {invoice.number or ''}".strip())
         self.pdf.set_author(seller.business_name or "Billow")
@@ -191,14 +60,7 @@ class _Document:
         return self.text["no_tax"] if percentage is None else self.format.percent(percentage)
 
     def tax_label(self, name: str, percentage: Decimal) -> str:
-        """A tax line as the rate's name, or "USt." and the percentage, once: "USt. 19 %", not
-        "USt 19 % 19 %" (a name that holds its percentage) or "Tax 19 %" (no name given)."""
-        if "%" in name:
-            return name
-        plain = name.strip().rstrip(".").casefold()
-        if plain in ("", "tax", "vat", "ust", "mwst"):
-            name = self.text["vat"]
-        return f"{name} {self.format.percent(percentage)}"
+        return tax_label(name, self.format.percent(percentage), self.text["vat"])
 
     @property
     def supplied_on(self) -> date | None:
@@ -369,7 +231,7 @@ class _Document:
         elif invoice.status is InvoiceStatus.PAID:  # it asks for nothing: the buyer must not pay twice
             last = invoice.payments[-1] if invoice.payments else None
             when = (last.paid_on if last else None) or (invoice.paid_at.date() if invoice.paid_at else None)
-            how = t[_how_paid(last.method if last else "", last.source.value if last else "")]
+            how = t[how_paid(last.method if last else "", last.source.value if last else "")]
             text = t["paid"].format(date=self.format.day(when), how=how) if when else t["settled"]
             pdf.multi_cell(0, 5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         elif invoice.status is not InvoiceStatus.VOID:
@@ -450,18 +312,3 @@ class _Document:
                 pdf.set_xy(30, 140)
                 pdf.cell(150, 20, self.text[word], align="C")
             pdf.set_text_color(0, 0, 0)
-
-
-def _how_paid(method: str, source: str) -> str:
-    """The label of how a payment was made, from what was recorded of it."""
-    described = method.casefold()
-    for words, label in (
-        (("sepa", "direct_debit", "lastschrift"), "sepa"),
-        (("card", "visa", "mastercard", "amex"), "card"),
-        (("bank_transfer", "transfer"), "transfer"),
-        (("cash",), "cash"),
-        (("check", "cheque"), "cheque"),
-    ):
-        if any(word in described for word in words):
-            return label
-    return "card" if source == "online" else "other"

@@ -4,79 +4,21 @@ starts a Stripe Checkout Session; the buyer comes back to the page, which shows 
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from billing.bootstrap import invoicing
-from billing.domain.errors import Conflict, NotFound
+from billing.domain.errors import NotFound, PublicRefusal
 from billing.http.contract import ApiRouter
-from billing.http.public_pages import HTML_PAGE, TEMPLATES, message_page, page, page_saying, redirect
+from billing.http.public_pages import HTML_PAGE, browser_locale, message_page, page_saying, redirect, rendered
 from billing.http.routers.common import public_base
 
 router = ApiRouter(public=True)
 TAGS = ["Hosted invoice page"]
 
-LABELS = {
-    "en": {
-        "invoice": "Invoice",
-        "status_open": "Open",
-        "status_partially_paid": "Partially paid",
-        "status_paid": "Paid",
-        "status_credited": "Credited",
-        "status_void": "Void",
-        "status_draft": "Draft",
-        "due_on": "Due on",
-        "overdue": "Overdue",
-        "paid_in_full": "Paid in full:",
-        "payment_processing": "Thank you! Your payment is being confirmed; this page will show it shortly.",
-        "pay": "Pay",
-        "description": "Description",
-        "quantity": "Qty",
-        "amount": "Amount",
-        "tax": "Tax",
-        "total": "Total",
-        "paid": "Paid",
-        "download_pdf": "Download the invoice (PDF)",
-        "billed_to": "Billed to",
-        "issued": "issued",
-    },
-    "de": {
-        "invoice": "Rechnung",
-        "status_open": "Offen",
-        "status_partially_paid": "Teilweise bezahlt",
-        "status_paid": "Bezahlt",
-        "status_credited": "Gutgeschrieben",
-        "status_void": "Storniert",
-        "status_draft": "Entwurf",
-        "due_on": "Fällig am",
-        "overdue": "Überfällig",
-        "paid_in_full": "Vollständig bezahlt:",
-        "payment_processing": "Vielen Dank! Ihre Zahlung wird bestätigt und erscheint hier in Kürze.",
-        "pay": "Bezahlen",
-        "description": "Beschreibung",
-        "quantity": "Menge",
-        "amount": "Betrag",
-        "tax": "USt.",
-        "total": "Gesamt",
-        "paid": "Bezahlt",
-        "download_pdf": "Rechnung herunterladen (PDF)",
-        "billed_to": "Rechnung an",
-        "issued": "ausgestellt am",
-    },
-}
-
 CheckoutReturn = Annotated[str | None, Query(max_length=200, description="The Checkout Session the buyer returns from")]
-
-
-@cache
-def _template():
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    return environment.get_template("hosted_invoice.html")
 
 
 @router.get(
@@ -89,20 +31,25 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
     service = invoicing().hosted
     try:
         invoice = service.hosted(token)
-    except NotFound as missing:
-        return message_page(404, missing.message)
+    except NotFound:
+        return message_page(404, "invoice_not_found", _browser_locale())
     pending = False
     if checkout:
         invoice, pending = service.return_from_checkout(invoice, checkout)
     from billing.formatting import Formatter
+    from billing.texts import tax_label, texts
 
     seller = invoice.seller or service.seller_of(invoice.tenant_id)
     formatter = Formatter(seller.locale, invoice.currency)
-    body = _template().render(
+    words = texts(seller.locale, "page")
+    return rendered(
+        200,
+        "hosted_invoice.html",
         invoice=invoice,
         seller=seller,
-        text=LABELS.get(formatter.language, LABELS["en"]),
-        language=formatter.language,
+        text=words,
+        language=words.language,
+        tax_label=lambda name, percentage: tax_label(name, formatter.percent(percentage), words["tax"]),
         money=formatter.money,
         number=formatter.number,
         day=formatter.day,
@@ -112,7 +59,6 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
         pay_url=f"{public_base(router)}/i/{token}/pay",
         pdf_url=f"{public_base(router)}/i/{token}/pdf",
     )
-    return page(200, body)
 
 
 @router.post(
@@ -128,10 +74,10 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
 def pay_hosted_invoice(token: str) -> Response[str]:
     try:
         url = invoicing().hosted.pay_online(token, public_base(router))
-    except NotFound as missing:
-        return message_page(404, missing.message)
-    except Conflict as refusal:
-        return message_page(409, refusal.message)
+    except NotFound:
+        return message_page(404, "invoice_not_found", _browser_locale())
+    except PublicRefusal as refusal:
+        return message_page(409, refusal.reason, refusal.locale)
     return redirect(303, url)
 
 
@@ -148,6 +94,10 @@ def hosted_invoice_pdf(token: str) -> Response[str]:
     service = invoicing().hosted
     try:
         link = service.hosted_pdf_link(token, public_base(router))
-    except NotFound as missing:
-        return message_page(404, missing.message)
+    except NotFound:
+        return message_page(404, "invoice_not_found", _browser_locale())
     return redirect(302, link.url)
+
+
+def _browser_locale() -> str:
+    return browser_locale(router.current_event.headers.get("accept-language"))

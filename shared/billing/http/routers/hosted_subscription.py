@@ -5,16 +5,15 @@ starts a Stripe Checkout Session in setup mode on the tenant's account; the meth
 
 from __future__ import annotations
 
-import html
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from billing.bootstrap import subscription_cases
-from billing.domain.errors import Conflict, NotFound
+from billing.domain.errors import NotFound, PublicRefusal
 from billing.http.contract import ApiRouter
-from billing.http.public_pages import HTML_PAGE, message_page, page, page_saying, redirect
+from billing.http.public_pages import HTML_PAGE, browser_locale, message_page, page_saying, redirect, rendered
 from billing.http.routers.common import public_base
 
 router = ApiRouter(public=True)
@@ -32,24 +31,27 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
     service = subscription_cases().payment_methods.page
     try:
         view = service.method_page(token, setup)
-    except NotFound as missing:
-        return message_page(404, missing.message)
-    e = html.escape
-    lines = "".join(f"<li>{e(line)}</li>" for line in view.lines)
-    saved = f"<p id='saved' role='status'>{e(view.notice)}</p>" if view.notice else ""
-    button = (
-        f"<form method='post' action='{e(public_base(router))}/s/{e(token)}/setup'>"
-        "<button type='submit' id='update'>Update payment method</button></form>"
+    except NotFound:
+        return message_page(404, "link_not_found", _browser_locale())
+    from billing.formatting import Formatter
+    from billing.texts import method_label, texts
+
+    words = texts(view.locale, "page")
+    formatter = Formatter(view.locale, "eur")
+    return rendered(
+        200,
+        "payment_method.html",
+        language=words.language,
+        text=words,
+        business=view.business,
+        lines=view.lines,
+        number=formatter.number,
+        next_payment=formatter.day(view.next_payment_on) if view.next_payment_on else words["no_next_payment"],
+        method=method_label(view.method, words) if view.method else words["no_method"],
+        mandate=view.method.mandate_reference if view.method else "",
+        saved=view.saved,
+        setup_url=f"{public_base(router)}/s/{token}/setup",
     )
-    body = (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>Payment method - {e(view.business)}</title></head><body>"
-        f"<h1>{e(view.business)}</h1><p>Your subscription:</p><ul>{lines}</ul>"
-        f"<p>Next payment: <span id='next'>{e(view.next_payment)}</span></p>"
-        f"<p>Payment method: <span id='method'>{e(view.method)}</span></p>{saved}{button}</body></html>"
-    )
-    return page(200, body)
 
 
 @router.post(
@@ -65,8 +67,12 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
 def start_payment_method_setup(token: str) -> Response[str]:
     try:
         url = subscription_cases().payment_methods.setup.start_method_setup(token, public_base(router))
-    except NotFound as missing:
-        return message_page(404, missing.message)
-    except Conflict as refusal:
-        return message_page(409, refusal.message)
+    except NotFound:
+        return message_page(404, "link_not_found", _browser_locale())
+    except PublicRefusal as refusal:
+        return message_page(409, refusal.reason, refusal.locale)
     return redirect(303, url)
+
+
+def _browser_locale() -> str:
+    return browser_locale(router.current_event.headers.get("accept-language"))

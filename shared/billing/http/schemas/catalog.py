@@ -148,7 +148,8 @@ def tax_rate_out(r: TaxRate) -> TaxRateOut:
 
 PLACEHOLDERS = (
     f"Text with the placeholders {' '.join(f'{{{name}}}' for name in INVOICE_EMAIL_PLACEHOLDERS)}, replaced by "
-    "their values; any other name in braces is a 422 naming this field"
+    "their values; any other name in braces is a 422 naming this field. Empty: Billow's own words, in the "
+    "tenant's language (locale)"
 )
 
 
@@ -228,7 +229,9 @@ class SettingsUpdate(Request):
     bank_account_holder: ShortText = omittable()
     bank_iban: Iban = omittable()
     bank_bic: ShortText = omittable(max_length=11, pattern=r"^([A-Z0-9]{8}|[A-Z0-9]{11})?$")
-    locale: Locale = omittable(description="Numbers, dates and labels of invoices: en_US, de_DE, ...")
+    locale: Locale = omittable(
+        description="The language and formats of all the buyer reads (documents, pages, emails): de_DE, en_US, ..."
+    )
     invoice_email_subject: ShortText = omittable(description=PLACEHOLDERS)
     invoice_email_message: LongText = omittable(description=PLACEHOLDERS)
 
@@ -284,8 +287,8 @@ class SettingsOut(Response):
     bank_iban: str
     bank_bic: str
     locale: str
-    invoice_email_subject: str
-    invoice_email_message: str
+    invoice_email_subject: str = Field(description="The tenant's own subject; empty: Billow's, in the locale")
+    invoice_email_message: str = Field(description="The tenant's own message; empty: Billow's, in the locale")
 
 
 def settings_out(s: TenantSettings) -> SettingsOut:

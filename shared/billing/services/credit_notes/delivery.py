@@ -15,25 +15,8 @@ from billing.domain.timeline import timeline_event
 from billing.formatting import format_amount
 from billing.ports import Attachment, Clock, CreditNoteRepository, CustomerRepository, Mailer, SettingsRepository
 from billing.services.invoices.documents import InvoiceDocuments
-from billing.services.notifications import deliver_as_tenant
-
-# What the buyer reads, in the tenant's language: the title is the PDF's.
-CREDIT_NOTE_EMAIL = {
-    "de": {
-        "title": "Rechnungskorrektur",
-        "full_title": "Stornorechnung",
-        "subject": "{title} {number} zu Rechnung {invoice}",
-        "text": "Guten Tag,\n\nanbei erhalten Sie unsere {title} {number} zu Rechnung {invoice} über {total}.\n\n"
-        "Mit freundlichen Grüßen\n{business}\n",
-    },
-    "en": {
-        "title": "Credit note",
-        "full_title": "Cancellation invoice",
-        "subject": "{title} {number} for invoice {invoice}",
-        "text": "Hello,\n\nplease find attached our {title} {number} for invoice {invoice}, of {total}.\n\n"
-        "Kind regards\n{business}\n",
-    },
-}
+from billing.services.notifications import business_of, deliver_as_tenant, letter
+from billing.texts import texts
 
 
 @dataclass(frozen=True)
@@ -55,12 +38,11 @@ class CreditNoteDelivery:
         if not to:
             raise ValidationFailed.of("to", "the customer has no billing email; give one")
         settings = self.settings.get(caller.tenant_id)
-        words = CREDIT_NOTE_EMAIL.get(settings.language, CREDIT_NOTE_EMAIL["en"])
+        words = texts(settings.locale, "mail")
         values = {
-            "title": words["full_title" if note.full else "title"],
+            "title": texts(settings.locale, "document")["cancellation" if note.full else "credit_note"],
             "number": note.number,
             "invoice": note.invoice_number,
-            "business": settings.business_name or "us",
             "total": format_amount(note.total, note.currency, settings.locale),
         }
         _, pdf = self.documents.stored_pdf(note.as_document(), hosted_base, with_bytes=True)
@@ -71,8 +53,8 @@ class CreditNoteDelivery:
             settings,
             to=[to],
             cc=cc,
-            subject=sending.subject or words["subject"].format(**values),
-            text=sending.message or words["text"].format(**values),
+            subject=sending.subject or words("credit_note_subject", **values),
+            text=sending.message or letter(words, business_of(settings, words), words("credit_note_message", **values)),
             attachments=[Attachment(f"{note.number}.pdf", "application/pdf", pdf)],
         )
         now = self.clock.now()

@@ -10,16 +10,17 @@ from typing import Any
 
 from billing.domain.access import Caller, Permission
 from billing.domain.errors import Conflict, NotFound, ValidationFailed
-from billing.domain.invoices import Invoice, InvoiceStatus, cc_errors, history_entry, hosted_url
+from billing.domain.invoices import Invoice, InvoicePayment, InvoiceStatus, cc_errors, history_entry, hosted_url
 from billing.domain.orders import SendOrder
 from billing.domain.settings import TenantSettings
 from billing.domain.templates import MAX_MESSAGE_LENGTH, MAX_SUBJECT_LENGTH, filled
-from billing.formatting import format_amount
+from billing.formatting import Formatter, format_amount
 from billing.ports import Attachment, Clock, InvoiceRepository, Mailer, SettingsRepository
 from billing.services.invoices.common import InvoiceChanged, changed_invoice, invoice_event
 from billing.services.invoices.documents import InvoiceDocuments
 from billing.services.invoices.lifecycle import InvoiceLifecycle
-from billing.services.notifications import deliver_as_tenant
+from billing.services.notifications import business_of, deliver_as_tenant, facts, letter
+from billing.texts import paid_with, texts
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,7 @@ class InvoiceDelivery:
         if invoice.status is InvoiceStatus.DRAFT:
             invoice = self.lifecycle.finalize(caller, invoice_id)
         settings = self.settings.get(caller.tenant_id)
-        values = {
-            "number": invoice.number or "",
-            "business_name": settings.business_name or "us",
-            "total": format_amount(invoice.total, invoice.currency, settings.locale),
-            "due_date": invoice.due_date.isoformat() if invoice.due_date else "",
-        }
-        subject = sending.subject or filled(settings.invoice_email_subject, values, MAX_SUBJECT_LENGTH)
-        message = sending.message or filled(settings.invoice_email_message, values, MAX_MESSAGE_LENGTH)
-        text = f"{message}\n\nView and pay online: {hosted_url(invoice, hosted_base)}\n"
+        subject, text = invoice_email(invoice, settings, sending, hosted_url(invoice, hosted_base))
         first_send = invoice.last_sent_at is None
         _, pdf = self.documents.stored_pdf(invoice, hosted_base, with_bytes=True, first_send=first_send)
         assert pdf is not None  # asked for with its bytes
@@ -104,13 +97,11 @@ class InvoiceDelivery:
             raise ValidationFailed.of("to", "the customer has no billing email; give one")
         settings = self.settings.get(caller.tenant_id)
         amount = format_amount(payment.amount, invoice.currency, settings.locale)
-        text = (
-            f"Thank you for your payment to {settings.business_name or 'us'}.\n\n"
-            f"Amount paid:   {amount}\nPaid on:       {payment.paid_on.isoformat()}\n"
-            f"Method:        {payment.method.replace('_', ' ')}\nInvoice:       {invoice.number}\n"
-            f"Still due:     {format_amount(invoice.amount_due, invoice.currency, settings.locale)}\n"
+        words = texts(settings.locale, "mail")
+        subject = words("receipt_subject_invoice", number=invoice.number)
+        message_id = self._mail(
+            settings, to=[to], subject=subject, text=invoice_receipt_text(invoice, payment, settings)
         )
-        message_id = self._mail(settings, to=[to], subject=f"Receipt for invoice {invoice.number}", text=text)
         now = self.clock.now()
 
         def change(current: Invoice) -> InvoiceChanged:
@@ -125,3 +116,51 @@ class InvoiceDelivery:
 
     def _mail(self, settings: TenantSettings, **message: Any) -> str:
         return deliver_as_tenant(self.mailer, settings, **message)
+
+
+def invoice_email(invoice: Invoice, settings: TenantSettings, sending: SendOrder, link: str | None) -> tuple[str, str]:
+    """The subject and text of an invoice's email: the sender's own, else the tenant's templates,
+    else Billow's words in the tenant's language (a letter, and one that asks for nothing once the
+    invoice is paid); then the link to the hosted page."""
+    words = texts(settings.locale, "mail")
+    formatter = Formatter(settings.locale, invoice.currency)
+    settled = invoice.amount_due <= 0
+    values = {
+        "number": invoice.number or "",
+        "business_name": business_of(settings, words),
+        "total": formatter.money(invoice.total),
+        "due_date": formatter.day(invoice.due_date) if invoice.due_date else "",
+    }
+    own = sending.message or settings.invoice_email_message
+    if sending.overdue_days is not None:
+        days = words("days_one" if sending.overdue_days == 1 else "days_many", count=sending.overdue_days)
+        subject = words("overdue_subject", number=values["number"])
+        amount = formatter.money(invoice.amount_due)
+        paragraph = words(
+            "overdue_message", number=values["number"], amount=amount, due_date=values["due_date"], days=days
+        )
+        own = ""
+    else:
+        subject = sending.subject or filled(
+            settings.invoice_email_subject or words["invoice_subject"], values, MAX_SUBJECT_LENGTH
+        )
+        paragraph = words["invoice_message_paid" if settled else "invoice_message"].format(**values)
+    see = [words("view" if settled else "view_and_pay", url=link)] if link else []
+    if own:
+        return subject, "\n\n".join([filled(own, values, MAX_MESSAGE_LENGTH), *see]) + "\n"
+    return subject, letter(words, values["business_name"], paragraph, *see)
+
+
+def invoice_receipt_text(invoice: Invoice, payment: InvoicePayment, settings: TenantSettings) -> str:
+    """A receipt for a payment recorded on an invoice: what, when, how, and what is still due."""
+    words, document = texts(settings.locale, "mail"), texts(settings.locale, "document")
+    formatter = Formatter(settings.locale, invoice.currency)
+    business = business_of(settings, words)
+    rows = [
+        (words["receipt_amount"], formatter.money(payment.amount)),
+        (words["receipt_date"], formatter.day(payment.paid_on)),
+        (words["receipt_method"], paid_with(payment.method, payment.source.value, document)),
+        (words["receipt_invoice"], invoice.number or ""),
+        (words["receipt_still_due"], formatter.money(invoice.amount_due)),
+    ]
+    return letter(words, business, words("receipt_thanks", business=business), facts(rows))

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from billing.domain.errors import Conflict, NotFound
+from billing.domain.errors import NotFound, PublicRefusal
 from billing.domain.invoices import Invoice, history_entry
 from billing.domain.settings import Seller
 from billing.ports import Clock, InvoiceRepository, PaymentGateway, ProcessorConnections, SettingsRepository
@@ -65,11 +65,14 @@ class HostedInvoices:
         """A Stripe Checkout Session on the tenant's connected account for the amount due; the
         buyer's browser goes to its URL. An open session for the same amount is used again."""
         invoice = self.hosted(token)
+        locale = (invoice.seller or self.seller_of(invoice.tenant_id)).locale
         if not invoice.status.collectable or invoice.amount_due <= 0:
-            raise Conflict(f"invoice {invoice.number} is {invoice.status.value}; nothing is due")
+            raise PublicRefusal(
+                "nothing_due", f"invoice {invoice.number} is {invoice.status.value}; nothing is due", locale
+            )
         account = self.connections.account_of(invoice.tenant_id)
         if account is None:
-            raise Conflict("this business has not set up online payment; please pay by bank transfer")
+            raise PublicRefusal("no_online_payments", "this business has not set up online payment", locale)
         if invoice.checkout_session_id:
             current = self.gateway.checkout(account, invoice.checkout_session_id)
             if current.status == "open" and current.amount == invoice.amount_due and current.url:

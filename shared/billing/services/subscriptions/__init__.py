@@ -115,7 +115,9 @@ def build_subscriptions(
     links = PaymentMethodLinks(subscriptions, customers, settings, mailer, connections, clock, link_days)
     dunning = Dunning(subscriptions, settings, mailer, invoicing, links, clock)
     cycle = BillingCycle(subscriptions, settings, invoicing, payments, dunning, events, clock)
-    setup = PaymentMethodSetup(subscriptions, customers, gateway, connections, method_service, invoicing, clock)
+    setup = PaymentMethodSetup(
+        subscriptions, customers, gateway, connections, settings, method_service, invoicing, clock
+    )
     return Subscriptions(
         creation=SubscriptionCreation(subscriptions, customers, methods, pricing, settings, payments, cycle, clock),
         queries=SubscriptionQueries(subscriptions, invoicing.queries),

@@ -20,9 +20,10 @@ from billing.domain.timeline import SYSTEM_ACTOR
 from billing.formatting import Formatter, format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
-from billing.services.notifications import send_as_tenant
+from billing.services.notifications import business_of, letter, send_as_tenant
 from billing.services.payments import PaymentService
 from billing.services.subscriptions.common import subscription_event
+from billing.texts import texts
 
 # The credit note's line for the unused days, in the buyer's language.
 UNUSED_DAYS = {
@@ -82,7 +83,7 @@ class SubscriptionCancellation:
         if refund is not None and refund.amount > 0:
             note = self._credit_unused_days(caller, saved, refund)
             summary += f" (credit note {note.number})"
-        self._email_cancellation(saved, summary)
+        self._email_cancellation(saved, how, refund.amount if refund else 0, note)
         return Cancellation(saved, refund.amount if refund else 0, note)
 
     def _credit_unused_days(self, caller: Caller, subscription: Subscription, refund: Refundable) -> CreditNote:
@@ -142,19 +143,30 @@ class SubscriptionCancellation:
             for p in pending
         )
 
-    def _email_cancellation(self, subscription: Subscription, summary: str) -> None:
+    def _email_cancellation(
+        self, subscription: Subscription, how: CancelMode, refunded: int, note: CreditNote | None
+    ) -> None:
         customer = self.customers.get(subscription.tenant_id, subscription.customer_id)
         if not customer.invoice_email:
             return
         settings = self.settings.get(subscription.tenant_id)
+        words, formatter = texts(settings.locale, "mail"), Formatter(settings.locale, subscription.currency)
+        business = business_of(settings, words)
         lines = ", ".join(line.name for line in subscription.lines)
+        paragraphs = [
+            words("cancel_at_period_end", lines=lines, date=formatter.day(subscription.ends_on))
+            if how is CancelMode.AT_PERIOD_END
+            else words("cancel_now", lines=lines)
+        ]
+        if refunded > 0 and note is not None:
+            paragraphs.append(words("cancel_refund", amount=formatter.money(refunded), number=note.number))
         try:
             message_id = send_as_tenant(
                 self.mailer,
                 settings,
                 to=[customer.invoice_email],
-                subject=f"Your subscription with {settings.business_name or 'us'} is canceled",
-                text=f"Your subscription ({lines}) is canceled.\n\n{summary}.\n\nYou will not be charged again.\n",
+                subject=words("cancel_subject", business=business),
+                text=letter(words, business, *paragraphs),
             )
             entry = subscription_event(
                 subscription, "subscription.cancellation_sent", SYSTEM_ACTOR, "Cancellation emailed", self.clock

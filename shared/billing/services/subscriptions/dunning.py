@@ -22,7 +22,6 @@ from billing.domain.subscriptions import (
     payment_failed,
 )
 from billing.domain.timeline import SYSTEM_ACTOR, TimelineEvent
-from billing.formatting import format_amount
 from billing.observability import logger
 from billing.ports import Clock, Mailer, SettingsRepository, SubscriptionRepository
 from billing.services.invoices import Invoicing
@@ -108,16 +107,7 @@ class Dunning:
             claimed = self.subscriptions.claim_reminder(caller.tenant_id, step_key)
             if claimed:
                 days = (now.date() - dunning.since).days
-                message = (
-                    f"Invoice {invoice.number} of "
-                    f"{format_amount(invoice.amount_due, invoice.currency, settings.locale)} was due on "
-                    f"{dunning.since} and is {days} day{'s' if days != 1 else ''} overdue. Please pay it by the "
-                    "link below."
-                )
-                subject = f"Overdue: invoice {invoice.number}"
-                self.invoicing.delivery.send(
-                    caller, invoice.id, SendOrder(subject=subject, message=message), hosted_base
-                )
+                self.invoicing.delivery.send(caller, invoice.id, SendOrder(overdue_days=days), hosted_base)
 
             def reminded(current: Subscription) -> SubscriptionChanged:
                 if current.dunning != dunning:

@@ -13,6 +13,7 @@ from billing.domain.customers import Customer
 from billing.domain.errors import Conflict, NotFound
 from billing.domain.subscriptions import Subscription, SubscriptionStatus
 from billing.domain.timeline import SYSTEM_ACTOR
+from billing.formatting import Formatter
 from billing.observability import logger
 from billing.ports import (
     Clock,
@@ -22,9 +23,10 @@ from billing.ports import (
     SettingsRepository,
     SubscriptionRepository,
 )
-from billing.services.notifications import send_as_tenant
+from billing.services.notifications import business_of, letter, send_as_tenant
 from billing.services.payment_methods import connected_account
 from billing.services.subscriptions.common import subscription_event
+from billing.texts import texts
 
 LINK_DAYS = 7  # how long an emailed payment-method link opens its page
 
@@ -109,17 +111,14 @@ class PaymentMethodLinks:
         self, subscription: Subscription, customer: Customer, url: str, expires_at: datetime
     ) -> None:
         settings = self.settings.get(subscription.tenant_id)
-        business = settings.business_name or "us"
-        problem = (
-            "The last payment of your subscription did not go through. "
-            if subscription.status is SubscriptionStatus.UNPAID
-            else ""
-        )
+        words, formatter = texts(settings.locale, "mail"), Formatter(settings.locale, subscription.currency)
+        business = business_of(settings, words)
+        paragraphs = [words["method_link_failed"]] if subscription.status is SubscriptionStatus.UNPAID else []
+        paragraphs += [f"{words['method_link']}\n{url}", words("method_link_until", until=formatter.moment(expires_at))]
         send_as_tenant(
             self.mailer,
             settings,
             to=[customer.invoice_email],
-            subject=f"Update the payment method of your subscription with {business}",
-            text=f"{problem}You can update the card or bank account we charge for your subscription here:\n\n"
-            f"{url}\n\nThe link works until {expires_at:%Y-%m-%d %H:%M} UTC.\n",
+            subject=words("method_link_subject", business=business),
+            text=letter(words, business, *paragraphs),
         )

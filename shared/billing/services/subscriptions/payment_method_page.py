@@ -4,9 +4,11 @@ and, back from Checkout with this page's own setup session, that the new method 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from billing.domain.errors import NotFound
-from billing.domain.payments import CHECKOUT_SESSION_ID
+from billing.domain.payments import CHECKOUT_SESSION_ID, PaymentMethod
+from billing.domain.pricing import LineItem
 from billing.domain.subscriptions import Subscription
 from billing.ports import (
     Clock,
@@ -25,10 +27,11 @@ class MethodPage:
     """What the buyer's payment-method page shows."""
 
     business: str
-    lines: list[str]
-    next_payment: str
-    method: str
-    notice: str
+    locale: str
+    lines: tuple[LineItem, ...]
+    next_payment_on: date | None
+    method: PaymentMethod | None
+    saved: bool  # the buyer is back from Checkout and the new method is the subscription's
 
 
 @dataclass(frozen=True)
@@ -43,20 +46,20 @@ class PaymentMethodPage:
 
     def method_page(self, token: str, setup_session_id: str | None) -> MethodPage:
         subscription = subscription_of_link(self.subscriptions, self.clock, token)
-        notice = ""
-        if setup_session_id and self._returned_from_setup(subscription, setup_session_id):
-            notice = "Your new payment method is saved."
+        saved = bool(setup_session_id) and self._returned_from_setup(subscription, setup_session_id or "")
+        if saved:
             subscription = self.subscriptions.get(subscription.tenant_id, subscription.id)
         customer = self.customers.get(subscription.tenant_id, subscription.customer_id)
         chosen = subscription.payment_method_id or customer.default_payment_method_id
         method = next((m for m in self.methods.list(subscription.tenant_id, customer.id) if m.id == chosen), None)
         settings = self.settings.get(subscription.tenant_id)
         return MethodPage(
-            business=settings.business_name or "Your subscription",
-            lines=[f"{line.quantity} x {line.name}" for line in subscription.lines],
-            next_payment=subscription.next_payment_on.isoformat() if subscription.next_payment_on else "none",
-            method=method.describe() if method else "none on file",
-            notice=notice,
+            business=settings.business_name,
+            locale=settings.locale,
+            lines=subscription.lines,
+            next_payment_on=subscription.next_payment_on,
+            method=method,
+            saved=saved,
         )
 
     def _returned_from_setup(self, subscription: Subscription, session_id: str) -> bool:

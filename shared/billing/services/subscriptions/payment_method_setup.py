@@ -7,11 +7,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from billing.domain.errors import Conflict, PaymentFailed
+from billing.domain.errors import PaymentFailed, PublicRefusal
 from billing.domain.subscriptions import Subscription, SubscriptionStatus
-from billing.ports import Clock, CustomerRepository, PaymentGateway, ProcessorConnections, SubscriptionRepository
+from billing.ports import (
+    Clock,
+    CustomerRepository,
+    PaymentGateway,
+    ProcessorConnections,
+    SettingsRepository,
+    SubscriptionRepository,
+)
 from billing.services.invoices import Invoicing
-from billing.services.payment_methods import PaymentMethodService, connected_account
+from billing.services.payment_methods import PaymentMethodService
 from billing.services.subscriptions.common import (
     SubscriptionChanged,
     changed_subscription,
@@ -27,16 +34,20 @@ class PaymentMethodSetup:
     customers: CustomerRepository
     gateway: PaymentGateway
     connections: ProcessorConnections
+    settings: SettingsRepository
     method_service: PaymentMethodService
     invoicing: Invoicing
     clock: Clock
 
     def start_method_setup(self, token: str, hosted_base: str) -> str:
         subscription = subscription_of_link(self.subscriptions, self.clock, token)
-        if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
-            raise Conflict(f"the subscription is {subscription.status.value}")
         tenant_id = subscription.tenant_id
-        account = connected_account(self.connections, tenant_id)
+        locale = self.settings.get(tenant_id).locale
+        if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
+            raise PublicRefusal("subscription_ended", f"the subscription is {subscription.status.value}", locale)
+        account = self.connections.account_of(tenant_id)
+        if account is None:
+            raise PublicRefusal("no_online_payments", "no Stripe account is connected", locale)
         customer = self.customers.get(tenant_id, subscription.customer_id)
         customer = self.method_service.processor_customer(system_caller(tenant_id), customer, account)
         assert customer.processor_customer_id is not None  # processor_customer made sure of it

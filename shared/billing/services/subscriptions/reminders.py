@@ -9,10 +9,11 @@ from billing.domain.access import Caller, Permission
 from billing.domain.billing_runs import Outcome
 from billing.domain.subscriptions import CollectionMethod, SubscriptionStatus
 from billing.domain.timeline import SYSTEM_ACTOR
-from billing.formatting import format_amount
+from billing.formatting import Formatter, format_amount
 from billing.ports import Clock, CustomerRepository, Mailer, SettingsRepository, SubscriptionRepository
-from billing.services.notifications import send_as_tenant
+from billing.services.notifications import business_of, letter, send_as_tenant
 from billing.services.subscriptions.common import period_total, subscription_event
+from billing.texts import texts
 
 
 @dataclass(frozen=True)
@@ -38,19 +39,23 @@ class PaymentReminders:
         settings = self.settings.get(caller.tenant_id)
         total = period_total(subscription, upcoming.number, payment_on, settings, customer)
         amount = format_amount(total, subscription.currency, settings.locale)
-        how = (
-            "charged to your payment method on file"
-            if subscription.collection_method is CollectionMethod.CHARGE_AUTOMATICALLY
-            else "invoiced"
+        words, formatter = texts(settings.locale, "mail"), Formatter(settings.locale, subscription.currency)
+        business = business_of(settings, words)
+        automatic = subscription.collection_method is CollectionMethod.CHARGE_AUTOMATICALLY
+        paragraph = words(
+            "reminder_charge" if automatic else "reminder_invoice",
+            amount=amount,
+            date=formatter.day(payment_on),
+            start=formatter.day(upcoming.start),
+            end=formatter.day(upcoming.end),
         )
-        lines = "\n".join(f"  {line.quantity} x {line.name}" for line in subscription.lines)
+        lines = "\n".join(f"  {formatter.number(line.quantity)} × {line.name}" for line in subscription.lines)
         send_as_tenant(
             self.mailer,
             settings,
             to=[customer.invoice_email],
-            subject=f"Your next payment to {settings.business_name or 'us'} on {payment_on}",
-            text=f"Your subscription's next payment of {amount} will be {how} on {payment_on}, for "
-            f"{upcoming.start} to {upcoming.end}:\n{lines}\n",
+            subject=words("reminder_subject", business=business, date=formatter.day(payment_on)),
+            text=letter(words, business, f"{paragraph}\n{lines}"),
         )
         summary = f"Payment reminder sent to {customer.invoice_email} ({amount} on {payment_on})"
         event = subscription_event(subscription, "subscription.reminder_sent", SYSTEM_ACTOR, summary, self.clock)
