@@ -87,12 +87,17 @@ def rendered(status: int, template: str, **context: Any) -> Response[str]:
     return page(status, _templates().get_template(template).render(**context))
 
 
-def message_page(status: int, reason: str, locale: str, business: str = "") -> Response[str]:
+def message_page(status: int, reason: str, locale: str) -> Response[str]:
     """A page that says one thing to the buyer: the catalogue's page text ``reason`` in ``locale``."""
     from billing.texts import texts
 
     words = texts(locale, "page")
-    return rendered(status, "message.html", language=words.language, message=words[reason], business=business)
+    return rendered(status, "message.html", language=words.language, message=words[reason])
+
+
+def dead_link_page(router: Any, reason: str) -> Response[str]:
+    """The 404 of a link that opens nothing: no tenant is known, so it speaks the browser's language."""
+    return message_page(404, reason, browser_locale(router.current_event.headers.get("accept-language")))
 
 
 def browser_locale(accept_language: str | None) -> str:

@@ -129,6 +129,13 @@ class PaymentNotifier:
         self.customers.add_event(payment.tenant_id, entry)
 
 
+def receipt_letter(settings: TenantSettings, rows: list[tuple[str, str]]) -> str:
+    """A receipt: thanks to the business, and what was paid, when and how, as aligned rows."""
+    words = texts(settings.locale, "mail")
+    business = business_of(settings, words)
+    return letter(words, business, words("receipt_thanks", business=business), facts(rows))
+
+
 def receipt_subject(settings: TenantSettings) -> str:
     words = texts(settings.locale, "mail")
     return words("receipt_subject", business=business_of(settings, words))
@@ -138,7 +145,6 @@ def receipt_text(payment: Payment, settings: TenantSettings) -> str:
     """The buyer's receipt for a payment Billow took: what, when and how, in the tenant's language."""
     words, document = texts(settings.locale, "mail"), texts(settings.locale, "document")
     formatter = Formatter(settings.locale, payment.currency)
-    business = business_of(settings, words)
     rows = [
         (words["receipt_amount"], formatter.money(payment.amount)),
         (words["receipt_date"], formatter.day(payment.updated_at.date())),
@@ -148,7 +154,7 @@ def receipt_text(payment: Payment, settings: TenantSettings) -> str:
         rows.append((words["receipt_invoice"], invoice.group(1)))
     elif payment.description and not payment.subscription_ids:  # the tenant's words; a first payment's are Billow's
         rows.append((words["receipt_for"], payment.description))
-    return letter(words, business, words("receipt_thanks", business=business), facts(rows))
+    return receipt_letter(settings, rows)
 
 
 def admin_text(payment: Payment, customer: Customer, settings: TenantSettings) -> str:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from billing.bootstrap import invoicing
 from billing.domain.errors import NotFound, PublicRefusal
 from billing.http.contract import ApiRouter
-from billing.http.public_pages import HTML_PAGE, browser_locale, message_page, page_saying, redirect, rendered
+from billing.http.public_pages import HTML_PAGE, dead_link_page, message_page, page_saying, redirect, rendered
 from billing.http.routers.common import public_base
 
 router = ApiRouter(public=True)
@@ -32,7 +32,7 @@ def hosted_invoice(token: str, checkout: CheckoutReturn = None) -> Response[str]
     try:
         invoice = service.hosted(token)
     except NotFound:
-        return message_page(404, "invoice_not_found", _browser_locale())
+        return dead_link_page(router, "invoice_not_found")
     pending = False
     if checkout:
         invoice, pending = service.return_from_checkout(invoice, checkout)
@@ -75,7 +75,7 @@ def pay_hosted_invoice(token: str) -> Response[str]:
     try:
         url = invoicing().hosted.pay_online(token, public_base(router))
     except NotFound:
-        return message_page(404, "invoice_not_found", _browser_locale())
+        return dead_link_page(router, "invoice_not_found")
     except PublicRefusal as refusal:
         return message_page(409, refusal.reason, refusal.locale)
     return redirect(303, url)
@@ -95,9 +95,5 @@ def hosted_invoice_pdf(token: str) -> Response[str]:
     try:
         link = service.hosted_pdf_link(token, public_base(router))
     except NotFound:
-        return message_page(404, "invoice_not_found", _browser_locale())
+        return dead_link_page(router, "invoice_not_found")
     return redirect(302, link.url)
-
-
-def _browser_locale() -> str:
-    return browser_locale(router.current_event.headers.get("accept-language"))

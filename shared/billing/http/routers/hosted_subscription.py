@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from billing.bootstrap import subscription_cases
 from billing.domain.errors import NotFound, PublicRefusal
 from billing.http.contract import ApiRouter
-from billing.http.public_pages import HTML_PAGE, browser_locale, message_page, page_saying, redirect, rendered
+from billing.http.public_pages import HTML_PAGE, dead_link_page, message_page, page_saying, redirect, rendered
 from billing.http.routers.common import public_base
 
 router = ApiRouter(public=True)
@@ -32,7 +32,7 @@ def payment_method_page(token: str, setup: SetupReturn = None) -> Response[str]:
     try:
         view = service.method_page(token, setup)
     except NotFound:
-        return message_page(404, "link_not_found", _browser_locale())
+        return dead_link_page(router, "link_not_found")
     from billing.formatting import Formatter
     from billing.texts import method_label, texts
 
@@ -68,11 +68,7 @@ def start_payment_method_setup(token: str) -> Response[str]:
     try:
         url = subscription_cases().payment_methods.setup.start_method_setup(token, public_base(router))
     except NotFound:
-        return message_page(404, "link_not_found", _browser_locale())
+        return dead_link_page(router, "link_not_found")
     except PublicRefusal as refusal:
         return message_page(409, refusal.reason, refusal.locale)
     return redirect(303, url)
-
-
-def _browser_locale() -> str:
-    return browser_locale(router.current_event.headers.get("accept-language"))

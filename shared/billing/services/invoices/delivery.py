@@ -19,7 +19,7 @@ from billing.ports import Attachment, Clock, InvoiceRepository, Mailer, Settings
 from billing.services.invoices.common import InvoiceChanged, changed_invoice, invoice_event
 from billing.services.invoices.documents import InvoiceDocuments
 from billing.services.invoices.lifecycle import InvoiceLifecycle
-from billing.services.notifications import business_of, deliver_as_tenant, facts, letter
+from billing.services.notifications import business_of, deliver_as_tenant, letter, receipt_letter
 from billing.texts import paid_with, texts
 
 
@@ -131,7 +131,7 @@ def invoice_email(invoice: Invoice, settings: TenantSettings, sending: SendOrder
         "total": formatter.money(invoice.total),
         "due_date": formatter.day(invoice.due_date) if invoice.due_date else "",
     }
-    own = sending.message or settings.invoice_email_message
+    own = ""  # the sender's or the tenant's message, which replaces Billow's paragraph
     if sending.overdue_days is not None:
         days = words("days_one" if sending.overdue_days == 1 else "days_many", count=sending.overdue_days)
         subject = words("overdue_subject", number=values["number"])
@@ -139,12 +139,12 @@ def invoice_email(invoice: Invoice, settings: TenantSettings, sending: SendOrder
         paragraph = words(
             "overdue_message", number=values["number"], amount=amount, due_date=values["due_date"], days=days
         )
-        own = ""
     else:
         subject = sending.subject or filled(
             settings.invoice_email_subject or words["invoice_subject"], values, MAX_SUBJECT_LENGTH
         )
-        paragraph = words["invoice_message_paid" if settled else "invoice_message"].format(**values)
+        paragraph = words("invoice_message_paid" if settled else "invoice_message", **values)
+        own = sending.message or settings.invoice_email_message
     see = [words("view" if settled else "view_and_pay", url=link)] if link else []
     if own:
         return subject, "\n\n".join([filled(own, values, MAX_MESSAGE_LENGTH), *see]) + "\n"
@@ -155,7 +155,6 @@ def invoice_receipt_text(invoice: Invoice, payment: InvoicePayment, settings: Te
     """A receipt for a payment recorded on an invoice: what, when, how, and what is still due."""
     words, document = texts(settings.locale, "mail"), texts(settings.locale, "document")
     formatter = Formatter(settings.locale, invoice.currency)
-    business = business_of(settings, words)
     rows = [
         (words["receipt_amount"], formatter.money(payment.amount)),
         (words["receipt_date"], formatter.day(payment.paid_on)),
@@ -163,4 +162,4 @@ def invoice_receipt_text(invoice: Invoice, payment: InvoicePayment, settings: Te
         (words["receipt_invoice"], invoice.number or ""),
         (words["receipt_still_due"], formatter.money(invoice.amount_due)),
     ]
-    return letter(words, business, words("receipt_thanks", business=business), facts(rows))
+    return receipt_letter(settings, rows)

@@ -65,14 +65,15 @@ class HostedInvoices:
         """A Stripe Checkout Session on the tenant's connected account for the amount due; the
         buyer's browser goes to its URL. An open session for the same amount is used again."""
         invoice = self.hosted(token)
-        locale = (invoice.seller or self.seller_of(invoice.tenant_id)).locale
+
+        def refusal(reason: str, message: str) -> PublicRefusal:  # the seller's language, read only to refuse
+            return PublicRefusal(reason, message, (invoice.seller or self.seller_of(invoice.tenant_id)).locale)
+
         if not invoice.status.collectable or invoice.amount_due <= 0:
-            raise PublicRefusal(
-                "nothing_due", f"invoice {invoice.number} is {invoice.status.value}; nothing is due", locale
-            )
+            raise refusal("nothing_due", f"invoice {invoice.number} is {invoice.status.value}; nothing is due")
         account = self.connections.account_of(invoice.tenant_id)
         if account is None:
-            raise PublicRefusal("no_online_payments", "this business has not set up online payment", locale)
+            raise refusal("no_online_payments", "this business has not set up online payment")
         if invoice.checkout_session_id:
             current = self.gateway.checkout(account, invoice.checkout_session_id)
             if current.status == "open" and current.amount == invoice.amount_due and current.url:

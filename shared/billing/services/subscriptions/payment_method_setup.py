@@ -42,12 +42,15 @@ class PaymentMethodSetup:
     def start_method_setup(self, token: str, hosted_base: str) -> str:
         subscription = subscription_of_link(self.subscriptions, self.clock, token)
         tenant_id = subscription.tenant_id
-        locale = self.settings.get(tenant_id).locale
+
+        def refusal(reason: str, message: str) -> PublicRefusal:  # the tenant's language, read only to refuse
+            return PublicRefusal(reason, message, self.settings.get(tenant_id).locale)
+
         if subscription.status in (SubscriptionStatus.CANCELED, SubscriptionStatus.EXPIRED):
-            raise PublicRefusal("subscription_ended", f"the subscription is {subscription.status.value}", locale)
+            raise refusal("subscription_ended", f"the subscription is {subscription.status.value}")
         account = self.connections.account_of(tenant_id)
         if account is None:
-            raise PublicRefusal("no_online_payments", "no Stripe account is connected", locale)
+            raise refusal("no_online_payments", "no Stripe account is connected")
         customer = self.customers.get(tenant_id, subscription.customer_id)
         customer = self.method_service.processor_customer(system_caller(tenant_id), customer, account)
         assert customer.processor_customer_id is not None  # processor_customer made sure of it
