@@ -321,6 +321,7 @@ class StripeStandIn:
             ("GET", r"/v1/customers/(?P<id>cus_\w+)/payment_methods", self._list_customer_methods),
             ("POST", r"/v1/setup_intents", self._create_setup_intent),
             ("GET", r"/v1/setup_intents/(?P<id>seti_\w+)", self._get("setup_intent")),
+            ("GET", r"/v1/mandates/(?P<id>mandate_\w+)", self._get("mandate")),
             ("POST", r"/v1/setup_intents/(?P<id>seti_\w+)/confirm", self._confirm_setup_intent),
             ("GET", r"/v1/payment_methods", self._list_methods),
             ("GET", r"/v1/payment_methods/(?P<id>pm_\w+)", self._get("payment_method")),
@@ -501,7 +502,25 @@ class StripeStandIn:
             },
         )
         self.behaviours[method["id"]] = f"debit:{TEST_IBANS[iban]}"
-        intent["mandate"] = new_id("mandate")
+        mandate = self._store(
+            acct,
+            {
+                "id": new_id("mandate"),
+                "object": "mandate",
+                "livemode": False,
+                "payment_method": method["id"],
+                "status": "active",
+                "type": "multi_use",
+                "multi_use": {},
+                "customer_acceptance": {"type": "online", "accepted_at": int(time.time())},
+                "payment_method_details": {
+                    "type": "sepa_debit",
+                    # The reference the debits carry and the buyer's bank statement shows.
+                    "sepa_debit": {"reference": secrets.token_hex(8).upper(), "url": ""},
+                },
+            },
+        )
+        intent["mandate"] = mandate["id"]
         return method
 
     def _attach_to(self, acct: Account, method: dict, customer_id: str, account: str | None) -> None:

@@ -163,6 +163,15 @@ class MethodDetails:
     processor_customer_id: str | None  # None once detached
     bank_code: str = ""  # of a SEPA bank account: its bank and country instead of a brand and expiry
     country: str = ""
+    mandate_reference: str = ""  # of a SEPA bank account, when its mandate was named
+
+
+@dataclass(frozen=True)
+class SavedSetup:
+    """What a SetupIntent that succeeded saved: the method, and a bank account's mandate."""
+
+    method_id: str
+    mandate_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +215,8 @@ class PaymentGateway(Protocol):
         self, account: str, *, processor_customer_id: str, metadata: dict, idempotency_key: str
     ) -> SetupSession: ...
 
-    def payment_method(self, account: str, method_id: str) -> MethodDetails: ...
+    def payment_method(self, account: str, method_id: str, mandate_id: str | None = None) -> MethodDetails:
+        """The method as the processor holds it; with ``mandate_id``, a bank account's mandate reference too."""
 
     def detach_payment_method(self, account: str, method_id: str) -> None: ...
 
@@ -256,8 +266,8 @@ class PaymentGateway(Protocol):
     ) -> CheckoutSession:
         """A hosted page where the buyer saves a card or a bank account (a mandate) to the customer."""
 
-    def setup_method(self, account: str, setup_reference: str) -> str | None:
-        """The payment method a SetupIntent saved, once it succeeded."""
+    def setup_method(self, account: str, setup_reference: str) -> SavedSetup | None:
+        """What a SetupIntent saved, once it succeeded."""
 
     def expire_checkout(self, account: str, session_id: str) -> None:
         """Close an open session so it can no longer be paid (an edit or a void of its invoice)."""

@@ -124,6 +124,11 @@ def test_invoice_mode_sends_the_first_invoice_with_its_terms_and_leaves_it_open(
     assert (subscription["status"], subscription["payments_made"], subscription["periods_billed"]) == ("active", 0, 1)
     (invoice,) = subscriber.get("/v1/invoices").json()["data"]
     assert subscription["invoice_ids"] == [invoice["id"]]  # the answer names the invoice it sent
+    # Nothing is overdue yet: no dunning, only the day of the first reminder (a day after due).
+    assert (subscription["dunning"], subscription["first_reminder_on"]) == (
+        None,
+        (today() + timedelta(days=15)).isoformat(),
+    )
     assert (invoice["status"], invoice["payment_terms"], invoice["due_date"]) == (
         "open",
         "net_days",
@@ -402,6 +407,10 @@ def test_a_sepa_subscription_is_created_while_the_debit_is_pending_and_paid_when
     # A bank account shows its bank and country, not its bank code as a brand nor an expiry of 0/0.
     assert (method["brand"], method["bank_code"], method["country"]) == ("", "37040044", "DE")
     assert (method["exp_month"], method["exp_year"]) == (None, None)
+    # Its mandate reference is the one Stripe's Mandate holds, the reference its debits carry.
+    (mandate,) = [o for o in standin.accounts[subscriber.account].objects.values() if o["object"] == "mandate"]
+    assert mandate["payment_method"] == method["id"]
+    assert method["mandate_reference"] == mandate["payment_method_details"]["sepa_debit"]["reference"] != ""
     response = subscribe(subscriber)
     assert response.status_code == 201, response.text
     standin.drain()
@@ -455,7 +464,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
 
     from tests.integration.conftest import chromium
 
-    save_bank_account(subscriber, stripe_client, standin, FAILING_IBAN)
+    bank_account = save_bank_account(subscriber, stripe_client, standin, FAILING_IBAN)
     (subscription,) = subscribe(subscriber).json()["data"]
     standin.drain()
     standin.settle_debits()
@@ -475,6 +484,7 @@ def test_the_buyer_updates_the_method_in_a_headless_browser_and_the_unpaid_perio
             page = browser.new_page(viewport={"width": 390, "height": 844})
             page.goto(link["url"])
             assert page.inner_text("#method").startswith("SEPA Direct Debit from DE •••• 3001")
+            assert page.inner_text("#mandate") == bank_account["mandate_reference"] != ""
             page.click("#update")
             page.wait_for_selector("#card")  # Stripe's (stand-in's) Checkout page in setup mode
             page.select_option("#card", "pm_card_visa")

@@ -169,6 +169,12 @@ def test_a_year_of_billing_matches_a_schedule_computed_independently(sandbox, st
     assert "is 1 day overdue" in overdue[0].get_body(("plain",)).get_content()
     still = sandbox.get(f"/v1/subscriptions/{by_invoice['id']}").json()
     assert still["status"] == "active"
+    # The last month's invoice is the one watched: in dunning from its first reminder on.
+    first_reminder = sent[-1] + timedelta(days=7 + 1)
+    reminded = [d for d in overdue_days if d >= first_reminder]
+    assert (still["dunning"] and still["dunning"]["steps"], still["first_reminder_on"]) == (
+        (len(reminded), None) if reminded else (None, first_reminder.isoformat())
+    )
     assert set(clock["days_run"]) >= {d.isoformat() for d in overdue_days}
 
 

@@ -139,7 +139,7 @@ class RacedMethods:
 
 
 class CardAtStripe:
-    def payment_method(self, account, method_id):
+    def payment_method(self, account, method_id, mandate_id=None):
         return MethodDetails(method_id, "card", "visa", "4242", 12, 2030, "cus_stripe")
 
 
@@ -153,3 +153,25 @@ def test_a_card_two_deliveries_save_at_once_is_added_once_and_becomes_the_defaul
     assert methods.added_entries == 1
     assert methods.saved["pm_1"].is_default
     assert customers.get("t", customer.id).default_payment_method_id == "pm_1"
+
+
+class BankAccountAtStripe:
+    """A SEPA account; its mandate reference is known only from the setup that names the mandate."""
+
+    def payment_method(self, account, method_id, mandate_id=None):
+        reference = "A1B2C3D4E5F60718" if mandate_id == "mandate_1" else ""
+        return MethodDetails(method_id, "sepa_debit", "", "3000", 0, 0, "cus_stripe", "37040044", "DE", reference)
+
+
+def test_a_bank_accounts_mandate_reference_comes_from_its_setup_and_later_deliveries_keep_it():
+    customers = InMemoryCustomers()
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Muster GmbH")
+    customers.add(customer, timeline_event(customer.id, "customer.created", NOW, "u", "created"))
+    methods = RacedMethods(customer.id)
+    methods.raced = True  # no concurrent delivery here
+    service = PaymentMethodService(customers, methods, None, BankAccountAtStripe(), FixedClock())
+    assert service.reconcile("t", "acct_a", "pm_1", mandate_id="mandate_1") == "saved"
+    assert methods.saved["pm_1"].mandate_reference == "A1B2C3D4E5F60718"
+    # payment_method.attached names no mandate: the reference stays as the setup named it.
+    assert service.reconcile("t", "acct_a", "pm_1") == "unchanged"
+    assert methods.saved["pm_1"].mandate_reference == "A1B2C3D4E5F60718"

@@ -77,8 +77,8 @@ class Recorder:
             raise self.raises
         return f"done {call[0]}"
 
-    def reconcile(self, tenant_id, account, method_id, make_default=False):
-        return self._answer("reconcile", tenant_id, account, method_id, make_default)
+    def reconcile(self, tenant_id, account, method_id, make_default=False, mandate_id=None):
+        return self._answer("reconcile", tenant_id, account, method_id, make_default, mandate_id)
 
     def sync(self, tenant_id, account, reference):
         return self._answer("sync", tenant_id, account, reference)
@@ -174,20 +174,29 @@ def test_an_object_gone_from_the_account_is_acknowledged_and_not_retried():
 @pytest.mark.parametrize(
     ("event_type", "obj", "call"),
     [
-        ("setup_intent.succeeded", {"payment_method": "pm_1"}, ("reconcile", "tenant-a", "acct_a", "pm_1", False)),
+        (
+            "setup_intent.succeeded",
+            {"payment_method": "pm_1"},
+            ("reconcile", "tenant-a", "acct_a", "pm_1", False, None),
+        ),
         (
             "setup_intent.succeeded",
             {"payment_method": "pm_1", "metadata": {"billow_make_default": "true"}},
-            ("reconcile", "tenant-a", "acct_a", "pm_1", True),
+            ("reconcile", "tenant-a", "acct_a", "pm_1", True, None),
         ),
         (
             "setup_intent.succeeded",
             {"payment_method": "pm_1", "metadata": {"billow_make_default": "yes"}},
-            ("reconcile", "tenant-a", "acct_a", "pm_1", False),
+            ("reconcile", "tenant-a", "acct_a", "pm_1", False, None),
         ),
-        ("payment_method.attached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
-        ("payment_method.detached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
-        ("payment_method.updated", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False)),
+        (
+            "setup_intent.succeeded",
+            {"payment_method": "pm_1", "mandate": "mandate_1"},  # a bank account's: its mandate named
+            ("reconcile", "tenant-a", "acct_a", "pm_1", False, "mandate_1"),
+        ),
+        ("payment_method.attached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False, None)),
+        ("payment_method.detached", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False, None)),
+        ("payment_method.updated", {"id": "pm_2"}, ("reconcile", "tenant-a", "acct_a", "pm_2", False, None)),
         ("payment_intent.succeeded", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
         ("payment_intent.payment_failed", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),
         ("payment_intent.processing", {"id": "pi_1"}, ("sync", "tenant-a", "acct_a", "pi_1")),

@@ -208,6 +208,23 @@ class Subscription:
         return min(due) if due else None
 
     @property
+    def dunning_begun(self) -> Dunning | None:
+        """The dunning a bookkeeper would call one: a failed charge collected again (AutoPay), or
+        an overdue invoice its buyer was reminded of (invoice mode). Until the first reminder an
+        invoice-mode period is only watched: it has a day for that reminder, no dunning."""
+        if self.dunning is None:
+            return None
+        if self.collection_method is CollectionMethod.SEND_INVOICE and self.dunning.steps == 0:
+            return None
+        return self.dunning
+
+    @property
+    def first_reminder_on(self) -> date | None:
+        """Invoice mode: the day its buyer is first reminded if the period's invoice is still unpaid."""
+        watched = self.dunning if self.dunning_begun is None else None
+        return watched.next_on if watched is not None and self.status.billable else None
+
+    @property
     def dunning_due(self) -> Dunning | None:
         """The dunning whose next step (retry, overdue reminder, final action) has a date."""
         if self.status.billable and self.dunning is not None and self.dunning.next_on is not None:

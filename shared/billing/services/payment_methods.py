@@ -150,19 +150,30 @@ class PaymentMethodService:
 
     # ------------------------------------------------------------------ kept in step with the processor
 
-    def reconcile(self, tenant_id: str, account: str, method_id: str, *, make_default: bool = False) -> str:
+    def reconcile(
+        self,
+        tenant_id: str,
+        account: str,
+        method_id: str,
+        *,
+        make_default: bool = False,
+        mandate_id: str | None = None,
+    ) -> str:
         """Make our record of ``method_id`` match the processor's: saved under the customer it is
         attached to, or gone when it is attached to none of ours. A customer's first card becomes
-        its default, and so does one saved with ``make_default``. Two deliveries about one new
+        its default, and so does one saved with ``make_default``. A bank account's mandate is
+        named by the setup that saved it (``mandate_id``); later deliveries keep it. Two deliveries about one new
         card (setup_intent.succeeded, payment_method.attached) may run at once: one adds it, the
         other finds it added and looks again."""
         try:
-            return self._reconcile(tenant_id, account, method_id, make_default)
+            return self._reconcile(tenant_id, account, method_id, make_default, mandate_id)
         except StaleWrite:
-            return self._reconcile(tenant_id, account, method_id, make_default)
+            return self._reconcile(tenant_id, account, method_id, make_default, mandate_id)
 
-    def _reconcile(self, tenant_id: str, account: str, method_id: str, make_default: bool) -> str:
-        details = self.gateway.payment_method(account, method_id)
+    def _reconcile(
+        self, tenant_id: str, account: str, method_id: str, make_default: bool, mandate_id: str | None
+    ) -> str:
+        details = self.gateway.payment_method(account, method_id, mandate_id)
         owner = (
             self.methods.customer_of_processor_customer(tenant_id, details.processor_customer_id)
             if details.processor_customer_id
@@ -188,6 +199,7 @@ class PaymentMethodService:
             exp_year=details.exp_year,
             bank_code=details.bank_code,
             country=details.country,
+            mandate_reference=details.mandate_reference or (known.mandate_reference if known else ""),
             created_at=known.created_at if known else self.clock.now(),
             is_default=bool(known and known.is_default),
         )

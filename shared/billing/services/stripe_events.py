@@ -90,7 +90,9 @@ class PaymentMethodEvents:
             return "no payment method"
         metadata = event.object.get("metadata")
         make_default = isinstance(metadata, dict) and metadata.get(MAKE_DEFAULT) == "true"
-        return self.method_service.reconcile(tenant_id, account, method_id, make_default=make_default)
+        return self.method_service.reconcile(
+            tenant_id, account, method_id, make_default=make_default, mandate_id=_reference(event, "mandate")
+        )
 
     def _payment_method(self, tenant_id: str, account: str, event: ProcessorEvent) -> str:
         method_id = _reference(event, "id")

@@ -240,6 +240,7 @@ class PaymentMethodItem(BillowItem, discriminator="payment_method"):
     exp_year = NumberAttribute(default=0)
     bank_code = UnicodeAttribute(default="")
     country = UnicodeAttribute(default="")
+    mandate_reference = UnicodeAttribute(default="")
     is_default = BooleanAttribute(default=False)
     created_at = UTCDateTimeAttribute()
 

@@ -25,7 +25,7 @@ from billing.domain.errors import (
 )
 from billing.domain.payments import AuthenticationRequired, PaymentDeclined, ProcessorPayment
 from billing.observability import logger
-from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SetupSession
+from billing.ports import CheckoutSession, MethodDetails, ProcessorEvent, SavedSetup, SetupSession
 
 if TYPE_CHECKING:  # the params modules are many: types only, never imported at run time
     from stripe.params import (
@@ -194,10 +194,16 @@ class StripeGateway:
         secret = cast(str, intent.client_secret)  # a SetupIntent just created carries its client secret
         return SetupSession(intent.id, secret, self._keys.get("publishable_key") or "")
 
-    def payment_method(self, account: str, method_id: str) -> MethodDetails:
+    def payment_method(self, account: str, method_id: str, mandate_id: str | None = None) -> MethodDetails:
         method = _plain(
             self._call(lambda: self._client.v1.payment_methods.retrieve(method_id, options=self._options(account)))
         )
+        mandate = (
+            _plain(self._call(lambda: self._client.v1.mandates.retrieve(mandate_id, options=self._options(account))))
+            if mandate_id
+            else {}
+        )
+        mandate_debit = (mandate.get("payment_method_details") or {}).get("sepa_debit") or {}
         card = method.get("card") or {}
         debit = method.get("sepa_debit") or {}  # a bank account has no brand or expiry: its bank and country
         return MethodDetails(
@@ -210,6 +216,7 @@ class StripeGateway:
             processor_customer_id=method.get("customer"),
             bank_code=debit.get("bank_code") or "",
             country=debit.get("country") or "",
+            mandate_reference=mandate_debit.get("reference") or "",
         )
 
     def detach_payment_method(self, account: str, method_id: str) -> None:
@@ -354,12 +361,14 @@ class StripeGateway:
         )
         return _checkout(session)
 
-    def setup_method(self, account: str, setup_reference: str) -> str | None:
+    def setup_method(self, account: str, setup_reference: str) -> SavedSetup | None:
         intent = _plain(
             self._call(lambda: self._client.v1.setup_intents.retrieve(setup_reference, options=self._options(account)))
         )
-        method = intent.get("payment_method")
-        return method if intent.get("status") == "succeeded" and _is_text(method) else None
+        method, mandate = intent.get("payment_method"), intent.get("mandate")
+        if intent.get("status") != "succeeded" or not isinstance(method, str) or not method:
+            return None
+        return SavedSetup(method, mandate if _is_text(mandate) else None)
 
     def expire_checkout(self, account: str, session_id: str) -> None:
         session = self.checkout(account, session_id)

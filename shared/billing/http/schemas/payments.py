@@ -47,6 +47,9 @@ class PaymentMethodOut(Response):
     exp_year: int | None
     bank_code: str = Field(description="A SEPA account's bank code; empty for a card")
     country: str = Field(description="A SEPA account's country")
+    mandate_reference: str = Field(
+        description="A SEPA account's mandate reference, as its debits and the buyer's bank statement name it"
+    )
     is_default: bool
     description: str
     created_at: datetime

@@ -169,7 +169,13 @@ class SubscriptionOut(Response):
     cancel_at_period_end: bool
     canceled_at: dt.datetime | None
     ended_on: dt.date | None
-    dunning: DunningOut | None = Field(description="The failed or overdue payment being collected again")
+    dunning: DunningOut | None = Field(
+        description="The failed charge being retried (AutoPay) or the overdue invoice being reminded of "
+        "(invoice mode, from its first reminder on); null while nothing is overdue"
+    )
+    first_reminder_on: dt.date | None = Field(
+        description="Invoice mode: the day the buyer is first reminded if the sent invoice is still unpaid"
+    )
     invoice_ids: list[str] | None = Field(None, description="Its invoices, newest first (when one is read)")
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -186,7 +192,12 @@ class CreatedSubscriptionsOut(Response):
 
 
 def subscription_out(subscription: Subscription, invoice_ids: list[str] | None = None) -> SubscriptionOut:
-    return out(SubscriptionOut, subscription, invoice_ids=invoice_ids)
+    return out(SubscriptionOut, subscription, invoice_ids=invoice_ids, dunning=_dunning_out(subscription))
+
+
+def _dunning_out(subscription: Subscription) -> DunningOut | None:
+    begun = subscription.dunning_begun
+    return out(DunningOut, begun) if begun is not None else None
 
 
 class SubscriptionCanceledOut(SubscriptionOut):
@@ -200,6 +211,7 @@ def subscription_canceled_out(canceled: Cancellation) -> SubscriptionCanceledOut
     return out(
         SubscriptionCanceledOut,
         canceled.subscription,
+        dunning=_dunning_out(canceled.subscription),
         refunded=canceled.refunded,
         credit_note_id=note.id if note else None,
         credit_note_number=note.number if note else None,

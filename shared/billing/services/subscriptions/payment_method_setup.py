@@ -79,10 +79,11 @@ class PaymentMethodSetup:
             return "ignored: the session is another subscription's"
         if session.status != "complete" or not session.setup_reference:
             return f"ignored: the session is {session.status}"
-        method_id = self.gateway.setup_method(account, session.setup_reference)
-        if method_id is None:
+        saved = self.gateway.setup_method(account, session.setup_reference)
+        if saved is None:
             return "ignored: the setup did not succeed"
-        self.method_service.reconcile(tenant_id, account, method_id)
+        method_id = saved.method_id
+        self.method_service.reconcile(tenant_id, account, method_id, mandate_id=saved.mandate_id)
 
         def change(subscription: Subscription) -> SubscriptionChanged:
             if subscription.payment_method_id == method_id:
