@@ -7,14 +7,37 @@ PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.1
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { command -v $$p; break; }; done)
 STAMP := $(VENV)/.installed
 
-.PHONY: run token test lint unit integration bench mutate clean browser
+.PHONY: run token test lint unit integration bench mutate clean browser console console-check
+
+# The console (TypeScript, console/): npm ci when its lock changed, its API types generated from the
+# API's own OpenAPI document, then a build that only reruns when a source changed.
+CONSOLE_NPM := console/node_modules/.installed
+CONSOLE_SOURCES := $(shell find console/src console/index.html console/vite.config.ts console/tsconfig.json -type f 2>/dev/null)
+API_SOURCES := $(shell find shared/billing/http shared/billing/domain -name '*.py' 2>/dev/null)
 
 $(STAMP): requirements-dev.txt shared/requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+$(CONSOLE_NPM): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+console/generated/openapi.json: $(STAMP) $(API_SOURCES)
+	@mkdir -p console/generated
+	PYTHONPATH=shared $(PY) -c "from billing.http.openapi import openapi_document; print(openapi_document())" > $@
+
+console/dist/index.html: $(CONSOLE_NPM) console/generated/openapi.json $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+
+console: console/dist/index.html
+
+# Its type check, lint and unit tests (Vitest); the browser tests are in tests/integration.
+console-check: $(CONSOLE_NPM) console/generated/openapi.json
+	cd console && npm run --silent typecheck && npm run --silent lint && npm run --silent test
+
+run: $(STAMP) console
 	$(PY) -m local.run
 
 token: $(STAMP)
@@ -27,7 +50,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy -p billing
 	$(VENV)/bin/mypy tests/unit/fake_conformance.py
 
-test: lint browser
+test: lint console-check console browser
 	$(PY) -m pytest -n auto
 
 # The browser tests drive Debian's Chromium headless (Playwright cannot download browsers here);
@@ -46,7 +69,7 @@ browser:
 unit: $(STAMP)
 	$(PY) -m pytest -n auto tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) console
 	$(PY) -m pytest -n auto tests/integration
 
 bench: $(STAMP)
@@ -57,4 +80,5 @@ mutate: $(STAMP)
 	$(PY) -m tests.mutation
 
 clean:
+	rm -rf console/node_modules console/dist console/generated
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache shared/.mypy_cache .hypothesis .mutmut

@@ -1,8 +1,11 @@
-"""Local stand-in for the HTTP API's JWT authorizer: HS256 tokens signed with a local secret,
-checked for signature, expiry, issuer and audience exactly where API Gateway would check them."""
+"""Local stand-in for the HTTP API's JWT authorizer. It accepts what the deployed API accepts, the
+ID tokens of the stack's user pool (moto's Cognito: RS256, checked against the pool's JWKS), and
+the HS256 tokens `make token` prints for API users and tests; each checked for signature, expiry,
+issuer and audience exactly where API Gateway would check them."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -41,11 +44,38 @@ class Unauthorized(Exception):
     pass
 
 
+@functools.cache
+def _pool_keys(jwks_url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(jwks_url)
+
+
+def _user_pool_claims(token: str) -> dict:
+    """An ID token of the local user pool, as API Gateway's JWT authorizer checks one of Cognito's."""
+    pool_id = os.environ.get("SIGN_IN_USER_POOL_ID", "")
+    if not pool_id:
+        raise Unauthorized("no user pool signs tokens here")
+    keys = _pool_keys(f"{os.environ['AWS_ENDPOINT_URL']}/{pool_id}/.well-known/jwks.json")
+    region = os.environ.get("AWS_REGION", "eu-central-1")
+    claims = jwt.decode(
+        token,
+        keys.get_signing_key_from_jwt(token).key,
+        algorithms=["RS256"],
+        audience=os.environ.get("SIGN_IN_CLIENT_ID", ""),
+        issuer=f"https://cognito-idp.{region}.amazonaws.com/{pool_id}",
+        options={"require": ["exp", "iss", "aud", "sub"]},
+    )
+    if claims.get("token_use") != "id":
+        raise Unauthorized("send the ID token")
+    return claims
+
+
 def verified_claims(authorization_header: str | None) -> dict:
     if not authorization_header or not authorization_header.lower().startswith("bearer "):
         raise Unauthorized("missing bearer token")
     token = authorization_header.split(" ", 1)[1].strip()
     try:
+        if jwt.get_unverified_header(token).get("alg") == "RS256":
+            return _user_pool_claims(token)
         return jwt.decode(
             token,
             SECRET,

@@ -216,6 +216,8 @@ class Gateway:
             from local.mailbox import mail_response
 
             return mail_response(request)
+        if request.method in ("GET", "HEAD") and is_console_path(request.path):
+            return console_response(request.path)
         route, params = self.match(request.method, request.path)
         if route is None:
             return _error(404, "not_found", "no such route")
@@ -245,6 +247,52 @@ class Gateway:
         if request.path == "/openapi.json" or request.args.get("format") == "json":  # Swagger UI links ?format=json
             return Response(openapi_document(), status=200, content_type="application/json")
         return Response(swagger_page(), status=200, content_type="text/html")
+
+
+CONSOLE_DIST = template.ROOT / "console" / "dist"
+# What the API and its pages own; everything else on the origin is the console (CloudFront's
+# behaviours in template.yaml route the same way).
+API_PREFIXES = ("/v1/", "/i/", "/s/", "/_local/")
+API_PATHS = ("/v1", "/docs", "/openapi.json")
+
+
+def is_console_path(path: str) -> bool:
+    return not path.startswith(API_PREFIXES) and path not in API_PATHS
+
+
+def console_headers(sign_in_endpoint: str) -> dict[str, str]:
+    """The security headers CloudFront adds to the console (see ConsoleHeaders in template.yaml)."""
+    connect = " ".join(["'self'", *([sign_in_endpoint] if sign_in_endpoint else [])])
+    return {
+        "Content-Security-Policy": (
+            f"default-src 'self'; connect-src {connect}; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+            "script-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+        ),
+        "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+def console_response(path: str) -> Response:
+    """A built asset (hashed: cached for a year), else index.html (never cached) for the app's own routes."""
+    import mimetypes
+    import os
+
+    index = CONSOLE_DIST / "index.html"
+    if not index.exists():
+        return _error(404, "not_found", "the console is not built: `make run` builds it")
+    wanted = (CONSOLE_DIST / path.lstrip("/")).resolve()
+    asset = wanted if wanted.is_file() and CONSOLE_DIST.resolve() in wanted.parents else None
+    target = asset if asset is not None and path != "/" else index
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    response = Response(target.read_bytes(), status=200, content_type=content_type)
+    hashed = target.parent.name == "assets"
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if hashed else "no-cache"
+    for name, value in console_headers(os.environ.get("SIGN_IN_ENDPOINT", "")).items():
+        response.headers[name] = value
+    return response
 
 
 def to_event(

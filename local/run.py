@@ -136,15 +136,17 @@ def main() -> None:
         print(f"billow: {taken}", file=sys.stderr, flush=True)
         os._exit(1)
     from local.auth import issue_token
+    from local.stack import DEMO_USER
 
     token = issue_token("acme", "admin")
     print(
         f"""
 Billow is running on its embedded stack (no AWS account, no Docker).
+  Console     {stack.url}/  (sign in as {DEMO_USER[0]} / {DEMO_USER[1]}: tenant "acme", admin)
   API         {stack.url}
   Swagger UI  {stack.url}/docs
   OpenAPI     {stack.url}/openapi.json
-  AWS (moto)  {stack.aws.endpoint}
+  AWS (moto)  {stack.aws.endpoint} (DynamoDB, S3, SQS, SES and the Cognito user pool)
   Stripe      {stack.stripe_url} (stand-in; key {STRIPE_SECRET_KEY}, webhooks to /v1/webhooks/stripe)
   VIES        {stack.vies_url} (stand-in: a VAT id with a right check digit is registered)
   Mail        {stack.url}/_local/mail (what SES sent, newest first; nothing is delivered)

@@ -21,12 +21,12 @@ def free_port() -> int:
 
 
 def local_parameters(overrides: dict[str, str] | None = None) -> dict[str, str]:
-    from local import auth
-
     return {
         **template.parameter_defaults(),
-        "JwtIssuer": auth.ISSUER,
-        "JwtAudience": auth.AUDIENCE,
+        # No outside issuer: the template's own user pool (created in moto) signs the team in; the
+        # gateway also accepts the local tokens `make token` prints (auth.ISSUER).
+        "JwtIssuer": "",
+        "JwtAudience": "",
         "AWS::Region": REGION,
         "MailFrom": LOCAL_MAIL_FROM,
         **(overrides or {}),
@@ -114,6 +114,43 @@ def create_resources() -> None:
                 s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=versioning)
 
 
+DEMO_USER = ("demo@billow.local", "Billow-demo-2026")  # tenant "acme", admin: printed by `make run`
+
+
+def create_user_pool(endpoint: str) -> dict[str, str]:
+    """The template's user pool and the console's app client, in moto's Cognito, with a demo admin.
+    Answers the parameter overrides that name them (``!Ref UserPool``, ``!Ref ConsoleUserPoolClient``)."""
+    import boto3
+
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    pool_props = template.resources("AWS::Cognito::UserPool")["UserPool"]["Properties"]
+    pool_args = {k: v for k, v in pool_props.items() if k not in ("UserPoolName", "EnabledMfas")}
+    pool_id = cognito.create_user_pool(PoolName="billow-local", **pool_args)["UserPool"]["Id"]
+    client_props = template.resources("AWS::Cognito::UserPoolClient")["ConsoleUserPoolClient"]["Properties"]
+    keep = ("ClientName", "GenerateSecret", "ExplicitAuthFlows", "ReadAttributes", "WriteAttributes")
+    client = cognito.create_user_pool_client(UserPoolId=pool_id, **{k: client_props[k] for k in keep})
+    email, password = DEMO_USER
+    cognito.admin_create_user(
+        UserPoolId=pool_id,
+        Username=email,
+        UserAttributes=[
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "custom:tenant_id", "Value": "acme"},
+            {"Name": "custom:role", "Value": "admin"},
+        ],
+        MessageAction="SUPPRESS",
+    )
+    cognito.admin_set_user_password(UserPoolId=pool_id, Username=email, Password=password, Permanent=True)
+    return {"UserPool": pool_id, "ConsoleUserPoolClient": client["UserPoolClient"]["ClientId"]}
+
+
 class _OneRequestAtATime:
     """moto's backends are not thread-safe: two conditional writes racing through its threaded
     server can both pass their condition, which DynamoDB never allows. Serialising requests keeps
@@ -183,6 +220,7 @@ class EmbeddedAws:
     def __init__(self, port: int | None = None):
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.sign_in: dict[str, str] = {}
         self._server = None
 
     def start(
@@ -195,6 +233,13 @@ class EmbeddedAws:
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
         threading.Thread(target=self._server.serve_forever, name="moto", daemon=True).start()
+        self.sign_in = create_user_pool(self.endpoint)
+        parameter_overrides = {**self.sign_in, **(parameter_overrides or {})}
+        extra_environment = {
+            **(extra_environment or {}),
+            "SIGN_IN_ENDPOINT": self.endpoint,  # the browser talks to moto's Cognito (moto allows CORS)
+            "SIGN_IN_USER_POOL_ID": self.sign_in["UserPool"],  # the local gateway's JWKS and issuer
+        }
         configure_environment(self.endpoint, parameter_overrides, extra_environment)
         create_resources()
         return self

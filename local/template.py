@@ -78,7 +78,24 @@ def resolve(value, parameters: dict[str, str]):
     if isinstance(value, dict) and set(value) == {"Ref"}:
         ref = value["Ref"]
         return parameters[ref] if ref in parameters else physical_name(ref)
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        condition, when_true, when_false = value["Fn::If"]
+        return resolve(when_true if holds(condition, parameters) else when_false, parameters)
     return value
+
+
+def holds(condition: str, parameters: dict[str, str]) -> bool:
+    """A template condition of the forms the template uses: Fn::Equals of two values, Fn::Not of one."""
+    return _evaluate(load()["Conditions"][condition], parameters)
+
+
+def _evaluate(expression: dict, parameters: dict[str, str]) -> bool:
+    if "Fn::Equals" in expression:
+        left, right = (str(resolve(v, parameters)) for v in expression["Fn::Equals"])
+        return left == right
+    if "Fn::Not" in expression:
+        return not _evaluate(expression["Fn::Not"][0], parameters)
+    raise ValueError(f"the local stack cannot evaluate the condition {expression}")
 
 
 def functions() -> dict[str, Function]:

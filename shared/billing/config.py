@@ -54,6 +54,14 @@ class Config:
     tenant_claim: str = "custom:tenant_id"
     role_claim: str = "custom:role"
     mode_claim: str = "custom:mode"
+    # The console's sign-in: the stack's user pool's app client, and Cognito's endpoint (locally
+    # moto's); no client id with an outside issuer.
+    sign_in_client_id: str = ""
+    sign_in_endpoint: str = ""
+
+    @property
+    def sign_in_url(self) -> str:
+        return self.sign_in_endpoint or f"https://cognito-idp.{self.region}.amazonaws.com/"
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Config:
@@ -95,6 +103,8 @@ class Config:
             tenant_claim=text("TENANT_CLAIM", "custom:tenant_id"),
             role_claim=text("ROLE_CLAIM", "custom:role"),
             mode_claim=text("MODE_CLAIM", "custom:mode"),
+            sign_in_client_id=text("SIGN_IN_CLIENT_ID"),
+            sign_in_endpoint=text("SIGN_IN_ENDPOINT"),
         )
 
 

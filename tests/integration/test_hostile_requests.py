@@ -307,7 +307,7 @@ def test_a_lower_case_country_is_stored_upper_case(api):
     assert response.json()["address"]["country"] == "DE"
 
 
-@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("PUT", "/v1/customers"), ("POST", "/v2/anything")])
+@pytest.mark.parametrize(("method", "path"), [("GET", "/v1/nope"), ("PUT", "/v1/customers"), ("POST", "/v2/anything")])
 def test_requests_no_route_matches_are_a_404_with_the_error_body(stack, method, path):
     # as deployed: API Gateway's $default route hands them to a function, whose resolver answers
     response = requests.request(method, stack.url + path, timeout=10)

@@ -38,6 +38,10 @@ class Caller:
         if not self.sandbox:
             raise Forbidden("this is a live tenant; the test clock is for sandbox tenants only")
 
+    @property
+    def permissions(self) -> list[Permission]:
+        return sorted(_GRANTS[self.role])
+
     def require(self, permission: Permission) -> None:
         if permission not in _GRANTS[self.role]:
             raise Forbidden(f"role {self.role.value!r} may not {permission.value}")

@@ -31,3 +31,9 @@ def caller_of(router: APIGatewayHttpRouter) -> Caller:
 
         set_clock(test_clock_service().today_of(tenant))
     return caller
+
+
+def claimed_email(router: APIGatewayHttpRouter) -> str:
+    """The signed-in person's email, as the user pool's ID token names it (a script's token may not)."""
+    claims = router.current_event.request_context.authorizer.jwt_claim or {}
+    return str(claims.get("email", ""))

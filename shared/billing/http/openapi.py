@@ -14,6 +14,7 @@ def openapi_document() -> str:
     from billing.http.routers import (
         billing_runs,
         catalog,
+        console,
         credit_notes,
         customers,
         datev,
@@ -31,6 +32,7 @@ def openapi_document() -> str:
     app = build_resolver(
         customers.router,
         catalog.router,
+        console.router,
         pricing.router,
         invoices.router,
         credit_notes.router,

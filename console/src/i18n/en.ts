@@ -1,0 +1,56 @@
+// Every text the console shows, in English; de.ts has the same keys (the type checks it).
+export const en = {
+  appName: "Billow",
+  signIn: {
+    title: "Sign in to Billow",
+    email: "Email",
+    password: "Password",
+    submit: "Sign in",
+    newPassword: "Choose a new password",
+    newPasswordHelp: "Your first sign-in: choose the password you will use from now on.",
+    setPassword: "Save password and sign in",
+    failed: "The email or the password is wrong.",
+    unavailable: "Signing in is not set up for this deployment.",
+    signOut: "Sign out",
+  },
+  nav: { home: "Home", customers: "Customers", products: "Products", taxRates: "Tax rates", settings: "Settings" },
+  roles: { admin: "Admin", billing: "Billing", viewer: "Viewer" },
+  sandbox: (day: string) => `Sandbox: the test clock stands at ${day}.`,
+  home: {
+    title: "What needs attention",
+    overdue: "Overdue invoices",
+    open: "Open invoices",
+    unpaid: "Unpaid subscriptions",
+    lastRun: "Last billing run",
+    noRun: "No billing run yet",
+    failures: (n: number) => (n === 1 ? "1 failure" : `${n} failures`),
+    more: "more",
+    none: "None",
+  },
+  customers: {
+    title: "Customers",
+    search: "Search name, email or debtor number",
+    archived: "Show archived",
+    columns: "Columns",
+    export: "Export (XLSX)",
+    empty: "No customers yet.",
+    next: "Next page",
+    first: "First page",
+    column: {
+      name: "Name",
+      type: "Type",
+      email: "Email",
+      debtor_number: "Debtor no.",
+      vat_id: "VAT ID",
+      city: "City",
+      created_at: "Created",
+    },
+    type: { person: "Person", company: "Company" },
+  },
+  errors: {
+    load: "Could not load this.",
+    forbidden: "Your role may not do this.",
+  },
+};
+
+export type Messages = typeof en;
