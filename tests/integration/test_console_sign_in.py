@@ -34,6 +34,9 @@ def test_a_billing_person_signs_in_and_pages_through_the_customers_in_german(sta
         page.get_by_role("heading", name="Was Aufmerksamkeit braucht").wait_for()
         assert page.get_by_text("Muster Handwerk GmbH").is_visible()
         assert page.get_by_text("Buchhaltung").is_visible()  # the role, in German
+        # A new tenant: nothing overdue, open or unpaid, and no billing run yet.
+        expect(page.get_by_text("Keine", exact=True)).to_have_count(3)
+        expect(page.get_by_text("Noch kein Abrechnungslauf")).to_be_visible()
         assert serious_violations(page) == []
         if SHOTS:
             page.screenshot(path=f"{SHOTS}/home.png")
