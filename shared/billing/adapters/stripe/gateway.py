@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar, cast
 
 import stripe
 from stripe.oauth_error import OAuthError
@@ -366,7 +366,7 @@ class StripeGateway:
             self._call(lambda: self._client.v1.setup_intents.retrieve(setup_reference, options=self._options(account)))
         )
         method, mandate = intent.get("payment_method"), intent.get("mandate")
-        if intent.get("status") != "succeeded" or not isinstance(method, str) or not method:
+        if intent.get("status") != "succeeded" or not _is_text(method):
             return None
         return SavedSetup(method, mandate if _is_text(mandate) else None)
 
@@ -376,7 +376,7 @@ class StripeGateway:
             self._call(lambda: self._client.v1.checkout.sessions.expire(session_id, options=self._options(account)))
 
 
-def _is_text(value: object) -> bool:
+def _is_text(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value)
 
 
