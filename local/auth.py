@@ -51,7 +51,7 @@ def _pool_keys(jwks_url: str) -> jwt.PyJWKClient:
 
 def _user_pool_claims(token: str) -> dict:
     """An ID token of the local user pool, as API Gateway's JWT authorizer checks one of Cognito's."""
-    pool_id = os.environ.get("SIGN_IN_USER_POOL_ID", "")
+    pool_id = os.environ.get("USER_POOL_ID", "")  # the template's, resolved to the local pool
     if not pool_id:
         raise Unauthorized("no user pool signs tokens here")
     keys = _pool_keys(f"{os.environ['AWS_ENDPOINT_URL']}/{pool_id}/.well-known/jwks.json")

@@ -238,7 +238,6 @@ class EmbeddedAws:
         extra_environment = {
             **(extra_environment or {}),
             "SIGN_IN_ENDPOINT": self.endpoint,  # the browser talks to moto's Cognito (moto allows CORS)
-            "SIGN_IN_USER_POOL_ID": self.sign_in["UserPool"],  # the local gateway's JWKS and issuer
         }
         configure_environment(self.endpoint, parameter_overrides, extra_environment)
         create_resources()

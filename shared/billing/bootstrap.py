@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from billing.services.stripe_connect import StripeConnectService
     from billing.services.stripe_events import StripeEventService
     from billing.services.subscriptions import Subscriptions
+    from billing.services.team import TeamService
     from billing.services.test_clocks import TestClockService
 
 
@@ -224,6 +225,24 @@ def stripe_event_service() -> StripeEventService:
         CheckoutEvents(invoicing().hosted, _SubscriptionSetups()),
     )
     return StripeEventService(gateway_from_environment(), DynamoWebhookLog(), processor_connections(), handlers)
+
+
+@cache
+def team_service() -> TeamService:
+    from billing.adapters.cognito import CognitoDirectory
+    from billing.adapters.dynamodb.repositories import DynamoSettingsRepository, DynamoTeamRepository
+    from billing.services.team import TeamService
+
+    settings = config()
+    return TeamService(
+        DynamoTeamRepository(),
+        CognitoDirectory(settings.user_pool_id) if settings.user_pool_id else None,
+        DynamoSettingsRepository(),
+        mailer(),
+        SystemClock(),
+        sign_up_open=settings.self_sign_up,
+        console_url=settings.public_api_url,
+    )
 
 
 @cache

@@ -58,6 +58,10 @@ class Config:
     # moto's); no client id with an outside issuer.
     sign_in_client_id: str = ""
     sign_in_endpoint: str = ""
+    # The stack's own user pool, where the team's sign-ins are made (empty with an outside issuer:
+    # its people are managed there, and sign-up and the team routes refuse).
+    user_pool_id: str = ""
+    self_sign_up: bool = True
 
     @property
     def sign_in_url(self) -> str:
@@ -105,6 +109,8 @@ class Config:
             mode_claim=text("MODE_CLAIM", "custom:mode"),
             sign_in_client_id=text("SIGN_IN_CLIENT_ID"),
             sign_in_endpoint=text("SIGN_IN_ENDPOINT"),
+            user_pool_id=text("USER_POOL_ID"),
+            self_sign_up=text("SELF_SIGN_UP", "true").lower() == "true",
         )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from billing.domain.access import Role
 from billing.domain.catalog import Product, TaxRate
 from billing.domain.credit_notes import CreditNote, CreditNoteFilter
 from billing.domain.customers import Customer, CustomerRecords, VatIdCheck
@@ -18,6 +19,7 @@ from billing.domain.paging import Page
 from billing.domain.payments import Payment, PaymentMethod, ProcessorPayment
 from billing.domain.settings import Seller, TenantSettings
 from billing.domain.subscriptions import Subscription, SubscriptionFilter
+from billing.domain.team import Team
 from billing.domain.timeline import TimelineEvent
 
 
@@ -86,6 +88,37 @@ class SettingsRepository(Protocol):
         """The tenant's settings, or the defaults when it has saved none."""
 
     def save(self, settings: TenantSettings) -> None: ...
+
+
+class TeamRepository(Protocol):
+    def get(self, tenant_id: str) -> Team:
+        """The tenant's team (an empty one, version 0, for a tenant that has none yet)."""
+
+    def save(self, team: Team) -> Team:
+        """Saves over the version read (StaleWrite if it moved, or if a team of version 0 exists)."""
+
+
+class Directory(Protocol):
+    """The user pool: who can sign in, to which tenant, in which role (the token's claims)."""
+
+    def add_person(
+        self, email: str, tenant_id: str, role: Role, *, sandbox: bool, password: str, permanent: bool
+    ) -> str:
+        """Creates the sign-in and answers its user id; a ``permanent`` password is the person's own
+        (sign-up, ValidationFailed on ``password`` if the pool's policy refuses it), otherwise a
+        temporary one to change at the first sign-in. Conflict ``email_taken`` if the email has one."""
+
+    def set_role(self, user_id: str, role: Role) -> None:
+        """Changes the role the person's next tokens name and ends their sessions."""
+
+    def remove_person(self, user_id: str) -> None:
+        """Deletes the sign-in (a person already gone is no error)."""
+
+    def has_signed_in(self, user_id: str) -> bool:
+        """Whether the person has replaced their temporary password."""
+
+    def reset_invitation(self, user_id: str, password: str) -> None:
+        """Gives an invited person a new temporary password."""
 
 
 @dataclass(frozen=True)

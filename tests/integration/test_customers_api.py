@@ -109,6 +109,23 @@ def test_added_address_can_become_the_default(api):
     assert len(response.json()["addresses"]) == 2
 
 
+def test_an_address_is_corrected_in_place_and_made_the_default_again(api):
+    customer = create(api)
+    head_office = customer["address"]["id"]
+    added = api.post(f"/v1/customers/{customer['id']}/addresses", json={"city": "Hamburg", "make_default": True})
+    branch = added.json()["address"]["id"]
+    path = f"/v1/customers/{customer['id']}/addresses"
+    corrected = api.patch(f"{path}/{branch}", json={"postal_code": "20095"})
+    assert corrected.status_code == 200, corrected.text
+    assert corrected.json()["address"] == {**added.json()["address"], "postal_code": "20095"}
+    back = api.patch(f"{path}/{head_office}", json={"make_default": True}).json()
+    assert back["address"]["id"] == head_office and len(back["addresses"]) == 2
+    assert api.get(f"/v1/customers/{customer['id']}/timeline").json()["data"][0]["summary"] == "Default address changed"
+    missing = api.patch(f"{path}/addr_nope", json={"city": "Köln"})
+    assert missing.status_code == 404 and "addr_nope" in missing.json()["error"]["message"]
+    assert api.as_role("viewer").patch(f"{path}/{branch}", json={"city": "Kiel"}).status_code == 403
+
+
 def test_read_only_customer_cannot_be_edited(api):
     customer = create(api, {**COMPANY, "read_only": True})
     response = api.patch(f"/v1/customers/{customer['id']}", json={"phone": "1"})

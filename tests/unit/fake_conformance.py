@@ -24,12 +24,14 @@ if TYPE_CHECKING:
         InMemoryCatalog,
         InMemoryCreditNotes,
         InMemoryCustomers,
+        InMemoryDirectory,
         InMemoryDocuments,
         InMemoryFiles,
         InMemoryInvoices,
         InMemoryPayments,
         InMemorySettings,
         InMemorySubscriptions,
+        InMemoryTeams,
         InMemoryTestClocks,
         NoProcessor,
         PdfStandIn,
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
     _customers: ports.CustomerRepository = InMemoryCustomers()
     _catalog: ports.CatalogRepository = InMemoryCatalog()
     _settings: ports.SettingsRepository = InMemorySettings()
+    _teams: ports.TeamRepository = InMemoryTeams()
+    _directory: ports.Directory = InMemoryDirectory()
     _files: ports.FileStore = InMemoryFiles()
     _payments: ports.PaymentRepository = InMemoryPayments()
     _subscriptions: ports.SubscriptionRepository = InMemorySubscriptions(InMemoryCustomers())

@@ -7,6 +7,7 @@ from contextlib import nullcontext
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+from billing.adapters.cognito import EmailTaken
 from billing.adapters.dynamodb import keys
 from billing.adapters.dynamodb.errors import Unavailable
 from billing.adapters.dynamodb.invoices import COUNTER_ATTEMPTS
@@ -34,6 +35,7 @@ from billing.domain.payments import (
     ProcessorPayment,
 )
 from billing.domain.settings import TenantSettings
+from billing.domain.team import Team
 from billing.domain.timeline import TimelineEvent
 from billing.ports import DocumentInputs
 
@@ -1116,3 +1118,55 @@ class RegisteredVatIds:
             return VatIdCheck(vat_id, VatIdStatus.UNAVAILABLE, now)
         status = VatIdStatus.CONFIRMED if vat_id in self.registered else VatIdStatus.NOT_CONFIRMED
         return VatIdCheck(vat_id, status, now, f"WAPI{len(self.asked):06d}" if requester_vat_id else "")
+
+
+class InMemoryTeams:
+    def __init__(self):
+        self.saved: dict[str, Team] = {}
+
+    def get(self, tenant_id):
+        return self.saved.get(tenant_id, Team(tenant_id))
+
+    def save(self, team):
+        if self.get(team.tenant_id).version != team.version:
+            raise StaleWrite("team")
+        self.saved[team.tenant_id] = replace(team, version=team.version + 1)
+        return self.saved[team.tenant_id]
+
+
+class InMemoryDirectory:
+    """The user pool: ``people`` maps a user id to its email, tenant, role, password and whether it
+    is still the temporary one; the password policy is the template's."""
+
+    def __init__(self):
+        self.people: dict[str, dict] = {}
+        self.signed_out: list[str] = []
+
+    def add_person(self, email, tenant_id, role, *, sandbox, password, permanent):
+        if any(p["email"].lower() == email.lower() for p in self.people.values()):
+            raise EmailTaken(email)
+        if len(password) < 12 or not any(c.isdigit() for c in password) or password.lower() == password:
+            raise ValidationFailed.of("password", "too weak")
+        user_id = f"user-{len(self.people) + 1}"
+        self.people[user_id] = {
+            "email": email,
+            "tenant_id": tenant_id,
+            "role": role,
+            "sandbox": sandbox,
+            "password": password,
+            "temporary": not permanent,
+        }
+        return user_id
+
+    def set_role(self, user_id, role):
+        self.people[user_id]["role"] = role
+        self.signed_out.append(user_id)
+
+    def remove_person(self, user_id):
+        self.people.pop(user_id, None)
+
+    def has_signed_in(self, user_id):
+        return user_id in self.people and not self.people[user_id]["temporary"]
+
+    def reset_invitation(self, user_id, password):
+        self.people[user_id] |= {"password": password, "temporary": True}

@@ -12,10 +12,11 @@ from billing.domain.customers import (
     CustomerType,
     added_address,
     deletion_refusal,
+    edited_address,
     new_customer,
     updated_customer,
 )
-from billing.domain.errors import Forbidden, ValidationFailed
+from billing.domain.errors import Forbidden, NotFound, ValidationFailed
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -63,6 +64,30 @@ def test_editing_the_default_address_reaches_subscriptions_that_follow_it_but_no
     assert edited.address_for_subscription(follows_default).city == "München"
     assert edited.address_for_subscription(follows_by_id).city == "München"
     assert edited.address_for_subscription(chose_other).city == "Hamburg"
+
+
+def test_any_address_is_edited_in_place_and_one_can_become_the_default():
+    # Given a customer whose branch address a subscription chose explicitly
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Acme", address={"city": "Berlin"})
+    customer, branch = added_address(customer, NOW, {"city": "Hamburg", "postal_code": "20095"})
+    head_office = customer.default_address_id
+    # When the branch is corrected, then made the default
+    edited = edited_address(customer, NOW, branch.id, {"line1": "Kai 1"}, make_default=False)
+    assert edited.addresses[branch.id].line1 == "Kai 1" and edited.addresses[branch.id].city == "Hamburg"
+    assert edited.default_address_id == head_office
+    promoted = edited_address(edited, NOW, branch.id, {}, make_default=True)
+    # Then the default is the branch; the head office stays among the addresses
+    assert (
+        promoted.default_address.city == "Hamburg"
+        and promoted.address_for_subscription(DEFAULT_ADDRESS).line1 == "Kai 1"
+    )
+    assert promoted.addresses[head_office].city == "Berlin"
+
+
+def test_editing_an_address_the_customer_does_not_have_is_not_found():
+    customer = new_customer("t", NOW, CustomerType.COMPANY, company_name="Acme")
+    with pytest.raises(NotFound, match="address addr_nope"):
+        edited_address(customer, NOW, "addr_nope", {"city": "Köln"}, make_default=False)
 
 
 def test_billing_address_can_be_removed_with_null():

@@ -83,14 +83,21 @@ def test_the_webhook_is_public_and_says_why_it_refuses():
 def test_creates_document_the_idempotency_key_header():
     # An export, a Connect link or a payment-method link is not a record: repeating one is
     # harmless, and a replayed link would have expired. A billing run is its date's record:
-    # starting it again adds to the same one.
+    # starting it again adds to the same one. A sign-up has no tenant to keep a key under yet; its
+    # repeat is refused by the email it names (409 email_taken).
     creates = [
         op
         for _, method, op in OPERATIONS
         if method == "post"
         and "201" in op["responses"]
         and not op["operationId"].startswith("export_")
-        and op["operationId"] not in ("start_stripe_connect", "send_payment_method_link", "start_billing_run")
+        and op["operationId"]
+        not in (
+            "start_stripe_connect",
+            "send_payment_method_link",
+            "start_billing_run",
+            "sign_up",
+        )
     ]
     assert len(creates) >= 5
     for operation in creates:

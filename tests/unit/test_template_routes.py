@@ -30,15 +30,16 @@ def test_template_routes_and_handler_routes_are_the_same(name):
     assert served_routes(FUNCTIONS[name]) == declared
 
 
-def test_only_stripe_callers_hosted_pages_and_the_sign_in_config_are_outside_the_jwt_authorizer():
+def test_only_stripe_callers_hosted_pages_sign_in_and_sign_up_are_outside_the_jwt_authorizer():
     # Stripe's signature guards the webhook; the one-time Connect state guards the OAuth callback;
     # the invoice's unguessable token (revoked by a void) guards its hosted page; the emailed
     # payment-method link's expiring token guards the buyer's page of a subscription. The console
-    # reads where to sign in before it has a token (the pool's public client id, nothing else).
+    # reads where to sign in before it has a token (the pool's public client id, nothing else); a
+    # new business signs up before it has one (a deployment can turn that off).
     public = {r.path for r in template.routes() if not r.authorized}
     hosted = {"/i/{token}", "/i/{token}/pay", "/i/{token}/pdf", "/s/{token}", "/s/{token}/setup"}
-    sign_in = "/v1/console/config"
-    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE, sign_in, *hosted}
+    sign_in = {"/v1/console/config", "/v1/sign-up"}
+    assert public == {"/v1/webhooks/stripe", "/v1/stripe/oauth/callback", template.DEFAULT_ROUTE, *sign_in, *hosted}
 
 
 def test_requests_no_route_matches_get_the_api_error_body_from_one_function():

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from billing.domain.errors import FieldError, Forbidden, Refusal, ValidationFailed
+from billing.domain.errors import FieldError, Forbidden, NotFound, Refusal, ValidationFailed
 from billing.domain.ids import new_id
 from billing.domain.vat import EU_VAT_PREFIXES, VatTreatment
 
@@ -225,6 +225,21 @@ def added_address(customer: Customer, now: datetime, values: dict[str, str]) -> 
     ensure_editable(customer)
     address = Address(id=new_id("address")).with_fields(values)
     return replace(customer, addresses={**customer.addresses, address.id: address}, updated_at=now), address
+
+
+def edited_address(
+    customer: Customer, now: datetime, address_id: str, values: dict[str, str], *, make_default: bool
+) -> Customer:
+    """Correct one of the customer's addresses in place (subscriptions that chose it see the
+    correction) and, when asked, make it the default recipient address."""
+    ensure_editable(customer)
+    if address_id not in customer.addresses:
+        raise NotFound(f"address {address_id} is not one of customer {customer.id}'s addresses")
+    address = customer.addresses[address_id].with_fields(values)
+    default = address_id if make_default else customer.default_address_id
+    return replace(
+        customer, addresses={**customer.addresses, address_id: address}, default_address_id=default, updated_at=now
+    )
 
 
 @dataclass(frozen=True)

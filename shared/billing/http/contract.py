@@ -105,7 +105,8 @@ def error_statuses(method: str, operation: dict) -> set[int]:
         if method in WRITE_METHODS:
             statuses.add(409)
     if "requestBody" in operation:
-        statuses |= {400, 413, 415} | ({422} if not public else set())
+        json_body = "application/json" in operation["requestBody"].get("content", {})
+        statuses |= {400, 413, 415} | ({422} if json_body or not public else set())
     if any(p["in"] == "path" for p in parameters):
         statuses.add(404)
     if any(p["in"] in ("query", "header") for p in parameters):

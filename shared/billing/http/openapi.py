@@ -26,6 +26,7 @@ def openapi_document() -> str:
         stripe_connect,
         stripe_webhook,
         subscriptions,
+        team,
         test_clock,
     )
 
@@ -33,6 +34,8 @@ def openapi_document() -> str:
         customers.router,
         catalog.router,
         console.router,
+        team.router,
+        team.sign_up_router,
         pricing.router,
         invoices.router,
         credit_notes.router,

@@ -175,6 +175,23 @@ class CustomerService:
             default=make_default,
         )
 
+    def edit_address(
+        self, caller: Caller, customer_id: str, address_id: str, values: dict[str, Any], make_default: bool
+    ) -> Customer:
+        caller.require(Permission.WRITE)
+        current = self.customers.get(caller.tenant_id, customer_id)
+        updated = rules.edited_address(current, self.clock.now(), address_id, values, make_default=make_default)
+        return self._save(
+            caller,
+            current,
+            updated,
+            "customer.address_edited",
+            "Default address changed" if make_default else "Address edited",
+            address_id=address_id,
+            fields=sorted(values),
+            default=make_default,
+        )
+
     def archive(self, caller: Caller, customer_id: str) -> Customer:
         return self._set_archived(caller, customer_id, True)
 

@@ -6,6 +6,7 @@ import hashlib
 
 META = "#META"
 SETTINGS = "SETTINGS"
+TEAM = "TEAM"
 
 # Sort-key prefixes of the "by customer" index: what refers to a customer.
 SUBSCRIPTION_PREFIX = "SUB#"

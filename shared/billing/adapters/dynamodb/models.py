@@ -184,6 +184,12 @@ class SettingsItem(BillowItem, discriminator="settings"):
     version = VersionAttribute()
 
 
+class TeamItem(BillowItem, discriminator="team"):
+    tenant_id = UnicodeAttribute()
+    members = JSONAttribute(default=list)
+    version = VersionAttribute()
+
+
 class ProductItem(BillowItem, discriminator="product"):
     tenant_id = UnicodeAttribute()
     id = UnicodeAttribute()

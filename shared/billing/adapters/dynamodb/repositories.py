@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from pynamodb.connection import Connection
@@ -25,6 +25,7 @@ from billing.adapters.dynamodb.models import (
     ProductItem,
     SettingsItem,
     TaxRateItem,
+    TeamItem,
     TimelineEventItem,
 )
 from billing.domain.catalog import Product, TaxRate, sku_identity
@@ -34,6 +35,7 @@ from billing.domain.ids import is_valid_id
 from billing.domain.paging import Page, decode_cursor, encode_cursor
 from billing.domain.records import record_of, values_of
 from billing.domain.settings import TenantSettings
+from billing.domain.team import Team
 from billing.domain.timeline import TimelineEvent
 from billing.ports import DocumentInputs
 
@@ -518,6 +520,30 @@ class DynamoSettingsRepository(_Table):
         )
         with translated("settings"):
             item.save()
+
+
+class DynamoTeamRepository(_Table):
+    """A tenant's team is one item beside its settings, so the last-admin rule holds in one write."""
+
+    def get(self, tenant_id: str) -> Team:
+        with translated("team"):
+            try:
+                item = TeamItem.get(keys.tenant_pk(tenant_id), keys.TEAM, consistent_read=True)
+            except DoesNotExist:
+                return Team(tenant_id)
+        return record_of(Team, {"members": item.members}, tenant_id=tenant_id, version=int(item.version or 0))
+
+    def save(self, team: Team) -> Team:
+        item = stored_item(
+            TeamItem,
+            team,
+            pk=keys.tenant_pk(team.tenant_id),
+            sk=keys.TEAM,
+            members=values_of(team, ["members"])["members"],
+        )
+        with translated("team"):
+            item.save()
+        return replace(team, version=int(item.version or 0))
 
 
 class DynamoDocumentReader(_Table):

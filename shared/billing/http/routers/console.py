@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.bootstrap import catalog_service
+from billing.bootstrap import catalog_service, team_service
 from billing.config import config
 from billing.http.caller import caller_of, claimed_email
 from billing.http.contract import ApiRouter
@@ -26,7 +26,8 @@ def get_console_config() -> ConsoleConfigOut:
         if settings.sign_in_client_id
         else None
     )
-    return ConsoleConfigOut(sign_in=sign_in)
+    service = team_service()
+    return ConsoleConfigOut(sign_in=sign_in, sign_up_open=service.sign_up_open and service.manages_sign_ins)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from billing.http.routers.common import (
 from billing.http.schemas.common import ListPage, changes_of, page_of
 from billing.http.schemas.customers import (
     AddressCreate,
+    AddressUpdate,
     CustomerCreate,
     CustomerOut,
     CustomerUpdate,
@@ -127,6 +128,16 @@ def add_customer_address(
                 customer_service().add_address(caller, customer_id, values, body.make_default)
             ).model_dump(mode="json"),
         )
+    )
+
+
+@router.patch(
+    "/v1/customers/<customer_id>/addresses/<address_id>", tags=TAGS, summary="Edit an address or make it the default"
+)
+def update_customer_address(customer_id: str, address_id: str, body: AddressUpdate) -> CustomerOut:
+    values = body.model_dump(exclude={"make_default"}, exclude_none=True)
+    return customer_out(
+        customer_service().edit_address(caller_of(router), customer_id, address_id, values, body.make_default)
     )
 
 

@@ -21,6 +21,7 @@ class ConsoleConfigOut(Response):
     sign_in: SignInOut | None = Field(
         description="Where the console signs in; null when the API trusts an outside issuer"
     )
+    sign_up_open: bool = Field(description="Whether a new business may sign up at the console (POST /v1/sign-up)")
 
 
 class MeOut(Response):

@@ -79,6 +79,16 @@ class AddressCreate(AddressIn):
     make_default: Flag = False
 
 
+class AddressUpdate(Request):
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    postal_code: ShortText | None = None
+    city: ShortText | None = None
+    state: ShortText | None = None
+    country: CountryCode | None = None
+    make_default: Flag = Field(False, description="Make it the default (recipient) address")
+
+
 class AddressOut(Response):
     id: str
     line1: str
