@@ -3,7 +3,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist", "node_modules", "generated", "src/api/schema.d.ts", "postcss.config.cjs"] },
+  { ignores: ["dist", "node_modules", "generated", "src/api/schema.ts", "postcss.config.cjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

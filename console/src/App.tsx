@@ -7,9 +7,12 @@ import { BrowserRouter, Route, Routes } from "react-router";
 
 import { SessionProvider, useSession } from "./auth/session";
 import { SignIn } from "./auth/SignIn";
+import { SignUp } from "./auth/SignUp";
 import { languageOf, messages, TextsContext, type Texts } from "./i18n";
 import { Customers } from "./screens/Customers";
 import { Home } from "./screens/Home";
+import { CustomerPage } from "./screens/customers/CustomerPage";
+import { Team } from "./screens/Team";
 import { Shell } from "./ui/Shell";
 
 // Blue at shade 8: white text on it meets WCAG AA's 4.5:1 (Mantine's default shade 6 does not).
@@ -43,12 +46,17 @@ function Screens() {
           <Loader aria-label="…" />
         </Center>
       ) : !me ? (
-        <SignIn />
+        <Routes>
+          <Route path="sign-up" element={<SignUp />} />
+          <Route path="*" element={<SignIn />} />
+        </Routes>
       ) : (
         <Routes>
           <Route element={<Shell />}>
             <Route index element={<Home />} />
             <Route path="customers" element={<Customers />} />
+            <Route path="customers/:customerId" element={<CustomerPage />} />
+            <Route path="team" element={<Team />} />
             <Route path="*" element={<Home />} />
           </Route>
         </Routes>

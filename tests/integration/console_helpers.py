@@ -62,6 +62,8 @@ def browser_page(locale: str = "de-DE"):
 
 def serious_violations(page) -> list[str]:
     """axe-core's serious and critical findings on the page as it stands."""
+    # A dialog still fading in has text of too little contrast: check the screen as it settles.
+    page.evaluate("async () => { await Promise.all(document.getAnimations().map((a) => a.finished)); }")
     page.evaluate(AXE.read_text())  # not a script tag: the console's CSP rightly refuses inline scripts
     found = page.evaluate("async () => (await axe.run(document)).violations")
     return [

@@ -1,6 +1,7 @@
-import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useState } from "react";
+import { Link } from "react-router";
 
 import { useTexts } from "../i18n";
 import { setNewPassword, signIn, SignInError } from "./cognito";
@@ -8,7 +9,7 @@ import { useSession } from "./session";
 
 export function SignIn() {
   const { t } = useTexts();
-  const { config, startSession } = useSession();
+  const { config, signUpOpen, startSession } = useSession();
   const [challenge, setChallenge] = useState<{ session: string; email: string } | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const form = useForm({ initialValues: { email: "", password: "", newPassword: "" } });
@@ -78,6 +79,11 @@ export function SignIn() {
                 <Button type="submit" loading={form.submitting || config === undefined}>
                   {t.signIn.submit}
                 </Button>
+                {signUpOpen && (
+                  <Anchor component={Link} to="/sign-up" size="sm">
+                    {t.signUp.link}
+                  </Anchor>
+                )}
               </>
             )}
           </Stack>

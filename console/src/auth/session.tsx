@@ -9,6 +9,7 @@ export type Me = Schemas["MeOut"];
 
 interface Session {
   config: SignInConfig | null | undefined; // undefined while loading; null: no sign-in here
+  signUpOpen: boolean; // a new business may sign up here
   me: Me | null;
   startSession: (tokens: Tokens) => Promise<void>;
   endSession: () => Promise<void>;
@@ -26,11 +27,15 @@ export function useSession(): Session {
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [config, setConfig] = useState<SignInConfig | null | undefined>(undefined);
   const [me, setMe] = useState<Me | null>(null);
+  const [signUpOpen, setSignUpOpen] = useState(false);
   const tokens = useRef<Tokens | null>(null);
 
   useEffect(() => {
     unwrap(api.GET("/v1/console/config"))
-      .then((answer) => setConfig(answer.sign_in ?? null))
+      .then((answer) => {
+        setConfig(answer.sign_in ?? null);
+        setSignUpOpen(answer.sign_up_open);
+      })
       .catch(() => setConfig(null));
   }, []);
 
@@ -65,12 +70,13 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Session>(
     () => ({
       config,
+      signUpOpen,
       me,
       startSession,
       endSession,
       may: (permission) => Boolean(me?.permissions.includes(permission)),
     }),
-    [config, me, startSession, endSession],
+    [config, signUpOpen, me, startSession, endSession],
   );
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }

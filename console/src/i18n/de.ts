@@ -1,3 +1,5 @@
+import { catalogDe } from "./catalog";
+import { customerDe } from "./customer";
 import type { Messages } from "./en";
 
 export const de: Messages = {
@@ -13,6 +15,53 @@ export const de: Messages = {
     failed: "E-Mail oder Passwort ist falsch.",
     unavailable: "Die Anmeldung ist für diese Installation nicht eingerichtet.",
     signOut: "Abmelden",
+  },
+  signUp: {
+    link: "Neu bei Billow? Unternehmen registrieren",
+    title: "Unternehmen registrieren",
+    businessName: "Name des Unternehmens",
+    email: "Ihre E-Mail",
+    password: "Passwort",
+    passwordHelp: "Mindestens 12 Zeichen mit Groß- und Kleinbuchstaben und einer Ziffer.",
+    locale: "Sprache der Rechnungen und der Konsole",
+    submit: "Registrieren und anmelden",
+    back: "Zurück zur Anmeldung",
+    closed: "Die Registrierung ist für diese Installation abgeschaltet.",
+  },
+  team: {
+    title: "Team",
+    email: "E-Mail",
+    role: "Rolle",
+    status: "Status",
+    invitedAt: "Eingeladen",
+    you: "Sie",
+    statuses: { invited: "Einladung ausstehend", active: "Aktiv" },
+    invite: "Einladen",
+    inviteTitle: "Person einladen",
+    invited: (email: string) => `Einladung an ${email} gesendet.`,
+    resend: "Einladung erneut senden",
+    resent: (email: string) => `Einladung erneut an ${email} gesendet.`,
+    remove: "Entfernen",
+    removeTitle: "Aus dem Team entfernen?",
+    removeText: (email: string) => `${email} kann sich danach nicht mehr in der Konsole dieses Unternehmens anmelden.`,
+    roleOf: (email: string) => `Rolle von ${email}`,
+    managedElsewhere: "Die Anmeldungen dieser Installation verwaltet ein externer Anbieter; das Team wird dort verwaltet.",
+    actions: "Aktionen",
+  },
+  common: {
+    cancel: "Abbrechen",
+    save: "Speichern",
+    close: "Schließen",
+    confirm: "Bestätigen",
+    first: "Erste Seite",
+    next: "Nächste Seite",
+    failed: "Das hat nicht geklappt:",
+  },
+  statuses: {
+    invoice: { draft: "Entwurf", open: "Offen", partially_paid: "Teilweise bezahlt", paid: "Bezahlt", credited: "Gutgeschrieben", void: "Storniert" },
+    overdue: "Überfällig",
+    subscription: { scheduled: "Geplant", active: "Aktiv", unpaid: "Unbezahlt", canceled: "Gekündigt", expired: "Abgelaufen" },
+    payment: { pending: "Ausstehend", succeeded: "Erfolgreich", failed: "Fehlgeschlagen", refunded: "Erstattet", disputed: "Angefochten" },
   },
   nav: { home: "Start", customers: "Kunden", products: "Produkte", taxRates: "Steuersätze", settings: "Einstellungen" },
   roles: { admin: "Admin", billing: "Buchhaltung", viewer: "Nur lesen" },
@@ -48,6 +97,8 @@ export const de: Messages = {
     },
     type: { person: "Person", company: "Unternehmen" },
   },
+  customer: customerDe,
+  catalog: catalogDe,
   errors: {
     load: "Das konnte nicht geladen werden.",
     forbidden: "Ihre Rolle darf das nicht.",

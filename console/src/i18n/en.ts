@@ -1,4 +1,7 @@
 // Every text the console shows, in English; de.ts has the same keys (the type checks it).
+import { catalogEn } from "./catalog";
+import { customerEn } from "./customer";
+
 export const en = {
   appName: "Billow",
   signIn: {
@@ -12,6 +15,53 @@ export const en = {
     failed: "The email or the password is wrong.",
     unavailable: "Signing in is not set up for this deployment.",
     signOut: "Sign out",
+  },
+  signUp: {
+    link: "New to Billow? Sign up your business",
+    title: "Sign up your business",
+    businessName: "Business name",
+    email: "Your email",
+    password: "Password",
+    passwordHelp: "At least 12 characters with upper and lower case letters and a digit.",
+    locale: "Language of invoices and the console",
+    submit: "Sign up and sign in",
+    back: "Back to sign-in",
+    closed: "Sign-up is turned off for this deployment.",
+  },
+  team: {
+    title: "Team",
+    email: "Email",
+    role: "Role",
+    status: "Status",
+    invitedAt: "Invited",
+    you: "you",
+    statuses: { invited: "Invitation pending", active: "Active" },
+    invite: "Invite",
+    inviteTitle: "Invite a person",
+    invited: (email: string) => `Invitation sent to ${email}.`,
+    resend: "Send invitation again",
+    resent: (email: string) => `Invitation sent again to ${email}.`,
+    remove: "Remove",
+    removeTitle: "Remove from the team?",
+    removeText: (email: string) => `${email} can no longer sign in to this business's console.`,
+    roleOf: (email: string) => `Role of ${email}`,
+    managedElsewhere: "This deployment's sign-ins are managed by an outside identity provider; manage the team there.",
+    actions: "Actions",
+  },
+  common: {
+    cancel: "Cancel",
+    save: "Save",
+    close: "Close",
+    confirm: "Confirm",
+    first: "First page",
+    next: "Next page",
+    failed: "This did not work:",
+  },
+  statuses: {
+    invoice: { draft: "Draft", open: "Open", partially_paid: "Partially paid", paid: "Paid", credited: "Credited", void: "Void" },
+    overdue: "Overdue",
+    subscription: { scheduled: "Scheduled", active: "Active", unpaid: "Unpaid", canceled: "Canceled", expired: "Expired" },
+    payment: { pending: "Pending", succeeded: "Succeeded", failed: "Failed", refunded: "Refunded", disputed: "Disputed" },
   },
   nav: { home: "Home", customers: "Customers", products: "Products", taxRates: "Tax rates", settings: "Settings" },
   roles: { admin: "Admin", billing: "Billing", viewer: "Viewer" },
@@ -47,6 +97,8 @@ export const en = {
     },
     type: { person: "Person", company: "Company" },
   },
+  customer: customerEn,
+  catalog: catalogEn,
   errors: {
     load: "Could not load this.",
     forbidden: "Your role may not do this.",

@@ -1,5 +1,6 @@
 import {
   Alert,
+  Anchor,
   Button,
   Checkbox,
   Group,
@@ -15,6 +16,7 @@ import {
 import { useDebouncedValue, useLocalStorage } from "@mantine/hooks";
 import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
 import { useState } from "react";
+import { Link as RouterLink, useLocation } from "react-router";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import { formatDay } from "../format";
@@ -49,6 +51,7 @@ function cell(customer: Customer, column: Column, t: Messages, locale: string): 
 
 export function Customers() {
   const { t, locale } = useTexts();
+  const notice = (useLocation().state as { notice?: string } | null)?.notice; // e.g. the customer just deleted
   const [search, setSearch] = useState("");
   const [archived, setArchived] = useState(false);
   const [debounced] = useDebouncedValue(search.trim(), 250);
@@ -126,6 +129,11 @@ export function Customers() {
           }}
         />
       </Group>
+      {notice && (
+        <Alert color="green" role="status">
+          {notice}
+        </Alert>
+      )}
       {page.isError && <Alert color="red">{t.errors.load}</Alert>}
       <Table striped highlightOnHover aria-busy={page.isFetching}>
         <Table.Thead>
@@ -139,7 +147,15 @@ export function Customers() {
           {page.data?.data.map((customer) => (
             <Table.Tr key={customer.id}>
               {shown.map((column) => (
-                <Table.Td key={column}>{cell(customer, column, t, locale)}</Table.Td>
+                <Table.Td key={column}>
+                  {column === "name" ? (
+                    <Anchor component={RouterLink} to={`/customers/${customer.id}`}>
+                      {customer.name}
+                    </Anchor>
+                  ) : (
+                    cell(customer, column, t, locale)
+                  )}
+                </Table.Td>
               ))}
             </Table.Tr>
           ))}

@@ -1,4 +1,4 @@
-import { Alert, AppShell, Badge, Burger, Button, Group, NavLink, Text } from "@mantine/core";
+import { Alert, AppShell, Badge, Burger, Button, Group, Kbd, Menu, NavLink, Text } from "@mantine/core";
 import { useDisclosure } from "@mantine/hooks";
 import { useQuery } from "@tanstack/react-query";
 import { NavLink as RouterLink, Outlet, useLocation } from "react-router";
@@ -7,6 +7,10 @@ import { api, unwrap } from "../api/client";
 import { useSession } from "../auth/session";
 import { formatDay } from "../format";
 import { useTexts } from "../i18n";
+import { NewCustomer } from "../screens/customers/NewCustomer";
+import { useKeySequence } from "./shortcuts";
+
+const NEW_CUSTOMER_KEYS = ["c", "n"] as const;
 
 function SandboxBanner() {
   const { t, locale } = useTexts();
@@ -21,12 +25,16 @@ function SandboxBanner() {
 
 export function Shell() {
   const { t } = useTexts();
-  const { me, endSession } = useSession();
+  const { me, may, endSession } = useSession();
   const [opened, { toggle }] = useDisclosure();
+  const [creating, creation] = useDisclosure();
+  const writer = may("write");
+  useKeySequence(NEW_CUSTOMER_KEYS, creation.open, writer && !creating);
   const { pathname } = useLocation();
   const links = [
     { to: "/", label: t.nav.home },
     { to: "/customers", label: t.nav.customers },
+    { to: "/team", label: t.team.title },
   ];
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: "sm", collapsed: { mobile: !opened } }} padding="lg">
@@ -40,6 +48,27 @@ export function Shell() {
             {me?.business_name && <Text c="dimmed">{me.business_name}</Text>}
           </Group>
           <Group gap="sm">
+            {writer && (
+              <Menu position="bottom-end">
+                <Menu.Target>
+                  <Button size="compact-md" aria-label={t.customer.newMenu}>
+                    + {t.customer.newMenu}
+                  </Button>
+                </Menu.Target>
+                <Menu.Dropdown>
+                  <Menu.Item
+                    onClick={creation.open}
+                    rightSection={
+                      <Text size="xs" c="dimmed" aria-label={t.customer.shortcut}>
+                        <Kbd size="xs">c</Kbd> <Kbd size="xs">n</Kbd>
+                      </Text>
+                    }
+                  >
+                    {t.customer.newCustomer}
+                  </Menu.Item>
+                </Menu.Dropdown>
+              </Menu>
+            )}
             {me && (
               <>
                 <Text size="sm">{me.email}</Text>
@@ -67,6 +96,7 @@ export function Shell() {
       <AppShell.Main>
         {me?.sandbox && <SandboxBanner />}
         <Outlet />
+        <NewCustomer opened={creating} onClose={creation.close} />
       </AppShell.Main>
     </AppShell>
   );
